@@ -1,0 +1,55 @@
+/// How an input's bytes are compressed, recognised from its first bytes (never from its name).
+public enum Compression: String, Sendable, CaseIterable {
+    case plain
+    case gzip
+    /// Blocked gzip (BGZF, as written by bgzip/samtools): gzip members with a `BC` extra field.
+    case bgzf
+    case bzip2
+
+    /// Recognises the compression from the first bytes of a stream (up to 18 are looked at).
+    /// Throws for formats that are recognised but not read (zstd, xz, zip, BAM-like binaries).
+    static func sniff(_ head: [UInt8], file: String) throws -> Compression {
+        if head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+            // FEXTRA flag, XLEN >= 6, subfield 'B','C' of length 2: BGZF (SAM spec, section 4.1).
+            if head.count >= 16 && head[3] & 0x04 != 0 && head[12] == 0x42 && head[13] == 0x43 {
+                return .bgzf
+            }
+            return .gzip
+        }
+        if head.count >= 4 && head[0] == 0x42 && head[1] == 0x5a && head[2] == 0x68
+            && (0x31...0x39).contains(head[3]) {
+            return .bzip2
+        }
+        let unsupported: [([UInt8], String)] = [
+            ([0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+            ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], "xz"),
+            ([0x50, 0x4b, 0x03, 0x04], "zip"),
+            ([0x04, 0x22, 0x4d, 0x18], "lz4"),
+        ]
+        for (magic, name) in unsupported where head.starts(with: magic) {
+            throw ReadError(.unrecognizedFormat, file: file,
+                            "\(name)-compressed input is not read; expected plain, gzip or bzip2 FASTQ/FASTA")
+        }
+        return .plain
+    }
+}
+
+/// Which inflate implementation gzip input uses.
+public enum InflateBackend: String, Sendable {
+    /// ISA-L's igzip when libisal is loadable (about 2.3x zlib), else zlib.
+    case automatic
+    case zlib
+    case isal
+
+    /// The backend named by the environment variable `MRD_INFLATE` (`zlib`, `isal`), else automatic.
+    public static var fromEnvironment: InflateBackend {
+        guard let value = getenv("MRD_INFLATE") else { return .automatic }
+        return InflateBackend(rawValue: String(cString: value)) ?? .automatic
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,408 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads FASTQ (4-line records) or FASTA (single- or multi-line) from one file, plain, gzip, BGZF or
+/// bzip2, into `RecordBatch`es.
+///
+/// Format and compression are recognised from the content. Every record is checked (layout,
+/// lengths, IUPAC sequence letters, Phred+33 qualities) and every error names the file, line and
+/// record. Like kseq.h the reader reuses its buffers; like needletail, records borrow them.
+public final class FastxReader {
+    public let file: String
+    public let compression: Compression
+    /// Known once the first record has been seen.
+    public private(set) var format: FastxFormat?
+    /// Records handed out so far.
+    public private(set) var recordsRead = 0
+
+    private let source: ByteSource
+    private var carry: UnsafeMutableRawBufferPointer
+    private var carryCount = 0
+    private var sourceEnded = false
+    /// Line number of the first byte not yet parsed.
+    private var line = 1
+    private var lastRecordID: String?
+
+    /// Opens `path` (`-` for standard input), recognising its compression from the first bytes.
+    /// Compressed input is decoded on a thread of its own when `threadedDecompression` is set.
+    public convenience init(path: String, inflate backend: InflateBackend = .fromEnvironment,
+                            threadedDecompression: Bool = true) throws {
+        let fileSource = try FileSource(path: path)
+        try self.init(source: fileSource, name: fileSource.name, inflate: backend,
+                      threadedDecompression: threadedDecompression)
+    }
+
+    /// Reads from any byte source; `name` is used in messages.
+    public init(source raw: ByteSource, name: String, inflate backend: InflateBackend = .fromEnvironment,
+                threadedDecompression: Bool = false) throws {
+        file = name
+        var head = [UInt8](repeating: 0, count: 18)
+        let headCount = try head.withUnsafeMutableBytes { try raw.readFully(into: $0) }
+        head.removeSubrange(headCount...)
+        compression = try Compression.sniff(head, file: name)
+        let replayed = PrefixedSource(prefix: head, upstream: raw)
+        var decoded = try decompressingSource(replayed, compression: compression, file: name, inflate: backend)
+        if compression != .plain && threadedDecompression {
+            decoded = ThreadedSource(decoded, name: name)
+        }
+        source = decoded
+        carry = .allocate(byteCount: 1 << 16, alignment: 16)
+    }
+
+    deinit { carry.deallocate() }
+
+    /// Refills `batch` with the next records: as many as fit in its buffer, at most `maxRecords`.
+    /// Returns false (and leaves the batch empty) at the end of the file.
+    public func fill(_ batch: RecordBatch, maxRecords: Int = .max) throws -> Bool {
+        batch.reset()
+        batch.file = file
+        batch.firstRecordOrdinal = recordsRead
+        guard maxRecords > 0 else { return false }
+        if carryCount > batch.capacity / 2 { batch.grow(toAtLeast: carryCount * 2, keeping: 0) }
+        if carryCount > 0 {
+            batch.bytes.baseAddress!.copyMemory(from: carry.baseAddress!, byteCount: carryCount)
+        }
+        var filled = carryCount
+        carryCount = 0
+        var parsed = 0
+        while true {
+            while filled < batch.capacity && !sourceEnded {
+                let room = UnsafeMutableRawBufferPointer(rebasing: batch.bytes[filled...])
+                let n: Int
+                do { n = try source.read(into: room) } catch let error as ReadError { throw error.at(line: line) }
+                if n == 0 { sourceEnded = true } else { filled += n }
+            }
+            if format == nil {
+                guard let detected = try detectFormat(batch.bytes, filled) else {
+                    throw ReadError(.emptyInput, file: file, line: line > 1 ? line : nil,
+                                    "no records: the file is empty (expected FASTQ or FASTA records)")
+                }
+                format = detected
+            }
+            batch.format = format!
+            let outcome = try parse(batch, from: parsed, to: filled, maxRecords: maxRecords)
+            parsed = outcome
+            if batch.count >= maxRecords || sourceEnded { break }
+            if batch.count > 0 { break }
+            // Not one whole record fits: a very long read or header. Grow and read on.
+            batch.grow(toAtLeast: batch.capacity * 2, keeping: filled)
+        }
+        let rest = filled - parsed
+        if rest > 0 {
+            if rest > carry.count {
+                carry.deallocate()
+                carry = .allocate(byteCount: max(rest, carry.count * 2), alignment: 16)
+            }
+            carry.baseAddress!.copyMemory(from: batch.bytes.baseAddress! + parsed, byteCount: rest)
+        }
+        carryCount = rest
+        batch.used = parsed
+        recordsRead += batch.count
+        if !batch.isEmpty { lastRecordID = batch[batch.count - 1].idString }
+        return batch.count > 0
+    }
+
+    // MARK: - Format
+
+    /// Looks at the first non-blank byte: `@` is FASTQ, `>` FASTA. nil when there is none at all.
+    private func detectFormat(_ bytes: UnsafeMutableRawBufferPointer, _ count: Int) throws -> FastxFormat? {
+        let b = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var i = 0
+        var lineHere = line
+        while i < count && (b[i] == 0x0a || b[i] == 0x0d || b[i] == 0x20 || b[i] == 0x09) {
+            if b[i] == 0x0a { lineHere += 1 }
+            i += 1
+        }
+        if i == count { return nil }
+        switch b[i] {
+        case UInt8(ascii: "@"): return .fastq
+        case UInt8(ascii: ">"): return .fasta
+        default:
+            let sample = UnsafeBufferPointer(start: b + i, count: min(count - i, 64))
+            let binary = sample.contains { $0 == 0 || $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09) }
+            let what = binary ? "binary data" : "text \(excerpt(UnsafeBufferPointer(rebasing: sample.prefix(20))))"
+            throw ReadError(.unrecognizedFormat, file: file, line: lineHere,
+                            "not FASTQ or FASTA: expected '@' (FASTQ) or '>' (FASTA) at the start of the first record, found \(what)")
+        }
+    }
+
+    // MARK: - Parsing
+
+    /// Parses whole records in `bytes[start..<end]` into `batch`; returns where parsing stopped
+    /// (the start of the first incomplete record, or `end`).
+    private func parse(_ batch: RecordBatch, from start: Int, to end: Int, maxRecords: Int) throws -> Int {
+        let b = batch.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var position = start
+        while batch.count < maxRecords {
+            position = skipBlankLines(b, position, end)
+            if position >= end { return end }
+            let next: Int?
+            switch format! {
+            case .fastq: next = try parseFastqRecord(b, position, end, batch)
+            case .fasta: next = try parseFastaRecord(b, position, end, batch)
+            }
+            guard let next else { return position }
+            position = next
+        }
+        return position
+    }
+
+    /// Skips empty lines (between records, or at the end of the file).
+    @inline(__always)
+    private func skipBlankLines(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+        var position = start
+        while position < end {
+            if b[position] == 0x0a {
+                position += 1
+                line += 1
+            } else if b[position] == 0x0d && position + 1 < end && b[position + 1] == 0x0a {
+                position += 2
+                line += 1
+            } else if b[position] == 0x0d && position + 1 == end && sourceEnded {
+                position += 1
+            } else {
+                break
+            }
+        }
+        return position
+    }
+
+    /// Offset of the next `\n` in `b[from..<end]`, or nil.
+    @inline(__always)
+    private func newline(_ b: UnsafeMutablePointer<UInt8>, _ from: Int, _ end: Int) -> Int? {
+        guard from < end, let hit = memchr(b + from, 0x0a, end - from) else { return nil }
+        return UnsafeMutableRawPointer(hit) - UnsafeMutableRawPointer(b)
+    }
+
+    /// Length of a line `b[from..<lineEnd]` without a trailing carriage return.
+    @inline(__always)
+    private func contentEnd(_ b: UnsafeMutablePointer<UInt8>, _ from: Int, _ lineEnd: Int) -> Int {
+        lineEnd > from && b[lineEnd - 1] == 0x0d ? lineEnd - 1 : lineEnd
+    }
+
+    private func recordID(_ b: UnsafeMutablePointer<UInt8>, _ headerStart: Int, _ headerEnd: Int) -> String {
+        var end = headerStart
+        while end < headerEnd && b[end] != 0x20 && b[end] != 0x09 && b[end] != 0x0d { end += 1 }
+        return String(decoding: UnsafeBufferPointer(start: b + headerStart, count: min(end - headerStart, 200)), as: UTF8.self)
+    }
+
+    private func lineText(_ b: UnsafeMutablePointer<UInt8>, _ from: Int, _ end: Int) -> String {
+        let stop = newline(b, from, end) ?? end
+        return excerpt(UnsafeBufferPointer(start: b + from, count: contentEnd(b, from, stop) - from))
+    }
+
+    /// Parses one FASTQ record at `start`. Returns the offset after it, or nil when the record is
+    /// not complete in the buffer (and more input may follow).
+    private func parseFastqRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
+                                  _ batch: RecordBatch) throws -> Int? {
+        let atEOF = sourceEnded
+        guard b[start] == UInt8(ascii: "@") else {
+            let found = b[start] == UInt8(ascii: ">") ? "'>' (a FASTA header in a FASTQ file)" : lineText(b, start, end)
+            throw ReadError(.malformedRecord, file: file, line: line,
+                            "expected '@' at the start of a FASTQ record, found \(found)"
+                            + (lastRecordID.map { " (after record '\($0)')" } ?? ""))
+        }
+        guard let headerEnd = newline(b, start, end) else {
+            if atEOF { throw truncated("the file ends inside the header line", b, start + 1, end, line) }
+            return nil
+        }
+        let headerStart = start + 1
+        let headerContentEnd = contentEnd(b, headerStart, headerEnd)
+        let sequenceStart = headerEnd + 1
+        guard let sequenceEnd = newline(b, sequenceStart, end) else {
+            if atEOF {
+                throw truncated("the file ends after the header; expected the sequence, '+' and quality lines",
+                                b, headerStart, headerContentEnd, line)
+            }
+            return nil
+        }
+        let sequenceContentEnd = contentEnd(b, sequenceStart, sequenceEnd)
+        let sequenceLength = sequenceContentEnd - sequenceStart
+        let plusStart = sequenceEnd + 1
+        guard plusStart < end else {
+            if atEOF {
+                throw truncated("the file ends after the sequence; expected the '+' and quality lines",
+                                b, headerStart, headerContentEnd, line)
+            }
+            return nil
+        }
+        guard b[plusStart] == UInt8(ascii: "+") else {
+            throw ReadError(.malformedRecord, file: file, line: line + 2, recordID: recordID(b, headerStart, headerContentEnd),
+                            "expected the '+' separator line, found \(lineText(b, plusStart, end))")
+        }
+        guard let plusEnd = newline(b, plusStart, end) else {
+            if atEOF {
+                throw truncated("the file ends after the '+' line; expected the quality line",
+                                b, headerStart, headerContentEnd, line)
+            }
+            return nil
+        }
+        let qualityStart = plusEnd + 1
+        let qualityEnd = qualityStart + sequenceLength
+        var next: Int
+        // The quality line must be exactly as long as the sequence: look straight at where it must end.
+        if qualityEnd < end {
+            let after = b[qualityEnd]
+            if after == 0x0a {
+                next = qualityEnd + 1
+            } else if after == 0x0d && qualityEnd + 1 < end && b[qualityEnd + 1] == 0x0a {
+                next = qualityEnd + 2
+            } else if after == 0x0d && qualityEnd + 1 == end {
+                if !atEOF { return nil }
+                next = end
+            } else {
+                return try qualityLengthMismatch(b, headerStart, headerContentEnd, qualityStart, end, sequenceLength)
+            }
+        } else if qualityEnd == end {
+            if !atEOF { return nil }
+            next = end
+        } else {
+            if newline(b, qualityStart, end) != nil {
+                return try qualityLengthMismatch(b, headerStart, headerContentEnd, qualityStart, end, sequenceLength)
+            }
+            if atEOF {
+                throw truncated("the file ends inside the quality line (\(end - qualityStart) of \(sequenceLength) quality values)",
+                                b, headerStart, headerContentEnd, line + 3)
+            }
+            return nil
+        }
+        try validateSequence(b, sequenceStart, sequenceLength, headerStart, headerContentEnd, line + 1)
+        try validateQuality(b, qualityStart, sequenceLength, headerStart, headerContentEnd, line + 3)
+        batch.spans.append(RecordSpan(
+            headerStart: Int32(headerStart), headerLength: Int32(headerContentEnd - headerStart),
+            sequenceStart: Int32(sequenceStart), sequenceLength: Int32(sequenceLength),
+            qualityStart: Int32(qualityStart), line: Int64(line)))
+        line += 4
+        return next
+    }
+
+    private func qualityLengthMismatch(_ b: UnsafeMutablePointer<UInt8>, _ headerStart: Int, _ headerEnd: Int,
+                                       _ qualityStart: Int, _ end: Int, _ sequenceLength: Int) throws -> Int? {
+        guard let lineEnd = newline(b, qualityStart, end) else {
+            if !sourceEnded { return nil }  // see the whole line before judging its length
+            return try lengthError(end - qualityStart)
+        }
+        return try lengthError(contentEnd(b, qualityStart, lineEnd) - qualityStart)
+
+        func lengthError(_ qualityLength: Int) throws -> Int? {
+            throw ReadError(.malformedRecord, file: file, line: line + 3, recordID: recordID(b, headerStart, headerEnd),
+                            "quality line has \(qualityLength) characters but the sequence has \(sequenceLength); expected equal lengths")
+        }
+    }
+
+    private func truncated(_ what: String, _ b: UnsafeMutablePointer<UInt8>, _ headerStart: Int, _ headerEnd: Int,
+                           _ line: Int) -> ReadError {
+        ReadError(.truncatedRecord, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
+                  "truncated record: \(what)")
+    }
+
+    /// Parses one FASTA record: a `>` header and the sequence lines up to the next `>` line or the
+    /// end of the file, joined in place.
+    private func parseFastaRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
+                                  _ batch: RecordBatch) throws -> Int? {
+        let atEOF = sourceEnded
+        guard b[start] == UInt8(ascii: ">") else {
+            throw ReadError(.malformedRecord, file: file, line: line,
+                            "expected '>' at the start of a FASTA record, found \(lineText(b, start, end))"
+                            + (lastRecordID.map { " (after record '\($0)')" } ?? ""))
+        }
+        let headerStart = start + 1
+        let headerEnd: Int
+        if let found = newline(b, start, end) {
+            headerEnd = found
+        } else {
+            if !atEOF { return nil }
+            headerEnd = end
+        }
+        let headerContentEnd = contentEnd(b, headerStart, headerEnd)
+        // First pass: find where the record ends without touching the bytes (it may be incomplete).
+        var position = headerEnd + 1
+        var sequenceLines = 0
+        while true {
+            if position >= end {
+                if !atEOF { return nil }
+                position = end
+                break
+            }
+            if b[position] == UInt8(ascii: ">") { break }
+            guard let lineEnd = newline(b, position, end) else {
+                if !atEOF { return nil }
+                sequenceLines += 1
+                position = end
+                break
+            }
+            sequenceLines += 1
+            position = lineEnd + 1
+        }
+        let recordEnd = position
+        // Second pass: join the sequence lines in place, dropping line ends.
+        let sequenceStart = min(headerEnd + 1, recordEnd)
+        var write = sequenceStart
+        var read = sequenceStart
+        var lineNumber = line + 1
+        while read < recordEnd {
+            let lineEnd = newline(b, read, recordEnd) ?? recordEnd
+            let stop = contentEnd(b, read, lineEnd)
+            let length = stop - read
+            if length > 0 {
+                try validateSequence(b, read, length, headerStart, headerContentEnd, lineNumber)
+                if write != read { memmove(b + write, b + read, length) }
+                write += length
+            }
+            read = lineEnd + 1
+            lineNumber += 1
+        }
+        batch.spans.append(RecordSpan(
+            headerStart: Int32(headerStart), headerLength: Int32(headerContentEnd - headerStart),
+            sequenceStart: Int32(sequenceStart), sequenceLength: Int32(write - sequenceStart),
+            qualityStart: -1, line: Int64(line)))
+        line += 1 + sequenceLines
+        return recordEnd
+    }
+
+    // MARK: - Alphabet checks
+
+    @inline(__always)
+    private func validateSequence(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ length: Int,
+                                  _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
+        let table = Alphabet.invalidNucleotide
+        var bad: UInt8 = 0
+        for i in start..<(start + length) { bad |= table[Int(b[i])] }
+        if bad == 0 { return }
+        var i = start
+        while table[Int(b[i])] == 0 { i += 1 }
+        throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
+                        "invalid sequence character \(describeByte(b[i])) at position \(i - start + 1); "
+                        + "expected IUPAC nucleotide codes (ACGTUN RYSWKM BDHV, either case)")
+    }
+
+    @inline(__always)
+    private func validateQuality(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ length: Int,
+                                 _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
+        var bad: UInt8 = 0
+        for i in start..<(start + length) { bad |= (b[i] &- 33) > 93 ? 1 : 0 }
+        if bad == 0 { return }
+        var i = start
+        while (b[i] &- 33) <= 93 { i += 1 }
+        throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
+                        "invalid quality character \(describeByte(b[i])) at position \(i - start + 1); "
+                        + "expected Phred+33 characters '!' to '~'")
+    }
+}
+
+/// Lookup tables over bytes.
+enum Alphabet {
+    /// 0 for IUPAC nucleotide letters (either case), 1 for anything else.
+    nonisolated(unsafe) static let invalidNucleotide: UnsafeMutablePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        table.initialize(repeating: 1, count: 256)
+        for letter in "ACGTUNRYSWKMBDHV".utf8 {
+            table[Int(letter)] = 0
+            table[Int(letter | 0x20)] = 0
+        }
+        return table
+    }()
+}

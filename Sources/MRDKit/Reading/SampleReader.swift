@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The read files of one sample: lane files of read 1, and for paired-end data the matching
+/// lane files of read 2 (same order, same number).
+public struct SampleInput: Sendable, Equatable {
+    public var read1: [String]
+    public var read2: [String]
+
+    public init(read1: [String], read2: [String] = []) {
+        self.read1 = read1
+        self.read2 = read2
+    }
+
+    public var isPaired: Bool { !read2.isEmpty }
+    public var allFiles: [String] { read1 + read2 }
+}
+
+/// The records of one batch of a sample: read 1, and read 2 in lockstep for paired-end input
+/// (`read2[i]` is the mate of `read1[i]`).
+public final class ReadBatch: @unchecked Sendable {
+    public let read1: RecordBatch
+    public let read2: RecordBatch?
+    /// Position of this batch in the sample (0-based), for merging results in input order.
+    public internal(set) var sequenceNumber = 0
+
+    public init(paired: Bool, capacity: Int = 4 << 20) {
+        read1 = RecordBatch(capacity: capacity)
+        read2 = paired ? RecordBatch(capacity: capacity) : nil
+    }
+
+    public var count: Int { read1.count }
+}
+
+/// What was read from one file.
+public struct FileSummary: Sendable, Equatable {
+    public var file: String
+    public var format: FastxFormat?
+    public var compression: Compression
+    public var records: Int
+}
+
+/// Reads a sample's lane files one after another as one stream, and paired-end mates in lockstep,
+/// checking that mates agree in name and number.
+public final class SampleReader {
+    public let input: SampleInput
+    public let inflate: InflateBackend
+    /// Files finished so far: read-1 lanes in order, then read-2 lanes in order.
+    public var summaries: [FileSummary] { read1Summaries + read2Summaries }
+    private var read1Summaries: [FileSummary] = []
+    private var read2Summaries: [FileSummary] = []
+
+    private var lane = 0
+    private var reader1: FastxReader?
+    private var reader2: FastxReader?
+    private var batchesRead = 0
+
+    /// Checks that every file exists and is readable before anything is read, so that a missing
+    /// lane fails the sample at once rather than after the first lanes were processed.
+    public init(_ input: SampleInput, inflate: InflateBackend = .fromEnvironment) throws {
+        guard !input.read1.isEmpty else {
+            throw ReadError(.missingInput, file: "-", "no read files given")
+        }
+        if input.isPaired && input.read1.count != input.read2.count {
+            throw ReadError(.mateMismatch, file: input.read2.joined(separator: ";"),
+                            "\(input.read1.count) read-1 files but \(input.read2.count) read-2 files; expected one mate file per lane")
+        }
+        for path in input.allFiles where path != "-" {
+            if access(path, F_OK) != 0 {
+                throw ReadError(.missingInput, file: path, "no such file (expected a FASTQ or FASTA file)")
+            }
+            if access(path, R_OK) != 0 {
+                throw ReadError(.unreadableInput, file: path, "cannot open: permission denied")
+            }
+        }
+        self.input = input
+        self.inflate = inflate
+    }
+
+    /// Refills `batch` with the next records; false at the end of the sample.
+    public func next(into batch: ReadBatch) throws -> Bool {
+        precondition((batch.read2 != nil) == input.isPaired, "batch layout does not match the input")
+        while lane < input.read1.count {
+            if reader1 == nil {
+                reader1 = try FastxReader(path: input.read1[lane], inflate: inflate)
+                if input.isPaired { reader2 = try FastxReader(path: input.read2[lane], inflate: inflate) }
+            }
+            let first = reader1!
+            if try first.fill(batch.read1) {
+                if let mates = batch.read2, let second = reader2 {
+                    try fillMates(mates, from: second, for: batch.read1)
+                }
+                batch.sequenceNumber = batchesRead
+                batch.read1.sequenceNumber = batchesRead
+                batch.read2?.sequenceNumber = batchesRead
+                batchesRead += 1
+                return true
+            }
+            try finishLane()
+        }
+        return false
+    }
+
+    private func fillMates(_ mates: RecordBatch, from reader: FastxReader, for firsts: RecordBatch) throws {
+        _ = try reader.fill(mates, maxRecords: firsts.count)
+        if mates.count < firsts.count {
+            let orphan = firsts[mates.count]
+            throw ReadError(.mateMismatch, file: reader.file, recordID: orphan.idString,
+                            "read-2 file ends after \(reader.recordsRead) records, but read-1 file \(firsts.file) "
+                            + "has more (record '\(orphan.idString)' at line \(orphan.line) has no mate); expected the same number of records")
+        }
+        for i in 0..<firsts.count {
+            let a = firsts[i], b = mates[i]
+            if !Self.mateNamesMatch(a.id, b.id) {
+                throw ReadError(.mateMismatch, file: reader.file, line: b.line, recordID: b.idString,
+                                "mate name differs from read 1 '\(a.idString)' (\(firsts.file) line \(a.line)); "
+                                + "expected the same read name in both files")
+            }
+        }
+    }
+
+    private func finishLane() throws {
+        if let second = reader2 {
+            let probe = RecordBatch(capacity: 1 << 12)
+            if try second.fill(probe, maxRecords: 1) {
+                throw ReadError(.mateMismatch, file: second.file, line: probe[0].line, recordID: probe[0].idString,
+                                "read-2 file has more records than read-1 file \(reader1!.file) "
+                                + "(\(reader1!.recordsRead)); expected the same number of records")
+            }
+            read2Summaries.append(FileSummary(file: second.file, format: second.format,
+                                              compression: second.compression, records: second.recordsRead))
+        }
+        if let first = reader1 {
+            read1Summaries.append(FileSummary(file: first.file, format: first.format,
+                                              compression: first.compression, records: first.recordsRead))
+        }
+        reader1 = nil
+        reader2 = nil
+        lane += 1
+    }
+
+    /// Mate names agree when equal up to an optional `/1` / `/2` suffix (older Illumina style;
+    /// newer headers carry the read number after a space, which `id` already excludes).
+    static func mateNamesMatch(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        func stem(_ id: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            let n = id.count
+            if n >= 2 && id[n - 2] == UInt8(ascii: "/") && (id[n - 1] == UInt8(ascii: "1") || id[n - 1] == UInt8(ascii: "2")) {
+                return UnsafeBufferPointer(rebasing: id[0..<(n - 2)])
+            }
+            return id
+        }
+        let x = stem(a), y = stem(b)
+        return x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+    }
+}
