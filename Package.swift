@@ -28,9 +28,11 @@ let package = Package(
             name: "CIsal",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
+        // Byte loops of the hot path (alphabet checks, base and quality tallies), vectorised by clang.
+        .target(name: "CSequenceKernels"),
         .target(
             name: "MRDKit",
-            dependencies: ["CZlib", "CBzip2", "CIsal"]
+            dependencies: ["CZlib", "CBzip2", "CIsal", "CSequenceKernels"]
         ),
         .executableTarget(
             name: "mrd",

@@ -1,3 +1,4 @@
+import CSequenceKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,17 +15,14 @@ public final class FastxReader {
     public let file: String
     public let compression: Compression
     /// Known once the first record has been seen.
-    public private(set) var format: FastxFormat?
+    public var format: FastxFormat? { parser.format }
     /// Records handed out so far.
     public private(set) var recordsRead = 0
 
     private let source: ByteSource
     private var carry: UnsafeMutableRawBufferPointer
     private var carryCount = 0
-    private var sourceEnded = false
-    /// Line number of the first byte not yet parsed.
-    private var line = 1
-    private var lastRecordID: String?
+    private var parser: FastxParser
 
     /// Opens `path` (`-` for standard input), recognising its compression from the first bytes.
     /// Compressed input is decoded on a thread of its own when `threadedDecompression` is set.
@@ -50,6 +48,7 @@ public final class FastxReader {
         }
         source = decoded
         carry = .allocate(byteCount: 1 << 16, alignment: 16)
+        parser = FastxParser(file: name)
     }
 
     deinit { carry.deallocate() }
@@ -69,23 +68,18 @@ public final class FastxReader {
         carryCount = 0
         var parsed = 0
         while true {
-            while filled < batch.capacity && !sourceEnded {
+            while filled < batch.capacity && !parser.sourceEnded {
                 let room = UnsafeMutableRawBufferPointer(rebasing: batch.bytes[filled...])
                 let n: Int
-                do { n = try source.read(into: room) } catch let error as ReadError { throw error.at(line: line) }
-                if n == 0 { sourceEnded = true } else { filled += n }
+                do { n = try source.read(into: room) } catch let error as ReadError { throw error.at(line: parser.line) }
+                if n == 0 { parser.sourceEnded = true } else { filled += n }
             }
-            if format == nil {
-                guard let detected = try detectFormat(batch.bytes, filled) else {
-                    throw ReadError(.emptyInput, file: file, line: line > 1 ? line : nil,
-                                    "no records: the file is empty (expected FASTQ or FASTA records)")
-                }
-                format = detected
+            if parser.format == nil {
+                try parser.detectFormat(batch.bytes, filled)
             }
-            batch.format = format!
-            let outcome = try parse(batch, from: parsed, to: filled, maxRecords: maxRecords)
-            parsed = outcome
-            if batch.count >= maxRecords || sourceEnded { break }
+            batch.format = parser.format!
+            parsed = try parser.parse(batch, from: parsed, to: filled, maxRecords: maxRecords)
+            if batch.count >= maxRecords || parser.sourceEnded { break }
             if batch.count > 0 { break }
             // Not one whole record fits: a very long read or header. Grow and read on.
             batch.grow(toAtLeast: batch.capacity * 2, keeping: filled)
@@ -101,14 +95,25 @@ public final class FastxReader {
         carryCount = rest
         batch.used = parsed
         recordsRead += batch.count
-        if !batch.isEmpty { lastRecordID = batch[batch.count - 1].idString }
+        if !batch.isEmpty { parser.lastRecordID = batch[batch.count - 1].idString }
         return batch.count > 0
     }
+}
 
-    // MARK: - Format
+/// The parsing state of one file: format, line number, end of input. A value type driven by
+/// `FastxReader`, so the per-record loop works on locals rather than class properties.
+struct FastxParser {
+    let file: String
+    var format: FastxFormat?
+    /// Line number of the first byte not yet parsed.
+    var line = 1
+    var sourceEnded = false
+    var lastRecordID: String?
 
-    /// Looks at the first non-blank byte: `@` is FASTQ, `>` FASTA. nil when there is none at all.
-    private func detectFormat(_ bytes: UnsafeMutableRawBufferPointer, _ count: Int) throws -> FastxFormat? {
+    init(file: String) { self.file = file }
+
+    /// Looks at the first non-blank byte: `@` is FASTQ, `>` FASTA.
+    mutating func detectFormat(_ bytes: UnsafeMutableRawBufferPointer, _ count: Int) throws {
         let b = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var i = 0
         var lineHere = line
@@ -116,10 +121,13 @@ public final class FastxReader {
             if b[i] == 0x0a { lineHere += 1 }
             i += 1
         }
-        if i == count { return nil }
+        if i == count {
+            throw ReadError(.emptyInput, file: file, line: line > 1 ? line : nil,
+                            "no records: the file is empty (expected FASTQ or FASTA records)")
+        }
         switch b[i] {
-        case UInt8(ascii: "@"): return .fastq
-        case UInt8(ascii: ">"): return .fasta
+        case UInt8(ascii: "@"): format = .fastq
+        case UInt8(ascii: ">"): format = .fasta
         default:
             let sample = UnsafeBufferPointer(start: b + i, count: min(count - i, 64))
             let binary = sample.contains { $0 == 0 || $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09) }
@@ -129,21 +137,20 @@ public final class FastxReader {
         }
     }
 
-    // MARK: - Parsing
 
     /// Parses whole records in `bytes[start..<end]` into `batch`; returns where parsing stopped
     /// (the start of the first incomplete record, or `end`).
-    private func parse(_ batch: RecordBatch, from start: Int, to end: Int, maxRecords: Int) throws -> Int {
+    mutating func parse(_ batch: RecordBatch, from start: Int, to end: Int, maxRecords: Int) throws -> Int {
         let b = batch.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var spans = SpanWriter(batch)
+        defer { spans.finish() }
         var position = start
-        while batch.count < maxRecords {
+        let fastq = format! == .fastq
+        while spans.count < maxRecords {
             position = skipBlankLines(b, position, end)
             if position >= end { return end }
-            let next: Int?
-            switch format! {
-            case .fastq: next = try parseFastqRecord(b, position, end, batch)
-            case .fasta: next = try parseFastaRecord(b, position, end, batch)
-            }
+            let next = fastq ? try parseFastqRecord(b, position, end, &spans)
+                             : try parseFastaRecord(b, position, end, &spans)
             guard let next else { return position }
             position = next
         }
@@ -152,7 +159,7 @@ public final class FastxReader {
 
     /// Skips empty lines (between records, or at the end of the file).
     @inline(__always)
-    private func skipBlankLines(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+    private mutating func skipBlankLines(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var position = start
         while position < end {
             if b[position] == 0x0a {
@@ -196,8 +203,8 @@ public final class FastxReader {
 
     /// Parses one FASTQ record at `start`. Returns the offset after it, or nil when the record is
     /// not complete in the buffer (and more input may follow).
-    private func parseFastqRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
-                                  _ batch: RecordBatch) throws -> Int? {
+    private mutating func parseFastqRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
+                                           _ spans: inout SpanWriter) throws -> Int? {
         let atEOF = sourceEnded
         guard b[start] == UInt8(ascii: "@") else {
             let found = b[start] == UInt8(ascii: ">") ? "'>' (a FASTA header in a FASTQ file)" : lineText(b, start, end)
@@ -271,7 +278,7 @@ public final class FastxReader {
         }
         try validateSequence(b, sequenceStart, sequenceLength, headerStart, headerContentEnd, line + 1)
         try validateQuality(b, qualityStart, sequenceLength, headerStart, headerContentEnd, line + 3)
-        batch.spans.append(RecordSpan(
+        spans.append(RecordSpan(
             headerStart: Int32(headerStart), headerLength: Int32(headerContentEnd - headerStart),
             sequenceStart: Int32(sequenceStart), sequenceLength: Int32(sequenceLength),
             qualityStart: Int32(qualityStart), line: Int64(line)))
@@ -301,8 +308,8 @@ public final class FastxReader {
 
     /// Parses one FASTA record: a `>` header and the sequence lines up to the next `>` line or the
     /// end of the file, joined in place.
-    private func parseFastaRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
-                                  _ batch: RecordBatch) throws -> Int? {
+    private mutating func parseFastaRecord(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int,
+                                           _ spans: inout SpanWriter) throws -> Int? {
         let atEOF = sourceEnded
         guard b[start] == UInt8(ascii: ">") else {
             throw ReadError(.malformedRecord, file: file, line: line,
@@ -355,7 +362,7 @@ public final class FastxReader {
             read = lineEnd + 1
             lineNumber += 1
         }
-        batch.spans.append(RecordSpan(
+        spans.append(RecordSpan(
             headerStart: Int32(headerStart), headerLength: Int32(headerContentEnd - headerStart),
             sequenceStart: Int32(sequenceStart), sequenceLength: Int32(write - sequenceStart),
             qualityStart: -1, line: Int64(line)))
@@ -368,12 +375,9 @@ public final class FastxReader {
     @inline(__always)
     private func validateSequence(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ length: Int,
                                   _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
-        let table = Alphabet.invalidNucleotide
-        var bad: UInt8 = 0
-        for i in start..<(start + length) { bad |= table[Int(b[i])] }
-        if bad == 0 { return }
-        var i = start
-        while table[Int(b[i])] == 0 { i += 1 }
+        let offset = mrd_find_invalid_nucleotide(b + start, length)
+        if offset == length { return }
+        let i = start + offset
         throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
                         "invalid sequence character \(describeByte(b[i])) at position \(i - start + 1); "
                         + "expected IUPAC nucleotide codes (ACGTUN RYSWKM BDHV, either case)")
@@ -382,27 +386,41 @@ public final class FastxReader {
     @inline(__always)
     private func validateQuality(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ length: Int,
                                  _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
-        var bad: UInt8 = 0
-        for i in start..<(start + length) { bad |= (b[i] &- 33) > 93 ? 1 : 0 }
-        if bad == 0 { return }
-        var i = start
-        while (b[i] &- 33) <= 93 { i += 1 }
+        let offset = mrd_find_invalid_quality(b + start, length)
+        if offset == length { return }
+        let i = start + offset
         throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
                         "invalid quality character \(describeByte(b[i])) at position \(i - start + 1); "
                         + "expected Phred+33 characters '!' to '~'")
     }
 }
 
-/// Lookup tables over bytes.
-enum Alphabet {
-    /// 0 for IUPAC nucleotide letters (either case), 1 for anything else.
-    nonisolated(unsafe) static let invalidNucleotide: UnsafeMutablePointer<UInt8> = {
-        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-        table.initialize(repeating: 1, count: 256)
-        for letter in "ACGTUNRYSWKMBDHV".utf8 {
-            table[Int(letter)] = 0
-            table[Int(letter | 0x20)] = 0
+/// Appends record spans to a batch's storage, growing it when full.
+struct SpanWriter {
+    private let batch: RecordBatch
+    private var storage: UnsafeMutablePointer<RecordSpan>
+    private var capacity: Int
+    private(set) var count: Int
+
+    init(_ batch: RecordBatch) {
+        self.batch = batch
+        storage = batch.spanStorage
+        capacity = batch.spanCapacity
+        count = batch.count
+    }
+
+    @inline(__always)
+    mutating func append(_ span: RecordSpan) {
+        if count == capacity {
+            batch.count = count
+            batch.growSpans()
+            storage = batch.spanStorage
+            capacity = batch.spanCapacity
         }
-        return table
-    }()
+        storage[count] = span
+        count += 1
+    }
+
+    func finish() { batch.count = count }
 }
+

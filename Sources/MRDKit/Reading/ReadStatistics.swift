@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 
 /// Summary statistics of a set of reads, as `seqkit stats -a` gives them: counts, lengths, mean
@@ -26,12 +27,12 @@ public struct ReadStatistics: Sendable, Equatable, Codable {
             bases += length
             minLength = min(minLength, length)
             maxLength = max(maxLength, length)
-            gcBases += Self.countGC(base + Int(span.sequenceStart), length)
+            gcBases += Int(mrd_count_gc(base + Int(span.sequenceStart), length))
             if span.qualityStart >= 0 {
-                let (sum, q30) = Self.sumQuality(base + Int(span.qualityStart), length)
+                var q30: UInt64 = 0
+                qualitySum += Int(mrd_quality_sum(base + Int(span.qualityStart), length, &q30))
                 qualityBases += length
-                qualitySum += sum
-                q30Bases += q30
+                q30Bases += Int(q30)
             }
         }
     }
@@ -52,46 +53,6 @@ public struct ReadStatistics: Sendable, Equatable, Codable {
     public var meanQuality: Double? { qualityBases == 0 ? nil : Double(qualitySum) / Double(qualityBases) }
     public var q30Percent: Double? { qualityBases == 0 ? nil : 100 * Double(q30Bases) / Double(qualityBases) }
     public var gcPercent: Double { bases == 0 ? 0 : 100 * Double(gcBases) / Double(bases) }
-
-    // Branch-free loops over whole reads, written so the compiler vectorises them.
-    @inline(__always)
-    static func countGC(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        var count: UInt32 = 0
-        var i = 0
-        while i < n {
-            // Chunks keep the 32-bit counter from overflowing on megabase reads.
-            let stop = min(n, i + (1 << 20))
-            var chunk: UInt32 = 0
-            while i < stop {
-                let c = p[i] | 0x20
-                chunk &+= (c == 0x63 ? 1 : 0) &+ (c == 0x67 ? 1 : 0) &+ (c == 0x73 ? 1 : 0)
-                i += 1
-            }
-            count &+= chunk
-        }
-        return Int(count)
-    }
-
-    @inline(__always)
-    static func sumQuality(_ p: UnsafePointer<UInt8>, _ n: Int) -> (sum: Int, q30: Int) {
-        var sum = 0
-        var q30 = 0
-        var i = 0
-        while i < n {
-            let stop = min(n, i + (1 << 20))
-            var chunkSum: UInt32 = 0
-            var chunkQ30: UInt32 = 0
-            while i < stop {
-                let q = p[i]
-                chunkSum &+= UInt32(q)
-                chunkQ30 &+= q >= 63 ? 1 : 0
-                i += 1
-            }
-            sum += Int(chunkSum)
-            q30 += Int(chunkQ30)
-        }
-        return (sum - 33 * n, q30)
-    }
 }
 
 /// Statistics of one file (or, for paired input, of one mate's lane files).

@@ -43,7 +43,11 @@ public final class RecordBatch: @unchecked Sendable {
     public private(set) var bytes: UnsafeMutableRawBufferPointer
     /// Bytes of `bytes` holding records (the rest is free or belongs to the next batch).
     var used = 0
-    public internal(set) var spans: [RecordSpan] = []
+    /// Record spans: manual storage, so that appending in the parser's loop costs no
+    /// uniqueness or exclusivity checks.
+    private(set) var spanStorage: UnsafeMutablePointer<RecordSpan>
+    private(set) var spanCapacity: Int
+    public internal(set) var count = 0
     /// File the records come from, for messages.
     public internal(set) var file = ""
     /// Format of that file.
@@ -56,17 +60,23 @@ public final class RecordBatch: @unchecked Sendable {
 
     public init(capacity: Int = 4 << 20) {
         bytes = .allocate(byteCount: max(capacity, 16), alignment: 64)
-        spans.reserveCapacity(capacity / 256)
+        spanCapacity = max(16, capacity / 256)
+        spanStorage = .allocate(capacity: spanCapacity)
     }
 
-    deinit { bytes.deallocate() }
+    deinit {
+        bytes.deallocate()
+        spanStorage.deallocate()
+    }
 
-    public var count: Int { spans.count }
-    public var isEmpty: Bool { spans.isEmpty }
+    /// The spans of the records in this batch.
+    public var spans: UnsafeBufferPointer<RecordSpan> { UnsafeBufferPointer(start: spanStorage, count: count) }
+    public var isEmpty: Bool { count == 0 }
     public var capacity: Int { bytes.count }
 
     public subscript(index: Int) -> FastxRecord {
-        let span = spans[index]
+        precondition(index >= 0 && index < count, "record index out of range")
+        let span = spanStorage[index]
         let base = UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         let quality = span.qualityStart >= 0
             ? UnsafeBufferPointer(start: base + Int(span.qualityStart), count: Int(span.sequenceLength))
@@ -80,7 +90,16 @@ public final class RecordBatch: @unchecked Sendable {
 
     func reset() {
         used = 0
-        spans.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    /// Doubles the span storage, keeping the first `count` spans.
+    func growSpans() {
+        let larger = UnsafeMutablePointer<RecordSpan>.allocate(capacity: spanCapacity * 2)
+        larger.moveInitialize(from: spanStorage, count: count)
+        spanStorage.deallocate()
+        spanStorage = larger
+        spanCapacity *= 2
     }
 
     /// Grows the buffer to at least `minimum` bytes, keeping the first `used` bytes.

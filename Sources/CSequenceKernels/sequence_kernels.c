@@ -1,0 +1,89 @@
+#include "sequence_kernels.h"
+#include <pthread.h>
+
+static uint8_t table[256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void build_table(void) {
+    const char *letters = "ACGTUNRYSWKMBDHV";
+    for (int i = 0; i < 256; i++) table[i] = 1;
+    for (const char *c = letters; *c; c++) {
+        table[(uint8_t)*c] = 0;
+        table[(uint8_t)*c | 0x20] = 0;
+    }
+}
+
+// Fast check for the usual letters A, C, G, T, N in either case; blocks that fail it go through
+// the full IUPAC table.
+static inline int block_is_acgtn(const uint8_t *p, size_t n) {
+    uint8_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t x = p[i] | 0x20;
+        uint8_t ok = (x == 'a') | (x == 'c') | (x == 'g') | (x == 't') | (x == 'n');
+        bad |= (uint8_t)(ok ^ 1);
+    }
+    return bad == 0;
+}
+
+size_t mrd_find_invalid_nucleotide(const uint8_t *p, size_t n) {
+    const size_t block = 64;
+    size_t i = 0;
+    for (; i + block <= n; i += block) {
+        if (!block_is_acgtn(p + i, block)) break;
+    }
+    if (i + block > n && block_is_acgtn(p + i, n - i)) return n;
+    pthread_once(&table_once, build_table);
+    for (; i < n; i++) {
+        if (table[p[i]]) return i;
+    }
+    return n;
+}
+
+size_t mrd_find_invalid_quality(const uint8_t *p, size_t n) {
+    const size_t block = 64;
+    size_t i = 0;
+    for (; i < n; i += block) {
+        size_t stop = i + block < n ? i + block : n;
+        uint8_t bad = 0;
+        for (size_t j = i; j < stop; j++) bad |= (uint8_t)(p[j] - 33) > 93;
+        if (bad) {
+            for (size_t j = i; j < stop; j++) {
+                if ((uint8_t)(p[j] - 33) > 93) return j;
+            }
+        }
+    }
+    return n;
+}
+
+uint64_t mrd_count_gc(const uint8_t *p, size_t n) {
+    uint64_t total = 0;
+    size_t i = 0;
+    while (i < n) {
+        // 32-bit lane counters, emptied before they could overflow.
+        size_t stop = n - i > (1u << 24) ? i + (1u << 24) : n;
+        uint32_t count = 0;
+        for (; i < stop; i++) {
+            uint8_t x = p[i] | 0x20;
+            count += (x == 'c') | (x == 'g') | (x == 's');
+        }
+        total += count;
+    }
+    return total;
+}
+
+uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30) {
+    uint64_t sum = 0, high = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t stop = n - i > (1u << 24) ? i + (1u << 24) : n;
+        uint32_t s = 0, h = 0;
+        for (; i < stop; i++) {
+            s += q[i];
+            h += q[i] >= 63;
+        }
+        sum += s;
+        high += h;
+    }
+    *q30 = high;
+    return sum - 33 * (uint64_t)n;
+}
