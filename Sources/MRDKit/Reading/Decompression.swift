@@ -77,8 +77,25 @@ final class MultiMemberSource: ByteSource {
         compressedOffset += count
     }
 
+    /// An error met after some bytes of a call were decoded: those bytes are returned first.
+    private var pendingError: Error?
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let error = pendingError {
+            pendingError = nil
+            throw error
+        }
         var produced = 0
+        do {
+            try decode(into: buffer, produced: &produced)
+        } catch {
+            if produced == 0 { throw error }
+            pendingError = error
+        }
+        return produced
+    }
+
+    private func decode(into buffer: UnsafeMutableRawBufferPointer, produced: inout Int) throws {
         while produced < buffer.count && !finished {
             if !insideMember {
                 try startNextMember()
@@ -115,7 +132,6 @@ final class MultiMemberSource: ByteSource {
                                 "corrupt \(decoder.formatName) data near compressed byte \(compressedOffset): \(reason)")
             }
         }
-        return produced
     }
 
     /// After a member: end of stream, zero padding, or the magic bytes of the next member.

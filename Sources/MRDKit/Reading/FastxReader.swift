@@ -71,7 +71,16 @@ public final class FastxReader {
             while filled < batch.capacity && !parser.sourceEnded {
                 let room = UnsafeMutableRawBufferPointer(rebasing: batch.bytes[filled...])
                 let n: Int
-                do { n = try source.read(into: room) } catch let error as ReadError { throw error.at(line: parser.line) }
+                do { n = try source.read(into: room) } catch let error as ReadError {
+                    // Parse what arrived before the damage so the error names the first line not
+                    // read whole; the records themselves are dropped with the failing sample.
+                    if parser.format != nil || filled > 0 {
+                        if parser.format == nil { try? parser.detectFormat(batch.bytes, filled) }
+                        if parser.format != nil { _ = try? parser.parse(batch, from: parsed, to: filled, maxRecords: .max) }
+                    }
+                    batch.reset()
+                    throw error.at(line: parser.line)
+                }
                 if n == 0 { parser.sourceEnded = true } else { filled += n }
             }
             if parser.format == nil {
@@ -122,7 +131,7 @@ struct FastxParser {
             i += 1
         }
         if i == count {
-            throw ReadError(.emptyInput, file: file, line: line > 1 ? line : nil,
+            throw ReadError(.emptyInput, file: file, line: lineHere > 1 ? lineHere : nil,
                             "no records: the file is empty (expected FASTQ or FASTA records)")
         }
         switch b[i] {
@@ -131,7 +140,7 @@ struct FastxParser {
         default:
             let sample = UnsafeBufferPointer(start: b + i, count: min(count - i, 64))
             let binary = sample.contains { $0 == 0 || $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09) }
-            let what = binary ? "binary data" : "text \(excerpt(UnsafeBufferPointer(rebasing: sample.prefix(20))))"
+            let what = binary ? "binary data" : "text \(lineText(b, i, count))"
             throw ReadError(.unrecognizedFormat, file: file, line: lineHere,
                             "not FASTQ or FASTA: expected '@' (FASTQ) or '>' (FASTA) at the start of the first record, found \(what)")
         }
@@ -209,8 +218,7 @@ struct FastxParser {
         guard b[start] == UInt8(ascii: "@") else {
             let found = b[start] == UInt8(ascii: ">") ? "'>' (a FASTA header in a FASTQ file)" : lineText(b, start, end)
             throw ReadError(.malformedRecord, file: file, line: line,
-                            "expected '@' at the start of a FASTQ record, found \(found)"
-                            + (lastRecordID.map { " (after record '\($0)')" } ?? ""))
+                            "expected '@' at the start of a FASTQ record, found \(found)" + afterNote(b, spans))
         }
         guard let headerEnd = newline(b, start, end) else {
             if atEOF { throw truncated("the file ends inside the header line", b, start + 1, end, line) }
@@ -300,6 +308,15 @@ struct FastxParser {
         }
     }
 
+    /// " (after record 'id')" naming the record before the current one, when there is one.
+    private func afterNote(_ b: UnsafeMutablePointer<UInt8>, _ spans: SpanWriter) -> String {
+        if let last = spans.last {
+            let start = Int(last.headerStart)
+            return " (after record '\(recordID(b, start, start + Int(last.headerLength)))')"
+        }
+        return lastRecordID.map { " (after record '\($0)')" } ?? ""
+    }
+
     private func truncated(_ what: String, _ b: UnsafeMutablePointer<UInt8>, _ headerStart: Int, _ headerEnd: Int,
                            _ line: Int) -> ReadError {
         ReadError(.truncatedRecord, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
@@ -313,8 +330,7 @@ struct FastxParser {
         let atEOF = sourceEnded
         guard b[start] == UInt8(ascii: ">") else {
             throw ReadError(.malformedRecord, file: file, line: line,
-                            "expected '>' at the start of a FASTA record, found \(lineText(b, start, end))"
-                            + (lastRecordID.map { " (after record '\($0)')" } ?? ""))
+                            "expected '>' at the start of a FASTA record, found \(lineText(b, start, end))" + afterNote(b, spans))
         }
         let headerStart = start + 1
         let headerEnd: Int
@@ -422,5 +438,7 @@ struct SpanWriter {
     }
 
     func finish() { batch.count = count }
+
+    var last: RecordSpan? { count > 0 ? storage[count - 1] : nil }
 }
 

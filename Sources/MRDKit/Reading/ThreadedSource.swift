@@ -33,14 +33,20 @@ final class ThreadedSource: ByteSource, @unchecked Sendable {
         thread = Thread {
             defer { done.signal() }
             while let chunk = empty.pop() {
+                // Bytes decoded before an error are handed on first, so the reader can place the
+                // error after the last good line.
+                chunk.count = 0
+                chunk.error = nil
                 do {
-                    chunk.count = try box.value.readFully(into: chunk.storage)
-                    chunk.error = nil
+                    while chunk.count < chunk.storage.count {
+                        let n = try box.value.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk.storage[chunk.count...]))
+                        if n == 0 { break }
+                        chunk.count += n
+                    }
                 } catch {
-                    chunk.count = 0
                     chunk.error = error
                 }
-                let last = chunk.count == 0
+                let last = chunk.count < chunk.storage.count
                 if !filled.push(chunk) || last { break }
             }
             filled.close()
@@ -69,11 +75,10 @@ final class ThreadedSource: ByteSource, @unchecked Sendable {
                     return n
                 }
                 current = nil
+                if let error = chunk.error { ended = true; throw error }
                 empty.push(chunk)
             }
             guard let next = filled.pop() else { ended = true; return 0 }
-            if let error = next.error { ended = true; throw error }
-            if next.count == 0 { ended = true; return 0 }
             current = next
             position = 0
         }

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import MRDKit
+
+@Suite("Reader: chunk boundaries, lanes, pairs, pipeline")
+struct ReaderTests {
+    static let chunkedFiles = ["reads.fastq", "reads.crlf.fastq", "reads.wrapped.fasta", "reads.blanklines.fastq",
+                               "reads.nofinalnewline.fastq", "reads.members.fastq.gz", "reads.bgzf.fastq.gz",
+                               "reads.streams.fastq.bz2", "reads.wrapped.crlf.fasta.gz"]
+
+    @Test("byte-by-byte and odd-sized input chunks give identical records", arguments: chunkedFiles)
+    func chunkBoundaries(_ file: String) throws {
+        let path = specimenDirectory.appendingPathComponent(file).path
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let expected = try readAll(FastxReader(source: MemorySource(bytes), name: file))
+        #expect(expected.count > 200)
+        // Input cut into 1-byte and odd-sized pieces; batches from tiny (forcing growth and
+        // carried partial records at every offset) to large.
+        for (chunk, capacity) in [(1, 64), (3, 4 << 20), (7, 333), (4093, 1000), (65_537, 4096)] {
+            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunk), name: file)
+            let got = try readAll(reader, batchCapacity: capacity)
+            #expect(got == expected, "chunk \(chunk), batch capacity \(capacity)")
+        }
+    }
+
+    @Test("every possible end of a truncated plain FASTQ is an error or a clean prefix")
+    func everyTruncation() throws {
+        let text = Array("@a x\nACGT\n+\nIIII\n@b\nAC\n+b\nII\n".utf8)
+        for cut in 1...text.count {
+            let prefix = Array(text[0..<cut])
+            let reader = try FastxReader(source: MemorySource(prefix, chunkLimit: 2), name: "cut")
+            do {
+                let records = try readAll(reader, batchCapacity: 16)
+                // Only cuts right after a complete record (or its quality line without newline) succeed.
+                let acceptable = [16, 17, 28, 29]
+                #expect(acceptable.contains(cut), "cut \(cut) gave \(records.count) records")
+                #expect(records.count == (cut < 28 ? 1 : 2))
+            } catch let error as ReadError {
+                #expect([.truncatedRecord, .malformedRecord].contains(error.kind), "cut \(cut): \(error)")
+                #expect(error.line != nil)
+            }
+        }
+    }
+
+    @Test("records report their header line; multi-line FASTA lines are joined")
+    func linesAndJoins() throws {
+        let fasta = Array(">one desc\nACGT\nTT\r\n\n>two\nGG\n".utf8)
+        let records = try readAll(FastxReader(source: MemorySource(fasta), name: "x.fa"))
+        #expect(records.map(\.header) == ["one desc", "two"])
+        #expect(records.map(\.sequence) == ["ACGTTT", "GG"])
+        #expect(records.map(\.line) == [1, 5])
+        #expect(records.allSatisfy { $0.quality.isEmpty })
+        let fastq = Array("@r1 a\nAC\n+\nII\n\n@r2\nG\n+r2\nI\n".utf8)
+        let reads = try readAll(FastxReader(source: MemorySource(fastq), name: "x.fq"))
+        #expect(reads.map(\.line) == [1, 6])
+    }
+
+    @Test("a 1 Mb read with a 100 kB header is read whole")
+    func longRecord() throws {
+        let sequence = String(repeating: "ACGTTGCA", count: 125_000)
+        let header = String(repeating: "h", count: 100_000)
+        let text = "@short\nACGT\n+\nIIII\n@\(header)\n\(sequence)\n+\n\(String(repeating: "I", count: sequence.count))\n@end\nA\n+\nI\n"
+        let reader = try FastxReader(source: MemorySource(Array(text.utf8), chunkLimit: 65_536), name: "long")
+        let records = try readAll(reader, batchCapacity: 4096)
+        #expect(records.count == 3)
+        #expect(records[1].sequence == sequence)
+        #expect(records[1].header.count == 100_000)
+        #expect(records[2].line == 9)
+    }
+
+    @Test("lanes are read as one stream; pairs stay in lockstep")
+    func pairedLanes() throws {
+        let lanes = SampleInput(
+            read1: ["pair_L1_R1.fastq.gz", "pair_L2_R1.fastq.gz"].map { specimenDirectory.appendingPathComponent($0).path },
+            read2: ["pair_L1_R2.fastq.bz2", "pair_L2_R2.fastq.bz2"].map { specimenDirectory.appendingPathComponent($0).path })
+        let reader = try SampleReader(lanes)
+        let batch = ReadBatch(paired: true, capacity: 2048)
+        var pairs = 0
+        var sequenceNumbers: [Int] = []
+        while try reader.next(into: batch) {
+            let mates = try #require(batch.read2)
+            #expect(mates.count == batch.read1.count)
+            for i in 0..<batch.count {
+                let a = batch.read1[i].idString, b = mates[i].idString
+                #expect(a.dropLast(2) == b.dropLast(2))
+                #expect(a.hasSuffix("/1") && b.hasSuffix("/2"))
+            }
+            pairs += batch.count
+            sequenceNumbers.append(batch.sequenceNumber)
+        }
+        #expect(pairs == 150)
+        #expect(sequenceNumbers == Array(0..<sequenceNumbers.count))
+        #expect(reader.summaries.map(\.records) == [70, 80, 70, 80])
+        #expect(reader.summaries.map(\.compression) == [.gzip, .gzip, .bzip2, .bzip2])
+    }
+
+    @Test("mate names: /1 and /2 suffixes ignored, anything else compared")
+    func mateNames() {
+        func match(_ a: String, _ b: String) -> Bool {
+            Array(a.utf8).withUnsafeBufferPointer { x in
+                Array(b.utf8).withUnsafeBufferPointer { y in SampleReader.mateNamesMatch(x, y) }
+            }
+        }
+        #expect(match("r1/1", "r1/2"))
+        #expect(match("r1", "r1"))
+        #expect(match("SIM:1:FC:1:1:2:3", "SIM:1:FC:1:1:2:3"))
+        #expect(!match("r1/1", "r2/2"))
+        #expect(!match("r1", "r10"))
+        #expect(!match("r1/3", "r1/4"))
+    }
+
+    @Test("a missing lane fails before any reading; mismatched lane counts are refused")
+    func missingLane() throws {
+        let present = specimenDirectory.appendingPathComponent("reads.fastq").path
+        #expect(throws: ReadError.self) { try SampleReader(SampleInput(read1: [present, "/nonexistent/lane2.fq"])) }
+        do {
+            _ = try SampleReader(SampleInput(read1: [present, "/nonexistent/lane2.fq"]))
+        } catch let error as ReadError {
+            #expect(error.kind == .missingInput && error.exitCode == 66)
+            #expect(error.file == "/nonexistent/lane2.fq")
+        }
+        #expect(throws: ReadError.self) { try SampleReader(SampleInput(read1: [present, present], read2: [present])) }
+    }
+
+    @Test("a directory is unreadable input (exit 66)")
+    func directoryInput() throws {
+        do {
+            _ = try FastxReader(path: specimenDirectory.path)
+            Issue.record("a directory was opened")
+        } catch let error as ReadError {
+            #expect(error.kind == .unreadableInput)
+            #expect(error.exitCode == 66)
+        }
+    }
+
+    @Test("statistics are the same whatever the thread count and batch split")
+    func deterministicStatistics() throws {
+        let input = SampleInput(read1: ["reads.fastq", "reads.members.fastq.gz", "reads.streams.fastq.bz2"]
+            .map { specimenDirectory.appendingPathComponent($0).path })
+        let reference = try FileStatistics.compute(input, threads: 1)
+        for threads in [2, 3, 8] {
+            #expect(try FileStatistics.compute(input, threads: threads) == reference)
+        }
+        let stats = reference[0].statistics
+        #expect(stats.reads == 3 * 241)
+        #expect(stats.minLength == 0)
+        let records = try readAll(path: input.read1[0])
+        let gc = records.reduce(0) { $0 + $1.sequence.filter { "GCSgcs".contains($0) }.count }
+        #expect(stats.gcBases == 3 * gc)
+        let qualities = records.flatMap { $0.quality.utf8.map { Int($0) - 33 } }
+        #expect(stats.qualitySum == 3 * qualities.reduce(0, +))
+        #expect(stats.q30Bases == 3 * qualities.filter { $0 >= 30 }.count)
+        #expect(stats.maxLength == records.map(\.sequence.count).max())
+    }
+
+    @Test("a worker's error stops the pipeline and is reported")
+    func workerError() throws {
+        struct Stop: Error {}
+        let reader = try SampleReader(SampleInput(read1: [specimenDirectory.appendingPathComponent("reads.fastq").path]))
+        #expect(throws: Stop.self) {
+            _ = try BatchPipeline.run(reader, workers: 2, batchCapacity: 1024, makeTally: { 0 }) { _, _ in throw Stop() }
+        }
+    }
+}
