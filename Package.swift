@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "CSequenceKernels"),
         .target(
             name: "MRDKit",
-            dependencies: ["CZlib", "CBzip2", "CIsal", "CSequenceKernels"]
+            dependencies: ["CZlib", "CBzip2", "CIsal", "CSequenceKernels"],
+            // Germline FASTA shipped verbatim (IMGT's licence forbids altered copies); see SOURCES.md.
+            resources: [.copy("Resources/germline")]
         ),
         .executableTarget(
             name: "mrd",

@@ -8,7 +8,7 @@ struct MRDCommand: ParsableCommand {
         commandName: "mrd",
         abstract: "Minimal residual disease from immune-receptor (IG/TR) sequencing reads.",
         version: MRD.version,
-        subcommands: [Stats.self]
+        subcommands: [Stats.self, Simulate.self]
     )
 }
 
@@ -19,6 +19,9 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as ReadError {
         printError(error.description)
         throw ExitCode(error.exitCode)
+    } catch let error as OutputError {
+        printError(error.description)
+        throw ExitCode(74)
     }
 }
 

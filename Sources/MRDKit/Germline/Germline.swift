@@ -1,0 +1,186 @@
+import Foundation
+
+/// Immune-receptor loci, as AIRR names them.
+public enum Locus: String, Sendable, CaseIterable, Codable, Comparable {
+    case IGH, IGK, IGL, TRB, TRG, TRD
+
+    public static func < (a: Locus, b: Locus) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// Gene segment types, plus the non-gene elements of incomplete rearrangements.
+public enum SegmentKind: String, Sendable, Codable {
+    case V, D, J
+    /// Kappa-deleting element and the JK-CK intron RSS (IGK-Kde rearrangements).
+    case KDE, INTRON
+}
+
+/// One germline allele: its name, its sequence (upper case, IMGT gaps removed), and, for the
+/// `+up`/`+down` files, the genomic flank that incomplete rearrangements keep.
+public struct GermlineSegment: Sendable, Equatable {
+    /// Allele name, e.g. `IGHV3-23*01`.
+    public let allele: String
+    public let locus: Locus
+    public let kind: SegmentKind
+    /// The gene itself.
+    public let sequence: [UInt8]
+    /// Genomic sequence 5' of the gene (from `+up` files), else empty.
+    public let upstream: [UInt8]
+    /// Genomic sequence 3' of the gene (from `+down` files), else empty.
+    public let downstream: [UInt8]
+    /// IMGT functionality (`F`, `ORF`, `P`), empty when the file does not say.
+    public let functionality: String
+    /// V: offset of the first base of the conserved Cys codon (2nd-CYS, IMGT 104).
+    /// J: offset of the first base of the Trp (IGHJ) or Phe (others) codon (IMGT 118).
+    public let anchor: Int?
+
+    /// Gene name without the allele: `IGHV3-23`.
+    public var gene: String { String(allele.split(separator: "*").first ?? Substring(allele)) }
+    /// Family: `IGHV3`.
+    public var family: String { String(gene.split(separator: "-").first ?? Substring(gene)) }
+    public var isFunctional: Bool { functionality.isEmpty || functionality.hasPrefix("F") || functionality.hasPrefix("(F") || functionality.hasPrefix("[F") }
+}
+
+/// A human germline reference: V, D, J sets per locus plus the elements of incomplete
+/// rearrangements, loaded from a folder in the layout of `Resources/germline` (OGRDB for IG, IMGT
+/// for TR). The default is the copy shipped inside the package.
+public struct GermlineReference: Sendable {
+    public let segments: [GermlineSegment]
+    public let directory: URL
+
+    /// The reference shipped with mrd.
+    public static func bundled() throws -> GermlineReference {
+        guard let url = Bundle.module.url(forResource: "germline", withExtension: nil) else {
+            throw ReadError(.missingInput, file: "germline", "the bundled germline folder is missing from the package resources")
+        }
+        return try GermlineReference(directory: url)
+    }
+
+    /// Loads every FASTA file under `directory/human/{ogrdb,imgt}`.
+    public init(directory: URL) throws {
+        self.directory = directory
+        var segments: [GermlineSegment] = []
+        let files: [(String, Locus, SegmentKind, Flank)] = [
+            ("ogrdb/IGHV", .IGH, .V, .none), ("ogrdb/IGHD", .IGH, .D, .none), ("imgt/IGHJ+down", .IGH, .J, .down),
+            ("imgt/IGHD+up", .IGH, .D, .up),
+            ("ogrdb/IGKV", .IGK, .V, .none), ("imgt/IGKJ+down", .IGK, .J, .down),
+            ("imgt/IGK-KDE", .IGK, .KDE, .none), ("imgt/IGK-INTRON", .IGK, .INTRON, .none),
+            ("ogrdb/IGLV", .IGL, .V, .none), ("ogrdb/IGLJ", .IGL, .J, .none),
+            ("imgt/TRBV", .TRB, .V, .none), ("imgt/TRBD+up", .TRB, .D, .up), ("imgt/TRBJ+down", .TRB, .J, .down),
+            ("imgt/TRGV", .TRG, .V, .none), ("imgt/TRGJ+down", .TRG, .J, .down),
+            ("imgt/TRDV", .TRD, .V, .none), ("imgt/TRDD+up", .TRD, .D, .up), ("imgt/TRDJ+down", .TRD, .J, .down),
+            ("imgt/TRDD3+down", .TRD, .D, .down),
+        ]
+        for (name, locus, kind, flank) in files {
+            let url = directory.appendingPathComponent("human/\(name).fasta")
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ReadError(.missingInput, file: url.path, "germline file missing (expected the layout of the bundled germline folder)")
+            }
+            for (header, raw) in try Self.readFASTA(url) {
+                segments.append(Self.segment(header: header, raw: raw, locus: locus, kind: kind, flank: flank, file: name))
+            }
+        }
+        self.segments = segments
+    }
+
+    enum Flank { case none, up, down }
+
+    /// The segments of one locus and kind; for D, the `+up`/`+down` copies are kept apart by `withFlank`.
+    public func segments(_ locus: Locus, _ kind: SegmentKind) -> [GermlineSegment] {
+        segments.filter { $0.locus == locus && $0.kind == kind }
+    }
+
+    static func readFASTA(_ url: URL) throws -> [(String, String)] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var records: [(String, String)] = []
+        var header: String?
+        var sequence = ""
+        for line in text.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix(">") {
+                if let header { records.append((header, sequence)) }
+                header = String(line.dropFirst())
+                sequence = ""
+            } else {
+                sequence += line.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        if let header { records.append((header, sequence)) }
+        return records
+    }
+
+    static func segment(header: String, raw: String, locus: Locus, kind: SegmentKind, flank: Flank, file: String) -> GermlineSegment {
+        // IMGT headers: accession|allele|species|functionality|...; OGRDB: allele only.
+        let fields = header.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let allele = fields.count > 1 ? fields[1] : header.split(separator: " ").first.map(String.init) ?? header
+        let functionality = fields.count > 3 ? fields[3].trimmingCharacters(in: .whitespaces) : ""
+        let gapped = raw.filter { $0 != "." }
+        var gene = gapped, up = "", down = ""
+        if flank != .none {
+            // In +up/+down files the lower-case part is the gene, the upper-case part the flank.
+            let isLower: (Character) -> Bool = { $0.isLowercase }
+            if flank == .up, let first = gapped.firstIndex(where: isLower) {
+                up = String(gapped[..<first]); gene = String(gapped[first...])
+            } else if flank == .down, let last = gapped.lastIndex(where: isLower) {
+                gene = String(gapped[...last]); down = String(gapped[gapped.index(after: last)...])
+            }
+        }
+        let sequence = Array(gene.uppercased().utf8)
+        var anchor: Int?
+        switch kind {
+        case .V:
+            // Gapped IMGT V-REGIONs put the 2nd-CYS at gapped positions 310-312.
+            if raw.count >= 312 && raw.contains(".") {
+                let before = raw.prefix(309).filter { $0 != "." }.count
+                if isCysteine(sequence, before) { anchor = before }
+            }
+            if anchor == nil { anchor = findCysteine(sequence) }
+        case .J:
+            anchor = findJAnchor(sequence, locus: locus)
+        default:
+            break
+        }
+        return GermlineSegment(allele: allele, locus: locus, kind: kind, sequence: sequence,
+                               upstream: Array(up.uppercased().utf8), downstream: Array(down.uppercased().utf8),
+                               functionality: functionality, anchor: anchor)
+    }
+
+    static func isCysteine(_ s: [UInt8], _ i: Int) -> Bool {
+        i >= 0 && i + 3 <= s.count && s[i] == UInt8(ascii: "T") && s[i + 1] == UInt8(ascii: "G")
+            && (s[i + 2] == UInt8(ascii: "T") || s[i + 2] == UInt8(ascii: "C"))
+    }
+
+    /// The conserved Cys of an ungapped V-REGION (which starts at codon 1): the last in-frame TGY in
+    /// its 3' part, preferring one after a Tyr codon (the Y-Y-C motif of FR3).
+    static func findCysteine(_ s: [UInt8]) -> Int? {
+        guard s.count >= 30 else { return nil }
+        var candidates: [Int] = []
+        var i = (max(0, s.count - 40) / 3) * 3
+        while i + 3 <= s.count {
+            if isCysteine(s, i) { candidates.append(i) }
+            i += 3
+        }
+        func tyrosine(_ j: Int) -> Bool {
+            j >= 0 && s[j] == UInt8(ascii: "T") && s[j + 1] == UInt8(ascii: "A")
+                && (s[j + 2] == UInt8(ascii: "T") || s[j + 2] == UInt8(ascii: "C"))
+        }
+        return candidates.last(where: { tyrosine($0 - 3) }) ?? candidates.last
+    }
+
+    /// The J anchor: the first W-G-x-G (IGHJ) or F-G-x-G (others) motif, TGG/TTY GGN NNN GGN.
+    static func findJAnchor(_ s: [UInt8], locus: Locus) -> Int? {
+        guard s.count >= 12 else { return nil }
+        let A = UInt8(ascii: "A"), G = UInt8(ascii: "G"), T = UInt8(ascii: "T"), C = UInt8(ascii: "C")
+        func motif(_ i: Int, trp: Bool) -> Bool {
+            let first = trp ? (s[i] == T && s[i + 1] == G && s[i + 2] == G)
+                            : (s[i] == T && s[i + 1] == T && (s[i + 2] == T || s[i + 2] == C))
+            return first && s[i + 3] == G && s[i + 4] == G && s[i + 9] == G && s[i + 10] == G
+        }
+        _ = A
+        let preferTrp = locus == .IGH
+        for trp in preferTrp ? [true, false] : [false, true] {
+            for i in 0...(s.count - 12) where motif(i, trp: trp) { return i }
+        }
+        return nil
+    }
+}

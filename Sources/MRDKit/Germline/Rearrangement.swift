@@ -1,0 +1,86 @@
+/// Kinds of rearrangement, as the contract names them.
+public enum RearrangementKind: String, Sendable, CaseIterable, Codable {
+    case VDJ, VJ, DJ
+    case vKde = "V-KDE"
+    case intronKde = "INTRON-KDE"
+    case VD, DD
+
+    public var isComplete: Bool { self == .VDJ || self == .VJ }
+}
+
+/// One recombined receptor gene as sequenced: the amplicon (V-to-J direction), where its junction
+/// lies, and the germline segments it was built from.
+public struct Rearrangement: Sendable, Equatable, Hashable {
+    public var locus: Locus
+    public var kind: RearrangementKind
+    /// Allele names; empty where the kind has no such segment. For Kde rearrangements `jCall` names
+    /// the element (`IGK-KDE`), and `vCall` is `IGK-INTRON` for intron-Kde.
+    public var vCall: String
+    public var dCall: String
+    public var jCall: String
+    /// The amplicon, 5' (V side) to 3' (J side).
+    public var sequence: [UInt8]
+    /// The junction is `sequence[junctionStart..<junctionEnd]`: for complete rearrangements the IMGT
+    /// junction (Cys to Trp/Phe, both included); for incomplete ones the span between the
+    /// documented anchors (see README, "Junctions of incomplete rearrangements").
+    public var junctionStart: Int
+    public var junctionEnd: Int
+
+    public var junction: [UInt8] { Array(sequence[junctionStart..<junctionEnd]) }
+    public var junctionString: String { String(decoding: junction, as: UTF8.self) }
+
+    /// In frame and without a stop codon (complete rearrangements only).
+    public var productive: Bool? {
+        guard kind.isComplete else { return nil }
+        let j = junction
+        guard j.count % 3 == 0 else { return false }
+        return !Codon.translate(j).contains("*")
+    }
+
+    /// The junction translated, for complete rearrangements in frame.
+    public var junctionAA: String? {
+        guard kind.isComplete, junctionEnd - junctionStart > 0, (junctionEnd - junctionStart) % 3 == 0 else { return nil }
+        return Codon.translate(junction)
+    }
+}
+
+/// The standard genetic code.
+public enum Codon {
+    private static let table: [String: Character] = {
+        let bases = Array("TCAG")
+        let aminoAcids = Array("FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG")
+        var table: [String: Character] = [:]
+        var i = 0
+        for a in bases { for b in bases { for c in bases { table[String([a, b, c])] = aminoAcids[i]; i += 1 } } }
+        return table
+    }()
+
+    public static func translate(_ nucleotides: [UInt8]) -> String {
+        var protein = ""
+        var i = 0
+        while i + 3 <= nucleotides.count {
+            let codon = String(decoding: nucleotides[i..<(i + 3)], as: UTF8.self).uppercased()
+            protein.append(table[codon] ?? "X")
+            i += 3
+        }
+        return protein
+    }
+}
+
+/// Reverse complement over IUPAC letters (other bytes kept).
+public func reverseComplement(_ s: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: s.count)
+    for (i, b) in s.enumerated() { out[s.count - 1 - i] = complementTable[Int(b)] }
+    return out
+}
+
+let complementTable: [UInt8] = {
+    var t = (0..<256).map { UInt8($0) }
+    let pairs = ["AT", "CG", "GC", "TA", "UA", "RY", "YR", "KM", "MK", "SS", "WW", "BV", "VB", "DH", "HD", "NN"]
+    for pair in pairs {
+        let a = pair.utf8.first!, b = pair.utf8.last!
+        t[Int(a)] = b
+        t[Int(a | 0x20)] = b | 0x20
+    }
+    return t
+}()

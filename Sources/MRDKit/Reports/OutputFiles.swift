@@ -1,0 +1,168 @@
+import CBzip2
+import CZlib
+import Foundation
+
+/// An output I/O failure (exit 74).
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Writes a file under a temporary name in the same folder and renames it into place only when
+/// complete, so that a failed or interrupted run never leaves a truncated file under a final name.
+public final class AtomicFile {
+    public let path: String
+    private let temporaryPath: String
+    private var handle: UnsafeMutablePointer<FILE>?
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        temporaryPath = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        guard let file = fopen(temporaryPath, "wb") else {
+            throw OutputError(file: path, message: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        setvbuf(file, nil, _IOFBF, 1 << 20)
+        handle = file
+    }
+
+    deinit {
+        // Never committed: remove the partial file.
+        if let handle {
+            fclose(handle)
+            unlink(temporaryPath)
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        if fwrite(bytes.baseAddress, 1, bytes.count, handle) != bytes.count {
+            throw OutputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Flushes, syncs and renames into place.
+    public func commit() throws {
+        guard let file = handle else { return }
+        handle = nil
+        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
+        let closed = fclose(file) == 0
+        guard flushed && closed else {
+            unlink(temporaryPath)
+            throw OutputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            unlink(temporaryPath)
+            throw OutputError(file: path, message: "cannot rename into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes a whole text file atomically.
+    public static func write(_ text: String, to path: String) throws {
+        let file = try AtomicFile(path: path)
+        try file.write(text)
+        try file.commit()
+    }
+}
+
+/// A compressed stream writer over an `AtomicFile`: gzip (zlib deflate) or bzip2.
+public final class CompressedWriter {
+    public enum Format: Sendable { case gzip(level: Int32), bzip2, plain }
+
+    private let file: AtomicFile
+    private let format: Format
+    private var zstream: UnsafeMutablePointer<z_stream>?
+    private var bzstream: UnsafeMutablePointer<bz_stream>?
+    private var input: [UInt8] = []
+    private var output: [UInt8] = Array(repeating: 0, count: 1 << 20)
+
+    public init(path: String, format: Format) throws {
+        file = try AtomicFile(path: path)
+        self.format = format
+        input.reserveCapacity(1 << 20)
+        switch format {
+        case .gzip(let level):
+            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            guard mrd_deflate_init_gzip(stream, level) == Z_OK else {
+                throw OutputError(file: path, message: "cannot start gzip compression")
+            }
+            zstream = stream
+        case .bzip2:
+            let stream = UnsafeMutablePointer<bz_stream>.allocate(capacity: 1)
+            stream.initialize(to: bz_stream())
+            guard BZ2_bzCompressInit(stream, 9, 0, 0) == BZ_OK else {
+                throw OutputError(file: path, message: "cannot start bzip2 compression")
+            }
+            bzstream = stream
+        case .plain:
+            break
+        }
+    }
+
+    deinit {
+        if let zstream { deflateEnd(zstream); zstream.deallocate() }
+        if let bzstream { BZ2_bzCompressEnd(bzstream); bzstream.deallocate() }
+    }
+
+    public func write<S: Sequence>(_ bytes: S) throws where S.Element == UInt8 {
+        input.append(contentsOf: bytes)
+        if input.count >= 1 << 20 { try flushInput(finish: false) }
+    }
+
+    public func finish() throws {
+        try flushInput(finish: true)
+        try file.commit()
+    }
+
+    private func flushInput(finish: Bool) throws {
+        switch format {
+        case .plain:
+            try input.withUnsafeBytes { try file.write($0) }
+        case .gzip:
+            let stream = zstream!
+            try input.withUnsafeMutableBytes { inBytes in
+                stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                stream.pointee.avail_in = UInt32(inBytes.count)
+                while true {
+                    let status: Int32 = try output.withUnsafeMutableBytes { outBytes in
+                        stream.pointee.next_out = outBytes.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                        stream.pointee.avail_out = UInt32(outBytes.count)
+                        let status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                        try file.write(UnsafeRawBufferPointer(rebasing: outBytes[0..<(outBytes.count - Int(stream.pointee.avail_out))]))
+                        return status
+                    }
+                    if finish ? status == Z_STREAM_END : stream.pointee.avail_in == 0 { break }
+                    if status != Z_OK && status != Z_BUF_ERROR {
+                        throw OutputError(file: file.path, message: "gzip compression failed (\(status))")
+                    }
+                }
+            }
+        case .bzip2:
+            let stream = bzstream!
+            try input.withUnsafeMutableBytes { inBytes in
+                stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+                stream.pointee.avail_in = UInt32(inBytes.count)
+                while true {
+                    let status: Int32 = try output.withUnsafeMutableBytes { outBytes in
+                        stream.pointee.next_out = outBytes.baseAddress!.assumingMemoryBound(to: CChar.self)
+                        stream.pointee.avail_out = UInt32(outBytes.count)
+                        let status = BZ2_bzCompress(stream, finish ? BZ_FINISH : BZ_RUN)
+                        try file.write(UnsafeRawBufferPointer(rebasing: outBytes[0..<(outBytes.count - Int(stream.pointee.avail_out))]))
+                        return status
+                    }
+                    if finish ? status == BZ_STREAM_END : stream.pointee.avail_in == 0 { break }
+                    if status < 0 { throw OutputError(file: file.path, message: "bzip2 compression failed (\(status))") }
+                }
+            }
+        }
+        input.removeAll(keepingCapacity: true)
+    }
+}

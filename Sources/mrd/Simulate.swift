@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import MRDKit
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a sequencing run with known truth (reads, sheet.csv, spikes.tsv, clinical.csv, truth.tsv).",
+        discussion: """
+            Patients get leukemic index clones (V(D)J recombination from the bundled germline), a \
+            polyclonal background with near-neighbour normal clones, a diagnostic sample and follow-ups \
+            at the given MRD levels; every sample gets spike-in calibrators, negative-binomial PCR, \
+            Illumina-like errors, both orientations and index hopping. Same seed, same bytes. \
+            See docs/simulator.md.
+            """
+    )
+
+    @Option(name: .long, help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Number of patients.")
+    var patients = 3
+
+    @Option(name: .long, help: "True MRD level of each follow-up, comma-separated (one follow-up each).")
+    var levels: String = "1e-2,1e-3,0"
+
+    @Option(name: .long, help: "Cells in each follow-up's DNA input.")
+    var cells = 50_000
+
+    @Option(name: .long, help: "Cells in each diagnostic sample.")
+    var diagnosticCells = 5_000
+
+    @Option(name: .long, help: "Reads per sample (mean).")
+    var reads = 4_000
+
+    @Option(name: .long, help: "Read length.")
+    var readLength = 150
+
+    @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.")
+    var loci = "IGH,IGK,TRB,TRG"
+
+    @Flag(name: .long, help: "Paired-end reads for every sample.")
+    var paired = false
+
+    @Option(name: .long, help: "Samples sequenced paired-end (comma-separated ids).")
+    var pairedSamples = "P002_DX"
+
+    @Option(name: .long, help: "Samples written as bzip2 (comma-separated ids).")
+    var bzip2Samples = "P003_FU2"
+
+    @Option(name: .long, help: "Samples split over two lane files (comma-separated ids).")
+    var laneSplitSamples = "P001_FU1"
+
+    @Option(name: .long, help: "UMI length at the start of read 1 (0: none).")
+    var umi = 0
+
+    @Option(name: .long, help: "Share of reads assigned to another sample of the run.")
+    var indexHopping = 0.002
+
+    @Option(name: .long, help: "Share of follow-up leukemic templates with a VH replacement of the IGH clone.")
+    var evolved = 0.0
+
+    @Option(name: .long, help: "Spike-in copies per reaction, comma-separated (one calibrator per value and locus).")
+    var spikeCopies = "20,100,400"
+
+    @Option(name: .long, help: "Background clonotypes per locus and patient.")
+    var clonotypes = 2_000
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Add no-template and polyclonal control samples.")
+    var controls = true
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func parsedLevels() throws -> [Double] {
+        try levels.split(separator: ",").map {
+            guard let value = Double($0.trimmingCharacters(in: .whitespaces)), value >= 0, value <= 1 else {
+                throw ValidationError("--levels: '\($0)' is not a level between 0 and 1")
+            }
+            return value
+        }
+    }
+
+    func parsedLoci() throws -> [Locus] {
+        try loci.split(separator: ",").map {
+            guard let locus = Locus(rawValue: String($0)), locus != .IGL else {
+                throw ValidationError("--loci: '\($0)' is not one of IGH, IGK, TRB, TRG, TRD")
+            }
+            return locus
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedLevels()
+        let parsed = try parsedLoci()
+        if parsed.isEmpty { throw ValidationError("--loci: give at least one locus") }
+        if patients < 1 || patients > 999 { throw ValidationError("--patients must be 1 to 999") }
+        if cells < 1 || diagnosticCells < 1 || reads < 1 { throw ValidationError("--cells, --diagnostic-cells and --reads must be positive") }
+        if readLength < 20 { throw ValidationError("--read-length must be at least 20") }
+        if umi < 0 || umi > 32 { throw ValidationError("--umi must be 0 to 32") }
+        if !(0...0.5).contains(indexHopping) { throw ValidationError("--index-hopping must be 0 to 0.5") }
+        if !(0...1).contains(evolved) { throw ValidationError("--evolved must be 0 to 1") }
+        for copies in spikeCopies.split(separator: ",") where Int(copies) == nil || Int(copies)! < 1 {
+            throw ValidationError("--spike-copies: '\(copies)' is not a positive whole number")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            var config = SimulationConfig()
+            config.seed = seed
+            config.patients = patients
+            config.levels = try parsedLevels()
+            config.cells = cells
+            config.diagnosticCells = diagnosticCells
+            config.readsPerSample = reads
+            config.readLength = readLength
+            config.sequencing.readLength = readLength
+            config.loci = try parsedLoci()
+            config.paired = paired
+            config.pairedSamples = Set(pairedSamples.split(separator: ",").map(String.init))
+            config.bzip2Samples = Set(bzip2Samples.split(separator: ",").map(String.init))
+            config.laneSplitSamples = Set(laneSplitSamples.split(separator: ",").map(String.init))
+            config.umiLength = umi
+            config.indexHopping = indexHopping
+            config.evolvedFraction = evolved
+            config.spikeCopies = spikeCopies.split(separator: ",").map { Int($0)! }
+            config.backgroundClonotypes = clonotypes
+            config.controls = controls
+            config.threads = threadOptions.threads
+            let simulator = RunSimulator(config: config, germline: try GermlineReference.bundled())
+            let output = try simulator.write(to: URL(fileURLWithPath: out))
+            let reads = output.truth.reduce(0) { $0 + $1.totalReads }
+            FileHandle.standardError.write(Data("mrd simulate: \(output.truth.count) samples, \(reads) reads in \(out)\n".utf8))
+        }
+    }
+}
