@@ -171,15 +171,18 @@ public struct GermlineReference: Sendable {
     static func findJAnchor(_ s: [UInt8], locus: Locus) -> Int? {
         guard s.count >= 12 else { return nil }
         let A = UInt8(ascii: "A"), G = UInt8(ascii: "G"), T = UInt8(ascii: "T"), C = UInt8(ascii: "C")
-        func motif(_ i: Int, trp: Bool) -> Bool {
+        func motif(_ i: Int, trp: Bool, strict: Bool) -> Bool {
             let first = trp ? (s[i] == T && s[i + 1] == G && s[i + 2] == G)
                             : (s[i] == T && s[i + 1] == T && (s[i + 2] == T || s[i + 2] == C))
-            return first && s[i + 3] == G && s[i + 4] == G && s[i + 9] == G && s[i + 10] == G
+            return first && (!strict || (s[i + 3] == G && s[i + 4] == G)) && s[i + 9] == G && s[i + 10] == G
         }
         _ = A
         let preferTrp = locus == .IGH
-        for trp in preferTrp ? [true, false] : [false, true] {
-            for i in 0...(s.count - 12) where motif(i, trp: trp) { return i }
+        // Strict W/F-G-x-G first; then W/F-x-x-G, which a few J genes have (TRGJP1: F-A-E-G).
+        for strict in [true, false] {
+            for trp in preferTrp ? [true, false] : [false, true] {
+                for i in 0...(s.count - 12) where motif(i, trp: trp, strict: strict) { return i }
+            }
         }
         return nil
     }
