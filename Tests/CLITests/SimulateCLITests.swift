@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@Suite("mrd simulate through the real binary")
+struct SimulateCLITests {
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("the committed TestReads/run is exactly what its recorded command makes")
+    func committedRunIsReproducible() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runMRD(["simulate", "--out", out.path, "--seed", "20261125", "--reads", "3000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let committed = packageRoot.appendingPathComponent("TestReads/run")
+        let made = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        let kept = try FileManager.default.contentsOfDirectory(atPath: committed.path).filter { $0 != "COMMAND" }.sorted()
+        #expect(made == kept)
+        for file in made {
+            #expect(try Data(contentsOf: out.appendingPathComponent(file)) == Data(contentsOf: committed.appendingPathComponent(file)),
+                    "\(file) differs from TestReads/run")
+        }
+    }
+
+    @Test("outputs: sheet, spikes, clinical, truth; reads readable by mrd stats")
+    func outputs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runMRD(["simulate", "--out", out.path, "--seed", "5", "--patients", "2", "--reads", "600",
+                                 "--clonotypes", "100", "--levels", "1e-2,0", "--umi", "10", "--paired", "-t", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let sheet = try String(contentsOf: out.appendingPathComponent("sheet.csv"), encoding: .utf8)
+        #expect(sheet.hasPrefix("patient_id,sample_id,role,timepoint,day,r1,r2,dna_ng,cells\n"))
+        #expect(sheet.contains("P002,P002_FU2,followup,month3,90,P002_FU2_R1.fastq.gz,P002_FU2_R2.fastq.gz,325,"))
+        let spikes = parseTSV(try String(contentsOf: out.appendingPathComponent("spikes.tsv"), encoding: .utf8))
+        #expect(spikes.count == 12)
+        #expect(spikes.allSatisfy { Int($0["copies"]!)! > 0 && $0["sequence"]!.allSatisfy { "ACGT".contains($0) } })
+        let truth = parseTSV(try String(contentsOf: out.appendingPathComponent("truth.tsv"), encoding: .utf8))
+        #expect(truth.filter { $0["role"] == "followup" }.map { $0["true_mrd_level"]! } == ["0.01", "0", "0.01", "0"])
+        let clinical = try String(contentsOf: out.appendingPathComponent("clinical.csv"), encoding: .utf8)
+        #expect(clinical.hasPrefix("patient_id,rfs_days,rfs_event"))
+        let stats = try runMRD(["stats", "P002_FU1_R1.fastq.gz", "--r2", "P002_FU1_R2.fastq.gz"], directory: out)
+        #expect(stats.status == 0)
+        let rows = parseTSV(stats.stdout)
+        #expect(rows[0]["reads"] == truth.first { $0["sample_id"] == "P002_FU1" }!["total_reads"])
+        #expect(Int(rows[0]["max_len"]!)! == 150)
+    }
+
+    @Test("bad options exit 64 with a message")
+    func badOptions() throws {
+        for arguments in [["--levels", "2"], ["--loci", "IGX"], ["--patients", "0"], ["--spike-copies", "a"]] {
+            let result = try runMRD(["simulate", "--out", "/tmp/never-written"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(!result.stderr.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written"))
+    }
+
+    @Test("an output folder that cannot be written is an I/O error (exit 74), no file left behind")
+    func unwritableOutput() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let blocker = out.appendingPathComponent("file")
+        try Data("x".utf8).write(to: blocker)
+        let result = try runMRD(["simulate", "--out", blocker.appendingPathComponent("sub").path, "--reads", "10"])
+        #expect(result.status == 74)
+        #expect(result.stderr.hasPrefix("mrd: error: \(blocker.path)/sub: cannot create the output folder"), "\(result.stderr)")
+    }
+}
