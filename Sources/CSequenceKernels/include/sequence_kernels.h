@@ -19,3 +19,20 @@ uint64_t mrd_count_gc(const uint8_t *p, size_t n);
 uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30);
 
 #endif
+
+#ifndef MRD_BZ2_SCAN_H
+#define MRD_BZ2_SCAN_H
+/// bzip2 block start (pi) and end-of-stream (sqrt(pi)) markers, 48 bits each.
+#define MRD_BZ2_BLOCK_MAGIC 0x314159265359ULL
+#define MRD_BZ2_EOS_MAGIC 0x177245385090ULL
+
+/// Finds the first bzip2 block or end-of-stream marker that starts at a bit offset in
+/// [from_bit, n*8 - 48]. Returns its bit offset (bits counted from the most significant bit of p[0])
+/// and sets *is_end to 1 for an end-of-stream marker; returns UINT64_MAX when there is none.
+uint64_t mrd_bz2_find_marker(const uint8_t *p, size_t n, uint64_t from_bit, int *is_end);
+
+/// Copies bit_count bits starting at bit from_bit of p into out (byte-aligned, most significant bit
+/// first); the unused low bits of the last byte are zero. out must hold (bit_count + 7) / 8 bytes and
+/// p must hold the bits read.
+void mrd_copy_bits(const uint8_t *p, size_t n, uint64_t from_bit, uint64_t bit_count, uint8_t *out);
+#endif

@@ -1,6 +1,7 @@
 import CBzip2
 import CIsal
 import CZlib
+import Foundation
 
 /// What one call of a decoder did.
 struct DecodeStep {
@@ -312,7 +313,7 @@ final class Bzip2Decoder: MemberDecoder {
 
 /// Stacks the right decoder on `source` for `compression`.
 func decompressingSource(_ source: ByteSource, compression: Compression, file: String,
-                         inflate backend: InflateBackend) throws -> ByteSource {
+                         inflate backend: InflateBackend, parallelBzip2: Bool = true) throws -> ByteSource {
     switch compression {
     case .plain:
         return source
@@ -331,6 +332,10 @@ func decompressingSource(_ source: ByteSource, compression: Compression, file: S
         }
         return MultiMemberSource(upstream: source, decoder: decoder, file: file)
     case .bzip2:
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if parallelBzip2 && cores > 1 && getenv("MRD_BZIP2").map({ String(cString: $0) }) != "serial" {
+            return ParallelBzip2Source(upstream: source, file: file, workers: cores)
+        }
         return MultiMemberSource(upstream: source, decoder: try Bzip2Decoder(file: file), file: file)
     }
 }

@@ -43,7 +43,8 @@ public final class FastxReader {
         compression = try Compression.sniff(head, file: name)
         let replayed = PrefixedSource(prefix: head, upstream: raw)
         var decoded = try decompressingSource(replayed, compression: compression, file: name, inflate: backend)
-        if compression != .plain && threadedDecompression {
+        // Parallel bzip2 decoding runs on threads of its own already.
+        if compression != .plain && threadedDecompression && !(decoded is ParallelBzip2Source) {
             decoded = ThreadedSource(decoded, name: name)
         }
         source = decoded
