@@ -394,10 +394,8 @@ struct FastxParser {
                                   _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
         let offset = mrd_find_invalid_nucleotide(b + start, length)
         if offset == length { return }
-        let i = start + offset
-        throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
-                        "invalid sequence character \(describeByte(b[i])) at position \(i - start + 1); "
-                        + "expected IUPAC nucleotide codes (ACGTUN RYSWKM BDHV, either case)")
+        throw invalidCharacter("sequence", expected: "IUPAC nucleotide codes (ACGTUN RYSWKM BDHV, either case)",
+                               b, start, offset, headerStart, headerEnd, line)
     }
 
     @inline(__always)
@@ -405,10 +403,14 @@ struct FastxParser {
                                  _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
         let offset = mrd_find_invalid_quality(b + start, length)
         if offset == length { return }
-        let i = start + offset
-        throw ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
-                        "invalid quality character \(describeByte(b[i])) at position \(i - start + 1); "
-                        + "expected Phred+33 characters '!' to '~'")
+        throw invalidCharacter("quality", expected: "Phred+33 characters '!' to '~'",
+                               b, start, offset, headerStart, headerEnd, line)
+    }
+
+    private func invalidCharacter(_ what: String, expected: String, _ b: UnsafeMutablePointer<UInt8>, _ start: Int,
+                                  _ offset: Int, _ headerStart: Int, _ headerEnd: Int, _ line: Int) -> ReadError {
+        ReadError(.invalidCharacter, file: file, line: line, recordID: recordID(b, headerStart, headerEnd),
+                  "invalid \(what) character \(describeByte(b[start + offset])) at position \(offset + 1); expected \(expected)")
     }
 }
 

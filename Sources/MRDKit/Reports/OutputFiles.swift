@@ -131,18 +131,13 @@ public final class CompressedWriter {
             try input.withUnsafeMutableBytes { inBytes in
                 stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_in = UInt32(inBytes.count)
-                while true {
-                    let status: Int32 = try output.withUnsafeMutableBytes { outBytes in
-                        stream.pointee.next_out = outBytes.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                        stream.pointee.avail_out = UInt32(outBytes.count)
-                        let status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
-                        try file.write(UnsafeRawBufferPointer(rebasing: outBytes[0..<(outBytes.count - Int(stream.pointee.avail_out))]))
-                        return status
-                    }
-                    if finish ? status == Z_STREAM_END : stream.pointee.avail_in == 0 { break }
-                    if status != Z_OK && status != Z_BUF_ERROR {
-                        throw OutputError(file: file.path, message: "gzip compression failed (\(status))")
-                    }
+                try drain(name: "gzip") { out in
+                    stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.pointee.avail_out = UInt32(out.count)
+                    let status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    let done = finish ? status == Z_STREAM_END : stream.pointee.avail_in == 0
+                    let failed = !done && status != Z_OK && status != Z_BUF_ERROR
+                    return (out.count - Int(stream.pointee.avail_out), done, failed ? status : nil)
                 }
             }
         case .bzip2:
@@ -150,19 +145,27 @@ public final class CompressedWriter {
             try input.withUnsafeMutableBytes { inBytes in
                 stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: CChar.self)
                 stream.pointee.avail_in = UInt32(inBytes.count)
-                while true {
-                    let status: Int32 = try output.withUnsafeMutableBytes { outBytes in
-                        stream.pointee.next_out = outBytes.baseAddress!.assumingMemoryBound(to: CChar.self)
-                        stream.pointee.avail_out = UInt32(outBytes.count)
-                        let status = BZ2_bzCompress(stream, finish ? BZ_FINISH : BZ_RUN)
-                        try file.write(UnsafeRawBufferPointer(rebasing: outBytes[0..<(outBytes.count - Int(stream.pointee.avail_out))]))
-                        return status
-                    }
-                    if finish ? status == BZ_STREAM_END : stream.pointee.avail_in == 0 { break }
-                    if status < 0 { throw OutputError(file: file.path, message: "bzip2 compression failed (\(status))") }
+                try drain(name: "bzip2") { out in
+                    stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: CChar.self)
+                    stream.pointee.avail_out = UInt32(out.count)
+                    let status = BZ2_bzCompress(stream, finish ? BZ_FINISH : BZ_RUN)
+                    let done = finish ? status == BZ_STREAM_END : stream.pointee.avail_in == 0
+                    return (out.count - Int(stream.pointee.avail_out), done, !done && status < 0 ? status : nil)
                 }
             }
         }
         input.removeAll(keepingCapacity: true)
+    }
+
+    /// Calls one compressor `step` into the output buffer and writes what it produced, until it
+    /// says it is done with the input (or, when finishing, with the stream).
+    private func drain(name: String,
+                       _ step: (UnsafeMutableRawBufferPointer) -> (written: Int, done: Bool, failure: Int32?)) throws {
+        while true {
+            let (written, done, failure) = output.withUnsafeMutableBytes { step($0) }
+            try output.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<written])) }
+            if done { return }
+            if let failure { throw OutputError(file: file.path, message: "\(name) compression failed (\(failure))") }
+        }
     }
 }
