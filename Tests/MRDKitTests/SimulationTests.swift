@@ -245,4 +245,44 @@ struct RunSimulationTests {
         #expect(abs(mean - 40) < 4 * (40.0 / 150).squareRoot())
         #expect(variance / mean > 0.7 && variance / mean < 1.35, "dispersion \(variance / mean)")
     }
+
+    @Test("clonal evolution: VH replacement keeps the clone's D-N-J behind a new V; UMIs lead read 1")
+    func evolutionAndUMIs() throws {
+        var config = Self.config()
+        config.evolvedFraction = 0.5
+        config.levels = [0.05]
+        config.umiLength = 12
+        config.loci = [.IGH, .TRG]
+        config.controls = false
+        let simulator = RunSimulator(config: config, germline: germline)
+        var random = SeededRandom(seed: 3)
+        var choices = RecombinationModel.Choices()
+        let clone = model.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices)
+        for _ in 0..<20 {
+            let evolved = simulator.evolved(clone, random: &random)
+            let tail = Array(clone.sequence[(clone.junctionStart + 6)...])
+            #expect(Array(evolved.sequence.suffix(tail.count)) == tail)
+            #expect(evolved.junctionString.hasSuffix(String(decoding: clone.sequence[(clone.junctionStart + 6)..<clone.junctionEnd], as: UTF8.self)))
+            #expect(GermlineReference.isCysteine(evolved.sequence, evolved.junctionStart))
+            #expect(evolved.dCall == clone.dCall && evolved.jCall == clone.jCall)
+        }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try simulator.write(to: directory)
+        let followups = output.truth.filter { $0.role == "followup" }
+        let evolvedTemplates = followups.flatMap(\.clones).reduce(0) { $0 + $1.evolvedTemplates }
+        let leukemicTemplates = followups.flatMap(\.clones).reduce(0) { $0 + $1.templates }
+        #expect(evolvedTemplates > 0)
+        #expect(leukemicTemplates > 0)
+        // With UMIs, reads of the spike-ins carry 12 varying bases before the amplicon.
+        let starts = output.spikes.map { String(decoding: $0.sequence.prefix(25), as: UTF8.self) }
+        let reader = try FastxReader(path: directory.appendingPathComponent("P002_FU1_R1.fastq.gz").path)
+        var umis = Set<String>(), spikeReads = 0
+        for record in try readAll(reader) where starts.contains(where: { record.sequence.dropFirst(12).hasPrefix($0) }) {
+            spikeReads += 1
+            umis.insert(String(record.sequence.prefix(12)))
+        }
+        #expect(spikeReads > 5)
+        #expect(umis.count > 1 && umis.count <= spikeReads)
+    }
 }
