@@ -69,10 +69,33 @@ public struct RecombinationModel: Sendable {
                 }
                 pools["\(locus)\(kind)"] = Pool(segments: usable, cumulative: cumulative)
             }
+            // D-J joins: D genes with their upstream flank, by the same usage order as the D genes.
+            let dOrder = pools["\(locus)D"]!.segments.map(\.gene)
+            let withUpstream = germline.segments(locus, .D).filter { $0.isFunctional && !$0.upstream.isEmpty }
+            var seenUp = Set<String>()
+            let upSegments = (dOrder + withUpstream.map(\.gene)).compactMap { gene -> GermlineSegment? in
+                guard !seenUp.contains(gene), let s = withUpstream.first(where: { $0.gene == gene }) else { return nil }
+                seenUp.insert(gene)
+                return s
+            }
+            var upTotal = 0.0
+            pools["\(locus)Dup"] = Pool(segments: upSegments, cumulative: upSegments.indices.map { rank in
+                upTotal += 1 / pow(Double(rank + 1), exponent)
+                return upTotal
+            })
         }
     }
 
     func pool(_ locus: Locus, _ kind: SegmentKind) -> Pool { pools["\(locus)\(kind)"]! }
+
+    /// D genes for D-J joins: the `+up` copies, which carry the upstream flank the amplicon starts in.
+    func pool(_ locus: Locus, _ kind: PoolKind) -> Pool { pools["\(locus)Dup"]! }
+    enum PoolKind { case dWithUpstream }
+
+    func randomSegment(_ locus: Locus, _ kind: PoolKind, using random: inout SeededRandom) -> GermlineSegment {
+        let pool = pool(locus, kind)
+        return pool.segments[random.pick(cumulative: pool.cumulative)]
+    }
 
     /// Usage probability of each gene, for tests and docs.
     public func usage(_ locus: Locus, _ kind: SegmentKind) -> [(gene: String, probability: Double)] {
@@ -165,8 +188,9 @@ public struct RecombinationModel: Sendable {
             junctionStart = anchor - start
             if choices.trimV == 0 { sequence += pNucleotides(v.sequence[...], fivePrime: false) }
         case .DJ, .DD:
+            // D-J joins keep the D's upstream flank: draw from the `+up` copies.
             let d = kind == .DD ? germline.segments(.TRD, .D).first { $0.gene == "TRDD2" && !$0.upstream.isEmpty }!
-                                : randomSegment(locus, .D, using: &random)
+                                : randomSegment(locus, .dWithUpstream, using: &random)
             dCall = d.allele
             let flank = d.upstream.suffix(70)
             choices.trimD3 = trim(model.meanTrimD3, limit: d.sequence.count - 2, model, &random)

@@ -1,0 +1,245 @@
+/// A germline element that can start (5') or end (3') an amplicon: a V gene, a D gene with its
+/// upstream flank, the IGK intron, a J gene with its downstream flank, the Kde element, TRDD3.
+struct GermlineElement: Sendable {
+    enum Role: Sendable { case v, dUpstream, intron, j, kde, d3Downstream }
+    let segment: GermlineSegment
+    let role: Role
+    /// The indexed sequence.
+    let sequence: [UInt8]
+    /// 5' elements: where the junction starts; 3' elements: where it ends (exclusive).
+    let anchor: Int
+
+    var locus: Locus { segment.locus }
+    var isFivePrime: Bool { role == .v || role == .dUpstream || role == .intron }
+}
+
+/// One read's rearrangement as found: locus, kind, segment calls, and the junction within the read
+/// turned to the V-to-J direction.
+public struct ReadAnnotation: Sendable, Equatable {
+    public var locus: Locus
+    public var kind: RearrangementKind
+    public var vCall: String
+    public var dCall: String
+    public var jCall: String
+    /// The read in V-to-J direction (reverse-complemented when `reversed`).
+    public var sequence: [UInt8]
+    public var reversed: Bool
+    public var junctionStart: Int
+    public var junctionEnd: Int
+
+    public var junction: ArraySlice<UInt8> { sequence[junctionStart..<junctionEnd] }
+}
+
+/// Why a read got no annotation; every read is counted under one of these or as annotated.
+public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
+    /// No germline segment found at all.
+    case noGermline = "no_germline_hit"
+    /// A 5' segment but no 3' one in the same orientation (or the reverse).
+    case noFivePrime = "no_v_or_5prime_element"
+    case noThreePrime = "no_j_or_3prime_element"
+    /// Both found, but the junction anchors are not both inside the read.
+    case junctionNotCovered = "junction_not_covered"
+    /// The segments found do not form a known rearrangement.
+    case incompatibleSegments = "incompatible_segments"
+}
+
+/// Seed-and-extend annotation: k-mers of the read are looked up in an index of the 5' and 3'
+/// germline elements (in both orientations); the best diagonal of each element places its anchor in
+/// the read, and a base-by-base comparison along that diagonal ranks the candidate alleles.
+public struct Annotator: Sendable {
+    let elements: [GermlineElement]
+    private let scanner: KmerScanner
+    /// k-mer -> (element, offset in element) pairs.
+    private let table: [UInt32: [Hit]]
+    private let dGenes: [Locus: [GermlineSegment]]
+
+    struct Hit: Sendable {
+        var element: Int32
+        var offset: Int32
+    }
+
+    public init(germline: GermlineReference, loci: [Locus] = [.IGH, .IGK, .IGL, .TRB, .TRG, .TRD], k: Int = 12) {
+        scanner = KmerScanner(k: k)
+        var elements: [GermlineElement] = []
+        for segment in germline.segments where loci.contains(segment.locus) {
+            switch segment.kind {
+            case .V:
+                guard let anchor = segment.anchor else { continue }
+                let start = max(0, anchor - 90)
+                elements.append(GermlineElement(segment: segment, role: .v, sequence: Array(segment.sequence[start...]),
+                                                anchor: anchor - start))
+            case .D:
+                if !segment.upstream.isEmpty {
+                    let flank = Array(segment.upstream.suffix(70))
+                    elements.append(GermlineElement(segment: segment, role: .dUpstream, sequence: flank + segment.sequence,
+                                                    anchor: flank.count))
+                } else if !segment.downstream.isEmpty {
+                    elements.append(GermlineElement(segment: segment, role: .d3Downstream,
+                                                    sequence: segment.sequence + segment.downstream.prefix(50),
+                                                    anchor: segment.sequence.count))
+                }
+            case .J:
+                guard let anchor = segment.anchor else { continue }
+                elements.append(GermlineElement(segment: segment, role: .j, sequence: segment.sequence + segment.downstream.prefix(30),
+                                                anchor: anchor + 3))
+            case .KDE:
+                elements.append(GermlineElement(segment: segment, role: .kde, sequence: Array(segment.sequence.prefix(90)), anchor: 20))
+            case .INTRON:
+                let kept = Array(segment.sequence.suffix(90))
+                elements.append(GermlineElement(segment: segment, role: .intron, sequence: kept, anchor: kept.count - 20))
+            }
+        }
+        var table: [UInt32: [Hit]] = [:]
+        for (e, element) in elements.enumerated() {
+            scanner.forEach(element.sequence) { position, kmer in
+                table[kmer, default: []].append(Hit(element: Int32(e), offset: Int32(position)))
+            }
+        }
+        self.elements = elements
+        self.table = table
+        var dGenes: [Locus: [GermlineSegment]] = [:]
+        for segment in germline.segments where segment.kind == .D && segment.upstream.isEmpty && segment.downstream.isEmpty {
+            dGenes[segment.locus, default: []].append(segment)
+        }
+        self.dGenes = dGenes
+    }
+
+    /// Best placement of one element on the read: diagonal (read position - element position) and
+    /// the number of k-mer hits on it.
+    struct Placement {
+        var element: Int
+        var diagonal: Int
+        var hits: Int
+        var score = 0
+    }
+
+    /// Element placements for one orientation of the read, best first per element.
+    private func placements(_ read: [UInt8]) -> [Placement] {
+        var counts: [Int64: Int] = [:]
+        scanner.forEach(read) { position, kmer in
+            guard let hits = table[kmer] else { return }
+            for hit in hits {
+                let diagonal = position - Int(hit.offset)
+                counts[Int64(hit.element) << 32 | Int64(UInt32(bitPattern: Int32(diagonal))), default: 0] += 1
+            }
+        }
+        var best: [Int: Placement] = [:]
+        for (key, hits) in counts {
+            let element = Int(key >> 32)
+            let diagonal = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: key)))
+            if hits > best[element]?.hits ?? 0 || (hits == best[element]?.hits && diagonal < best[element]!.diagonal) {
+                best[element] = Placement(element: element, diagonal: diagonal, hits: hits)
+            }
+        }
+        return Array(best.values)
+    }
+
+    /// Matches minus 3 x mismatches of the element against the read along a diagonal, over the
+    /// element part that lies on its germline side of the junction anchor.
+    private func score(_ placement: Placement, _ read: [UInt8]) -> Int {
+        let element = elements[placement.element]
+        let range: Range<Int> = element.isFivePrime ? 0..<element.anchor + (element.role == .v ? 3 : 0)
+                                                    : (element.role == .j ? max(0, element.anchor - 3) : element.anchor)..<element.sequence.count
+        var total = 0
+        for offset in range {
+            let position = offset + placement.diagonal
+            guard position >= 0 && position < read.count else { continue }
+            total += read[position] == element.sequence[offset] ? 1 : -3
+        }
+        return total
+    }
+
+    /// The best-scoring 5' or 3' candidates (ties kept), given the placements of one orientation.
+    private func bestCandidates(_ placements: [Placement], fivePrime: Bool, _ read: [UInt8]) -> [Placement] {
+        let side = placements.filter { elements[$0.element].isFivePrime == fivePrime }
+        guard let topHits = side.map(\.hits).max(), topHits >= 2 else { return [] }
+        var scored = side.filter { $0.hits * 2 >= topHits }.map { placement -> Placement in
+            var p = placement
+            p.score = score(p, read)
+            return p
+        }
+        guard let topScore = scored.map(\.score).max(), topScore >= 12 else { return [] }
+        scored = scored.filter { $0.score == topScore }
+        return scored.sorted { elements[$0.element].segment.allele < elements[$1.element].segment.allele }
+    }
+
+    public func annotate(_ bases: [UInt8]) -> Result<ReadAnnotation, UnassignedReason> {
+        let forward = bases
+        let reverse = reverseComplement(bases)
+        let pf = placements(forward), pr = placements(reverse)
+        let fScore = pf.map(\.hits).max() ?? 0, rScore = pr.map(\.hits).max() ?? 0
+        if fScore == 0 && rScore == 0 { return .failure(.noGermline) }
+        // Orientation: the one whose best 5' plus best 3' placements have more k-mer hits.
+        func strength(_ p: [Placement]) -> Int {
+            let five = p.filter { elements[$0.element].isFivePrime }.map(\.hits).max() ?? 0
+            let three = p.filter { !elements[$0.element].isFivePrime }.map(\.hits).max() ?? 0
+            return five + three
+        }
+        let reversed = strength(pr) > strength(pf)
+        let read = reversed ? reverse : forward
+        let chosen = reversed ? pr : pf
+        let fives = bestCandidates(chosen, fivePrime: true, read)
+        let threes = bestCandidates(chosen, fivePrime: false, read)
+        guard let five = fives.first else { return .failure(.noFivePrime) }
+        guard let three = threes.first else { return .failure(.noThreePrime) }
+        let fiveElement = elements[five.element], threeElement = elements[three.element]
+        guard fiveElement.locus == threeElement.locus else { return .failure(.incompatibleSegments) }
+        let locus = fiveElement.locus
+        let start = fiveElement.anchor + five.diagonal
+        let end = threeElement.anchor + three.diagonal
+        guard start >= 0, end <= read.count, end - start >= 6 else { return .failure(.junctionNotCovered) }
+        let kind: RearrangementKind
+        switch (fiveElement.role, threeElement.role) {
+        case (.v, .j): kind = [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ
+        case (.dUpstream, .j): kind = .DJ
+        case (.v, .kde): kind = .vKde
+        case (.intron, .kde): kind = .intronKde
+        case (.v, .d3Downstream): kind = .VD
+        case (.dUpstream, .d3Downstream): kind = .DD
+        default: return .failure(.incompatibleSegments)
+        }
+        func calls(_ candidates: [Placement]) -> String {
+            var seen: [String] = []
+            for c in candidates where !seen.contains(elements[c.element].segment.allele) { seen.append(elements[c.element].segment.allele) }
+            return seen.joined(separator: ",")
+        }
+        var annotation = ReadAnnotation(locus: locus, kind: kind, vCall: "", dCall: "", jCall: "", sequence: read,
+                                        reversed: reversed, junctionStart: start, junctionEnd: end)
+        switch fiveElement.role {
+        case .v, .intron: annotation.vCall = calls(fives)
+        default: annotation.dCall = calls(fives)
+        }
+        switch threeElement.role {
+        case .j, .kde: annotation.jCall = calls(threes)
+        default:
+            if kind == .VD { annotation.dCall = calls(threes) } else { annotation.jCall = calls(threes) }
+        }
+        if kind == .VDJ { annotation.dCall = dCall(locus, Array(read[start..<end])) }
+        return .success(annotation)
+    }
+
+    /// D genes with the longest exact match (at least 6 nt) inside the junction; ties listed.
+    func dCall(_ locus: Locus, _ junction: [UInt8]) -> String {
+        var best = 5
+        var names: [String] = []
+        for d in dGenes[locus] ?? [] {
+            let length = longestCommonSubstring(d.sequence, junction)
+            if length > best { best = length; names = [d.allele] } else if length == best && !names.isEmpty { names.append(d.allele) }
+        }
+        return names.joined(separator: ",")
+    }
+}
+
+func longestCommonSubstring(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    guard !a.isEmpty, !b.isEmpty else { return 0 }
+    var previous = [Int](repeating: 0, count: b.count + 1), current = previous
+    var best = 0
+    for i in 1...a.count {
+        for j in 1...b.count {
+            current[j] = a[i - 1] == b[j - 1] ? previous[j - 1] + 1 : 0
+            best = max(best, current[j])
+        }
+        swap(&previous, &current)
+    }
+    return best
+}
