@@ -1,0 +1,95 @@
+import Foundation
+
+/// A spike-in calibrator: synthetic template of known copy number per reaction.
+public struct SpikeInCalibrator: Sendable, Equatable {
+    public var id: String
+    public var sequence: [UInt8]
+    public var copies: Double
+}
+
+/// Reads spikes.tsv (`spike_id sequence copies`, one header line).
+public func readSpikeIns(path: String) throws -> [SpikeInCalibrator] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ReadError(FileManager.default.fileExists(atPath: path) ? .unreadableInput : .missingInput, file: path,
+                        "cannot read the spike-in table (expected TSV: spike_id, sequence, copies)")
+    }
+    var spikes: [SpikeInCalibrator] = []
+    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+        if n == 0 {
+            guard trimmed.split(separator: "\t").map(String.init).prefix(3) == ["spike_id", "sequence", "copies"] else {
+                throw ReadError(.malformedRecord, file: path, line: 1, "expected the header 'spike_id<TAB>sequence<TAB>copies'")
+            }
+            continue
+        }
+        if trimmed.isEmpty { continue }
+        let fields = trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count >= 3 else {
+            throw ReadError(.malformedRecord, file: path, line: n + 1, "expected 3 tab-separated fields, found \(fields.count)")
+        }
+        let sequence = Array(fields[1].uppercased().utf8)
+        guard sequence.count >= 30, sequence.allSatisfy({ "ACGT".utf8.contains($0) }) else {
+            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])': expected a sequence of A/C/G/T, 30 nt or longer")
+        }
+        guard let copies = Double(fields[2]), copies > 0, copies.isFinite else {
+            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])': expected a positive copy number, found '\(fields[2])'")
+        }
+        guard !spikes.contains(where: { $0.id == fields[0] }) else {
+            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])' is listed twice")
+        }
+        spikes.append(SpikeInCalibrator(id: fields[0], sequence: sequence, copies: copies))
+    }
+    return spikes
+}
+
+/// Recognises reads of spike-ins by 16-mers that belong to one spike and to no germline element
+/// (spike-ins are built on real V and J segments, so only their synthetic core identifies them).
+public struct SpikeInMatcher: Sendable {
+    public let spikes: [SpikeInCalibrator]
+    private let table: [UInt32: Int]
+    /// Spike-specific 16-mers per spike and strand: a read must carry half of them.
+    private let required: [Int]
+    private let scanner = KmerScanner(k: 16)
+
+    public init(spikes: [SpikeInCalibrator], annotator: Annotator) {
+        self.spikes = spikes
+        var germlineKmers = Set<UInt32>()
+        for element in annotator.elements {
+            for strand in [element.sequence, reverseComplement(element.sequence)] {
+                scanner.forEach(strand) { _, kmer in germlineKmers.insert(kmer) }
+            }
+        }
+        var owners: [UInt32: Int] = [:]
+        var shared = Set<UInt32>()
+        for (s, spike) in spikes.enumerated() {
+            for strand in [spike.sequence, reverseComplement(spike.sequence)] {
+                scanner.forEach(strand) { _, kmer in
+                    if germlineKmers.contains(kmer) { return }
+                    if let owner = owners[kmer], owner != s { shared.insert(kmer) }
+                    owners[kmer] = s
+                }
+            }
+        }
+        for kmer in shared { owners[kmer] = nil }
+        table = owners
+        // k-mers at the edges of the synthetic core are only partly synthetic, so a real rearrangement
+        // with the same V or J shares a few of them by chance; a spike read carries most of them.
+        let scanner = self.scanner
+        required = spikes.indices.map { s in
+            var count = 0
+            scanner.forEach(spikes[s].sequence) { _, kmer in if owners[kmer] == s { count += 1 } }
+            return max(3, count / 2)
+        }
+    }
+
+    /// The spike a read comes from (half of its spike-specific 16-mers, at least 3), or nil.
+    public func match(_ read: [UInt8]) -> Int? {
+        guard !table.isEmpty else { return nil }
+        var hits: [Int: Int] = [:]
+        scanner.forEach(read) { _, kmer in
+            if let spike = table[kmer] { hits[spike, default: 0] += 1 }
+        }
+        guard let best = hits.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }), best.value >= required[best.key] else { return nil }
+        return best.key
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+
+/// One clonotype of a diagnostic sample.
+public struct Clonotype: Sendable, Equatable {
+    public var cloneID = ""
+    public var locus: Locus
+    public var kind: RearrangementKind
+    public var vCall: String
+    public var dCall: String
+    public var jCall: String
+    public var junction: [UInt8]
+    public var count: Int
+    public var locusReads = 0
+    public var trackable = false
+    public var target: [UInt8] = []
+    /// Why a clone above the fraction threshold is not trackable, else empty.
+    public var notTrackableReason = ""
+    /// A representative read (V-to-J direction) and whether it was reverse-complemented.
+    public var representative: [UInt8]
+    public var representativeReversed: Bool
+    public var representativeJunctionStart: Int
+
+    public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
+    public var junctionString: String { String(decoding: junction, as: UTF8.self) }
+    public var productive: Bool? {
+        Rearrangement(locus: locus, kind: kind, vCall: vCall, dCall: dCall, jCall: jCall, sequence: junction,
+                      junctionStart: 0, junctionEnd: junction.count).productive
+    }
+    public var junctionAA: String? {
+        Rearrangement(locus: locus, kind: kind, vCall: vCall, dCall: dCall, jCall: jCall, sequence: junction,
+                      junctionStart: 0, junctionEnd: junction.count).junctionAA
+    }
+}
+
+/// Options of `mrd baseline`.
+public struct BaselineOptions: Sendable {
+    public var loci: [Locus] = Locus.allCases
+    public var minFraction = 0.05
+    public var minReads = 20
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Shortest junction that can be tracked apart from the background.
+    public var minJunctionLength = 18
+    public init() {}
+}
+
+/// What a diagnostic sample contained.
+public struct BaselineResult: Sendable {
+    public var sampleID: String
+    public var totalReads = 0
+    public var assignedReads = 0
+    public var spikeInReads = 0
+    public var spikeInReadsByID: [String: Int] = [:]
+    public var unassigned: [UnassignedReason: Int] = [:]
+    public var readsPerLocus: [Locus: Int] = [:]
+    public var clonotypes: [Clonotype] = []
+    public var trackable: [Clonotype] { clonotypes.filter(\.trackable) }
+    /// Why there is no trackable clone, when there is none.
+    public var noTrackableReason: String?
+}
+
+/// Per-worker tally of a baseline sample.
+struct BaselineTally {
+    struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: [UInt8] }
+    struct Group {
+        var count = 0
+        var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
+        var representative: [UInt8] = []
+        var representativeReversed = false
+        var representativeJunctionStart = 0
+    }
+    var groups: [Key: Group] = [:]
+    var total = 0
+    var spikes: [Int: Int] = [:]
+    var unassigned: [UnassignedReason: Int] = [:]
+
+    mutating func add(_ annotation: ReadAnnotation) {
+        let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Array(annotation.junction))
+        var group = groups[key] ?? Group()
+        group.count += 1
+        group.vCalls[annotation.vCall, default: 0] += 1
+        group.dCalls[annotation.dCall, default: 0] += 1
+        group.jCalls[annotation.jCall, default: 0] += 1
+        // The representative is chosen by content, so it does not depend on which worker saw what.
+        if group.representative.isEmpty || Self.prefer(annotation.sequence, over: group.representative) {
+            group.representative = annotation.sequence
+            group.representativeReversed = annotation.reversed
+            group.representativeJunctionStart = annotation.junctionStart
+        }
+        groups[key] = group
+    }
+
+    /// Longer reads first, then lexicographic order.
+    static func prefer(_ a: [UInt8], over b: [UInt8]) -> Bool {
+        a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b)
+    }
+
+    mutating func merge(_ other: BaselineTally) {
+        total += other.total
+        for (k, v) in other.spikes { spikes[k, default: 0] += v }
+        for (k, v) in other.unassigned { unassigned[k, default: 0] += v }
+        for (key, group) in other.groups {
+            guard var mine = groups[key] else { groups[key] = group; continue }
+            mine.count += group.count
+            for (k, v) in group.vCalls { mine.vCalls[k, default: 0] += v }
+            for (k, v) in group.dCalls { mine.dCalls[k, default: 0] += v }
+            for (k, v) in group.jCalls { mine.jCalls[k, default: 0] += v }
+            if Self.prefer(group.representative, over: mine.representative) {
+                mine.representative = group.representative
+                mine.representativeReversed = group.representativeReversed
+                mine.representativeJunctionStart = group.representativeJunctionStart
+            }
+            groups[key] = mine
+        }
+    }
+}
+
+/// Majority call, ties broken alphabetically.
+func majority(_ calls: [String: Int]) -> String {
+    calls.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? ""
+}
+
+/// `mrd baseline`: annotate a diagnostic sample, build clonotypes (with sequencing errors folded
+/// into their parent clone) and mark the trackable index clones.
+public struct BaselineAnalysis: Sendable {
+    public let annotator: Annotator
+    public let spikeMatcher: SpikeInMatcher?
+    public let options: BaselineOptions
+
+    public init(germline: GermlineReference, spikeIns: [SpikeInCalibrator] = [], options: BaselineOptions = BaselineOptions()) {
+        annotator = Annotator(germline: germline, loci: options.loci)
+        spikeMatcher = spikeIns.isEmpty ? nil : SpikeInMatcher(spikes: spikeIns, annotator: annotator)
+        self.options = options
+    }
+
+    public func run(_ input: SampleInput, sampleID: String) throws -> BaselineResult {
+        let reader = try SampleReader(input)
+        let annotator = self.annotator, matcher = spikeMatcher
+        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally() }) { batch, tally in
+            for i in 0..<batch.count {
+                tally.total += 1
+                let first = Array(batch.read1[i].sequence)
+                if let spike = matcher?.match(first) { tally.spikes[spike, default: 0] += 1; continue }
+                var result = annotator.annotate(first)
+                // Paired-end: use the mate when read 1 does not span the junction.
+                if case .failure = result, let mates = batch.read2 {
+                    let second = Array(mates[i].sequence)
+                    if let spike = matcher?.match(second) { tally.spikes[spike, default: 0] += 1; continue }
+                    let other = annotator.annotate(second)
+                    if case .success = other { result = other }
+                }
+                switch result {
+                case .success(let annotation): tally.add(annotation)
+                case .failure(let reason): tally.unassigned[reason, default: 0] += 1
+                }
+            }
+        }
+        var merged = BaselineTally()
+        for tally in tallies { merged.merge(tally) }
+        return finish(merged, sampleID: sampleID)
+    }
+
+    func finish(_ tally: BaselineTally, sampleID: String) -> BaselineResult {
+        var result = BaselineResult(sampleID: sampleID)
+        result.totalReads = tally.total
+        result.unassigned = tally.unassigned
+        result.spikeInReads = tally.spikes.values.reduce(0, +)
+        if let matcher = spikeMatcher {
+            for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
+        }
+        var clonotypes = tally.groups.map { key, group in
+            Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls), dCall: majority(group.dCalls),
+                      jCall: majority(group.jCalls), junction: key.junction, count: group.count,
+                      representative: group.representative, representativeReversed: group.representativeReversed,
+                      representativeJunctionStart: group.representativeJunctionStart)
+        }
+        clonotypes.sort(by: Self.order)
+        clonotypes = Self.foldErrors(clonotypes)
+        result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
+        for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
+        for i in clonotypes.indices {
+            clonotypes[i].locusReads = result.readsPerLocus[clonotypes[i].locus] ?? 0
+            clonotypes[i].cloneID = "\(sampleID)_\(clonotypes[i].locus.rawValue)_\(i + 1)"
+        }
+        selectIndexClones(&clonotypes)
+        result.clonotypes = clonotypes
+        if result.trackable.isEmpty {
+            let dominant = clonotypes.filter { $0.fraction >= options.minFraction }
+            result.noTrackableReason = dominant.isEmpty
+                ? "no clonotype reaches \(options.minFraction) of its locus reads"
+                : dominant.map { "\($0.cloneID): \($0.notTrackableReason)" }.joined(separator: "; ")
+        }
+        return result
+    }
+
+    /// Most reads first; ties by locus, then junction (deterministic).
+    static func order(_ a: Clonotype, _ b: Clonotype) -> Bool {
+        if a.count != b.count { return a.count > b.count }
+        if a.locus != b.locus { return a.locus < b.locus }
+        return a.junction.lexicographicallyPrecedes(b.junction)
+    }
+
+    /// Folds sequencing-error satellites into their parent: a clonotype of the same locus whose
+    /// junction is 1 substitution or 1-base indel from a clone at least 200x larger (2 differences:
+    /// 5000x). Sequencing errors make each specific one-base variant of a junction well under 0.5%
+    /// of its parent, while true near-neighbour clones of similar size stay apart.
+    static func foldErrors(_ sorted: [Clonotype]) -> [Clonotype] {
+        var kept: [Clonotype] = []
+        for clonotype in sorted {
+            var parent: Int?
+            for (p, candidate) in kept.enumerated() where candidate.locus == clonotype.locus {
+                let ratio = Double(candidate.count) / Double(clonotype.count)
+                guard ratio >= 200 else { break }  // kept is in decreasing count order
+                let distance = boundedEditDistance(candidate.junction, clonotype.junction, limit: 2)
+                if distance <= 1 || (distance == 2 && ratio >= 5000) { parent = p; break }
+            }
+            if let p = parent { kept[p].count += clonotype.count } else { kept.append(clonotype) }
+        }
+        return kept.sorted(by: order)
+    }
+
+    func selectIndexClones(_ clonotypes: inout [Clonotype]) {
+        for i in clonotypes.indices {
+            let c = clonotypes[i]
+            guard c.fraction >= options.minFraction else { continue }
+            if c.count < options.minReads {
+                clonotypes[i].notTrackableReason = "too few reads (\(c.count) < \(options.minReads))"
+                continue
+            }
+            if c.junction.count < options.minJunctionLength {
+                clonotypes[i].notTrackableReason = "junction too short (\(c.junction.count) nt < \(options.minJunctionLength))"
+                continue
+            }
+            if c.junction.contains(where: { !"ACGT".utf8.contains($0) }) {
+                clonotypes[i].notTrackableReason = "junction has ambiguous bases"
+                continue
+            }
+            // Near-neighbour clonotypes do not stop tracking: `mrd track` counts a read for an index
+            // clone only when it is nearer to it than to any other baseline clonotype.
+            clonotypes[i].trackable = true
+            // Target: the junction with up to 10 germline bases on each side, from the representative read.
+            let start = max(0, c.representativeJunctionStart - 10)
+            let end = min(c.representative.count, c.representativeJunctionStart + c.junction.count + 10)
+            clonotypes[i].target = Array(c.representative[start..<end])
+        }
+    }
+}
+
+/// Levenshtein distance, or limit + 1 when it exceeds `limit` (banded).
+func boundedEditDistance(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
+    if abs(a.count - b.count) > limit { return limit + 1 }
+    if a.count == b.count {
+        var d = 0
+        for i in a.indices where a[i] != b[i] { d += 1; if d > limit { break } }
+        if d <= 1 { return d }
+    }
+    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+        current[0] = i
+        var rowMin = current[0]
+        for j in 1...max(1, b.count) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            rowMin = min(rowMin, current[j])
+        }
+        if rowMin > limit { return limit + 1 }
+        swap(&previous, &current)
+    }
+    return min(previous[b.count], limit + 1)
+}

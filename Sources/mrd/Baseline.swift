@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import MRDKit
+
+struct Baseline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find the clonotypes of a diagnostic sample and mark the trackable index clones.")
+
+    @Argument(help: "Read files (lanes); '-' is standard input.")
+    var reads: [String]
+
+    @Option(name: .long, help: "Mate files of paired-end data, one per read file.")
+    var r2: [String] = []
+
+    @Option(name: .long, help: "Sample id ([A-Za-z0-9._-], 1-64 characters).")
+    var sample: String
+
+    @Option(name: [.customShort("o"), .long], help: "Output folder (created if missing).")
+    var outdir = "."
+
+    @Option(name: .long, help: "Loci to analyse, comma-separated.")
+    var loci = "IGH,IGK,IGL,TRB,TRG,TRD"
+
+    @Option(name: .long, help: "Smallest share of its locus reads for an index clone.")
+    var minFraction = 0.05
+
+    @Option(name: .long, help: "Fewest reads for an index clone.")
+    var minReads = 20
+
+    @Option(name: .long, help: "Spike-in table (spike_id, sequence, copies).")
+    var spikeIns: String?
+
+    @Option(name: .long, help: "Germline folder in the layout of the bundled one (default: bundled).")
+    var germline: String?
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        try validateIdentifier(sample, option: "--sample")
+        if !r2.isEmpty && r2.count != reads.count { throw ValidationError("--r2 must be given once per read file") }
+        if !(0...1).contains(minFraction) { throw ValidationError("--min-fraction must be between 0 and 1") }
+        if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
+        for locus in loci.split(separator: ",") where Locus(rawValue: String(locus)) == nil {
+            throw ValidationError("--loci: '\(locus)' is not one of IGH, IGK, IGL, TRB, TRG, TRD")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            var options = BaselineOptions()
+            options.loci = loci.split(separator: ",").compactMap { Locus(rawValue: String($0)) }
+            options.minFraction = minFraction
+            options.minReads = minReads
+            options.threads = threadOptions.threads
+            let reference = try germline.map { try GermlineReference(directory: URL(fileURLWithPath: $0)) } ?? GermlineReference.bundled()
+            let spikes = try spikeIns.map(readSpikeIns) ?? []
+            let analysis = BaselineAnalysis(germline: reference, spikeIns: spikes, options: options)
+            let result = try analysis.run(SampleInput(read1: reads, read2: r2), sampleID: sample)
+            try BaselineReports.write(result, to: outdir, inputs: reads + r2, commandLine: CommandLine.arguments)
+        }
+    }
+}
+
+/// The contract's identifier rule: [A-Za-z0-9._-]{1,64}.
+func validateIdentifier(_ value: String, option: String) throws {
+    let allowed = value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
+    guard allowed && (1...64).contains(value.utf8.count) && value != "." && value != ".." else {
+        throw ValidationError("\(option): '\(value)' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import MRDKit
+
+private let run = packageRoot.appendingPathComponent("TestReads/run")
+
+private func table(_ name: String) throws -> [[String: String]] {
+    let text = try String(contentsOf: run.appendingPathComponent(name), encoding: .utf8)
+    var lines = text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    let header = lines.removeFirst()
+    return lines.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+}
+
+@Suite("mrd baseline on the simulated run")
+struct BaselineTests {
+    static let germline = try! GermlineReference.bundled()
+    static let spikes = try! readSpikeIns(path: run.appendingPathComponent("spikes.tsv").path)
+
+    static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2) throws -> BaselineResult {
+        var options = BaselineOptions()
+        options.threads = threads
+        let analysis = BaselineAnalysis(germline: germline, spikeIns: spikes, options: options)
+        let input = SampleInput(read1: [run.appendingPathComponent("\(sample)_R1.fastq.gz").path],
+                                read2: paired ? [run.appendingPathComponent("\(sample)_R2.fastq.gz").path] : [])
+        return try analysis.run(input, sampleID: sample)
+    }
+
+    @Test("every leukemic clone of every patient is found and trackable", arguments: ["P001", "P002", "P003"])
+    func leukemicClonesFound(_ patient: String) throws {
+        let result = try Self.analyse("\(patient)_DX", paired: patient == "P002")
+        let truth = try table("truth_clones.tsv").filter { $0["patient_id"] == patient && $0["leukemic"] == "T" }
+        #expect(!truth.isEmpty)
+        for clone in truth {
+            let found = result.clonotypes.first { $0.junctionString == clone["junction"] }
+            #expect(found?.trackable == true, "\(clone["clone_id"]!) \(found?.notTrackableReason ?? "not found")")
+            #expect(found?.locus.rawValue == clone["locus"])
+            #expect(found?.kind.rawValue == clone["rearrangement"])
+            if let v = clone["v_call"], !v.isEmpty, let found {
+                let gene = v.split(separator: "*")[0]
+                #expect(found.vCall.split(separator: ",").contains { $0.split(separator: "*")[0] == gene }, "\(found.vCall) vs \(v)")
+            }
+        }
+        // Every read is counted once: assigned, spike-in, or unassigned with a reason.
+        #expect(result.assignedReads + result.spikeInReads + result.unassigned.values.reduce(0, +) == result.totalReads)
+        let truthRow = try table("truth.tsv").first { $0["sample_id"] == "\(patient)_DX" }!
+        #expect(result.totalReads == Int(truthRow["total_reads"]!))
+        // Spike-in reads: those of the sample plus a few hopped in, minus a few lost to errors.
+        let spikeTruth = Double(truthRow["spike_in_reads"]!)!
+        #expect(abs(Double(result.spikeInReads) - spikeTruth) <= 0.1 * spikeTruth, "\(result.spikeInReads) vs \(spikeTruth)")
+        // A spike-in never becomes a clonotype.
+        let spikeCores = Self.spikes.map { String(decoding: $0.sequence, as: UTF8.self) }
+        for clone in result.clonotypes.prefix(50) {
+            #expect(!spikeCores.contains { $0.contains(clone.junctionString) })
+        }
+    }
+
+    @Test("near-neighbour normal clones stay apart from the leukemic clone")
+    func nearNeighboursStayApart() throws {
+        let result = try Self.analyse("P001_DX")
+        let truth = try table("truth_clones.tsv").filter { $0["patient_id"] == "P001" }
+        for neighbour in truth where neighbour["leukemic"] == "F" {
+            let found = result.clonotypes.first { $0.junctionString == neighbour["junction"] }
+            #expect(found != nil, "\(neighbour["clone_id"]!) folded into another clone")
+            #expect(found?.trackable != true || found!.fraction >= 0.05)
+        }
+    }
+
+    @Test("same clones.tsv bytes whatever the thread count")
+    func deterministic() throws {
+        let one = BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 1))
+        #expect(BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 3)) == one)
+        #expect(one.hasPrefix(BaselineReports.clonesColumns.joined(separator: "\t") + "\n"))
+    }
+
+    @Test("error satellites fold into their parent; similar-size neighbours do not")
+    func errorFolding() {
+        func clone(_ junction: String, _ count: Int) -> Clonotype {
+            Clonotype(locus: .IGH, kind: .VDJ, vCall: "V", dCall: "", jCall: "J", junction: Array(junction.utf8), count: count,
+                      representative: Array(junction.utf8), representativeReversed: false, representativeJunctionStart: 0)
+        }
+        let parent = "TGTGCGAGAGATCTGACGTATTATGATTACGTTTGGGGG"
+        var satellite = Array(parent.utf8); satellite[11] = UInt8(ascii: "A")
+        var neighbour = Array(parent.utf8); neighbour[20] = UInt8(ascii: "C")
+        let deletion = String(parent.dropFirst(5).prefix(3)) // unrelated short junction
+        let folded = BaselineAnalysis.foldErrors([clone(parent, 10_000), clone(String(decoding: neighbour, as: UTF8.self), 400),
+                                                  clone(String(decoding: satellite, as: UTF8.self), 20),
+                                                  clone(String(parent.dropLast()), 30), clone(deletion, 5)])
+        #expect(folded.map(\.count) == [10_050, 400, 5])
+        #expect(boundedEditDistance(Array("ACGTACGT".utf8), Array("ACGACGT".utf8), limit: 2) == 1)
+        #expect(boundedEditDistance(Array("AAAA".utf8), Array("TTTT".utf8), limit: 2) == 3)
+    }
+}
