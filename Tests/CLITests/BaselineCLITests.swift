@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@Suite("mrd baseline through the real binary")
+struct BaselineCLITests {
+    let run = packageRoot.appendingPathComponent("TestReads/run")
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("writes clones.tsv, airr.tsv (accepted by airr-tools) and baseline.json")
+    func outputs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runMRD(["baseline", "P002_DX_R1.fastq.gz", "--r2", "P002_DX_R2.fastq.gz", "--sample", "P002_DX",
+                                 "-o", out.path, "--spike-ins", "spikes.tsv", "-t", "2"], directory: run)
+        #expect(result.status == 0, "\(result.stderr)")
+        let clones = try String(contentsOf: out.appendingPathComponent("P002_DX.clones.tsv"), encoding: .utf8)
+        #expect(clones.hasPrefix("clone_id\tsample_id\tlocus\tv_call\td_call\tj_call\tjunction\tjunction_aa\tjunction_length\t"
+                                 + "productive\tclone_count\tclone_fraction\tlocus_reads\ttrackable\ttarget\trearrangement\n"))
+        let rows = parseTSV(clones)
+        let trackable = rows.filter { $0["trackable"] == "T" }
+        #expect(trackable.count >= 3)
+        for row in trackable {
+            #expect(row["target"]!.contains(row["junction"]!))
+            #expect(Double(row["clone_fraction"]!)! >= 0.05 && Int(row["clone_count"]!)! >= 20)
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("P002_DX.baseline.json"))) as! [String: Any]
+        #expect(json["sample_id"] as? String == "P002_DX")
+        #expect(json["version"] as? String == "0.1.0")
+        let total = json["total_reads"] as! Int
+        let unassigned = (json["unassigned_reads"] as! [String: Int]).values.reduce(0, +)
+        #expect(total == (json["assigned_reads"] as! Int) + (json["spike_in_reads"] as! Int) + unassigned)
+        #expect((json["trackable"] as! [String]) == trackable.map { $0["clone_id"]! })
+
+        // The AIRR Community's validator (installed by Scripts/setup).
+        let validator = Process()
+        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.arguments = ["airr-tools", "validate", "rearrangement", "-a", out.appendingPathComponent("P002_DX.airr.tsv").path]
+        validator.standardOutput = FileHandle.nullDevice
+        validator.standardError = FileHandle.nullDevice
+        try validator.run()
+        validator.waitUntilExit()
+        #expect(validator.terminationStatus == 0, "airr-tools rejected P002_DX.airr.tsv (or is not installed: Scripts/setup)")
+        // Checks of our own: every row's junction lies in its sequence (turned V-to-J) and counts add up.
+        let airr = parseTSV(try String(contentsOf: out.appendingPathComponent("P002_DX.airr.tsv"), encoding: .utf8))
+        #expect(airr.count == rows.count)
+        for row in airr.prefix(200) {
+            let sequence = row["sequence"]!
+            #expect(sequence.contains(row["junction"]!))
+            #expect(Int(row["junction_length"]!) == row["junction"]!.count)
+            #expect(row["clone_id"] == row["sequence_id"])
+        }
+        #expect(airr.map { Int($0["duplicate_count"]!)! }.reduce(0, +) == json["assigned_reads"] as! Int)
+    }
+
+    @Test("bad ids, missing reads and a bad spike table are refused with the contract's exit codes")
+    func errors() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        #expect(try runMRD(["baseline", "P001_DX_R1.fastq.gz", "--sample", "../x", "-o", out.path], directory: run).status == 64)
+        #expect(try runMRD(["baseline", "P001_DX_R1.fastq.gz", "--sample", "<script>", "-o", out.path], directory: run).status == 64)
+        let missing = try runMRD(["baseline", "nope.fastq.gz", "--sample", "S1", "-o", out.path], directory: run)
+        #expect(missing.status == 66)
+        #expect(missing.stderr.hasPrefix("mrd: error: nope.fastq.gz: no such file"))
+        let spikes = out.appendingPathComponent("spikes.tsv")
+        try Data("spike_id\tsequence\tcopies\nS1\tACGT\t10\n".utf8).write(to: spikes)
+        let bad = try runMRD(["baseline", "P001_DX_R1.fastq.gz", "--sample", "S1", "-o", out.path, "--spike-ins", spikes.path], directory: run)
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("spikes.tsv:2: spike 'S1': expected a sequence of A/C/G/T, 30 nt or longer"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["spikes.tsv"], "no output on failure")
+    }
+}
