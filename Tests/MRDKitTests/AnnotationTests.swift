@@ -56,4 +56,57 @@ struct AnnotationTests {
         #expect(vRight >= annotated * 95 / 100)
         #expect(jRight >= annotated * 97 / 100)
     }
+
+    @Test("error-free reads holding the junction with >= 30 nt of both flanks: every junction exact, over several seeds")
+    func errorFreeExact() {
+        var total = 0, exact = 0, singleV = 0, withV = 0
+        for seed in [1, 2, 3] as [UInt64] {
+            for (locus, kind) in Self.cases {
+                var random = SeededRandom(seed: seed, stream: "exact\(locus)\(kind)")
+                for i in 0..<150 {
+                    var choices = RecombinationModel.Choices()
+                    let truth = recombination.rearrange(locus, kind: kind, using: &random, choices: &choices)
+                    let reverse = i % 2 == 1
+                    let template = reverse ? reverseComplement(truth.sequence) : truth.sequence
+                    let read = Array(template.prefix(150))
+                    let offset = reverse ? truth.sequence.count - read.count : 0
+                    let start = truth.junctionStart - offset, end = truth.junctionEnd - offset
+                    guard start >= 30 && end + 30 <= read.count else { continue }
+                    total += 1
+                    if case .success(let a) = annotator.annotate(read), a.junctionStart == start, a.junctionEnd == end,
+                       Array(a.junction) == truth.junction, a.locus == locus {
+                        exact += 1
+                        if !a.vCall.isEmpty && kind.isComplete {
+                            withV += 1
+                            if Set(a.vCall.split(separator: ",").map { $0.split(separator: "*")[0] }).count == 1 { singleV += 1 }
+                        }
+                    } else {
+                        Issue.record("missed \(locus) \(kind) \(truth.junctionString): \(annotator.annotate(read))")
+                    }
+                }
+            }
+        }
+        print("error-free: \(exact)/\(total) exact; single-gene V calls \(singleV)/\(withV)")
+        #expect(total > 2000)
+        #expect(exact == total)
+        #expect(Double(singleV) >= 0.8 * Double(withV))
+    }
+
+    @Test("primer dimers, off-target and unrearranged germline reads are unassigned with a reason")
+    func unannotatable() {
+        var random = SeededRandom(seed: 5)
+        let bases = Array("ACGT".utf8)
+        let offTarget = (0..<150).map { _ in bases[random.below(4)] }
+        let v = germline.segments.first { $0.allele == "IGHV3-23*01" }!
+        let germlineOnly = Array(v.sequence.suffix(150))
+        let dimer = Array("GGACACGGCCGTGTATTACTGTGCGAGAGCTGAGGAGACGGTGACCAGGGT".utf8)
+        let junk = Array("NNNNNNNNNNNNNNNNNNNNNNNNNNNNNN".utf8)
+        guard case .failure(let a) = annotator.annotate(offTarget) else { Issue.record("random read annotated"); return }
+        #expect(a == .noGermline)
+        guard case .failure(let b) = annotator.annotate(germlineOnly) else { Issue.record("germline V annotated"); return }
+        #expect(b == .noThreePrime)
+        if case .success = annotator.annotate(dimer) { Issue.record("primer dimer annotated") }
+        guard case .failure(let d) = annotator.annotate(junk) else { Issue.record("N read annotated"); return }
+        #expect(d == .noGermline)
+    }
 }

@@ -187,7 +187,7 @@ public struct Annotator: Sendable {
         let locus = fiveElement.locus
         let start = fiveElement.anchor + five.diagonal
         let end = threeElement.anchor + three.diagonal
-        guard start >= 0, end <= read.count, end - start >= 6 else { return .failure(.junctionNotCovered) }
+        guard start >= 0, end <= read.count, end - start >= 3 else { return .failure(.junctionNotCovered) }
         let kind: RearrangementKind
         switch (fiveElement.role, threeElement.role) {
         case (.v, .j): kind = [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ
