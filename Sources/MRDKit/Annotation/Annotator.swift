@@ -113,25 +113,57 @@ public struct Annotator: Sendable {
         var score = 0
     }
 
-    /// Element placements for one orientation of the read, best first per element.
+    /// Element placements for one orientation of the read. First the k-mer hits of every element
+    /// are counted in a flat array; only the elements with at least half the hits of the best one on
+    /// their side (5' or 3') then get their diagonals counted (by sorting a short list of keys).
     private func placements(_ read: [UInt8]) -> [Placement] {
-        var counts: [Int64: Int] = [:]
-        scanner.forEach(read) { position, kmer in
+        var counts = [Int32](repeating: 0, count: elements.count)
+        var touched: [Int32] = []
+        scanner.forEach(read) { _, kmer in
             guard let hits = table[kmer] else { return }
             for hit in hits {
-                let diagonal = position - Int(hit.offset)
-                counts[Int64(hit.element) << 32 | Int64(UInt32(bitPattern: Int32(diagonal))), default: 0] += 1
+                if counts[Int(hit.element)] == 0 { touched.append(hit.element) }
+                counts[Int(hit.element)] += 1
             }
         }
-        var best: [Int: Placement] = [:]
-        for (key, hits) in counts {
-            let element = Int(key >> 32)
-            let diagonal = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: key)))
-            if hits > best[element]?.hits ?? 0 || (hits == best[element]?.hits && diagonal < best[element]!.diagonal) {
-                best[element] = Placement(element: element, diagonal: diagonal, hits: hits)
+        guard !touched.isEmpty else { return [] }
+        var bestFive: Int32 = 0, bestThree: Int32 = 0
+        for e in touched {
+            if elements[Int(e)].isFivePrime { bestFive = max(bestFive, counts[Int(e)]) } else { bestThree = max(bestThree, counts[Int(e)]) }
+        }
+        var selected = [Bool](repeating: false, count: elements.count)
+        var anySelected = false
+        for e in touched {
+            let best = elements[Int(e)].isFivePrime ? bestFive : bestThree
+            if counts[Int(e)] >= 2 && counts[Int(e)] * 2 >= best { selected[Int(e)] = true; anySelected = true }
+        }
+        guard anySelected else { return [] }
+        var keys: [UInt64] = []
+        scanner.forEach(read) { position, kmer in
+            guard let hits = table[kmer] else { return }
+            for hit in hits where selected[Int(hit.element)] {
+                // Diagonal offset by 2^20 keeps it positive; element in the high bits.
+                let diagonal = UInt64(position - Int(hit.offset) + (1 << 20))
+                keys.append(UInt64(hit.element) << 32 | diagonal)
             }
         }
-        return Array(best.values)
+        keys.sort()
+        var result: [Placement] = []
+        var i = 0
+        while i < keys.count {
+            var j = i + 1
+            while j < keys.count && keys[j] == keys[i] { j += 1 }
+            let element = Int(keys[i] >> 32)
+            let diagonal = Int(keys[i] & 0xFFFF_FFFF) - (1 << 20)
+            // Keys are sorted by element, then diagonal: keep the most-hit diagonal (first on ties).
+            if let last = result.last, last.element == element {
+                if j - i > last.hits { result[result.count - 1] = Placement(element: element, diagonal: diagonal, hits: j - i) }
+            } else {
+                result.append(Placement(element: element, diagonal: diagonal, hits: j - i))
+            }
+            i = j
+        }
+        return result
     }
 
     /// Matches minus 3 x mismatches of the element against the read along a diagonal, over the
@@ -163,7 +195,9 @@ public struct Annotator: Sendable {
         return scored.sorted { elements[$0.element].segment.allele < elements[$1.element].segment.allele }
     }
 
-    public func annotate(_ bases: [UInt8]) -> Result<ReadAnnotation, UnassignedReason> {
+    /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
+    ///   call `dCall` once per junction instead).
+    public func annotate(_ bases: [UInt8], callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
         let forward = bases
         let reverse = reverseComplement(bases)
         let pf = placements(forward), pr = placements(reverse)
@@ -214,12 +248,12 @@ public struct Annotator: Sendable {
         default:
             if kind == .VD { annotation.dCall = calls(threes) } else { annotation.jCall = calls(threes) }
         }
-        if kind == .VDJ { annotation.dCall = dCall(locus, Array(read[start..<end])) }
+        if kind == .VDJ && callD { annotation.dCall = dCall(locus, Array(read[start..<end])) }
         return .success(annotation)
     }
 
     /// D genes with the longest exact match (at least 6 nt) inside the junction; ties listed.
-    func dCall(_ locus: Locus, _ junction: [UInt8]) -> String {
+    public func dCall(_ locus: Locus, _ junction: [UInt8]) -> String {
         var best = 5
         var names: [String] = []
         for d in dGenes[locus] ?? [] {

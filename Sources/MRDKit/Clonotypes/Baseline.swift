@@ -140,12 +140,12 @@ public struct BaselineAnalysis: Sendable {
                 tally.total += 1
                 let first = Array(batch.read1[i].sequence)
                 if let spike = matcher?.match(first) { tally.spikes[spike, default: 0] += 1; continue }
-                var result = annotator.annotate(first)
+                var result = annotator.annotate(first, callD: false)
                 // Paired-end: use the mate when read 1 does not span the junction.
                 if case .failure = result, let mates = batch.read2 {
                     let second = Array(mates[i].sequence)
                     if let spike = matcher?.match(second) { tally.spikes[spike, default: 0] += 1; continue }
-                    let other = annotator.annotate(second)
+                    let other = annotator.annotate(second, callD: false)
                     if case .success = other { result = other }
                 }
                 switch result {
@@ -167,8 +167,10 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
+        // D genes are called once per junction, not per read.
         var clonotypes = tally.groups.map { key, group in
-            Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls), dCall: majority(group.dCalls),
+            Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls),
+                      dCall: key.kind == .VDJ ? annotator.dCall(key.locus, key.junction) : majority(group.dCalls),
                       jCall: majority(group.jCalls), junction: key.junction, count: group.count,
                       representative: group.representative, representativeReversed: group.representativeReversed,
                       representativeJunctionStart: group.representativeJunctionStart)
