@@ -8,6 +8,8 @@ struct GermlineElement: Sendable {
     let sequence: [UInt8]
     /// 5' elements: where the junction starts; 3' elements: where it ends (exclusive).
     let anchor: Int
+    /// Alleles whose indexed sequence is identical to this one's (they always tie).
+    var alleles: [String] = []
 
     var locus: Locus { segment.locus }
     var isFivePrime: Bool { role == .v || role == .dUpstream || role == .intron }
@@ -50,7 +52,7 @@ public struct Annotator: Sendable {
     let elements: [GermlineElement]
     private let scanner: KmerScanner
     /// k-mer -> (element, offset in element) pairs.
-    private let table: [UInt32: [Hit]]
+    private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
 
     struct Hit: Sendable {
@@ -89,12 +91,28 @@ public struct Annotator: Sendable {
                 elements.append(GermlineElement(segment: segment, role: .intron, sequence: kept, anchor: kept.count - 20))
             }
         }
-        var table: [UInt32: [Hit]] = [:]
-        for (e, element) in elements.enumerated() {
-            scanner.forEach(element.sequence) { position, kmer in
-                table[kmer, default: []].append(Hit(element: Int32(e), offset: Int32(position)))
+        // Alleles that differ only outside the indexed window are one element with several names:
+        // fewer k-mer hits per read, and the ties are listed all the same.
+        var unique: [GermlineElement] = []
+        var seen: [String: Int] = [:]
+        for var element in elements {
+            let key = "\(element.role)|\(element.locus)|\(element.anchor)|" + String(decoding: element.sequence, as: UTF8.self)
+            if let index = seen[key] {
+                unique[index].alleles.append(element.segment.allele)
+            } else {
+                element.alleles = [element.segment.allele]
+                seen[key] = unique.count
+                unique.append(element)
             }
         }
+        elements = unique
+        var entries: [(UInt32, Hit)] = []
+        for (e, element) in elements.enumerated() {
+            scanner.forEach(element.sequence) { position, kmer in
+                entries.append((kmer, Hit(element: Int32(e), offset: Int32(position))))
+            }
+        }
+        let table = KmerTable(entries)
         self.elements = elements
         self.table = table
         var dGenes: [Locus: [GermlineSegment]] = [:]
@@ -119,11 +137,18 @@ public struct Annotator: Sendable {
     private func placements(_ read: [UInt8]) -> [Placement] {
         var counts = [Int32](repeating: 0, count: elements.count)
         var touched: [Int32] = []
-        scanner.forEach(read) { _, kmer in
-            guard let hits = table[kmer] else { return }
-            for hit in hits {
-                if counts[Int(hit.element)] == 0 { touched.append(hit.element) }
-                counts[Int(hit.element)] += 1
+        // Hit ranges per read position, kept for the second pass.
+        var found: [(position: Int, range: Range<Int>)] = []
+        table.hits.withUnsafeBufferPointer { hits in
+            scanner.forEach(read) { position, kmer in
+                let range = table.range(kmer)
+                guard !range.isEmpty else { return }
+                found.append((position, range))
+                for h in range {
+                    let e = Int(hits[h].element)
+                    if counts[e] == 0 { touched.append(Int32(e)) }
+                    counts[e] += 1
+                }
             }
         }
         guard !touched.isEmpty else { return [] }
@@ -139,12 +164,13 @@ public struct Annotator: Sendable {
         }
         guard anySelected else { return [] }
         var keys: [UInt64] = []
-        scanner.forEach(read) { position, kmer in
-            guard let hits = table[kmer] else { return }
-            for hit in hits where selected[Int(hit.element)] {
-                // Diagonal offset by 2^20 keeps it positive; element in the high bits.
-                let diagonal = UInt64(position - Int(hit.offset) + (1 << 20))
-                keys.append(UInt64(hit.element) << 32 | diagonal)
+        table.hits.withUnsafeBufferPointer { hits in
+            for (position, range) in found {
+                for h in range where selected[Int(hits[h].element)] {
+                    // Diagonal offset by 2^20 keeps it positive; element in the high bits.
+                    let diagonal = UInt64(position - Int(hits[h].offset) + (1 << 20))
+                    keys.append(UInt64(hits[h].element) << 32 | diagonal)
+                }
             }
         }
         keys.sort()
@@ -233,9 +259,7 @@ public struct Annotator: Sendable {
         default: return .failure(.incompatibleSegments)
         }
         func calls(_ candidates: [Placement]) -> String {
-            var seen: [String] = []
-            for c in candidates where !seen.contains(elements[c.element].segment.allele) { seen.append(elements[c.element].segment.allele) }
-            return seen.joined(separator: ",")
+            Set(candidates.flatMap { elements[$0.element].alleles }).sorted().joined(separator: ",")
         }
         var annotation = ReadAnnotation(locus: locus, kind: kind, vCall: "", dCall: "", jCall: "", sequence: read,
                                         reversed: reversed, junctionStart: start, junctionEnd: end)

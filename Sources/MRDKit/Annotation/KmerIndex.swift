@@ -32,3 +32,54 @@ struct KmerScanner {
         }
     }
 }
+
+/// k-mer -> list of hits, as flat arrays: an open-addressing hash over the distinct k-mers (no
+/// hashing library, no reference counting in the lookup loop) pointing into one hit array.
+struct KmerTable<Hit: Sendable>: Sendable {
+    private let keys: [UInt32]
+    private let starts: [Int32]
+    private let ends: [Int32]
+    let hits: [Hit]
+    private let shift: UInt32
+    private let mask: Int
+    static var empty: UInt32 { .max }
+
+    init(_ entries: [(UInt32, Hit)]) {
+        let sorted = entries.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        hits = sorted.map(\.1)
+        var distinct = 0
+        for i in sorted.indices where i == 0 || sorted[i].0 != sorted[i - 1].0 { distinct += 1 }
+        var bits: UInt32 = 4
+        while (1 << bits) < distinct * 2 { bits += 1 }
+        shift = 32 - bits
+        mask = (1 << Int(bits)) - 1
+        var keys = [UInt32](repeating: Self.empty, count: 1 << Int(bits))
+        var starts = [Int32](repeating: 0, count: keys.count), ends = starts
+        var i = 0
+        while i < sorted.count {
+            var j = i + 1
+            while j < sorted.count && sorted[j].0 == sorted[i].0 { j += 1 }
+            var slot = Int((sorted[i].0 &* 0x9E37_79B1) >> shift)
+            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
+            keys[slot] = sorted[i].0
+            starts[slot] = Int32(i)
+            ends[slot] = Int32(j)
+            i = j
+        }
+        self.keys = keys
+        self.starts = starts
+        self.ends = ends
+    }
+
+    /// The range of `hits` for `kmer` (empty when absent).
+    @inline(__always)
+    func range(_ kmer: UInt32) -> Range<Int> {
+        var slot = Int((kmer &* 0x9E37_79B1) >> shift)
+        while true {
+            let key = keys[slot]
+            if key == kmer { return Int(starts[slot])..<Int(ends[slot]) }
+            if key == Self.empty { return 0..<0 }
+            slot = (slot + 1) & mask
+        }
+    }
+}
