@@ -5,12 +5,6 @@ import Testing
 struct BaselineCLITests {
     let run = packageRoot.appendingPathComponent("TestReads/run")
 
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test("writes clones.tsv, airr.tsv (accepted by airr-tools) and baseline.json")
     func outputs() throws {
         let out = try temporaryDirectory()

@@ -67,3 +67,10 @@ func parseTSV(_ text: String) -> [[String: String]] {
     let header = lines.removeFirst()
     return lines.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
 }
+
+/// A new empty folder under the system's temporary folder.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}

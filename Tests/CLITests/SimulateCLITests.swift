@@ -3,12 +3,6 @@ import Testing
 
 @Suite("mrd simulate through the real binary")
 struct SimulateCLITests {
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test("the committed TestReads/run is exactly what its recorded command makes")
     func committedRunIsReproducible() throws {
         let out = try temporaryDirectory()
