@@ -47,6 +47,26 @@ struct BaselineCLITests {
             #expect(sequence.contains(row["junction"]!))
             #expect(Int(row["junction_length"]!) == row["junction"]!.count)
             #expect(row["clone_id"] == row["sequence_id"])
+            // Checks the validator does not make: coordinates and CIGARs agree with the sequence,
+            // and the junction's conserved codons lie inside the V and J alignments.
+            let junctionStart = sequence.range(of: row["junction"]!).map { sequence.distance(from: sequence.startIndex, to: $0.lowerBound) }!
+            let junctionEnd = junctionStart + row["junction"]!.count
+            for gene in ["v", "j"] where !row["\(gene)_cigar"]!.isEmpty {
+                let start = Int(row["\(gene)_sequence_start"]!)!, end = Int(row["\(gene)_sequence_end"]!)!
+                let germlineStart = Int(row["\(gene)_germline_start"]!)!, germlineEnd = Int(row["\(gene)_germline_end"]!)!
+                #expect(1 <= start && start <= end && end <= sequence.count)
+                #expect(end - start == germlineEnd - germlineStart)
+                var counts: [Character: Int] = [:]
+                var number = 0
+                for ch in row["\(gene)_cigar"]! {
+                    if let digit = ch.wholeNumberValue { number = number * 10 + digit } else { counts[ch, default: 0] += number; number = 0 }
+                }
+                #expect(counts["M"] == end - start + 1)
+                #expect((counts["S"] ?? 0) + counts["M"]! == sequence.count)
+                #expect((counts["N"] ?? 0) == germlineStart - 1)
+                if gene == "v" { #expect(start <= junctionStart + 1 && end >= junctionStart + 3) }
+                if gene == "j" { #expect(start <= junctionEnd - 2 && end >= junctionEnd) }
+            }
         }
         #expect(airr.map { Int($0["duplicate_count"]!)! }.reduce(0, +) == json["assigned_reads"] as! Int)
     }

@@ -76,6 +76,17 @@ struct AnnotationTests {
                     if case .success(let a) = annotator.annotate(read), a.junctionStart == start, a.junctionEnd == end,
                        Array(a.junction) == truth.junction, a.locus == locus {
                         exact += 1
+                        // Gene alignments: the read's bases are the germline's, and the junction's
+                        // conserved codons are inside them.
+                        for (alignment, call) in [(a.vAlignment, a.vCall), (a.jAlignment, a.jCall)] {
+                            guard let alignment else { continue }
+                            let allele = String(call.split(separator: ",")[0])
+                            let gene = germline.segments.first { $0.allele == allele && $0.anchor != nil }!.sequence
+                            #expect(Array(a.sequence[alignment.readStart..<alignment.readEnd])
+                                    == Array(gene[alignment.germlineStart..<alignment.germlineEnd]), "\(allele)")
+                        }
+                        if let v = a.vAlignment { #expect(v.readEnd >= a.junctionStart + 3 && v.readStart <= a.junctionStart) }
+                        if let j = a.jAlignment { #expect(j.readStart <= a.junctionEnd - 3 && j.readEnd >= a.junctionEnd) }
                         if !a.vCall.isEmpty && kind.isComplete {
                             withV += 1
                             if Set(a.vCall.split(separator: ",").map { $0.split(separator: "*")[0] }).count == 1 { singleV += 1 }

@@ -10,6 +10,8 @@ struct GermlineElement: Sendable {
     let anchor: Int
     /// Alleles whose indexed sequence is identical to this one's (they always tie).
     var alleles: [String] = []
+    /// Where `sequence` starts in the segment's own sequence (V elements keep only the 3' part).
+    var segmentOffset = 0
 
     var locus: Locus { segment.locus }
     var isFivePrime: Bool { role == .v || role == .dUpstream || role == .intron }
@@ -28,8 +30,30 @@ public struct ReadAnnotation: Sendable, Equatable {
     public var reversed: Bool
     public var junctionStart: Int
     public var junctionEnd: Int
+    /// Ungapped alignments of the V and J genes on `sequence` (nil for elements that are not genes).
+    public var vAlignment: SegmentAlignment?
+    public var jAlignment: SegmentAlignment?
 
     public var junction: ArraySlice<UInt8> { sequence[junctionStart..<junctionEnd] }
+}
+
+/// Where a germline gene lies on a read: 0-based half-open ranges on the read and on the gene.
+public struct SegmentAlignment: Sendable, Equatable, Hashable {
+    public var readStart: Int
+    public var readEnd: Int
+    public var germlineStart: Int
+    public var germlineEnd: Int
+    public var germlineLength: Int
+
+    /// AIRR CIGAR: query bases before (S), germline bases skipped (N), the match (M), query after (S).
+    public func cigar(readLength: Int) -> String {
+        var text = ""
+        if readStart > 0 { text += "\(readStart)S" }
+        if germlineStart > 0 { text += "\(germlineStart)N" }
+        text += "\(readEnd - readStart)M"
+        if readLength > readEnd { text += "\(readLength - readEnd)S" }
+        return text
+    }
 }
 
 /// Why a read got no annotation; every read is counted under one of these or as annotated.
@@ -68,8 +92,10 @@ public struct Annotator: Sendable {
             case .V:
                 guard let anchor = segment.anchor else { continue }
                 let start = max(0, anchor - 90)
-                elements.append(GermlineElement(segment: segment, role: .v, sequence: Array(segment.sequence[start...]),
-                                                anchor: anchor - start))
+                var element = GermlineElement(segment: segment, role: .v, sequence: Array(segment.sequence[start...]),
+                                              anchor: anchor - start)
+                element.segmentOffset = start
+                elements.append(element)
             case .D:
                 if !segment.upstream.isEmpty {
                     let flank = Array(segment.upstream.suffix(70))
@@ -273,7 +299,32 @@ public struct Annotator: Sendable {
             if kind == .VD { annotation.dCall = calls(threes) } else { annotation.jCall = calls(threes) }
         }
         if kind == .VDJ && callD { annotation.dCall = dCall(locus, Array(read[start..<end])) }
+        if fiveElement.role == .v { annotation.vAlignment = alignV(fiveElement, five.diagonal, read) }
+        if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, three.diagonal, read) }
         return .success(annotation)
+    }
+
+    /// The V gene on its diagonal: from where it enters the read to the last base of the germline
+    /// run that still matches after the Cys codon (trimmed 3' ends stop there).
+    func alignV(_ element: GermlineElement, _ diagonal: Int, _ read: [UInt8]) -> SegmentAlignment {
+        let first = max(0, -diagonal)  // element offset of the first read base
+        var end = element.anchor + 3
+        while end < element.sequence.count, end + diagonal < read.count, read[end + diagonal] == element.sequence[end] { end += 1 }
+        end = min(end, read.count - diagonal)
+        return SegmentAlignment(readStart: first + diagonal, readEnd: end + diagonal,
+                                germlineStart: element.segmentOffset + first, germlineEnd: element.segmentOffset + end,
+                                germlineLength: element.segment.sequence.count)
+    }
+
+    /// The J gene on its diagonal: from the first base of the germline run that matches before the
+    /// Trp/Phe codon (trimmed 5' ends start later) to the end of the gene or of the read.
+    func alignJ(_ element: GermlineElement, _ diagonal: Int, _ read: [UInt8]) -> SegmentAlignment {
+        var start = element.anchor - 3
+        while start > 0, start - 1 + diagonal >= 0, read[start - 1 + diagonal] == element.sequence[start - 1] { start -= 1 }
+        let geneEnd = element.segment.sequence.count
+        let end = min(geneEnd, read.count - diagonal)
+        return SegmentAlignment(readStart: start + diagonal, readEnd: end + diagonal, germlineStart: start, germlineEnd: end,
+                                germlineLength: geneEnd)
     }
 
     /// D genes with the longest exact match (at least 6 nt) inside the junction; ties listed.

@@ -19,6 +19,9 @@ public struct Clonotype: Sendable, Equatable {
     public var representative: [UInt8]
     public var representativeReversed: Bool
     public var representativeJunctionStart: Int
+    /// V and J alignments on the representative read.
+    public var vAlignment: SegmentAlignment? = nil
+    public var jAlignment: SegmentAlignment? = nil
 
     public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
@@ -67,6 +70,8 @@ struct BaselineTally {
         var representative: [UInt8] = []
         var representativeReversed = false
         var representativeJunctionStart = 0
+        var vAlignment: SegmentAlignment?
+        var jAlignment: SegmentAlignment?
     }
     var groups: [Key: Group] = [:]
     var total = 0
@@ -85,6 +90,8 @@ struct BaselineTally {
             group.representative = annotation.sequence
             group.representativeReversed = annotation.reversed
             group.representativeJunctionStart = annotation.junctionStart
+            group.vAlignment = annotation.vAlignment
+            group.jAlignment = annotation.jAlignment
         }
         groups[key] = group
     }
@@ -108,6 +115,8 @@ struct BaselineTally {
                 mine.representative = group.representative
                 mine.representativeReversed = group.representativeReversed
                 mine.representativeJunctionStart = group.representativeJunctionStart
+                mine.vAlignment = group.vAlignment
+                mine.jAlignment = group.jAlignment
             }
             groups[key] = mine
         }
@@ -173,7 +182,8 @@ public struct BaselineAnalysis: Sendable {
                       dCall: key.kind == .VDJ ? annotator.dCall(key.locus, key.junction) : majority(group.dCalls),
                       jCall: majority(group.jCalls), junction: key.junction, count: group.count,
                       representative: group.representative, representativeReversed: group.representativeReversed,
-                      representativeJunctionStart: group.representativeJunctionStart)
+                      representativeJunctionStart: group.representativeJunctionStart,
+                      vAlignment: group.vAlignment, jAlignment: group.jAlignment)
         }
         clonotypes.sort(by: Self.order)
         clonotypes = Self.foldErrors(clonotypes)

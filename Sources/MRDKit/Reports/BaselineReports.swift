@@ -22,12 +22,22 @@ public enum BaselineReports {
     public static func airrTSV(_ result: BaselineResult) -> String {
         let columns = ["sequence_id", "sequence", "rev_comp", "productive", "v_call", "d_call", "j_call", "sequence_alignment",
                        "germline_alignment", "junction", "junction_aa", "v_cigar", "d_cigar", "j_cigar", "locus",
-                       "junction_length", "duplicate_count", "clone_id"]
+                       "junction_length", "duplicate_count", "clone_id", "v_sequence_start", "v_sequence_end",
+                       "v_germline_start", "v_germline_end", "j_sequence_start", "j_sequence_end", "j_germline_start",
+                       "j_germline_end"]
         var text = columns.joined(separator: "\t") + "\n"
         for c in result.clonotypes {
+            // AIRR coordinates are 1-based and closed, on `sequence` (the read turned V-to-J).
+            func coordinates(_ a: SegmentAlignment?) -> [String] {
+                guard let a else { return ["", "", "", ""] }
+                return [String(a.readStart + 1), String(a.readEnd), String(a.germlineStart + 1), String(a.germlineEnd)]
+            }
+            let length = c.representative.count
             let fields = [c.cloneID, String(decoding: c.representative, as: UTF8.self), c.representativeReversed ? "T" : "F",
                           c.productive.map { $0 ? "T" : "F" } ?? "", c.vCall, c.dCall, c.jCall, "", "", c.junctionString,
-                          c.junctionAA ?? "", "", "", "", c.locus.rawValue, String(c.junction.count), String(c.count), c.cloneID]
+                          c.junctionAA ?? "", c.vAlignment?.cigar(readLength: length) ?? "", "",
+                          c.jAlignment?.cigar(readLength: length) ?? "", c.locus.rawValue, String(c.junction.count),
+                          String(c.count), c.cloneID] + coordinates(c.vAlignment) + coordinates(c.jAlignment)
             text += fields.joined(separator: "\t") + "\n"
         }
         return text
