@@ -79,6 +79,8 @@ public struct Annotator: Sendable {
     private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
 
+    static let maxHitsPerKmer = 48
+
     struct Hit: Sendable {
         var element: Int32
         var offset: Int32
@@ -168,7 +170,9 @@ public struct Annotator: Sendable {
         table.hits.withUnsafeBufferPointer { hits in
             scanner.forEach(read) { position, kmer in
                 let range = table.range(kmer)
-                guard !range.isEmpty else { return }
+                // k-mers shared by very many elements (conserved framework motifs) say little about
+                // which element it is and cost the most: the diagonal score decides among alleles.
+                guard !range.isEmpty && range.count <= Self.maxHitsPerKmer else { return }
                 found.append((position, range))
                 for h in range {
                     let e = Int(hits[h].element)

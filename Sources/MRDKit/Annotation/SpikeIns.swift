@@ -46,7 +46,7 @@ public func readSpikeIns(path: String) throws -> [SpikeInCalibrator] {
 /// (spike-ins are built on real V and J segments, so only their synthetic core identifies them).
 public struct SpikeInMatcher: Sendable {
     public let spikes: [SpikeInCalibrator]
-    private let table: [UInt32: Int]
+    private let table: KmerTable<Int>
     /// Spike-specific 16-mers per spike and strand: a read must carry half of them.
     private let required: [Int]
     private let scanner = KmerScanner(k: 16)
@@ -71,7 +71,7 @@ public struct SpikeInMatcher: Sendable {
             }
         }
         for kmer in shared { owners[kmer] = nil }
-        table = owners
+        table = KmerTable(owners.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         // k-mers at the edges of the synthetic core are only partly synthetic, so a real rearrangement
         // with the same V or J shares a few of them by chance; a spike read carries most of them.
         let scanner = self.scanner
@@ -84,10 +84,10 @@ public struct SpikeInMatcher: Sendable {
 
     /// The spike a read comes from (half of its spike-specific 16-mers, at least 3), or nil.
     public func match(_ read: [UInt8]) -> Int? {
-        guard !table.isEmpty else { return nil }
+        guard !table.hits.isEmpty else { return nil }
         var hits: [Int: Int] = [:]
         scanner.forEach(read) { _, kmer in
-            if let spike = table[kmer] { hits[spike, default: 0] += 1 }
+            for h in table.range(kmer) { hits[table.hits[h], default: 0] += 1 }
         }
         guard let best = hits.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }), best.value >= required[best.key] else { return nil }
         return best.key
