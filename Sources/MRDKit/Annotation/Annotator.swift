@@ -162,7 +162,17 @@ public struct Annotator: Sendable {
     /// Element placements for one orientation of the read. First the k-mer hits of every element
     /// are counted in a flat array; only the elements with at least half the hits of the best one on
     /// their side (5' or 3') then get their diagonals counted (by sorting a short list of keys).
-    private func placements(_ read: [UInt8]) -> [Placement] {
+    struct Seed {
+        var counts: [Int32]
+        var touched: [Int32] = []
+        var found: [(position: Int, range: Range<Int>)] = []
+        var bestFive: Int32 = 0
+        var bestThree: Int32 = 0
+        var strength: Int32 { bestFive + bestThree }
+    }
+
+    /// First pass over one orientation: k-mer hits per element.
+    private func seed(_ read: [UInt8]) -> Seed {
         var counts = [Int32](repeating: 0, count: elements.count)
         var touched: [Int32] = []
         // Hit ranges per read position, kept for the second pass.
@@ -181,21 +191,28 @@ public struct Annotator: Sendable {
                 }
             }
         }
-        guard !touched.isEmpty else { return [] }
         var bestFive: Int32 = 0, bestThree: Int32 = 0
         for e in touched {
             if elements[Int(e)].isFivePrime { bestFive = max(bestFive, counts[Int(e)]) } else { bestThree = max(bestThree, counts[Int(e)]) }
         }
+        return Seed(counts: counts, touched: touched, found: found, bestFive: bestFive, bestThree: bestThree)
+    }
+
+    /// Second pass, for the chosen orientation only: the best diagonal of each element that has at
+    /// least half the hits of the best one on its side.
+    private func placements(_ seed: Seed) -> [Placement] {
+        guard !seed.touched.isEmpty else { return [] }
         var selected = [Bool](repeating: false, count: elements.count)
         var anySelected = false
-        for e in touched {
-            let best = elements[Int(e)].isFivePrime ? bestFive : bestThree
-            if counts[Int(e)] >= 2 && counts[Int(e)] * 2 >= best { selected[Int(e)] = true; anySelected = true }
+        for e in seed.touched {
+            let best = elements[Int(e)].isFivePrime ? seed.bestFive : seed.bestThree
+            let count = seed.counts[Int(e)]
+            if count >= 2 && count * 2 >= best { selected[Int(e)] = true; anySelected = true }
         }
         guard anySelected else { return [] }
         var keys: [UInt64] = []
         table.hits.withUnsafeBufferPointer { hits in
-            for (position, range) in found {
+            for (position, range) in seed.found {
                 for h in range where selected[Int(hits[h].element)] {
                     // Diagonal offset by 2^20 keeps it positive; element in the high bits.
                     let diagonal = UInt64(position - Int(hits[h].offset) + (1 << 20))
@@ -256,18 +273,12 @@ public struct Annotator: Sendable {
     public func annotate(_ bases: [UInt8], callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
         let forward = bases
         let reverse = reverseComplement(bases)
-        let pf = placements(forward), pr = placements(reverse)
-        let fScore = pf.map(\.hits).max() ?? 0, rScore = pr.map(\.hits).max() ?? 0
-        if fScore == 0 && rScore == 0 { return .failure(.noGermline) }
-        // Orientation: the one whose best 5' plus best 3' placements have more k-mer hits.
-        func strength(_ p: [Placement]) -> Int {
-            let five = p.filter { elements[$0.element].isFivePrime }.map(\.hits).max() ?? 0
-            let three = p.filter { !elements[$0.element].isFivePrime }.map(\.hits).max() ?? 0
-            return five + three
-        }
-        let reversed = strength(pr) > strength(pf)
+        let seedForward = seed(forward), seedReverse = seed(reverse)
+        if seedForward.touched.isEmpty && seedReverse.touched.isEmpty { return .failure(.noGermline) }
+        // Orientation: the one whose best 5' plus best 3' elements have more k-mer hits.
+        let reversed = seedReverse.strength > seedForward.strength
         let read = reversed ? reverse : forward
-        let chosen = reversed ? pr : pf
+        let chosen = placements(reversed ? seedReverse : seedForward)
         let fives = bestCandidates(chosen, fivePrime: true, read)
         let threes = bestCandidates(chosen, fivePrime: false, read)
         guard let five = fives.first else { return .failure(.noFivePrime) }
