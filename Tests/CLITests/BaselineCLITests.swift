@@ -87,4 +87,34 @@ struct BaselineCLITests {
         #expect(bad.stderr.contains("spikes.tsv:2: spike 'S1': expected a sequence of A/C/G/T, 30 nt or longer"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["spikes.tsv"], "no output on failure")
     }
+
+    @Test("no rearrangement found: baseline.json says why, exit 0; a missing germline folder exits 66")
+    func nothingFound() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let reads = out.appendingPathComponent("offtarget.fastq")
+        var text = ""
+        var state: UInt64 = 7
+        for i in 0..<200 {
+            var bases = ""
+            for _ in 0..<150 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bases.append(["A", "C", "G", "T"][Int(state >> 62)])
+            }
+            text += "@r\(i)\n\(bases)\n+\n\(String(repeating: "I", count: 150))\n"
+        }
+        try Data(text.utf8).write(to: reads)
+        let result = try runMRD(["baseline", reads.path, "--sample", "OFF", "-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("OFF.baseline.json"))) as! [String: Any]
+        #expect((json["trackable"] as! [String]).isEmpty)
+        #expect((json["no_trackable_reason"] as? String)?.contains("no clonotype reaches") == true)
+        #expect((json["unassigned_reads"] as! [String: Int])["no_germline_hit"]! + (json["unassigned_reads"] as! [String: Int]).values.reduce(0, +) > 0)
+        #expect(json["total_reads"] as? Int == 200)
+        let clones = try String(contentsOf: out.appendingPathComponent("OFF.clones.tsv"), encoding: .utf8)
+        #expect(!clones.contains("\tT\t"))
+        let germline = try runMRD(["baseline", reads.path, "--sample", "OFF", "-o", out.path, "--germline", "/nonexistent/germline"])
+        #expect(germline.status == 66)
+        #expect(germline.stderr.hasPrefix("mrd: error: /nonexistent/germline/human/"), "\(germline.stderr)")
+    }
 }
