@@ -6,6 +6,13 @@ private let germline = try! GermlineReference.bundled()
 private let annotator = Annotator(germline: germline)
 private let recombination = RecombinationModel(germline: germline)
 
+/// Where a rearrangement's junction lies in a read of its first `readLength` bases (from the J
+/// side when `reverse`), counted on the read turned V-to-J.
+private func junctionInRead(_ truth: Rearrangement, readLength: Int, reverse: Bool) -> (Int, Int) {
+    let offset = reverse ? truth.sequence.count - readLength : 0
+    return (truth.junctionStart - offset, truth.junctionEnd - offset)
+}
+
 @Suite("Read annotation")
 struct AnnotationTests {
     static let cases: [(Locus, RearrangementKind)] = [(.IGH, .VDJ), (.IGH, .DJ), (.IGK, .VJ), (.IGK, .vKde), (.IGK, .intronKde),
@@ -29,8 +36,7 @@ struct AnnotationTests {
                 sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
                 // Reads that hold the junction with >= 30 nt of germline on both sides (issue 4's
                 // measure), positions in the read turned V-to-J.
-                let offset = reverse ? truth.sequence.count - bases.count : 0
-                let start = truth.junctionStart - offset, end = truth.junctionEnd - offset
+                let (start, end) = junctionInRead(truth, readLength: bases.count, reverse: reverse)
                 guard start >= 30 && end + 30 <= bases.count && bases.count == min(150, truth.sequence.count) else { continue }
                 covered += 1
                 let result = annotator.annotate(bases)
@@ -74,8 +80,7 @@ struct AnnotationTests {
                     let reverse = i % 2 == 1
                     let template = reverse ? reverseComplement(truth.sequence) : truth.sequence
                     let read = Array(template.prefix(150))
-                    let offset = reverse ? truth.sequence.count - read.count : 0
-                    let start = truth.junctionStart - offset, end = truth.junctionEnd - offset
+                    let (start, end) = junctionInRead(truth, readLength: read.count, reverse: reverse)
                     guard start >= 30 && end + 30 <= read.count else { continue }
                     total += 1
                     if case .success(let a) = annotator.annotate(read), a.junctionStart == start, a.junctionEnd == end,

@@ -67,11 +67,14 @@ struct BaselineTally {
     struct Group {
         var count = 0
         var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
-        var representative: [UInt8] = []
-        var representativeReversed = false
-        var representativeJunctionStart = 0
-        var vAlignment: SegmentAlignment?
-        var jAlignment: SegmentAlignment?
+        /// The representative read, chosen by content (longest, then first in lexicographic order), so
+        /// it does not depend on which worker saw which read.
+        var representative: ReadAnnotation?
+
+        mutating func offer(_ candidate: ReadAnnotation) {
+            if let current = representative, !BaselineTally.prefer(candidate.sequence, over: current.sequence) { return }
+            representative = candidate
+        }
     }
     var groups: [Key: Group] = [:]
     var total = 0
@@ -85,14 +88,7 @@ struct BaselineTally {
         group.vCalls[annotation.vCall, default: 0] += 1
         group.dCalls[annotation.dCall, default: 0] += 1
         group.jCalls[annotation.jCall, default: 0] += 1
-        // The representative is chosen by content, so it does not depend on which worker saw what.
-        if group.representative.isEmpty || Self.prefer(annotation.sequence, over: group.representative) {
-            group.representative = annotation.sequence
-            group.representativeReversed = annotation.reversed
-            group.representativeJunctionStart = annotation.junctionStart
-            group.vAlignment = annotation.vAlignment
-            group.jAlignment = annotation.jAlignment
-        }
+        group.offer(annotation)
         groups[key] = group
     }
 
@@ -111,13 +107,7 @@ struct BaselineTally {
             for (k, v) in group.vCalls { mine.vCalls[k, default: 0] += v }
             for (k, v) in group.dCalls { mine.dCalls[k, default: 0] += v }
             for (k, v) in group.jCalls { mine.jCalls[k, default: 0] += v }
-            if Self.prefer(group.representative, over: mine.representative) {
-                mine.representative = group.representative
-                mine.representativeReversed = group.representativeReversed
-                mine.representativeJunctionStart = group.representativeJunctionStart
-                mine.vAlignment = group.vAlignment
-                mine.jAlignment = group.jAlignment
-            }
+            if let representative = group.representative { mine.offer(representative) }
             groups[key] = mine
         }
     }
@@ -181,9 +171,9 @@ public struct BaselineAnalysis: Sendable {
             Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls),
                       dCall: key.kind == .VDJ ? annotator.dCall(key.locus, key.junction) : majority(group.dCalls),
                       jCall: majority(group.jCalls), junction: key.junction, count: group.count,
-                      representative: group.representative, representativeReversed: group.representativeReversed,
-                      representativeJunctionStart: group.representativeJunctionStart,
-                      vAlignment: group.vAlignment, jAlignment: group.jAlignment)
+                      representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
+                      representativeJunctionStart: group.representative!.junctionStart,
+                      vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment)
         }
         clonotypes.sort(by: Self.order)
         clonotypes = Self.foldErrors(clonotypes)
