@@ -102,7 +102,7 @@ struct Bzip2Tests {
             compressed.withUnsafeBufferPointer { p in
                 bits.withUnsafeMutableBufferPointer { mrd_copy_bits(p.baseAddress!, p.count, UInt64(from), UInt64(count), $0.baseAddress!) }
             }
-            return ParallelBzip2Source.Segment(number: 0, level: compressed[3], bits: bits, bitCount: count, compressedOffset: from / 8)
+            return ParallelBzip2Source.Segment(level: compressed[3], bits: bits, bitCount: count, compressedOffset: from / 8)
         }
         let whole = piece(32, blockBits)
         ParallelBzip2Source.decode(whole)

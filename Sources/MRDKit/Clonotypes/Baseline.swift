@@ -25,14 +25,8 @@ public struct Clonotype: Sendable, Equatable {
 
     public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
-    public var productive: Bool? {
-        Rearrangement(locus: locus, kind: kind, vCall: vCall, dCall: dCall, jCall: jCall, sequence: junction,
-                      junctionStart: 0, junctionEnd: junction.count).productive
-    }
-    public var junctionAA: String? {
-        Rearrangement(locus: locus, kind: kind, vCall: vCall, dCall: dCall, jCall: jCall, sequence: junction,
-                      junctionStart: 0, junctionEnd: junction.count).junctionAA
-    }
+    public var productive: Bool? { kind.productive(junction) }
+    public var junctionAA: String? { kind.junctionAA(junction) }
 }
 
 /// Options of `mrd baseline`.

@@ -86,7 +86,8 @@ public struct GermlineReference: Sendable {
 
     enum Flank { case none, up, down }
 
-    /// The segments of one locus and kind; for D, the `+up`/`+down` copies are kept apart by `withFlank`.
+    /// The segments of one locus and kind (for D: the plain genes and the `+up`/`+down` copies, which
+    /// carry their flank in `upstream`/`downstream`).
     public func segments(_ locus: Locus, _ kind: SegmentKind) -> [GermlineSegment] {
         segments.filter { $0.locus == locus && $0.kind == kind }
     }
@@ -170,13 +171,12 @@ public struct GermlineReference: Sendable {
     /// The J anchor: the first W-G-x-G (IGHJ) or F-G-x-G (others) motif, TGG/TTY GGN NNN GGN.
     static func findJAnchor(_ s: [UInt8], locus: Locus) -> Int? {
         guard s.count >= 12 else { return nil }
-        let A = UInt8(ascii: "A"), G = UInt8(ascii: "G"), T = UInt8(ascii: "T"), C = UInt8(ascii: "C")
+        let G = UInt8(ascii: "G"), T = UInt8(ascii: "T"), C = UInt8(ascii: "C")
         func motif(_ i: Int, trp: Bool, strict: Bool) -> Bool {
             let first = trp ? (s[i] == T && s[i + 1] == G && s[i + 2] == G)
                             : (s[i] == T && s[i + 1] == T && (s[i + 2] == T || s[i + 2] == C))
             return first && (!strict || (s[i + 3] == G && s[i + 4] == G)) && s[i + 9] == G && s[i + 10] == G
         }
-        _ = A
         let preferTrp = locus == .IGH
         // Strict W/F-G-x-G first; then W/F-x-x-G, which a few J genes have (TRGJP1: F-A-E-G).
         for strict in [true, false] {

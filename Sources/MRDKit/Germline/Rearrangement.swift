@@ -6,6 +6,19 @@ public enum RearrangementKind: String, Sendable, CaseIterable, Codable {
     case VD, DD
 
     public var isComplete: Bool { self == .VDJ || self == .VJ }
+
+    /// In frame and without a stop codon; nil for incomplete rearrangements.
+    public func productive(_ junction: [UInt8]) -> Bool? {
+        guard isComplete else { return nil }
+        guard junction.count % 3 == 0 else { return false }
+        return !Codon.translate(junction).contains("*")
+    }
+
+    /// The junction translated, for complete rearrangements in frame; else nil.
+    public func junctionAA(_ junction: [UInt8]) -> String? {
+        guard isComplete, !junction.isEmpty, junction.count % 3 == 0 else { return nil }
+        return Codon.translate(junction)
+    }
 }
 
 /// One recombined receptor gene as sequenced: the amplicon (V-to-J direction), where its junction
@@ -14,7 +27,7 @@ public struct Rearrangement: Sendable, Equatable, Hashable {
     public var locus: Locus
     public var kind: RearrangementKind
     /// Allele names; empty where the kind has no such segment. For Kde rearrangements `jCall` names
-    /// the element (`IGK-KDE`), and `vCall` is `IGK-INTRON` for intron-Kde.
+    /// the element (`KDE`), and `vCall` is the intron element (`Intron`) for intron-Kde.
     public var vCall: String
     public var dCall: String
     public var jCall: String
@@ -30,18 +43,10 @@ public struct Rearrangement: Sendable, Equatable, Hashable {
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
 
     /// In frame and without a stop codon (complete rearrangements only).
-    public var productive: Bool? {
-        guard kind.isComplete else { return nil }
-        let j = junction
-        guard j.count % 3 == 0 else { return false }
-        return !Codon.translate(j).contains("*")
-    }
+    public var productive: Bool? { kind.productive(junction) }
 
     /// The junction translated, for complete rearrangements in frame.
-    public var junctionAA: String? {
-        guard kind.isComplete, junctionEnd - junctionStart > 0, (junctionEnd - junctionStart) % 3 == 0 else { return nil }
-        return Codon.translate(junction)
-    }
+    public var junctionAA: String? { kind.junctionAA(junction) }
 }
 
 /// The standard genetic code.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How an input's bytes are compressed, recognised from its first bytes (never from its name).
 public enum Compression: String, Sendable, CaseIterable {
     case plain
@@ -47,9 +53,3 @@ public enum InflateBackend: String, Sendable {
         return InflateBackend(rawValue: String(cString: value)) ?? .automatic
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

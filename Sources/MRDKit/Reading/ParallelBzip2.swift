@@ -10,7 +10,6 @@ import Foundation
 final class ParallelBzip2Source: ByteSource, @unchecked Sendable {
     /// A piece of a stream between two markers, copied to byte alignment.
     final class Segment: @unchecked Sendable {
-        let number: Int
         let level: UInt8
         /// Bits from the block marker up to the next marker.
         let bits: [UInt8]
@@ -25,8 +24,7 @@ final class ParallelBzip2Source: ByteSource, @unchecked Sendable {
         /// Decoded (guarded by the shared completion condition).
         var done = false
 
-        init(number: Int, level: UInt8, bits: [UInt8], bitCount: Int, compressedOffset: Int) {
-            self.number = number
+        init(level: UInt8, bits: [UInt8], bitCount: Int, compressedOffset: Int) {
             self.level = level
             self.bits = bits
             self.bitCount = bitCount
@@ -186,7 +184,7 @@ final class ParallelBzip2Source: ByteSource, @unchecked Sendable {
         var writer = BitWriter()
         writer.append(a.bits, bitCount: a.bitCount)
         writer.append(b.bits, bitCount: b.bitCount)
-        let joined = Segment(number: a.number, level: a.level, bits: writer.bytes, bitCount: writer.bitCount,
+        let joined = Segment(level: a.level, bits: writer.bytes, bitCount: writer.bitCount,
                              compressedOffset: a.compressedOffset)
         joined.streamCRC = b.streamCRC
         joined.truncatedInput = b.truncatedInput
@@ -249,7 +247,6 @@ final class ParallelBzip2Source: ByteSource, @unchecked Sendable {
         /// Absolute compressed offset of `data[0]`.
         private var base = 0
         private var upstreamEnded = false
-        private var number = 0
         /// Bit offset (within `data`) of the current block marker, when inside a stream.
         private var blockStart: Int?
         private var level: UInt8 = 0x39
@@ -295,8 +292,7 @@ final class ParallelBzip2Source: ByteSource, @unchecked Sendable {
                     mrd_copy_bits(p.baseAddress!, p.count, UInt64(start), UInt64(count), $0.baseAddress!)
                 }
             }
-            defer { number += 1 }
-            return Segment(number: number, level: level, bits: bits, bitCount: count, compressedOffset: base + start / 8)
+            return Segment(level: level, bits: bits, bitCount: count, compressedOffset: base + start / 8)
         }
 
         /// The next piece, or nil at the end of the input.

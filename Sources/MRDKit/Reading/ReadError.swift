@@ -60,8 +60,8 @@ public struct ReadError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// The same error placed at a line of the decompressed text (decompressors do not know lines).
-    func at(line: Int, recordID: String? = nil) -> ReadError {
-        ReadError(kind, file: file, line: self.line ?? line, recordID: self.recordID ?? recordID, message)
+    func at(line: Int) -> ReadError {
+        ReadError(kind, file: file, line: self.line ?? line, recordID: recordID, message)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parameters of V(D)J recombination for one locus. Defaults follow published repertoire
 /// statistics (docs/simulator.md): exonuclease trimming of a few nucleotides per end (0-15, skewed to
 /// few), N additions by TdT (geometric; ~6-8 nt per side in IGH, ~1-2 in IGK), occasional P
@@ -252,5 +254,3 @@ public struct RecombinationModel: Sendable {
                              junctionStart: junctionStart, junctionEnd: junctionEnd)
     }
 }
-
-import Foundation

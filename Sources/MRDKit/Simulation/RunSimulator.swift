@@ -317,8 +317,6 @@ public struct RunSimulator: Sendable {
         public var totalReads: Int
         public var files: [String]
         public var mateFiles: [String]
-        public var substitutions: Int
-        public var sequencedBases: Int
         /// Per index clone (by its position in the patient's clone list).
         public var clones: [CloneTruth] = []
     }
@@ -396,8 +394,7 @@ public struct RunSimulator: Sendable {
         var truth = SampleTruth(sampleID: sample.id, patientID: sample.patient, role: sample.role, timepoint: sample.timepoint,
                                 day: sample.day, cells: sample.cells, level: sample.level, leukemicCells: sample.leukemicCells,
                                 leukemicTemplates: 0, evolvedTemplates: 0, leukemicReads: 0, evolvedReads: 0, hoppedInReads: 0,
-                                spikeInReads: 0, totalReads: order.count, files: names1, mateFiles: names2,
-                                substitutions: 0, sequencedBases: 0)
+                                spikeInReads: 0, totalReads: order.count, files: names1, mateFiles: names2)
         // Per index clone counts; the sample's figures are those of its highest clone, as the
         // contract reports them (markers of one leukemia are not added up).
         var perClone: [Int: CloneTruth] = [:]
@@ -443,18 +440,15 @@ public struct RunSimulator: Sendable {
             if sample.paired {
                 let (first, second) = reverse ? (reverseComplement(forward), forward) : (forward, reverseComplement(forward))
                 template += first
-                truth.substitutions += sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
-                truth.sequencedBases += bases.count
+                sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
                 fastq(&record, name: name, mate: 1, bases, qualities)
                 try writers1[lane].write(record)
-                truth.substitutions += sequencing.read(second[...], bases: &bases, qualities: &qualities, table: table, random: &random)
-                truth.sequencedBases += bases.count
+                sequencing.read(second[...], bases: &bases, qualities: &qualities, table: table, random: &random)
                 fastq(&record, name: name, mate: 2, bases, qualities)
                 try writers2[lane].write(record)
             } else {
                 template += reverse ? reverseComplement(forward) : forward
-                truth.substitutions += sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
-                truth.sequencedBases += bases.count
+                sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
                 fastq(&record, name: name, mate: 0, bases, qualities)
                 try writers1[lane].write(record)
             }
