@@ -131,3 +131,39 @@ struct AnnotationTests {
         #expect(d == .noGermline)
     }
 }
+
+/// Longest common substring by dynamic programming: the slow, obvious reference for D calls.
+private func longestCommonSubstring(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    var best = 0
+    var previous = [Int](repeating: 0, count: b.count + 1)
+    for i in a.indices {
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for j in b.indices where a[i] == b[j] {
+            current[j + 1] = previous[j] + 1
+            best = max(best, current[j + 1])
+        }
+        previous = current
+    }
+    return best
+}
+
+@Test("D calls (6-mer seeds, then extension) equal the longest-common-substring rule on simulated junctions")
+func dCallsMatchLongestCommonSubstring() {
+    var random = SeededRandom(seed: 7, stream: "dcall")
+    let dGenes = germline.segments.filter { $0.kind == .D && $0.upstream.isEmpty && $0.downstream.isEmpty }
+    var called = 0
+    for locus in [Locus.IGH, .TRB, .TRD] {
+        let genes = dGenes.filter { $0.locus == locus }
+        for _ in 0..<200 {
+            var choices = RecombinationModel.Choices()
+            let truth = recombination.rearrange(locus, kind: .VDJ, using: &random, choices: &choices)
+            let junction = Array(truth.sequence[truth.junctionStart..<truth.junctionEnd])
+            let lengths = genes.map { longestCommonSubstring($0.sequence, junction) }
+            let best = lengths.max() ?? 0
+            let expected = best >= 6 ? genes.indices.filter { lengths[$0] == best }.map { genes[$0].allele }.joined(separator: ",") : ""
+            #expect(annotator.dCall(locus, junction) == expected)
+            if !expected.isEmpty { called += 1 }
+        }
+    }
+    #expect(called > 150)
+}

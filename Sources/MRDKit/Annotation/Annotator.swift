@@ -78,6 +78,8 @@ public struct Annotator: Sendable {
     /// k-mer -> (element, offset in element) pairs.
     private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
+    /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
+    private let dSeedTable: [Locus: [Int: [(Int, Int)]]]
 
     static let maxHitsPerKmer = 48
 
@@ -148,6 +150,15 @@ public struct Annotator: Sendable {
             dGenes[segment.locus, default: []].append(segment)
         }
         self.dGenes = dGenes
+        var dSeedTable: [Locus: [Int: [(Int, Int)]]] = [:]
+        for (locus, genes) in dGenes {
+            for (g, gene) in genes.enumerated() where gene.sequence.count >= Self.dSeed {
+                for offset in 0...(gene.sequence.count - Self.dSeed) {
+                    if let code = Self.code(gene.sequence[offset..<offset + Self.dSeed]) { dSeedTable[locus, default: [:]][code, default: []].append((g, offset)) }
+                }
+            }
+        }
+        self.dSeedTable = dSeedTable
     }
 
     /// Best placement of one element on the read: diagonal (read position - element position) and
@@ -179,6 +190,9 @@ public struct Annotator: Sendable {
         var found: [(position: Int, range: Range<Int>)] = []
         table.hits.withUnsafeBufferPointer { hits in
             scanner.forEach(read) { position, kmer in
+                // Every other k-mer: 12-mers overlapping by 10 still seed every element that
+                // shares 13 nt with the read, at half the lookups.
+                guard position & 1 == 0 else { return }
                 let range = table.range(kmer)
                 // k-mers shared by very many elements (conserved framework motifs) say little about
                 // which element it is and cost the most: the diagonal score decides among alleles.
@@ -344,26 +358,36 @@ public struct Annotator: Sendable {
 
     /// D genes with the longest exact match (at least 6 nt) inside the junction; ties listed.
     public func dCall(_ locus: Locus, _ junction: [UInt8]) -> String {
-        var best = 5
-        var names: [String] = []
-        for d in dGenes[locus] ?? [] {
-            let length = longestCommonSubstring(d.sequence, junction)
-            if length > best { best = length; names = [d.allele] } else if length == best && !names.isEmpty { names.append(d.allele) }
+        guard let genes = dGenes[locus], let dSeeds = dSeedTable[locus], junction.count >= Self.dSeed else { return "" }
+        // Every exact match of 6 nt or more starts with a shared 6-mer: look those up, then extend.
+        var longest = [Int](repeating: 0, count: genes.count)
+        for start in 0...(junction.count - Self.dSeed) {
+            guard let code = Self.code(junction[start..<start + Self.dSeed]), let places = dSeeds[code] else { continue }
+            for (gene, offset) in places where offset == 0 || start == 0 || genes[gene].sequence[offset - 1] != junction[start - 1] {
+                var length = Self.dSeed
+                let d = genes[gene].sequence
+                while offset + length < d.count, start + length < junction.count, d[offset + length] == junction[start + length] { length += 1 }
+                longest[gene] = max(longest[gene], length)
+            }
         }
-        return names.joined(separator: ",")
+        guard let best = longest.max(), best >= Self.dSeed else { return "" }
+        return genes.indices.filter { longest[$0] == best }.map { genes[$0].allele }.joined(separator: ",")
     }
-}
 
-func longestCommonSubstring(_ a: [UInt8], _ b: [UInt8]) -> Int {
-    guard !a.isEmpty, !b.isEmpty else { return 0 }
-    var previous = [Int](repeating: 0, count: b.count + 1), current = previous
-    var best = 0
-    for i in 1...a.count {
-        for j in 1...b.count {
-            current[j] = a[i - 1] == b[j - 1] ? previous[j - 1] + 1 : 0
-            best = max(best, current[j])
+    static let dSeed = 6
+
+    /// 2-bit code of a short A/C/G/T word, nil if it holds another letter.
+    static func code(_ word: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for base in word {
+            switch base {
+            case UInt8(ascii: "A"): value = value << 2
+            case UInt8(ascii: "C"): value = value << 2 | 1
+            case UInt8(ascii: "G"): value = value << 2 | 2
+            case UInt8(ascii: "T"): value = value << 2 | 3
+            default: return nil
+            }
         }
-        swap(&previous, &current)
+        return value
     }
-    return best
 }

@@ -57,7 +57,7 @@ public struct BaselineResult: Sendable {
 
 /// Per-worker tally of a baseline sample.
 struct BaselineTally {
-    struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: [UInt8] }
+    struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: Bases }
     struct Group {
         var count = 0
         var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
@@ -65,25 +65,30 @@ struct BaselineTally {
         /// it does not depend on which worker saw which read.
         var representative: ReadAnnotation?
 
+        mutating func record(_ annotation: ReadAnnotation) {
+            count += 1
+            vCalls[annotation.vCall, default: 0] += 1
+            dCalls[annotation.dCall, default: 0] += 1
+            jCalls[annotation.jCall, default: 0] += 1
+            offer(annotation)
+        }
+
         mutating func offer(_ candidate: ReadAnnotation) {
             if let current = representative, !BaselineTally.prefer(candidate.sequence, over: current.sequence) { return }
             representative = candidate
         }
     }
     var groups: [Key: Group] = [:]
+    /// This worker's memo of read outcomes (not merged: it only saves work).
+    var cache = ReadOutcomeCache()
     var total = 0
     var spikes: [Int: Int] = [:]
     var unassigned: [UnassignedReason: Int] = [:]
 
     mutating func add(_ annotation: ReadAnnotation) {
-        let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Array(annotation.junction))
-        var group = groups[key] ?? Group()
-        group.count += 1
-        group.vCalls[annotation.vCall, default: 0] += 1
-        group.dCalls[annotation.dCall, default: 0] += 1
-        group.jCalls[annotation.jCall, default: 0] += 1
-        group.offer(annotation)
-        groups[key] = group
+        let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Bases(Array(annotation.junction)))
+        // One lookup, updated in place (copying the group out and back copies its call tallies).
+        groups[key, default: Group()].record(annotation)
     }
 
     /// Longer reads first, then lexicographic order.
@@ -131,19 +136,19 @@ public struct BaselineAnalysis: Sendable {
         let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally() }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
-                let first = Array(batch.read1[i].sequence)
-                if let spike = matcher?.match(first) { tally.spikes[spike, default: 0] += 1; continue }
-                var result = annotator.annotate(first, callD: false)
+                var outcome = tally.cache.classify(Array(batch.read1[i].sequence), annotator: annotator, spikes: matcher)
                 // Paired-end: use the mate when read 1 does not span the junction.
-                if case .failure = result, let mates = batch.read2 {
-                    let second = Array(mates[i].sequence)
-                    if let spike = matcher?.match(second) { tally.spikes[spike, default: 0] += 1; continue }
-                    let other = annotator.annotate(second, callD: false)
-                    if case .success = other { result = other }
+                if case .unassigned = outcome, let mates = batch.read2 {
+                    let other = tally.cache.classify(Array(mates[i].sequence), annotator: annotator, spikes: matcher)
+                    switch other {
+                    case .spikeIn, .annotated: outcome = other
+                    case .unassigned: break
+                    }
                 }
-                switch result {
-                case .success(let annotation): tally.add(annotation)
-                case .failure(let reason): tally.unassigned[reason, default: 0] += 1
+                switch outcome {
+                case .spikeIn(let spike): tally.spikes[spike, default: 0] += 1
+                case .annotated(let annotation): tally.add(annotation)
+                case .unassigned(let reason): tally.unassigned[reason, default: 0] += 1
                 }
             }
         }
@@ -160,17 +165,19 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        // D genes are called once per junction, not per read.
         var clonotypes = tally.groups.map { key, group in
             Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls),
-                      dCall: key.kind == .VDJ ? annotator.dCall(key.locus, key.junction) : majority(group.dCalls),
-                      jCall: majority(group.jCalls), junction: key.junction, count: group.count,
+                      dCall: majority(group.dCalls), jCall: majority(group.jCalls), junction: key.junction.bytes, count: group.count,
                       representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
                       representativeJunctionStart: group.representative!.junctionStart,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment)
         }
         clonotypes.sort(by: Self.order)
         clonotypes = Self.foldErrors(clonotypes)
+        // D genes are called once per clonotype, not per read.
+        for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
+            clonotypes[i].dCall = annotator.dCall(clonotypes[i].locus, clonotypes[i].junction)
+        }
         result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
         for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
         for i in clonotypes.indices {
