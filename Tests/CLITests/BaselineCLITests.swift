@@ -14,13 +14,24 @@ struct BaselineCLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let clones = try String(contentsOf: out.appendingPathComponent("P002_DX.clones.tsv"), encoding: .utf8)
         #expect(clones.hasPrefix("clone_id\tsample_id\tlocus\tv_call\td_call\tj_call\tjunction\tjunction_aa\tjunction_length\t"
-                                 + "productive\tclone_count\tclone_fraction\tlocus_reads\ttrackable\ttarget\trearrangement\n"))
+                                 + "productive\tclone_count\tclone_fraction\tlocus_reads\ttrackable\ttarget\trearrangement\t"
+                                 + "nearest_clone_id\tnearest_distance\tnot_trackable_reason\n"))
         let rows = parseTSV(clones)
         let trackable = rows.filter { $0["trackable"] == "T" }
         #expect(trackable.count >= 3)
         for row in trackable {
             #expect(row["target"]!.contains(row["junction"]!))
             #expect(Double(row["clone_fraction"]!)! >= 0.05 && Int(row["clone_count"]!)! >= 20)
+            #expect(row["not_trackable_reason"] == "")
+            // The nearest clonotype, when named, is another row of the same locus.
+            if let nearest = row["nearest_clone_id"], !nearest.isEmpty {
+                #expect(rows.first { $0["clone_id"] == nearest }?["locus"] == row["locus"])
+                #expect(Int(row["nearest_distance"]!)! >= 1)
+            }
+        }
+        // Dominant clones that are not trackable say why.
+        for row in rows where row["trackable"] == "F" && Double(row["clone_fraction"]!)! >= 0.05 {
+            #expect(!row["not_trackable_reason"]!.isEmpty)
         }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("P002_DX.baseline.json"))) as! [String: Any]
         #expect(json["sample_id"] as? String == "P002_DX")

@@ -86,6 +86,16 @@ struct BaselineTests {
                                                   clone(String(decoding: satellite, as: UTF8.self), 20),
                                                   clone(String(parent.dropLast()), 30), clone(deletion, 5)])
         #expect(folded.map(\.count) == [10_050, 400, 5])
+        // Quality: a 1-substitution variant 50x smaller folds when its differing base was read at
+        // low quality (an error signature), and stays apart when read at the usual quality.
+        var lowQuality = clone(String(decoding: satellite, as: UTF8.self), 200)
+        lowQuality.junctionQualitySums = [Int](repeating: 36 * 200, count: parent.utf8.count)
+        var wellRead = lowQuality
+        lowQuality.junctionQualitySums[11] = 12 * 200
+        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), lowQuality]).map(\.count) == [10_200])
+        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
+        wellRead.count = 40  // 250x: folds whatever its quality
+        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), wellRead]).map(\.count) == [10_040])
         #expect(boundedEditDistance(Array("ACGTACGT".utf8), Array("ACGACGT".utf8), limit: 2) == 1)
         #expect(boundedEditDistance(Array("AAAA".utf8), Array("TTTT".utf8), limit: 2) == 3)
     }

@@ -22,10 +22,22 @@ public struct Clonotype: Sendable, Equatable {
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
+    /// Phred quality summed over the clonotype's reads at each junction position (reads without
+    /// qualities count as Q40): sequencing errors sit at low-quality bases, true variants do not.
+    public var junctionQualitySums: [Int] = []
+    /// For clones above the fraction threshold: the most similar other clonotype of the locus and
+    /// its junction edit distance (up to `BaselineAnalysis.nearestSearchLimit`; nil when none is that close).
+    public var nearestCloneID: String?
+    public var nearestDistance: Int?
 
     public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
     public var productive: Bool? { kind.productive(junction) }
+    /// Mean Phred quality of the clonotype's reads at one junction position (40 when unknown).
+    public func meanQuality(at position: Int) -> Double {
+        guard position < junctionQualitySums.count, count > 0 else { return 40 }
+        return Double(junctionQualitySums[position]) / Double(count)
+    }
     public var junctionAA: String? { kind.junctionAA(junction) }
 }
 
@@ -65,8 +77,20 @@ struct BaselineTally {
         /// it does not depend on which worker saw which read.
         var representative: ReadAnnotation?
 
-        mutating func record(_ annotation: ReadAnnotation) {
+        var junctionQualitySums: [Int] = []
+
+        mutating func record(_ annotation: ReadAnnotation, quality: UnsafeBufferPointer<UInt8>) {
             count += 1
+            let length = annotation.junctionEnd - annotation.junctionStart
+            if junctionQualitySums.isEmpty { junctionQualitySums = [Int](repeating: 0, count: length) }
+            if quality.count == annotation.sequence.count {
+                for p in 0..<length {
+                    let inRead = annotation.reversed ? quality.count - 1 - (annotation.junctionStart + p) : annotation.junctionStart + p
+                    junctionQualitySums[p] += Int(quality[inRead]) - 33
+                }
+            } else {
+                for p in 0..<length { junctionQualitySums[p] += 40 }
+            }
             vCalls[annotation.vCall, default: 0] += 1
             dCalls[annotation.dCall, default: 0] += 1
             jCalls[annotation.jCall, default: 0] += 1
@@ -85,10 +109,10 @@ struct BaselineTally {
     var spikes: [Int: Int] = [:]
     var unassigned: [UnassignedReason: Int] = [:]
 
-    mutating func add(_ annotation: ReadAnnotation) {
+    mutating func add(_ annotation: ReadAnnotation, quality: UnsafeBufferPointer<UInt8>) {
         let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Bases(Array(annotation.junction)))
         // One lookup, updated in place (copying the group out and back copies its call tallies).
-        groups[key, default: Group()].record(annotation)
+        groups[key, default: Group()].record(annotation, quality: quality)
     }
 
     /// Longer reads first, then lexicographic order.
@@ -106,6 +130,7 @@ struct BaselineTally {
             for (k, v) in group.vCalls { mine.vCalls[k, default: 0] += v }
             for (k, v) in group.dCalls { mine.dCalls[k, default: 0] += v }
             for (k, v) in group.jCalls { mine.jCalls[k, default: 0] += v }
+            for p in mine.junctionQualitySums.indices { mine.junctionQualitySums[p] += group.junctionQualitySums[p] }
             if let representative = group.representative { mine.offer(representative) }
             groups[key] = mine
         }
@@ -136,18 +161,19 @@ public struct BaselineAnalysis: Sendable {
         let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally() }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
-                var outcome = tally.cache.classify(Array(batch.read1[i].sequence), annotator: annotator, spikes: matcher)
+                var record = batch.read1[i]
+                var outcome = tally.cache.classify(Array(record.sequence), annotator: annotator, spikes: matcher)
                 // Paired-end: use the mate when read 1 does not span the junction.
                 if case .unassigned = outcome, let mates = batch.read2 {
                     let other = tally.cache.classify(Array(mates[i].sequence), annotator: annotator, spikes: matcher)
                     switch other {
-                    case .spikeIn, .annotated: outcome = other
+                    case .spikeIn, .annotated: outcome = other; record = mates[i]
                     case .unassigned: break
                     }
                 }
                 switch outcome {
                 case .spikeIn(let spike): tally.spikes[spike, default: 0] += 1
-                case .annotated(let annotation): tally.add(annotation)
+                case .annotated(let annotation): tally.add(annotation, quality: record.quality)
                 case .unassigned(let reason): tally.unassigned[reason, default: 0] += 1
                 }
             }
@@ -170,7 +196,8 @@ public struct BaselineAnalysis: Sendable {
                       dCall: majority(group.dCalls), jCall: majority(group.jCalls), junction: key.junction.bytes, count: group.count,
                       representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
                       representativeJunctionStart: group.representative!.junctionStart,
-                      vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment)
+                      vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
+                      junctionQualitySums: group.junctionQualitySums)
         }
         clonotypes.sort(by: Self.order)
         clonotypes = Self.foldErrors(clonotypes)
@@ -205,20 +232,88 @@ public struct BaselineAnalysis: Sendable {
     /// Folds sequencing-error satellites into their parent: a clonotype of the same locus whose
     /// junction is 1 substitution or 1-base indel from a clone at least 200x larger (2 differences:
     /// 5000x). Sequencing errors make each specific one-base variant of a junction well under 0.5%
-    /// of its parent, while true near-neighbour clones of similar size stay apart.
+    /// of its parent, while true near-neighbour clones of similar size stay apart. Quality makes the
+    /// rule sharper: a substitution whose base has a mean quality under Q20 across the satellite's
+    /// reads is an error signature (a real variant is read at the run's usual quality), so it folds
+    /// into a parent only 20x larger.
     static func foldErrors(_ sorted: [Clonotype]) -> [Clonotype] {
         var kept: [Clonotype] = []
+        // Junctions one edit apart share a key of their deletion neighbourhood (the junction itself
+        // and each one-base deletion), so one-difference parents are found by lookup, not by
+        // comparing every pair.
+        var neighbourhood: [NeighbourKey: [Int]] = [:]
         for clonotype in sorted {
-            var parent: Int?
-            for (p, candidate) in kept.enumerated() where candidate.locus == clonotype.locus {
-                let ratio = Double(candidate.count) / Double(clonotype.count)
-                guard ratio >= 200 else { break }  // kept is in decreasing count order
-                let distance = boundedEditDistance(candidate.junction, clonotype.junction, limit: 2)
-                if distance <= 1 || (distance == 2 && ratio >= 5000) { parent = p; break }
+            var candidates: [Int] = []
+            for key in NeighbourKey.all(of: clonotype) { candidates += neighbourhood[key] ?? [] }
+            // Two differences need a 5000x parent: only the largest clones can be one.
+            for p in kept.indices {
+                guard Double(kept[p].count) / Double(clonotype.count) >= 5000 else { break }
+                candidates.append(p)
             }
-            if let p = parent { kept[p].count += clonotype.count } else { kept.append(clonotype) }
+            var parent: Int?
+            for p in Set(candidates).sorted() where kept[p].locus == clonotype.locus {
+                let ratio = Double(kept[p].count) / Double(clonotype.count)
+                guard ratio >= lowQualityFoldRatio else { break }  // kept is in decreasing count order
+                if folds(clonotype, into: kept[p], ratio: ratio) { parent = p; break }
+            }
+            if let p = parent {
+                kept[p].count += clonotype.count
+            } else {
+                for key in NeighbourKey.all(of: clonotype) { neighbourhood[key, default: []].append(kept.count) }
+                kept.append(clonotype)
+            }
         }
         return kept.sorted(by: order)
+    }
+
+    private static func folds(_ satellite: Clonotype, into parent: Clonotype, ratio: Double) -> Bool {
+        switch boundedEditDistance(parent.junction, satellite.junction, limit: 2) {
+        case 1:
+            if ratio >= foldRatio { return true }
+            guard parent.junction.count == satellite.junction.count,
+                  let position = satellite.junction.indices.first(where: { satellite.junction[$0] != parent.junction[$0] }) else { return false }
+            return satellite.meanQuality(at: position) < 20
+        case 2: return ratio >= 5000
+        default: return false
+        }
+    }
+
+    /// A locus and a junction with at most one base deleted.
+    struct NeighbourKey: Hashable {
+        var locus: Locus
+        var bases: Bases
+
+        static func all(of clonotype: Clonotype) -> [NeighbourKey] {
+            let junction = clonotype.junction
+            var keys = [NeighbourKey(locus: clonotype.locus, bases: Bases(junction))]
+            for i in junction.indices where i == 0 || junction[i] != junction[i - 1] {  // one key per homopolymer run
+                var shorter = junction
+                shorter.remove(at: i)
+                keys.append(NeighbourKey(locus: clonotype.locus, bases: Bases(shorter)))
+            }
+            return keys
+        }
+    }
+
+    /// Parent / satellite read ratio above which a one-difference junction is taken as an error.
+    static let foldRatio = 200.0
+    /// The same when the differing base was read at low quality.
+    static let lowQualityFoldRatio = 20.0
+
+    /// Edit distances beyond this are not searched for the nearest clonotype.
+    static let nearestSearchLimit = 6
+
+    /// The clonotype of the same locus whose junction is fewest edits from clonotype `i`'s (first in
+    /// clone order on ties), if any lies within `nearestSearchLimit`.
+    func nearestClonotype(to i: Int, in clonotypes: [Clonotype]) -> (Int, Int)? {
+        var best: (Int, Int)?
+        for j in clonotypes.indices where j != i && clonotypes[j].locus == clonotypes[i].locus {
+            let limit = min(Self.nearestSearchLimit, (best?.1 ?? Self.nearestSearchLimit + 1) - 1)
+            guard limit >= 0 else { break }
+            let distance = boundedEditDistance(clonotypes[i].junction, clonotypes[j].junction, limit: limit)
+            if distance <= limit { best = (j, distance) }
+        }
+        return best
     }
 
     func selectIndexClones(_ clonotypes: inout [Clonotype]) {
@@ -237,8 +332,17 @@ public struct BaselineAnalysis: Sendable {
                 clonotypes[i].notTrackableReason = "junction has ambiguous bases"
                 continue
             }
-            // Near-neighbour clonotypes do not stop tracking: `mrd track` counts a read for an index
-            // clone only when it is nearer to it than to any other baseline clonotype.
+            // A near neighbour does not stop tracking (`mrd track` counts a read for an index clone
+            // only when it is nearer to it than to any other baseline clonotype), an identical
+            // junction of another kind does: no read could tell the two apart.
+            if let (nearest, distance) = nearestClonotype(to: i, in: clonotypes) {
+                clonotypes[i].nearestCloneID = clonotypes[nearest].cloneID
+                clonotypes[i].nearestDistance = distance
+                if distance == 0 {
+                    clonotypes[i].notTrackableReason = "junction shared with \(clonotypes[nearest].cloneID)"
+                    continue
+                }
+            }
             clonotypes[i].trackable = true
             // Target: the junction with up to 10 germline bases on each side, from the representative read.
             let start = max(0, c.representativeJunctionStart - 10)

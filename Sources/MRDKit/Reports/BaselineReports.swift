@@ -4,7 +4,9 @@ import Foundation
 public enum BaselineReports {
     public static let clonesColumns = ["clone_id", "sample_id", "locus", "v_call", "d_call", "j_call", "junction", "junction_aa",
                                        "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
-                                       "trackable", "target", "rearrangement"]
+                                       "trackable", "target", "rearrangement",
+                                       // Extensions (appended, as the contract allows).
+                                       "nearest_clone_id", "nearest_distance", "not_trackable_reason"]
 
     public static func clonesTSV(_ result: BaselineResult) -> String {
         var text = clonesColumns.joined(separator: "\t") + "\n"
@@ -12,7 +14,8 @@ public enum BaselineReports {
             let fields = [c.cloneID, result.sampleID, c.locus.rawValue, c.vCall, c.dCall, c.jCall, c.junctionString,
                           c.junctionAA ?? "", String(c.junction.count), c.productive.map { $0 ? "T" : "F" } ?? "",
                           String(c.count), number(c.fraction), String(c.locusReads), c.trackable ? "T" : "F",
-                          String(decoding: c.target, as: UTF8.self), c.kind.rawValue]
+                          String(decoding: c.target, as: UTF8.self), c.kind.rawValue,
+                          c.nearestCloneID ?? "", c.nearestDistance.map(String.init) ?? "", c.notTrackableReason]
             text += fields.joined(separator: "\t") + "\n"
         }
         return text
