@@ -16,9 +16,10 @@ struct BaselineTests {
     static let germline = try! GermlineReference.bundled()
     static let spikes = try! readSpikeIns(path: run.appendingPathComponent("spikes.tsv").path)
 
-    static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2) throws -> BaselineResult {
+    static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2, memoCapacity: Int? = nil) throws -> BaselineResult {
         var options = BaselineOptions()
         options.threads = threads
+        if let memoCapacity { options.memoCapacity = memoCapacity }
         let analysis = BaselineAnalysis(germline: germline, spikeIns: spikes, options: options)
         let input = SampleInput(read1: [run.appendingPathComponent("\(sample)_R1.fastq.gz").path],
                                 read2: paired ? [run.appendingPathComponent("\(sample)_R2.fastq.gz").path] : [])
@@ -70,6 +71,42 @@ struct BaselineTests {
         let one = BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 1))
         #expect(BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 3)) == one)
         #expect(one.hasPrefix(BaselineReports.clonesColumns.joined(separator: "\t") + "\n"))
+    }
+
+    @Test("the read memo changes no result: off, tiny (full after 50 sequences) and default give the same outputs",
+          arguments: [false, true])
+    func memoChangesNothing(_ paired: Bool) throws {
+        let sample = paired ? "P002_DX" : "P001_DX"
+        let reference = try Self.analyse(sample, paired: paired, threads: 1, memoCapacity: 0)
+        for capacity in [50, BaselineOptions().memoCapacity] {
+            let memoised = try Self.analyse(sample, paired: paired, threads: 2, memoCapacity: capacity)
+            #expect(BaselineReports.clonesTSV(memoised) == BaselineReports.clonesTSV(reference))
+            #expect(BaselineReports.airrTSV(memoised) == BaselineReports.airrTSV(reference))
+            #expect(memoised.unassigned == reference.unassigned && memoised.spikeInReadsByID == reference.spikeInReadsByID)
+        }
+        #expect(reference.totalReads == reference.assignedReads + reference.spikeInReads + reference.unassigned.values.reduce(0, +))
+        #expect(reference.spikeInReads > 0)
+    }
+
+    @Test("sequence memo: finds what was inserted, by content; declines when full")
+    func sequenceMemo() {
+        var memo = SequenceMemo<Int>(capacity: 3)
+        func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            Array(text.utf8).withUnsafeBufferPointer(body)
+        }
+        let words = ["ACGTACGTACGT", "ACGTACGTACGA", ""]
+        for (i, word) in words.enumerated() {
+            withBytes(word) { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: i) == i) }
+        }
+        for (i, word) in words.enumerated() {
+            withBytes(word) { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == i) }
+        }
+        // Same hash, different bytes: not found (the bytes are compared).
+        let storedHash = withBytes(words[0]) { SequenceMemo<Int>.hash($0) }
+        withBytes("ACGTACGTACGG") { #expect(memo.index(of: $0, hash: storedHash) == nil) }
+        withBytes("TTTT") { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: 9) == nil) }
+        withBytes("TTTT") { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == nil) }
+        #expect(memo.count == 3)
     }
 
     @Test("error satellites fold into their parent; similar-size neighbours do not")

@@ -78,6 +78,7 @@ public struct Annotator: Sendable {
     /// k-mer -> (element, offset in element) pairs.
     private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
+    private let maxElementLength: Int
     /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
     private let dSeedTable: [Locus: [Int: [(Int, Int)]]]
 
@@ -145,6 +146,7 @@ public struct Annotator: Sendable {
         let table = KmerTable(entries)
         self.elements = elements
         self.table = table
+        maxElementLength = elements.map(\.sequence.count).max() ?? 0
         var dGenes: [Locus: [GermlineSegment]] = [:]
         for segment in germline.segments where segment.kind == .D && segment.upstream.isEmpty && segment.downstream.isEmpty {
             dGenes[segment.locus, default: []].append(segment)
@@ -213,42 +215,56 @@ public struct Annotator: Sendable {
     }
 
     /// Second pass, for the chosen orientation only: the best diagonal of each element that has at
-    /// least half the hits of the best one on its side.
-    private func placements(_ seed: Seed) -> [Placement] {
+    /// least half the hits of the best one on its side. Hits are bucketed by element (the first
+    /// pass counted them), then each bucket's diagonals are counted in one histogram: linear time.
+    private func placements(_ seed: Seed, readLength: Int) -> [Placement] {
         guard !seed.touched.isEmpty else { return [] }
-        var selected = [Bool](repeating: false, count: elements.count)
-        var anySelected = false
+        var selected: [Int32] = []
         for e in seed.touched {
             let best = elements[Int(e)].isFivePrime ? seed.bestFive : seed.bestThree
             let count = seed.counts[Int(e)]
-            if count >= 2 && count * 2 >= best { selected[Int(e)] = true; anySelected = true }
+            if count >= 2 && count * 2 >= best { selected.append(e) }
         }
-        guard anySelected else { return [] }
-        var keys: [UInt64] = []
+        guard !selected.isEmpty else { return [] }
+        selected.sort()
+        // Bucket start of each selected element; -1 marks the others.
+        var cursor = seed.counts
+        for e in seed.touched { cursor[Int(e)] = -1 }
+        var bucketStarts: [Int] = []
+        var total: Int32 = 0
+        for e in selected {
+            bucketStarts.append(Int(total))
+            cursor[Int(e)] = total
+            total += seed.counts[Int(e)]
+        }
+        var diagonals = [Int32](repeating: 0, count: Int(total))
         table.hits.withUnsafeBufferPointer { hits in
             for (position, range) in seed.found {
-                for h in range where selected[Int(hits[h].element)] {
-                    // Diagonal offset by 2^20 keeps it positive; element in the high bits.
-                    let diagonal = UInt64(position - Int(hits[h].offset) + (1 << 20))
-                    keys.append(UInt64(hits[h].element) << 32 | diagonal)
+                for h in range {
+                    let e = Int(hits[h].element)
+                    guard cursor[e] >= 0 else { continue }
+                    diagonals[Int(cursor[e])] = Int32(position) - hits[h].offset
+                    cursor[e] += 1
                 }
             }
         }
-        keys.sort()
+        // Diagonals lie in -(longest element) ... read length.
+        let shift = maxElementLength
+        var histogram = [Int32](repeating: 0, count: shift + readLength + 1)
         var result: [Placement] = []
-        var i = 0
-        while i < keys.count {
-            var j = i + 1
-            while j < keys.count && keys[j] == keys[i] { j += 1 }
-            let element = Int(keys[i] >> 32)
-            let diagonal = Int(keys[i] & 0xFFFF_FFFF) - (1 << 20)
-            // Keys are sorted by element, then diagonal: keep the most-hit diagonal (first on ties).
-            if let last = result.last, last.element == element {
-                if j - i > last.hits { result[result.count - 1] = Placement(element: element, diagonal: diagonal, hits: j - i) }
-            } else {
-                result.append(Placement(element: element, diagonal: diagonal, hits: j - i))
+        result.reserveCapacity(selected.count)
+        for (b, e) in selected.enumerated() {
+            let bucket = bucketStarts[b]..<bucketStarts[b] + Int(seed.counts[Int(e)])
+            var bestDiagonal = Int32.max, bestHits: Int32 = 0
+            for d in diagonals[bucket] {
+                let slot = Int(d) + shift
+                histogram[slot] += 1
+                let n = histogram[slot]
+                // Most hits; the smallest diagonal on ties.
+                if n > bestHits || (n == bestHits && d < bestDiagonal) { bestHits = n; bestDiagonal = d }
             }
-            i = j
+            for d in diagonals[bucket] { histogram[Int(d) + shift] = 0 }
+            result.append(Placement(element: Int(e), diagonal: Int(bestDiagonal), hits: Int(bestHits)))
         }
         return result
     }
@@ -292,7 +308,7 @@ public struct Annotator: Sendable {
         // Orientation: the one whose best 5' plus best 3' elements have more k-mer hits.
         let reversed = seedReverse.strength > seedForward.strength
         let read = reversed ? reverse : forward
-        let chosen = placements(reversed ? seedReverse : seedForward)
+        let chosen = placements(reversed ? seedReverse : seedForward, readLength: read.count)
         let fives = bestCandidates(chosen, fivePrime: true, read)
         let threes = bestCandidates(chosen, fivePrime: false, read)
         guard let five = fives.first else { return .failure(.noFivePrime) }

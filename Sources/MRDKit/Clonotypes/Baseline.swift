@@ -49,6 +49,8 @@ public struct BaselineOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Shortest junction that can be tracked apart from the background.
     public var minJunctionLength = 18
+    /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
+    public var memoCapacity = 1 << 17
     public init() {}
 }
 
@@ -68,33 +70,28 @@ public struct BaselineResult: Sendable {
 }
 
 /// Per-worker tally of a baseline sample.
+///
+/// Each distinct read sequence is classified once and memoised with the clonotype group it joined;
+/// a repeated read then costs a hash, a comparison and its junction qualities. Everything that
+/// depends only on the sequence (calls, representative) is applied once per distinct sequence, with
+/// the number of reads that used it, which gives the same totals as doing it per read.
 struct BaselineTally {
     struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: Bases }
+    /// One read's V, D and J calls.
+    struct Calls: Hashable { var v: String; var d: String; var j: String }
+
     struct Group {
+        let key: Key
         var count = 0
-        var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
+        var calls: [Calls: Int] = [:]
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
         var representative: ReadAnnotation?
+        var junctionQualitySums: [Int]
 
-        var junctionQualitySums: [Int] = []
-
-        mutating func record(_ annotation: ReadAnnotation, quality: UnsafeBufferPointer<UInt8>) {
-            count += 1
-            let length = annotation.junctionEnd - annotation.junctionStart
-            if junctionQualitySums.isEmpty { junctionQualitySums = [Int](repeating: 0, count: length) }
-            if quality.count == annotation.sequence.count {
-                for p in 0..<length {
-                    let inRead = annotation.reversed ? quality.count - 1 - (annotation.junctionStart + p) : annotation.junctionStart + p
-                    junctionQualitySums[p] += Int(quality[inRead]) - 33
-                }
-            } else {
-                for p in 0..<length { junctionQualitySums[p] += 40 }
-            }
-            vCalls[annotation.vCall, default: 0] += 1
-            dCalls[annotation.dCall, default: 0] += 1
-            jCalls[annotation.jCall, default: 0] += 1
-            offer(annotation)
+        init(key: Key) {
+            self.key = key
+            junctionQualitySums = [Int](repeating: 0, count: key.junction.bytes.count)
         }
 
         mutating func offer(_ candidate: ReadAnnotation) {
@@ -102,17 +99,90 @@ struct BaselineTally {
             representative = candidate
         }
     }
-    var groups: [Key: Group] = [:]
-    /// This worker's memo of read outcomes (not merged: it only saves work).
-    var cache = ReadOutcomeCache()
+
+    /// What the memo keeps per distinct read sequence.
+    struct Verdict {
+        enum Kind { case spikeIn, unassigned, group }
+        var kind: Kind
+        /// Spike index, reason index or group index.
+        var value: Int
+        var calls = Calls(v: "", d: "", j: "")
+        var junctionStart = 0, junctionEnd = 0
+        var reversed = false
+        /// Reads whose outcome this verdict gave.
+        var used = 0
+    }
+
+    var groups: [Group] = []
+    var groupIndex: [Key: Int] = [:]
+    var memo: SequenceMemo<Verdict>
+
+    init(memoCapacity: Int = 0) {
+        memo = SequenceMemo(capacity: memoCapacity)
+    }
     var total = 0
     var spikes: [Int: Int] = [:]
-    var unassigned: [UnassignedReason: Int] = [:]
+    var unassigned = [Int](repeating: 0, count: UnassignedReason.allCases.count)
 
-    mutating func add(_ annotation: ReadAnnotation, quality: UnsafeBufferPointer<UInt8>) {
-        let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Bases(Array(annotation.junction)))
-        // One lookup, updated in place (copying the group out and back copies its call tallies).
-        groups[key, default: Group()].record(annotation, quality: quality)
+    /// The verdict on one read's bases: memoised, or computed (and memoised while there is room).
+    /// Returns the memo entry, or the verdict itself when the memo is full.
+    mutating func verdict(_ bases: UnsafeBufferPointer<UInt8>, classifier: ReadClassifier) -> (entry: Int?, verdict: Verdict) {
+        let hash = SequenceMemo<Verdict>.hash(bases)
+        if let entry = memo.index(of: bases, hash: hash) { return (entry, memo[entry]) }
+        let verdict: Verdict
+        switch classifier.classify(Array(bases)) {
+        case .spikeIn(let spike): verdict = Verdict(kind: .spikeIn, value: spike)
+        case .unassigned(let reason): verdict = Verdict(kind: .unassigned, value: UnassignedReason.allCases.firstIndex(of: reason)!)
+        case .annotated(let annotation):
+            let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Bases(Array(annotation.junction)))
+            let g: Int
+            if let known = groupIndex[key] {
+                g = known
+            } else {
+                g = groups.count
+                groupIndex[key] = g
+                groups.append(Group(key: key))
+            }
+            groups[g].offer(annotation)
+            verdict = Verdict(kind: .group, value: g, calls: Calls(v: annotation.vCall, d: annotation.dCall, j: annotation.jCall),
+                              junctionStart: annotation.junctionStart, junctionEnd: annotation.junctionEnd, reversed: annotation.reversed)
+        }
+        return (memo.insert(bases, hash: hash, payload: verdict), verdict)
+    }
+
+    /// Counts one read under `verdict`.
+    mutating func count(_ verdict: Verdict, entry: Int?, quality: UnsafeBufferPointer<UInt8>, readLength: Int) {
+        if let entry { memo[entry].used += 1 }
+        switch verdict.kind {
+        case .spikeIn: if entry == nil { spikes[verdict.value, default: 0] += 1 }
+        case .unassigned: if entry == nil { unassigned[verdict.value] += 1 }
+        case .group:
+            let g = verdict.value
+            groups[g].count += 1
+            if entry == nil { groups[g].calls[verdict.calls, default: 0] += 1 }
+            groups[g].junctionQualitySums.withUnsafeMutableBufferPointer { sums in
+                if quality.count == readLength {
+                    for p in 0..<(verdict.junctionEnd - verdict.junctionStart) {
+                        let inRead = verdict.reversed ? readLength - 1 - (verdict.junctionStart + p) : verdict.junctionStart + p
+                        sums[p] += Int(quality[inRead]) &- 33
+                    }
+                } else {
+                    for p in sums.indices { sums[p] += 40 }
+                }
+            }
+        }
+    }
+
+    /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned); call once, at the end.
+    mutating func settle() {
+        for verdict in memo.payloads where verdict.used > 0 {
+            switch verdict.kind {
+            case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
+            case .unassigned: unassigned[verdict.value] += verdict.used
+            case .group: groups[verdict.value].calls[verdict.calls, default: 0] += verdict.used
+            }
+        }
+        memo = SequenceMemo(capacity: 0)
     }
 
     /// Longer reads first, then lexicographic order.
@@ -120,19 +190,21 @@ struct BaselineTally {
         a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b)
     }
 
+    /// Adds a settled tally into this settled one.
     mutating func merge(_ other: BaselineTally) {
         total += other.total
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
-        for (k, v) in other.unassigned { unassigned[k, default: 0] += v }
-        for (key, group) in other.groups {
-            guard var mine = groups[key] else { groups[key] = group; continue }
-            mine.count += group.count
-            for (k, v) in group.vCalls { mine.vCalls[k, default: 0] += v }
-            for (k, v) in group.dCalls { mine.dCalls[k, default: 0] += v }
-            for (k, v) in group.jCalls { mine.jCalls[k, default: 0] += v }
-            for p in mine.junctionQualitySums.indices { mine.junctionQualitySums[p] += group.junctionQualitySums[p] }
-            if let representative = group.representative { mine.offer(representative) }
-            groups[key] = mine
+        for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
+        for group in other.groups {
+            guard let g = groupIndex[group.key] else {
+                groupIndex[group.key] = groups.count
+                groups.append(group)
+                continue
+            }
+            groups[g].count += group.count
+            for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
+            for p in groups[g].junctionQualitySums.indices { groups[g].junctionQualitySums[p] += group.junctionQualitySums[p] }
+            if let representative = group.representative { groups[g].offer(representative) }
         }
     }
 }
@@ -157,43 +229,47 @@ public struct BaselineAnalysis: Sendable {
 
     public func run(_ input: SampleInput, sampleID: String) throws -> BaselineResult {
         let reader = try SampleReader(input)
-        let annotator = self.annotator, matcher = spikeMatcher
-        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally() }) { batch, tally in
+        let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
+        let memoCapacity = options.memoCapacity
+        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
                 var record = batch.read1[i]
-                var outcome = tally.cache.classify(Array(record.sequence), annotator: annotator, spikes: matcher)
+                var (entry, verdict) = tally.verdict(record.sequence, classifier: classifier)
                 // Paired-end: use the mate when read 1 does not span the junction.
-                if case .unassigned = outcome, let mates = batch.read2 {
-                    let other = tally.cache.classify(Array(mates[i].sequence), annotator: annotator, spikes: matcher)
-                    switch other {
-                    case .spikeIn, .annotated: outcome = other; record = mates[i]
-                    case .unassigned: break
-                    }
+                if verdict.kind == .unassigned, let mates = batch.read2 {
+                    let other = tally.verdict(mates[i].sequence, classifier: classifier)
+                    if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
                 }
-                switch outcome {
-                case .spikeIn(let spike): tally.spikes[spike, default: 0] += 1
-                case .annotated(let annotation): tally.add(annotation, quality: record.quality)
-                case .unassigned(let reason): tally.unassigned[reason, default: 0] += 1
-                }
+                tally.count(verdict, entry: entry, quality: record.quality, readLength: record.sequence.count)
             }
         }
         var merged = BaselineTally()
-        for tally in tallies { merged.merge(tally) }
+        for var tally in tallies {
+            tally.settle()
+            merged.merge(tally)
+        }
         return finish(merged, sampleID: sampleID)
     }
 
     func finish(_ tally: BaselineTally, sampleID: String) -> BaselineResult {
         var result = BaselineResult(sampleID: sampleID)
         result.totalReads = tally.total
-        result.unassigned = tally.unassigned
+        for (i, reason) in UnassignedReason.allCases.enumerated() where tally.unassigned[i] > 0 { result.unassigned[reason] = tally.unassigned[i] }
         result.spikeInReads = tally.spikes.values.reduce(0, +)
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        var clonotypes = tally.groups.map { key, group in
-            Clonotype(locus: key.locus, kind: key.kind, vCall: majority(group.vCalls),
-                      dCall: majority(group.dCalls), jCall: majority(group.jCalls), junction: key.junction.bytes, count: group.count,
+        var clonotypes = tally.groups.filter { $0.count > 0 }.map { group in
+            var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
+            for (calls, n) in group.calls {
+                vCalls[calls.v, default: 0] += n
+                dCalls[calls.d, default: 0] += n
+                jCalls[calls.j, default: 0] += n
+            }
+            let key = group.key
+            return Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
+                      dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
                       representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
                       representativeJunctionStart: group.representative!.junctionStart,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
@@ -242,6 +318,7 @@ public struct BaselineAnalysis: Sendable {
         // and each one-base deletion), so one-difference parents are found by lookup, not by
         // comparing every pair.
         var neighbourhood: [NeighbourKey: [Int]] = [:]
+        let smallest = sorted.last?.count ?? 1
         for clonotype in sorted {
             var candidates: [Int] = []
             for key in NeighbourKey.all(of: clonotype) { candidates += neighbourhood[key] ?? [] }
@@ -259,7 +336,10 @@ public struct BaselineAnalysis: Sendable {
             if let p = parent {
                 kept[p].count += clonotype.count
             } else {
-                for key in NeighbourKey.all(of: clonotype) { neighbourhood[key, default: []].append(kept.count) }
+                // Only a clone 20x larger than the smallest one can be anyone's parent.
+                if Double(clonotype.count) >= lowQualityFoldRatio * Double(smallest) {
+                    for key in NeighbourKey.all(of: clonotype) { neighbourhood[key, default: []].append(kept.count) }
+                }
                 kept.append(clonotype)
             }
         }
@@ -278,18 +358,32 @@ public struct BaselineAnalysis: Sendable {
         }
     }
 
-    /// A locus and a junction with at most one base deleted.
+    /// A locus and the hash of a junction with at most one base deleted (collisions only cost an
+    /// edit-distance check).
     struct NeighbourKey: Hashable {
         var locus: Locus
-        var bases: Bases
+        var hash: UInt64
 
+        /// The junction's own key and one per deletion, from prefix and suffix polynomial hashes (no
+        /// shortened copies): deleting base i of s leaves hash(s[..<i]) * B^(n-1-i) + hash(s[i+1...]).
         static func all(of clonotype: Clonotype) -> [NeighbourKey] {
-            let junction = clonotype.junction
-            var keys = [NeighbourKey(locus: clonotype.locus, bases: Bases(junction))]
-            for i in junction.indices where i == 0 || junction[i] != junction[i - 1] {  // one key per homopolymer run
-                var shorter = junction
-                shorter.remove(at: i)
-                keys.append(NeighbourKey(locus: clonotype.locus, bases: Bases(shorter)))
+            let s = clonotype.junction, n = s.count
+            let base: UInt64 = 0x100_0000_01B3
+            var prefix = [UInt64](repeating: 0, count: n + 1), power = [UInt64](repeating: 1, count: n + 1)
+            for i in 0..<n {
+                prefix[i + 1] = prefix[i] &* base &+ UInt64(s[i])
+                power[i + 1] = power[i] &* base
+            }
+            func key(_ hash: UInt64, length: Int) -> NeighbourKey {
+                NeighbourKey(locus: clonotype.locus, hash: SequenceMemo<Int>.mix(hash ^ UInt64(length) << 56))
+            }
+            var keys = [key(prefix[n], length: n)]
+            keys.reserveCapacity(n + 1)
+            var suffix: UInt64 = 0  // hash of s[i+1...]
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                // One key per homopolymer run: deleting any base of a run leaves the same junction.
+                if i == 0 || s[i] != s[i - 1] { keys.append(key(prefix[i] &* power[n - 1 - i] &+ suffix, length: n - 1)) }
+                suffix = suffix &+ UInt64(s[i]) &* power[n - 1 - i]
             }
             return keys
         }

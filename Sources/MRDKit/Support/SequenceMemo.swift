@@ -1,0 +1,106 @@
+import Foundation
+
+/// An open-addressing table from byte strings to payloads, for memoising per-read work.
+///
+/// Amplicon libraries are dominated by PCR copies of few molecules, so most reads repeat a sequence
+/// already seen; keying on the read's bytes in place (no per-read allocation) and storing the keys
+/// in one arena makes a repeated read cost one hash and one comparison. The table is bounded: once
+/// `capacity` keys are held, `insert` declines and the caller does the work without memoising.
+public struct SequenceMemo<Payload> {
+    private var arena: [UInt8] = []
+    private var keyStart: [Int] = []
+    private var keyLength: [Int32] = []
+    private var keyHash: [UInt32] = []
+    /// Entry index + 1 per slot; 0 = empty.
+    private var slots: [Int32]
+    private let mask: Int
+    public private(set) var payloads: [Payload] = []
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [Int32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    public var count: Int { payloads.count }
+
+    public subscript(index: Int) -> Payload {
+        get { payloads[index] }
+        set { payloads[index] = newValue }
+    }
+
+    /// The entry holding `bytes`, if any.
+    public func index(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int? {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        let short = UInt32(truncatingIfNeeded: hash >> 32)
+        while true {
+            let entry = Int(slots[slot]) - 1
+            if entry < 0 { return nil }
+            if keyHash[entry] == short && Int(keyLength[entry]) == bytes.count {
+                let equal = arena.withUnsafeBufferPointer { stored in
+                    bytes.count == 0 || memcmp(stored.baseAddress! + keyStart[entry], bytes.baseAddress!, bytes.count) == 0
+                }
+                if equal { return entry }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds `bytes` (not already present) with its payload; nil when the memo is full.
+    public mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, payload: Payload) -> Int? {
+        guard payloads.count < capacity else { return nil }
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        let entry = payloads.count
+        keyStart.append(arena.count)
+        arena.append(contentsOf: bytes)
+        keyLength.append(Int32(bytes.count))
+        keyHash.append(UInt32(truncatingIfNeeded: hash >> 32))
+        payloads.append(payload)
+        slots[slot] = Int32(entry + 1)
+        return entry
+    }
+
+    /// A fast 64-bit hash of a byte string (8 bytes per step, multiply-xorshift mixing).
+    @inline(__always)
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return mix(h) }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= bytes.count {
+            h = mix(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < bytes.count {
+            tail |= UInt64(base[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return mix(h ^ tail ^ 0xFF51_AFD7_ED55_8CCD)
+    }
+
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var x = value &* 0xBF58_476D_1CE4_E5B9
+        x ^= x >> 31
+        x = x &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 29)
+    }
+}
+
+/// A byte sequence as a dictionary key, hashed in one call over its bytes (an `[UInt8]` key is
+/// hashed byte by byte).
+public struct Bases: Hashable, Sendable {
+    public var bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
