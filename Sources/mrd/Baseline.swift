@@ -52,6 +52,8 @@ struct Baseline: ParsableCommand {
             options.minFraction = minFraction
             options.minReads = minReads
             options.threads = threadOptions.threads
+            // MRD_READ_MEMO=0 annotates every read (for benchmarks; results are the same).
+            if let memo = ProcessInfo.processInfo.environment["MRD_READ_MEMO"], let capacity = Int(memo) { options.memoCapacity = capacity }
             let reference = try germline.map { try GermlineReference(directory: URL(fileURLWithPath: $0)) } ?? GermlineReference.bundled()
             let spikes = try spikeIns.map(readSpikeIns) ?? []
             let analysis = BaselineAnalysis(germline: reference, spikeIns: spikes, options: options)
