@@ -72,13 +72,16 @@ public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
 /// Seed-and-extend annotation: k-mers of the read are looked up in an index of the 5' and 3'
 /// germline elements (in both orientations); the best diagonal of each element places its anchor in
 /// the read, and a base-by-base comparison along that diagonal ranks the candidate alleles.
-public struct Annotator: Sendable {
+public final class Annotator: Sendable {
     let elements: [GermlineElement]
     private let scanner: KmerScanner
     /// k-mer -> (element, offset in element) pairs.
     private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
     private let maxElementLength: Int
+    /// Per element, flat: whether it is a 5' element, and its rank in allele-name order.
+    private let isFivePrime: [Bool]
+    private let alleleRank: [Int]
     /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
     private let dSeedTable: [Locus: [Int: [(Int, Int)]]]
 
@@ -147,6 +150,10 @@ public struct Annotator: Sendable {
         self.elements = elements
         self.table = table
         maxElementLength = elements.map(\.sequence.count).max() ?? 0
+        isFivePrime = elements.map(\.isFivePrime)
+        var rank = [Int](repeating: 0, count: elements.count)
+        for (r, e) in elements.indices.sorted(by: { elements[$0].segment.allele < elements[$1].segment.allele }).enumerated() { rank[e] = r }
+        alleleRank = rank
         var dGenes: [Locus: [GermlineSegment]] = [:]
         for segment in germline.segments where segment.kind == .D && segment.upstream.isEmpty && segment.downstream.isEmpty {
             dGenes[segment.locus, default: []].append(segment)
@@ -209,7 +216,7 @@ public struct Annotator: Sendable {
         }
         var bestFive: Int32 = 0, bestThree: Int32 = 0
         for e in touched {
-            if elements[Int(e)].isFivePrime { bestFive = max(bestFive, counts[Int(e)]) } else { bestThree = max(bestThree, counts[Int(e)]) }
+            if isFivePrime[Int(e)] { bestFive = max(bestFive, counts[Int(e)]) } else { bestThree = max(bestThree, counts[Int(e)]) }
         }
         return Seed(counts: counts, touched: touched, found: found, bestFive: bestFive, bestThree: bestThree)
     }
@@ -221,7 +228,7 @@ public struct Annotator: Sendable {
         guard !seed.touched.isEmpty else { return [] }
         var selected: [Int32] = []
         for e in seed.touched {
-            let best = elements[Int(e)].isFivePrime ? seed.bestFive : seed.bestThree
+            let best = isFivePrime[Int(e)] ? seed.bestFive : seed.bestThree
             let count = seed.counts[Int(e)]
             if count >= 2 && count * 2 >= best { selected.append(e) }
         }
@@ -286,7 +293,7 @@ public struct Annotator: Sendable {
 
     /// The best-scoring 5' or 3' candidates (ties kept), given the placements of one orientation.
     private func bestCandidates(_ placements: [Placement], fivePrime: Bool, _ read: [UInt8]) -> [Placement] {
-        let side = placements.filter { elements[$0.element].isFivePrime == fivePrime }
+        let side = placements.filter { isFivePrime[$0.element] == fivePrime }
         guard let topHits = side.map(\.hits).max(), topHits >= 2 else { return [] }
         var scored = side.filter { $0.hits * 2 >= topHits }.map { placement -> Placement in
             var p = placement
@@ -295,7 +302,7 @@ public struct Annotator: Sendable {
         }
         guard let topScore = scored.map(\.score).max(), topScore >= 12 else { return [] }
         scored = scored.filter { $0.score == topScore }
-        return scored.sorted { elements[$0.element].segment.allele < elements[$1.element].segment.allele }
+        return scored.sorted { alleleRank[$0.element] < alleleRank[$1.element] }
     }
 
     /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
