@@ -1,0 +1,331 @@
+import Foundation
+
+/// How leukemic reads become templates (molecules of the marker in the reaction).
+public enum TemplateMethod: String, Sendable, Codable {
+    /// Reads per copy from spike-in calibrators of known copy number.
+    case spikeIn = "spike_in"
+    /// Error-corrected distinct UMIs.
+    case umi
+    /// Neither given: templates = reads (flagged).
+    case reads
+}
+
+/// How the number of cells assessed is known.
+public enum CellsMethod: String, Sendable, Codable {
+    case dnaInput = "dna_input"
+    case cells
+    case none
+}
+
+/// Options of the quantification and call.
+public struct CallOptions: Sendable {
+    public var threshold = 1e-4
+    /// DNA input in ng (6.5 pg per diploid cell), or cells directly; at most one.
+    public var dnaNanograms: Double?
+    public var cells: Double?
+    public var useUMIs = false
+    public var countEvolved = true
+    public var detection = DetectionRule()
+    /// Negative-binomial size of one template's PCR yield (CV^2 = 1/r + 1/size), as measured for
+    /// multiplex immune-receptor PCR; carried into the interval, the LoD and the LoQ.
+    public var pcrSize = 3.0
+    /// Fewest reads in a sample before it is flagged `low_reads`.
+    public var minTotalReads = 1_000
+    public init() {}
+}
+
+/// When a clone counts as detected. Chosen from the dilution experiment of docs/detection.md.
+public struct DetectionRule: Sendable, Equatable {
+    /// Fewest leukemic reads (evolved included when counted).
+    public var minReads = 2
+    public init(minReads: Int = 2) { self.minReads = minReads }
+}
+
+/// The spike-in calibration of one sample.
+public struct SpikeInFit: Sendable {
+    /// Reads per spike-in copy per locus (spikes of that locus), and over all spikes.
+    public var readsPerCopy: [Locus: Double] = [:]
+    public var overallReadsPerCopy = 0.0
+    /// Standard error of ln(reads per copy), per locus and overall.
+    public var logStandardError: [Locus: Double] = [:]
+    public var overallLogStandardError = 0.0
+    /// Spikes whose reads/copy is off the fit by more than 3x (with >= 10 reads expected).
+    public var outliers: [String] = []
+    public var flags: [String] = []
+
+    /// Calibration for a locus: its own spikes, else all spikes (flagged by the caller).
+    func forLocus(_ locus: Locus) -> (readsPerCopy: Double, logSE: Double, ownLocus: Bool) {
+        if let own = readsPerCopy[locus], own > 0 { return (own, logStandardError[locus] ?? 0, true) }
+        return (overallReadsPerCopy, overallLogStandardError, false)
+    }
+
+    /// Fits reads = readsPerCopy x copies (Poisson maximum likelihood: total reads / total copies),
+    /// per locus where spikes of the locus exist.
+    public static func fit(spikes: [SpikeInCalibrator], loci: [Locus?], reads: [Int]) -> SpikeInFit {
+        var fit = SpikeInFit()
+        func estimate(_ members: [Int]) -> (Double, Double)? {
+            let totalReads = members.reduce(0) { $0 + reads[$1] }, totalCopies = members.reduce(0.0) { $0 + spikes[$1].copies }
+            guard totalReads > 0, totalCopies > 0 else { return nil }
+            let rate = Double(totalReads) / totalCopies
+            // Counting noise of the reads and of the pipetted copies, or the spread between spikes
+            // when that is larger (PCR efficiency differences between calibrators).
+            var variance = 1 / Double(totalReads) + 1 / totalCopies
+            let ratios = members.filter { reads[$0] > 0 }.map { log(Double(reads[$0]) / spikes[$0].copies) }
+            if ratios.count >= 2 {
+                let mean = ratios.reduce(0, +) / Double(ratios.count)
+                let spread = ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count - 1)
+                variance = max(variance, spread / Double(ratios.count))
+            }
+            return (rate, sqrt(variance))
+        }
+        guard !spikes.isEmpty else { return fit }
+        if let (rate, se) = estimate(Array(spikes.indices)) {
+            fit.overallReadsPerCopy = rate
+            fit.overallLogStandardError = se
+        } else {
+            fit.flags.append("spike_in_missing")
+            return fit
+        }
+        for locus in Locus.allCases {
+            let members = spikes.indices.filter { loci[$0] == locus }
+            guard !members.isEmpty else { continue }
+            if let (rate, se) = estimate(members) {
+                fit.readsPerCopy[locus] = rate
+                fit.logStandardError[locus] = se
+            } else if !fit.flags.contains("spike_in_missing") {
+                fit.flags.append("spike_in_missing")
+            }
+        }
+        for (s, spike) in spikes.enumerated() {
+            let rate = loci[s].flatMap { fit.readsPerCopy[$0] } ?? fit.overallReadsPerCopy
+            let expected = rate * spike.copies
+            guard expected >= 10 else { continue }
+            let observed = Double(reads[s])
+            if observed > 3 * expected || observed < expected / 3 { fit.outliers.append(spike.id) }
+        }
+        if !fit.outliers.isEmpty { fit.flags.append("spike_in_outlier") }
+        return fit
+    }
+}
+
+/// One tracked clone's quantity.
+public struct CloneLevel: Sendable {
+    public var count: TrackedCloneCount
+    /// Reads that count as leukemic (evolved included when counted).
+    public var leukemicReads: Int
+    public var templates: Double
+    /// Templates / cells, or the fraction of the locus reads without a cell count.
+    public var level: Double
+    public var detected: Bool
+    public var readsPerTemplate: Double
+    public var calibrationLogSE: Double
+}
+
+/// Everything call.json says.
+public struct MRDCall: Sendable {
+    public var sampleID: String
+    public var totalReads: Int
+    public var readsPerLocus: [Locus: Int]
+    public var spikeInReads: Int
+    public var templateMethod: TemplateMethod
+    public var cellsMethod: CellsMethod
+    public var cellsAssessed: Double?
+    public var clonesTracked: Int
+    public var clonesDetected: Int
+    public var leukemicReads: Int
+    public var leukemicTemplates: Double
+    public var mrdLevel: Double
+    public var ciLow: Double?
+    public var ciHigh: Double?
+    public var lod: Double?
+    public var loq: Double?
+    public var threshold: Double
+    public var detected: Bool
+    public var quantifiable: Bool
+    public var call: String
+    public var callDetail: String
+    public var qcPass: Bool
+    public var qcFlags: [String]
+    public var clones: [CloneLevel]
+    public var fit: SpikeInFit?
+    public var topClone: String?
+    public var evolvedReads: Int
+}
+
+/// From counts to templates, cells, the level with its interval, the LoD/LoQ and the call, as the
+/// contract defines them (README, "How a follow-up is called").
+public enum Quantifier {
+    public static let picogramsPerCell = 6.5
+
+    public static func call(_ counts: FollowUpCounts, spikes: [SpikeInCalibrator], spikeLoci: [Locus?], options: CallOptions) -> MRDCall {
+        var flags: [String] = []
+        let templateMethod: TemplateMethod = options.useUMIs ? .umi : (spikes.isEmpty ? .reads : .spikeIn)
+        var fit: SpikeInFit?
+        if !spikes.isEmpty {
+            let f = SpikeInFit.fit(spikes: spikes, loci: spikeLoci, reads: counts.spikeInReads)
+            fit = f
+            flags += f.flags
+        }
+        if templateMethod == .reads { flags.append("templates_from_reads") }
+        let cellsMethod: CellsMethod
+        var cells: Double?
+        if let ng = options.dnaNanograms {
+            cellsMethod = .dnaInput
+            cells = ng * 1000 / picogramsPerCell
+        } else if let n = options.cells {
+            cellsMethod = .cells
+            cells = n
+        } else {
+            cellsMethod = .none
+        }
+        if counts.totalReads < options.minTotalReads { flags.append("low_reads") }
+
+        var levels: [CloneLevel] = []
+        var fallbackLoci = false
+        for count in counts.clones {
+            let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
+            var templates = Double(leukemicReads), perTemplate = 1.0, logSE = 0.0
+            switch templateMethod {
+            case .spikeIn:
+                if let fit, fit.overallReadsPerCopy > 0 {
+                    let calibration = fit.forLocus(count.clone.locus)
+                    if !calibration.ownLocus { fallbackLoci = true }
+                    perTemplate = calibration.readsPerCopy
+                    logSE = calibration.logSE
+                    templates = Double(leukemicReads) / perTemplate
+                }
+            case .umi:
+                templates = Double(count.umis)
+                perTemplate = count.umis > 0 ? Double(leukemicReads) / Double(count.umis) : 1
+            case .reads: break
+            }
+            let level: Double
+            if let cells {
+                level = templates / cells
+            } else {
+                let locusReads = counts.readsPerLocus[count.clone.locus] ?? 0
+                level = locusReads > 0 ? Double(leukemicReads) / Double(locusReads) : 0
+            }
+            levels.append(CloneLevel(count: count, leukemicReads: leukemicReads, templates: templates, level: level,
+                                     detected: leukemicReads >= options.detection.minReads, readsPerTemplate: perTemplate,
+                                     calibrationLogSE: logSE))
+        }
+        if fallbackLoci { flags.append("spike_in_locus_fallback") }
+        // Failing flags: the calibration the levels rest on is missing, or the sample is too thin.
+        let qcPass = !flags.contains("spike_in_missing") && !flags.contains("low_reads")
+
+        // The sample's marker: the highest detected clone, else the clone with most reads (for the
+        // interval and LoD), ties by clone id.
+        let detectedLevels = levels.filter(\.detected)
+        let top = (detectedLevels.isEmpty ? levels : detectedLevels).max { a, b in
+            if a.level != b.level { return a.level < b.level }
+            if a.leukemicReads != b.leukemicReads { return a.leukemicReads < b.leukemicReads }
+            return a.count.clone.cloneID > b.count.clone.cloneID
+        }
+        let detected = !detectedLevels.isEmpty
+        let spikeTotal = counts.spikeInReads.reduce(0, +)
+        var result = MRDCall(sampleID: counts.sampleID, totalReads: counts.totalReads, readsPerLocus: counts.readsPerLocus,
+                             spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
+                             clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
+                             leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
+                             mrdLevel: detected ? top!.level : 0, ciLow: nil, ciHigh: nil, lod: nil, loq: nil,
+                             threshold: options.threshold, detected: detected, quantifiable: false, call: "", callDetail: "",
+                             qcPass: qcPass, qcFlags: flags, clones: levels, fit: fit, topClone: top?.count.clone.cloneID,
+                             evolvedReads: top?.count.evolvedReads ?? 0)
+        guard let top else {
+            result.call = "indeterminate"
+            result.callDetail = "no_marker"
+            return result
+        }
+        let perTemplate = top.readsPerTemplate
+        let logSE = top.calibrationLogSE
+        let templates = detected ? top.templates : 0
+        // Variance of the template estimate per template: cells (Poisson), reads of a template
+        // (1/r), PCR over-dispersion (1/size); UMIs count molecules, so only the first remains.
+        let dispersion = templateMethod == .umi ? 1 : 1 + 1 / max(perTemplate, 1e-9) + 1 / options.pcrSize
+        if let cells {
+            let effective = templates / dispersion
+            let (low, high) = Statistics.poissonInterval(effective)
+            let z = 1.959963984540054
+            func widen(_ bound: Double, up: Bool) -> Double {
+                let scaled = bound * dispersion
+                guard templates > 0 else { return up ? scaled * exp(z * logSE) : 0 }
+                guard scaled > 0 else { return 0 }
+                let spread = sqrt(pow(log(scaled / templates), 2) + pow(z * logSE, 2))
+                return templates * exp(up ? spread : -spread)
+            }
+            result.ciLow = widen(low, up: false) / cells
+            result.ciHigh = widen(high, up: true) / cells
+            let lodTemplates = detectionLimit(readsPerTemplate: perTemplate, minReads: options.detection.minReads, pcrSize: options.pcrSize)
+            result.lod = lodTemplates / cells
+            let loqVariance = 0.09 - logSE * logSE
+            if loqVariance > 0 {
+                let loqTemplates = max(lodTemplates, dispersion / loqVariance)
+                result.loq = loqTemplates / cells
+                result.quantifiable = detected && templates >= loqTemplates
+            }
+        } else if detected {
+            result.quantifiable = true  // a locus fraction, exact for what was sequenced
+        }
+
+        let level = result.mrdLevel
+        if let lod = result.lod {
+            if detected && level >= options.threshold {
+                result.call = "positive"
+                result.callDetail = result.quantifiable ? "quantifiable" : "not_quantifiable"
+            } else if !qcPass {
+                result.call = "indeterminate"
+                result.callDetail = "qc_fail"
+            } else if detected {
+                result.call = "negative"
+                result.callDetail = "detected_below_threshold"
+            } else if lod <= options.threshold {
+                result.call = "negative"
+                result.callDetail = "undetected"
+            } else {
+                result.call = "indeterminate"
+                result.callDetail = "insufficient_input"
+            }
+        } else {
+            // No cell count: the level is a locus fraction and there is no LoD to claim negativity.
+            if detected && level >= options.threshold {
+                result.call = "positive"
+                result.callDetail = "quantifiable"
+            } else if !qcPass {
+                result.call = "indeterminate"
+                result.callDetail = "qc_fail"
+            } else if detected {
+                result.call = "negative"
+                result.callDetail = "detected_below_threshold"
+            } else {
+                result.call = "indeterminate"
+                result.callDetail = "insufficient_input"
+            }
+        }
+        return result
+    }
+
+    /// Expected leukemic templates in the input at which a clone is detected with 95% probability:
+    /// templates ~ Poisson(mu), each yielding NB(r, size) reads (UMIs: each template one UMI), and
+    /// the detection rule's minimum reads. About 3 when r is large and the rule asks for few reads.
+    public static func detectionLimit(readsPerTemplate r: Double, minReads: Int, pcrSize: Double) -> Double {
+        func detectionProbability(_ mu: Double) -> Double {
+            var probability = 0.0
+            let upper = Int(mu + 12 * sqrt(mu + 1) + 20)
+            for n in 1...upper {
+                let p = Statistics.poissonProbability(n, mean: mu)
+                if p < 1e-15 && Double(n) > mu { break }
+                let detectedGivenN = 1 - Statistics.negativeBinomialBelow(minReads, mean: Double(n) * max(r, 1e-9), size: Double(n) * pcrSize)
+                probability += p * detectedGivenN
+            }
+            return probability
+        }
+        var low = 0.0, high = 3.0
+        while detectionProbability(high) < 0.95 && high < 1e7 { high *= 2 }
+        for _ in 0..<60 {
+            let mid = (low + high) / 2
+            if detectionProbability(mid) < 0.95 { low = mid } else { high = mid }
+        }
+        return high
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+
+/// Options of `mrd track`'s counting stage.
+public struct TrackOptions: Sendable {
+    public var tolerance = MatchTolerance()
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Count VH-replacement reads (index D-N-J behind another V) as leukemic.
+    public var countEvolved = true
+    /// UMI length at the start of read 1 (0 = no UMIs).
+    public var umiLength = 0
+    public init() {}
+}
+
+/// Reads of one tracked clone in a follow-up sample.
+public struct TrackedCloneCount: Sendable, Equatable {
+    public var clone: BaselineClone
+    /// Reads of the index clone (exact, or within tolerance and judged sequencing error).
+    public var reads = 0
+    /// Of those, reads identical to the target.
+    public var exactReads = 0
+    /// Reads with the clone's D-N-J part behind another V (VH replacement).
+    public var evolvedReads = 0
+    /// Reads within tolerance that were nearer to another baseline clonotype, or to a variant
+    /// abundant enough to be a clone of its own: not counted.
+    public var rejectedReads = 0
+    /// Error-corrected distinct UMIs of the counted reads (evolved included when counted).
+    public var umis = 0
+    public var evolvedUMIs = 0
+}
+
+/// What a follow-up sample contained.
+public struct FollowUpCounts: Sendable {
+    public var sampleID: String
+    public var totalReads = 0
+    public var spikeInReads: [Int] = []
+    public var readsPerLocus: [Locus: Int] = [:]
+    /// Reads with no J-side germline k-mer (primer dimers, off-target).
+    public var readsWithoutLocus = 0
+    public var clones: [TrackedCloneCount] = []
+}
+
+/// Per-worker tally of a follow-up.
+struct TrackTally {
+    struct WindowTally {
+        var count = 0
+        var qualitySums: [Int] = []
+        var umis: [Bases: Int] = [:]
+    }
+    var total = 0
+    var spikes: [Int]
+    /// Per locus, and one more for reads without a locus.
+    var loci = [Int](repeating: 0, count: Locus.allCases.count + 1)
+    var windows: [TargetWindow: WindowTally] = [:]
+    var scratch: TargetIndex.Scratch
+
+    init(index: TargetIndex) {
+        spikes = [Int](repeating: 0, count: index.spikes.count)
+        scratch = TargetIndex.Scratch(index: index)
+    }
+
+    mutating func merge(_ other: TrackTally) {
+        total += other.total
+        for i in spikes.indices { spikes[i] += other.spikes[i] }
+        for i in loci.indices { loci[i] += other.loci[i] }
+        for (key, tally) in other.windows {
+            guard var mine = windows[key] else { windows[key] = tally; continue }
+            mine.count += tally.count
+            for p in mine.qualitySums.indices where p < tally.qualitySums.count { mine.qualitySums[p] += tally.qualitySums[p] }
+            for (umi, n) in tally.umis { mine.umis[umi, default: 0] += n }
+            windows[key] = mine
+        }
+    }
+}
+
+/// `mrd track`'s counting: every read of a follow-up against the patient's index clones.
+public struct FollowUpTracker: Sendable {
+    public let clones: [BaselineClone]
+    /// Indices (into `clones`) of the trackable ones, in file order.
+    public let tracked: [Int]
+    public let index: TargetIndex
+    public let options: TrackOptions
+
+    /// Parent / variant read ratio above which a variant within tolerance is taken as sequencing
+    /// error of the index clone (the baseline's folding rule), and the same for a variant whose
+    /// differing bases were read at mean quality under Q20.
+    static let foldRatio = 200
+    static let lowQualityFoldRatio = 20
+
+    public init(clones: [BaselineClone], germline: GermlineReference, annotator: Annotator, spikeIns: [SpikeInCalibrator],
+                options: TrackOptions = TrackOptions()) {
+        self.clones = clones
+        self.options = options
+        let tracked = clones.indices.filter { clones[$0].trackable }
+        self.tracked = tracked
+        var targets: [TrackedTarget] = []
+        for (t, c) in tracked.enumerated() {
+            let clone = clones[c]
+            let junctionStart = clone.target.firstRange(of: clone.junction)!.lowerBound
+            let left = Array(clone.target[..<junctionStart]), right = Array(clone.target[(junctionStart + clone.junction.count)...])
+            let budget = options.tolerance.budget(junctionLength: clone.junction.count)
+            var target = TrackedTarget(clone: t, evolved: false, sequence: clone.target, leftFlank: left.count,
+                                       rightFlank: right.count, budget: budget)
+            // Baseline clonotypes a read within budget could be nearer to: junctions within twice the budget.
+            for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus {
+                let limit = 2 * budget
+                if boundedEditDistance(other.junction, clone.junction, limit: limit) <= limit {
+                    target.competitors.append(left + other.junction + right)
+                }
+            }
+            targets.append(target)
+            if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
+                targets.append(TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
+                                             budget: options.tolerance.budget(junctionLength: dnj.count)))
+            }
+        }
+        index = TargetIndex(targets: targets, annotator: annotator, spikes: spikeIns)
+    }
+
+    /// The junction after the V gene's contribution (N1-D-N2-J), when it holds at least 10 nt that
+    /// are neither V nor J germline: what a VH replacement keeps.
+    static func dnjPart(_ clone: BaselineClone, germline: GermlineReference) -> [UInt8]? {
+        let junction = clone.junction
+        func segment(_ calls: String) -> GermlineSegment? {
+            guard let first = calls.split(separator: ",").first else { return nil }
+            return germline.segments.first { $0.allele == first }
+        }
+        var vPart = 10
+        if let v = segment(clone.vCall), let anchor = v.anchor {
+            vPart = 0
+            while vPart < junction.count, anchor + vPart < v.sequence.count, v.sequence[anchor + vPart] == junction[vPart] { vPart += 1 }
+        }
+        var jPart = 10
+        if let j = segment(clone.jCall), let anchor = j.anchor {
+            jPart = 0
+            let end = anchor + 3  // last base of the Trp/Phe codon, exclusive
+            while jPart < junction.count, end - 1 - jPart >= 0, j.sequence[end - 1 - jPart] == junction[junction.count - 1 - jPart] { jPart += 1 }
+        }
+        guard junction.count - vPart - jPart >= 10 else { return nil }
+        return Array(junction[vPart...])
+    }
+
+    public func run(_ input: SampleInput, sampleID: String) throws -> FollowUpCounts {
+        let reader = try SampleReader(input)
+        let index = self.index
+        let umiLength = options.umiLength
+        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { TrackTally(index: index) }) { batch, tally in
+            for i in 0..<batch.count {
+                tally.total += 1
+                let first = batch.read1[i]
+                let umiCount = min(umiLength, first.sequence.count)
+                let umi = umiCount > 0 ? Bases(Array(first.sequence.prefix(umiCount))) : nil
+                func strip(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+                    guard umiCount > 0, b.count >= umiCount else { return b }
+                    return UnsafeBufferPointer(rebasing: b[umiCount...])
+                }
+                var locus: Int?
+                var verdict = index.classify(strip(first.sequence), quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
+                                             scratch: &tally.scratch, locus: &locus)
+                // Paired-end: the mate, when read 1 is neither a spike-in nor a match.
+                if verdict == .unmatched, let mates = batch.read2 {
+                    var mateLocus: Int?
+                    let mate = mates[i]
+                    let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, locus: &mateLocus)
+                    if other != .unmatched { verdict = other }
+                    if locus == nil { locus = mateLocus }
+                }
+                switch verdict {
+                case .spikeIn(let s):
+                    tally.spikes[s] += 1
+                    continue
+                case .matched(_, _, let window, let qualities):
+                    var entry = tally.windows[window] ?? TrackTally.WindowTally(qualitySums: [Int](repeating: 0, count: window.bases.bytes.count))
+                    entry.count += 1
+                    if qualities.count == entry.qualitySums.count {
+                        for p in qualities.indices { entry.qualitySums[p] += Int(qualities[p]) &- 33 }
+                    } else {
+                        for p in entry.qualitySums.indices { entry.qualitySums[p] += 40 }
+                    }
+                    if let umi { entry.umis[umi, default: 0] += 1 }
+                    tally.windows[window] = entry
+                case .unmatched: break
+                }
+                tally.loci[locus ?? Locus.allCases.count] += 1
+            }
+        }
+        var merged = TrackTally(index: index)
+        for tally in tallies { merged.merge(tally) }
+        return finish(merged, sampleID: sampleID)
+    }
+
+    func finish(_ tally: TrackTally, sampleID: String) -> FollowUpCounts {
+        var counts = FollowUpCounts(sampleID: sampleID)
+        counts.totalReads = tally.total
+        counts.spikeInReads = tally.spikes
+        for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
+        counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
+        counts.clones = tracked.map { TrackedCloneCount(clone: clones[$0]) }
+        var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
+        for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }
+        for (t, target) in index.targets.enumerated() {
+            let (reads, exact, rejected, umis) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
+            if target.evolved {
+                counts.clones[target.clone].evolvedReads += reads
+                counts.clones[target.clone].evolvedUMIs = Self.distinctUMIs(umis)
+            } else {
+                counts.clones[target.clone].reads += reads
+                counts.clones[target.clone].exactReads += exact
+                counts.clones[target.clone].umis = Self.distinctUMIs(umis)
+            }
+            counts.clones[target.clone].rejectedReads += rejected
+        }
+        if options.countEvolved {
+            // UMIs of evolved reads are templates of the leukemia too.
+            for i in counts.clones.indices { counts.clones[i].umis += counts.clones[i].evolvedUMIs }
+        }
+        return counts
+    }
+
+    /// Decides which reads within tolerance of a target are the index clone's: windows are taken
+    /// from the most read down; one counts when the target is strictly nearer than every baseline
+    /// competitor and every variant already found to be a clone of its own, and when it is the
+    /// target itself, a single read, or rare enough next to the reads already counted to be
+    /// sequencing error (200x, or 20x when its differing bases were read under Q20). A variant that
+    /// fails the last test is a clone of its own (a normal near-neighbour the baseline did not see)
+    /// and competes for the windows after it.
+    static func cluster(_ target: TrackedTarget, windows: [(TargetWindow, TrackTally.WindowTally)])
+        -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int]) {
+        let sorted = windows.sorted { a, b in
+            if a.1.count != b.1.count { return a.1.count > b.1.count }
+            if a.0.clipLeft != b.0.clipLeft { return a.0.clipLeft < b.0.clipLeft }
+            if a.0.clipRight != b.0.clipRight { return a.0.clipRight < b.0.clipRight }
+            return a.0.bases.bytes.lexicographicallyPrecedes(b.0.bases.bytes)
+        }
+        func trimmed(_ sequence: [UInt8], _ window: TargetWindow) -> ArraySlice<UInt8> {
+            let left = Int(window.clipLeft), right = Int(window.clipRight)
+            guard left + right < sequence.count else { return [] }
+            return sequence[left..<(sequence.count - right)]
+        }
+        var reads = 0, exact = 0, rejected = 0
+        var umis: [Bases: Int] = [:]
+        var ownClones: [TargetWindow] = []
+        for (window, entry) in sorted {
+            let bases = window.bases.bytes[...]
+            let reference = trimmed(target.sequence, window)
+            let limit = target.budget + MatchTolerance.gapCost
+            let toIndex = alignmentCost(bases, reference, limit: limit)
+            var nearer = false
+            for competitor in target.competitors where alignmentCost(bases, trimmed(competitor, window), limit: toIndex) <= toIndex {
+                nearer = true
+                break
+            }
+            if !nearer {
+                for other in ownClones where alignmentCost(bases, commonPart(other, window), limit: toIndex) <= toIndex {
+                    nearer = true
+                    break
+                }
+            }
+            if nearer || toIndex > target.budget { rejected += entry.count; continue }
+            var counts = toIndex == 0 || entry.count == 1 || entry.count * foldRatio <= reads
+            if !counts, entry.count * lowQualityFoldRatio <= reads, reference.count == bases.count {
+                // Mean quality of the differing bases across the variant's reads.
+                var sum = 0, positions = 0
+                for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
+                    sum += entry.qualitySums[p]
+                    positions += 1
+                }
+                counts = positions > 0 && Double(sum) / Double(positions * entry.count) < 20
+            }
+            if counts {
+                reads += entry.count
+                if toIndex == 0 { exact += entry.count }
+                for (umi, n) in entry.umis { umis[umi, default: 0] += n }
+            } else {
+                rejected += entry.count
+                ownClones.append(window)
+            }
+        }
+        return (reads, exact, rejected, umis)
+    }
+
+    /// A variant clone's bases over the part of the target another window also covers.
+    static func commonPart(_ clone: TargetWindow, _ window: TargetWindow) -> ArraySlice<UInt8> {
+        let bytes = clone.bases.bytes
+        let dropLeft = max(0, Int(window.clipLeft) - Int(clone.clipLeft))
+        let dropRight = max(0, Int(window.clipRight) - Int(clone.clipRight))
+        guard dropLeft + dropRight < bytes.count else { return [] }
+        return bytes[dropLeft..<(bytes.count - dropRight)]
+    }
+
+    /// Distinct UMIs after directional error correction (UMI-tools' rule): a UMI one mismatch from a
+    /// UMI with at least 2n - 1 reads is that UMI read with an error.
+    static func distinctUMIs(_ umis: [Bases: Int]) -> Int {
+        let sorted = umis.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
+        var parents: [(bytes: [UInt8], count: Int)] = []
+        outer: for (umi, count) in sorted {
+            for parent in parents where parent.count >= 2 * count - 1 {
+                var differences = 0
+                if parent.bytes.count == umi.bytes.count {
+                    for (a, b) in zip(parent.bytes, umi.bytes) where a != b { differences += 1; if differences > 1 { break } }
+                    if differences == 1 { continue outer }
+                }
+            }
+            parents.append((umi.bytes, count))
+        }
+        return parents.count
+    }
+}
+
+/// Global alignment cost (substitution 1, inserted or deleted base 2), or `limit + 1` when above `limit`.
+func alignmentCost(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, limit: Int) -> Int {
+    let a = Array(a), b = Array(b)
+    let gap = MatchTolerance.gapCost
+    if abs(a.count - b.count) * gap > limit { return limit + 1 }
+    if a.count == b.count {
+        var d = 0
+        for i in a.indices where a[i] != b[i] { d += 1 }
+        if d <= gap || d <= 1 { return min(d, limit + 1) }  // a gap pair cannot beat one or two substitutions
+    }
+    var previous = (0...b.count).map { $0 * gap }, current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+        current[0] = i * gap
+        var rowMin = current[0]
+        for j in 1...max(1, b.count) where !b.isEmpty {
+            current[j] = min(previous[j] + gap, current[j - 1] + gap, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            rowMin = min(rowMin, current[j])
+        }
+        if rowMin > limit { return limit + 1 }
+        swap(&previous, &current)
+    }
+    return min(a.isEmpty ? b.count * gap : previous[b.count], limit + 1)
+}

@@ -1,0 +1,280 @@
+import Foundation
+
+/// Matching tolerance of `mrd track`: a cost budget per 50 nt of junction, where a substitution costs
+/// 1 and each inserted or deleted base 2 (the default 2 allows 2 substitutions or 1 indel per 50 nt).
+public struct MatchTolerance: Sendable, Equatable {
+    public var costPer50 = 2
+
+    public init(costPer50: Int = 2) { self.costPer50 = costPer50 }
+
+    static let substitutionCost = 1
+    static let gapCost = 2
+
+    /// The budget for a junction (or D-N-J part) of `length` nt: never below one substitution.
+    public func budget(junctionLength length: Int) -> Int {
+        max(1, Int((Double(costPer50) * Double(length) / 50).rounded()))
+    }
+}
+
+/// One sequence `mrd track` looks for: an index clone's target (junction plus germline flanks), or
+/// for IGH VDJ clones also its D-N-J part with the J flank (VH replacements keep it behind a new V).
+public struct TrackedTarget: Sendable {
+    /// Index into the tracked clones.
+    public let clone: Int
+    public let evolved: Bool
+    /// V-to-J direction.
+    public let sequence: [UInt8]
+    /// Bases before and after the junction part; only these may be cut off by a read's end.
+    public let leftFlank: Int
+    public let rightFlank: Int
+    public let budget: Int
+    /// The same region of baseline clonotypes a read might be nearer to (same flanks, their junction).
+    public var competitors: [[UInt8]] = []
+}
+
+/// A read region aligned to a target, turned to the target's V-to-J direction.
+public struct TargetWindow: Hashable, Sendable {
+    public var target: Int32
+    /// Target bases beyond the read's ends (flank only).
+    public var clipLeft: Int16
+    public var clipRight: Int16
+    public var bases: Bases
+}
+
+/// The index of one follow-up's search: target k-mers (both strands), J-side germline k-mers (for
+/// reads per locus) and spike-specific k-mers in one flat table, so a read is classified by one pass of
+/// lookups over every other 12-mer. A read with no target k-mer costs only those lookups.
+public struct TargetIndex: Sendable {
+    public let targets: [TrackedTarget]
+    public let spikes: [SpikeInCalibrator]
+    /// Locus of each spike (from its V and J), nil when not recognised.
+    public let spikeLoci: [Locus?]
+    let table: KmerTable<Hit>
+    /// Sampled spike-specific k-mers a spike read must show.
+    let spikeRequired: [Int32]
+    /// Targets in both orientations: `oriented[2 t]` = target t, `oriented[2 t + 1]` its reverse complement.
+    let oriented: [[UInt8]]
+    static let k = 12
+    static let stride = 2
+
+    struct Hit: Sendable {
+        enum Kind: UInt8, Sendable { case target, locus, spike }
+        var kind: Kind
+        /// Oriented target, locus index or spike index.
+        var id: Int32
+        var offset: Int32
+    }
+
+    public init(targets: [TrackedTarget], annotator: Annotator, spikes: [SpikeInCalibrator]) {
+        self.targets = targets
+        self.spikes = spikes
+        let scanner = KmerScanner(k: Self.k)
+        var entries: [(UInt32, Hit)] = []
+        var oriented: [[UInt8]] = []
+        for target in targets {
+            oriented.append(target.sequence)
+            oriented.append(reverseComplement(target.sequence))
+        }
+        for (o, sequence) in oriented.enumerated() {
+            scanner.forEach(sequence) { position, kmer in entries.append((kmer, Hit(kind: .target, id: Int32(o), offset: Int32(position)))) }
+        }
+        // Reads per locus: 3' elements (J, Kde, TRDD3), which every amplicon of the locus carries.
+        var germlineKmers = Set<UInt32>()
+        for element in annotator.elements {
+            let locus = Int32(Locus.allCases.firstIndex(of: element.locus)!)
+            for strand in [element.sequence, reverseComplement(element.sequence)] {
+                scanner.forEach(strand) { position, kmer in
+                    germlineKmers.insert(kmer)
+                    if !element.isFivePrime { entries.append((kmer, Hit(kind: .locus, id: locus, offset: Int32(position)))) }
+                }
+            }
+        }
+        // Spike-ins are built on real V and J genes: only their synthetic core identifies them.
+        var owners: [UInt32: Int] = [:]
+        var shared = Set<UInt32>()
+        for (s, spike) in spikes.enumerated() {
+            for strand in [spike.sequence, reverseComplement(spike.sequence)] {
+                scanner.forEach(strand) { _, kmer in
+                    if germlineKmers.contains(kmer) { return }
+                    if let owner = owners[kmer], owner != s { shared.insert(kmer) }
+                    owners[kmer] = s
+                }
+            }
+        }
+        for kmer in shared { owners[kmer] = nil }
+        var required: [Int32] = []
+        for (s, spike) in spikes.enumerated() {
+            var specific = 0
+            scanner.forEach(spike.sequence) { _, kmer in if owners[kmer] == s { specific += 1 } }
+            // One strand's specific k-mers, sampled at every other position: half of those.
+            required.append(Int32(max(2, specific / (2 * Self.stride))))
+        }
+        for (kmer, s) in owners.sorted(by: { $0.key < $1.key }) { entries.append((kmer, Hit(kind: .spike, id: Int32(s), offset: 0))) }
+        table = KmerTable(entries)
+        spikeRequired = required
+        self.oriented = oriented
+        spikeLoci = spikes.map { spike in
+            if case .success(let annotation) = annotator.annotate(spike.sequence, callD: false) { return annotation.locus }
+            return nil
+        }
+    }
+
+    /// What one read is.
+    public enum Verdict: Sendable, Equatable {
+        case spikeIn(Int)
+        case matched(target: Int, cost: Int, window: TargetWindow, qualities: [UInt8])
+        case unmatched
+    }
+
+    /// Per-worker scratch space, so that scanning a read allocates nothing.
+    public struct Scratch: Sendable {
+        var spikeHits: [Int32]
+        var touchedSpikes: [Int32] = []
+        var locusVotes = [Int32](repeating: 0, count: Locus.allCases.count)
+        var candidates: [(oriented: Int32, diagonal: Int32, hits: Int32)] = []
+        var costs: [Int32] = []
+        var starts: [Int32] = []
+
+        public init(index: TargetIndex) {
+            spikeHits = [Int32](repeating: 0, count: index.spikes.count)
+        }
+    }
+
+    /// Classifies one read: spike-in, matched to a target (the cheapest; full targets before D-N-J
+    /// ones), or neither; `locus` gets the locus its J-side k-mers vote for.
+    public func classify(_ read: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>, scratch: inout Scratch,
+                         locus: inout Int?) -> Verdict {
+        scratch.candidates.removeAll(keepingCapacity: true)
+        for i in scratch.locusVotes.indices { scratch.locusVotes[i] = 0 }
+        let scanner = KmerScanner(k: Self.k)
+        table.hits.withUnsafeBufferPointer { hits in
+            scanner.forEach(read) { position, kmer in
+                guard position % Self.stride == 0 else { return }
+                let range = table.range(kmer)
+                for h in range {
+                    let hit = hits[h]
+                    switch hit.kind {
+                    case .locus: scratch.locusVotes[Int(hit.id)] += 1
+                    case .spike:
+                        if scratch.spikeHits[Int(hit.id)] == 0 { scratch.touchedSpikes.append(hit.id) }
+                        scratch.spikeHits[Int(hit.id)] += 1
+                    case .target:
+                        let diagonal = Int32(position) - hit.offset
+                        if let c = scratch.candidates.firstIndex(where: { $0.oriented == hit.id && abs($0.diagonal - diagonal) <= 3 }) {
+                            scratch.candidates[c].hits += 1
+                        } else {
+                            scratch.candidates.append((hit.id, diagonal, 1))
+                        }
+                    }
+                }
+            }
+        }
+        var bestVotes: Int32 = 0
+        locus = nil
+        for (l, votes) in scratch.locusVotes.enumerated() where votes > bestVotes { bestVotes = votes; locus = l }
+        var spike: Int?
+        for s in scratch.touchedSpikes {
+            if scratch.spikeHits[Int(s)] >= spikeRequired[Int(s)], spike == nil || scratch.spikeHits[Int(s)] > scratch.spikeHits[spike!] { spike = Int(s) }
+            scratch.spikeHits[Int(s)] = 0
+        }
+        scratch.touchedSpikes.removeAll(keepingCapacity: true)
+        if let spike { return .spikeIn(spike) }
+        guard !scratch.candidates.isEmpty else { return .unmatched }
+
+        var best: (target: Int, cost: Int, oriented: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)?
+        for pass in [false, true] {  // full targets first, then D-N-J parts
+            for candidate in scratch.candidates {
+                let o = Int(candidate.oriented), t = o / 2
+                guard targets[t].evolved == pass else { continue }
+                guard let found = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch) else { continue }
+                if best == nil || found.cost < best!.cost || (found.cost == best!.cost && t < best!.target) {
+                    best = (t, found.cost, o, found.start, found.end, found.clipLeft, found.clipRight)
+                }
+            }
+            if best != nil { break }
+        }
+        guard let best else { return .unmatched }
+        var bases = Array(read[best.start..<best.end])
+        var qualities = quality.count == read.count ? Array(quality[best.start..<best.end]) : []
+        var clipLeft = best.clipLeft, clipRight = best.clipRight
+        if best.oriented % 2 == 1 {
+            bases = reverseComplement(bases)
+            qualities.reverse()
+            swap(&clipLeft, &clipRight)
+        }
+        let window = TargetWindow(target: Int32(best.target), clipLeft: Int16(clipLeft), clipRight: Int16(clipRight), bases: Bases(bases))
+        return .matched(target: best.target, cost: best.cost, window: window, qualities: qualities)
+    }
+
+    /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read
+    /// position of the target's first base): the whole target must align, except flank bases beyond
+    /// the read's ends; the read is free on both sides. Returns the cheapest alignment within budget.
+    func align(_ o: Int, diagonal: Int, _ read: UnsafeBufferPointer<UInt8>, scratch: inout Scratch)
+        -> (cost: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)? {
+        let target = targets[o / 2]
+        let sequence = oriented[o]
+        // Flanks in this orientation.
+        let (flankBefore, flankAfter) = o % 2 == 0 ? (target.leftFlank, target.rightFlank) : (target.rightFlank, target.leftFlank)
+        let budget = target.budget
+        let band = budget / MatchTolerance.gapCost
+        let clipLeft = max(0, -diagonal)  // target bases before read position 0
+        let clipRight = max(0, diagonal + sequence.count - read.count)
+        guard clipLeft <= flankBefore, clipRight <= flankAfter, clipLeft + clipRight < sequence.count else { return nil }
+        let m = sequence.count - clipLeft - clipRight
+        let first = diagonal + clipLeft  // read position of the first aligned target base (band centre)
+        let width = 2 * band + 1
+        // Row i: target bases aligned so far; column c: read position first + i + (c - band).
+        let infinity = Int32.max / 4
+        scratch.costs.removeAll(keepingCapacity: true)
+        scratch.costs.append(contentsOf: repeatElement(infinity, count: width * 2))
+        scratch.starts.removeAll(keepingCapacity: true)
+        scratch.starts.append(contentsOf: repeatElement(0, count: width * 2))
+        let gap = Int32(MatchTolerance.gapCost)
+        return sequence.withUnsafeBufferPointer { targetBases in
+            scratch.costs.withUnsafeMutableBufferPointer { costs in
+                scratch.starts.withUnsafeMutableBufferPointer { starts in
+                    // Row 0: the alignment may start at any read position in the band (read is free).
+                    for c in 0..<width {
+                        let j = first + c - band
+                        if j >= 0 && j <= read.count { costs[c] = 0; starts[c] = Int32(j) }
+                    }
+                    var previous = 0, current = width
+                    for i in 1...m {
+                        let base = targetBases[clipLeft + i - 1]
+                        var rowMin = infinity
+                        for c in 0..<width {
+                            let j = first + i + c - band  // read bases consumed after this cell
+                            var best = infinity, start: Int32 = 0
+                            if j >= 1 && j <= read.count {
+                                // Diagonal: previous row, same column (both advance by one).
+                                let diagonalCost = costs[previous + c]
+                                if diagonalCost < infinity {
+                                    let cost = diagonalCost + (read[j - 1] == base ? 0 : 1)
+                                    if cost < best { best = cost; start = starts[previous + c] }
+                                }
+                                // Read base inserted: same row, previous column.
+                                if c > 0, costs[current + c - 1] < infinity, costs[current + c - 1] + gap < best {
+                                    best = costs[current + c - 1] + gap; start = starts[current + c - 1]
+                                }
+                            }
+                            // Target base deleted: previous row, next column (same read position).
+                            if c + 1 < width, j >= 0, j <= read.count, costs[previous + c + 1] < infinity, costs[previous + c + 1] + gap < best {
+                                best = costs[previous + c + 1] + gap; start = starts[previous + c + 1]
+                            }
+                            costs[current + c] = best
+                            starts[current + c] = start
+                            rowMin = min(rowMin, best)
+                        }
+                        if rowMin > Int32(budget) { return nil }
+                        swap(&previous, &current)
+                    }
+                    var bestCost = infinity, bestColumn = -1
+                    for c in 0..<width where costs[previous + c] < bestCost { bestCost = costs[previous + c]; bestColumn = c }
+                    guard bestCost <= Int32(budget), bestColumn >= 0 else { return nil }
+                    let end = first + m + bestColumn - band
+                    return (Int(bestCost), Int(starts[previous + bestColumn]), end, clipLeft, clipRight)
+                }
+            }
+        }
+    }
+}
