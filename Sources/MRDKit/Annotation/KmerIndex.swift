@@ -83,3 +83,29 @@ struct KmerTable<Hit: Sendable>: Sendable {
         }
     }
 }
+
+/// A one-hash bit filter over a k-mer set, small enough for the first-level cache: most k-mers of a
+/// read are in no table, and this answers "certainly not" with one load instead of a probe into a
+/// table that lives in a slower cache.
+struct KmerFilter: Sendable {
+    private let words: [UInt64]
+    private let shift: UInt32
+
+    /// - Parameter bits: log2 of the filter size in bits (16 = 8 KiB).
+    init<S: Sequence>(_ kmers: S, bits: Int) where S.Element == UInt32 {
+        var words = [UInt64](repeating: 0, count: (1 << bits) / 64)
+        let shift = UInt32(32 - bits)
+        for kmer in kmers {
+            let slot = Int((kmer &* 0x2545_F491) >> shift)
+            words[slot >> 6] |= 1 << UInt64(slot & 63)
+        }
+        self.words = words
+        self.shift = shift
+    }
+
+    @inline(__always)
+    func mayContain(_ kmer: UInt32) -> Bool {
+        let slot = Int((kmer &* 0x2545_F491) >> shift)
+        return words[slot >> 6] & (1 << UInt64(slot & 63)) != 0
+    }
+}

@@ -25,15 +25,17 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ReadError(.unreadableInput, file: path, "cannot read the clones file")
     }
-    guard let text = String(data: data, encoding: .utf8) else {
+    // Bytes, not String: a diagnostic sample's clones.tsv has tens of thousands of rows.
+    let bytes = [UInt8](data)
+    guard String(validating: bytes, as: UTF8.self) != nil else {
         throw ReadError(.malformedRecord, file: path, line: 1, "expected UTF-8 text (a clones.tsv of `mrd baseline`)")
     }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+    var lines = bytes.split(separator: 10, omittingEmptySubsequences: false).map { $0.last == 13 ? $0.dropLast() : $0 }
     if lines.last?.isEmpty == true { lines.removeLast() }
     guard let headerLine = lines.first, !headerLine.isEmpty else {
         throw ReadError(.emptyInput, file: path, line: 1, "expected a header line starting with 'clone_id'")
     }
-    let header = headerLine.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    let header = headerLine.split(separator: 9, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     let required = ["clone_id", "sample_id", "locus", "v_call", "j_call", "junction", "clone_count", "trackable", "target", "rearrangement"]
     var column: [String: Int] = [:]
     for (i, name) in header.enumerated() where column[name] == nil { column[name] = i }
@@ -46,11 +48,12 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
     for (n, line) in lines.enumerated().dropFirst() {
         let lineNumber = n + 1
         if line.isEmpty { continue }
-        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let fields = line.split(separator: 9, omittingEmptySubsequences: false)
         guard fields.count == header.count else {
             throw ReadError(.malformedRecord, file: path, line: lineNumber, "expected \(header.count) tab-separated fields, found \(fields.count)")
         }
-        func value(_ name: String) -> String { fields[column[name]!] }
+        func value(_ name: String) -> String { String(decoding: fields[column[name]!], as: UTF8.self) }
+        func raw(_ name: String) -> [UInt8] { Array(fields[column[name]!]) }
         func bad(_ name: String, _ expected: String) -> ReadError {
             ReadError(.malformedRecord, file: path, line: lineNumber, "column \(name): expected \(expected), found '\(value(name).prefix(60))'")
         }
@@ -63,7 +66,7 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
         guard let kind = RearrangementKind(rawValue: value("rearrangement")) else {
             throw bad("rearrangement", "one of " + RearrangementKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let junction = Array(value("junction").utf8)
+        let junction = raw("junction")
         guard !junction.isEmpty, junction.allSatisfy({ "ACGTN".utf8.contains($0) }) else { throw bad("junction", "a nucleotide sequence (A/C/G/T/N)") }
         guard let count = Int(value("clone_count")), count >= 0 else { throw bad("clone_count", "a count") }
         let trackable: Bool
@@ -72,7 +75,7 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
         case "F": trackable = false
         default: throw bad("trackable", "T or F")
         }
-        let target = Array(value("target").utf8)
+        let target = raw("target")
         if trackable {
             guard target.count >= junction.count, target.allSatisfy({ "ACGT".utf8.contains($0) }) else {
                 throw bad("target", "the A/C/G/T sequence holding the junction of a trackable clone")

@@ -101,7 +101,9 @@ public struct FollowUpTracker: Sendable {
             var target = TrackedTarget(clone: t, evolved: false, sequence: clone.target, leftFlank: left.count,
                                        rightFlank: right.count, budget: budget)
             // Baseline clonotypes a read within budget could be nearer to: junctions within twice the budget.
-            for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus {
+            // (Rows of the same baseline sample only: a table that merges patients' baselines must
+            // not let one patient's clonotypes shadow another's leukemia.)
+            for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus && other.sampleID == clone.sampleID {
                 let limit = 2 * budget
                 if boundedEditDistance(other.junction, clone.junction, limit: limit) <= limit {
                     target.competitors.append(left + other.junction + right)

@@ -49,18 +49,27 @@ public struct TargetIndex: Sendable {
     public let spikes: [SpikeInCalibrator]
     /// Locus of each spike (from its V and J), nil when not recognised.
     public let spikeLoci: [Locus?]
+    /// Target and spike k-mers: small, so the lookups every read makes stay in the fastest cache.
     let table: KmerTable<Hit>
+    /// J-side germline k-mers -> locus index.
+    let locusTable: KmerTable<Int32>
+    let filter: KmerFilter
+    let locusFilter: KmerFilter
     /// Sampled spike-specific k-mers a spike read must show.
     let spikeRequired: [Int32]
     /// Targets in both orientations: `oriented[2 t]` = target t, `oriented[2 t + 1]` its reverse complement.
     let oriented: [[UInt8]]
     static let k = 12
     static let stride = 2
+    /// Locus k-mers are looked up at every 8th position (a J gene in a read spans several) until
+    /// this many votes.
+    static let locusStride = 8
+    static let locusVotes = 3
 
     struct Hit: Sendable {
-        enum Kind: UInt8, Sendable { case target, locus, spike }
+        enum Kind: UInt8, Sendable { case target, spike }
         var kind: Kind
-        /// Oriented target, locus index or spike index.
+        /// Oriented target or spike index.
         var id: Int32
         var offset: Int32
     }
@@ -75,20 +84,28 @@ public struct TargetIndex: Sendable {
             oriented.append(target.sequence)
             oriented.append(reverseComplement(target.sequence))
         }
-        for (o, sequence) in oriented.enumerated() {
-            scanner.forEach(sequence) { position, kmer in entries.append((kmer, Hit(kind: .target, id: Int32(o), offset: Int32(position)))) }
-        }
         // Reads per locus: 3' elements (J, Kde, TRDD3), which every amplicon of the locus carries.
         var germlineKmers = Set<UInt32>()
+        var locusEntries = Set<UInt64>()
         for element in annotator.elements {
-            let locus = Int32(Locus.allCases.firstIndex(of: element.locus)!)
+            let locus = UInt64(Locus.allCases.firstIndex(of: element.locus)!)
             for strand in [element.sequence, reverseComplement(element.sequence)] {
-                scanner.forEach(strand) { position, kmer in
+                scanner.forEach(strand) { _, kmer in
                     germlineKmers.insert(kmer)
-                    if !element.isFivePrime { entries.append((kmer, Hit(kind: .locus, id: locus, offset: Int32(position)))) }
+                    if !element.isFivePrime { locusEntries.insert(UInt64(kmer) << 8 | locus) }
                 }
             }
         }
+        locusTable = KmerTable(locusEntries.sorted().map { (UInt32($0 >> 8), Int32($0 & 0xFF)) })
+        for (o, sequence) in oriented.enumerated() {
+            // Germline k-mers of a target (its flanks, the V and J ends of the junction) are left
+            // out: every read with the same V or J has them, and only the junction tells clones apart.
+            scanner.forEach(sequence) { position, kmer in
+                guard !germlineKmers.contains(kmer) else { return }
+                entries.append((kmer, Hit(kind: .target, id: Int32(o), offset: Int32(position))))
+            }
+        }
+        locusFilter = KmerFilter(locusEntries.map { UInt32($0 >> 8) }, bits: 18)
         // Spike-ins are built on real V and J genes: only their synthetic core identifies them.
         var owners: [UInt32: Int] = [:]
         var shared = Set<UInt32>()
@@ -111,6 +128,7 @@ public struct TargetIndex: Sendable {
         }
         for (kmer, s) in owners.sorted(by: { $0.key < $1.key }) { entries.append((kmer, Hit(kind: .spike, id: Int32(s), offset: 0))) }
         table = KmerTable(entries)
+        filter = KmerFilter(entries.map(\.0), bits: 16)
         spikeRequired = required
         self.oriented = oriented
         spikeLoci = spikes.map { spike in
@@ -147,14 +165,22 @@ public struct TargetIndex: Sendable {
         scratch.candidates.removeAll(keepingCapacity: true)
         for i in scratch.locusVotes.indices { scratch.locusVotes[i] = 0 }
         let scanner = KmerScanner(k: Self.k)
+        var locusVotesLeft = Self.locusVotes
+        let loci = locusTable, filter = self.filter, locusFilter = self.locusFilter
         table.hits.withUnsafeBufferPointer { hits in
             scanner.forEach(read) { position, kmer in
                 guard position % Self.stride == 0 else { return }
-                let range = table.range(kmer)
-                for h in range {
+                // The locus needs a few votes, not every k-mer.
+                if locusVotesLeft > 0 && position % Self.locusStride == 0 && locusFilter.mayContain(kmer) {
+                    for h in loci.range(kmer) {
+                        scratch.locusVotes[Int(loci.hits[h])] += 1
+                        locusVotesLeft -= 1
+                    }
+                }
+                guard filter.mayContain(kmer) else { return }
+                for h in table.range(kmer) {
                     let hit = hits[h]
                     switch hit.kind {
-                    case .locus: scratch.locusVotes[Int(hit.id)] += 1
                     case .spike:
                         if scratch.spikeHits[Int(hit.id)] == 0 { scratch.touchedSpikes.append(hit.id) }
                         scratch.spikeHits[Int(hit.id)] += 1
@@ -225,16 +251,17 @@ public struct TargetIndex: Sendable {
         let width = 2 * band + 1
         // Row i: target bases aligned so far; column c: read position first + i + (c - band).
         let infinity = Int32.max / 4
-        scratch.costs.removeAll(keepingCapacity: true)
-        scratch.costs.append(contentsOf: repeatElement(infinity, count: width * 2))
-        scratch.starts.removeAll(keepingCapacity: true)
-        scratch.starts.append(contentsOf: repeatElement(0, count: width * 2))
+        if scratch.costs.count < width * 2 {
+            scratch.costs = [Int32](repeating: infinity, count: width * 2)
+            scratch.starts = [Int32](repeating: 0, count: width * 2)
+        }
         let gap = Int32(MatchTolerance.gapCost)
         return sequence.withUnsafeBufferPointer { targetBases in
             scratch.costs.withUnsafeMutableBufferPointer { costs in
                 scratch.starts.withUnsafeMutableBufferPointer { starts in
                     // Row 0: the alignment may start at any read position in the band (read is free).
                     for c in 0..<width {
+                        costs[c] = infinity
                         let j = first + c - band
                         if j >= 0 && j <= read.count { costs[c] = 0; starts[c] = Int32(j) }
                     }
