@@ -27,6 +27,9 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Fewest reads for an index clone.")
     var minReads = 20
 
+    @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.")
+    var minUntemplated = BaselineOptions().minUntemplated
+
     @Option(name: .long, help: "Spike-in table (spike_id, sequence, copies).")
     var spikeIns: String?
 
@@ -40,6 +43,7 @@ struct Baseline: ParsableCommand {
         if !r2.isEmpty && r2.count != reads.count { throw ValidationError("--r2 must be given once per read file") }
         if !(0...1).contains(minFraction) { throw ValidationError("--min-fraction must be between 0 and 1") }
         if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
+        if minUntemplated < 0 { throw ValidationError("--min-untemplated must be 0 or more") }
         for locus in loci.split(separator: ",") where Locus(rawValue: String(locus)) == nil {
             throw ValidationError("--loci: '\(locus)' is not one of IGH, IGK, IGL, TRB, TRG, TRD")
         }
@@ -51,6 +55,7 @@ struct Baseline: ParsableCommand {
             options.loci = loci.split(separator: ",").compactMap { Locus(rawValue: String($0)) }
             options.minFraction = minFraction
             options.minReads = minReads
+            options.minUntemplated = minUntemplated
             options.threads = threadOptions.threads
             // MRD_READ_MEMO=0 annotates every read (for benchmarks; results are the same).
             if let memo = ProcessInfo.processInfo.environment["MRD_READ_MEMO"], let capacity = Int(memo) { options.memoCapacity = capacity }

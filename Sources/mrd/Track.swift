@@ -45,6 +45,9 @@ struct Track: ParsableCommand {
     @Option(name: .long, help: "Detection rule: fewest leukemic reads for a clone to count as detected.")
     var minReads = DetectionRule().minReads
 
+    @Option(name: .long, help: "Detection rule: also at least this share of one template's reads (reads per template x F).")
+    var templateFraction = DetectionRule().templateFraction
+
     @Option(name: .long, help: "Germline folder in the layout of the bundled one (default: bundled).")
     var germline: String?
 
@@ -67,6 +70,7 @@ struct Track: ParsableCommand {
         if let umi, Self.umiLength(umi) == nil { throw ValidationError("--umi: expected N<length> or a run of N, e.g. N12") }
         if tolerance < 1 { throw ValidationError("--tolerance must be at least 1") }
         if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
+        if !(0...10).contains(templateFraction) { throw ValidationError("--template-fraction must be between 0 and 10") }
     }
 
     func run() throws {
@@ -88,7 +92,7 @@ struct Track: ParsableCommand {
             callOptions.cells = cells
             callOptions.useUMIs = umi != nil
             callOptions.countEvolved = !noEvolved
-            callOptions.detection = DetectionRule(minReads: minReads)
+            callOptions.detection = DetectionRule(minReads: minReads, templateFraction: templateFraction)
             let call = Quantifier.call(counts, spikes: spikes, spikeLoci: tracker.index.spikeLoci, options: callOptions)
             try TrackReports.write(call, spikes: spikes, spikeReads: counts.spikeInReads, detection: callOptions.detection,
                                    to: outdir, inputs: reads + r2, commandLine: CommandLine.arguments)

@@ -33,6 +33,10 @@ public struct ReadAnnotation: Sendable, Equatable {
     /// Ungapped alignments of the V and J genes on `sequence` (nil for elements that are not genes).
     public var vAlignment: SegmentAlignment?
     public var jAlignment: SegmentAlignment?
+    /// Junction bases that are germline of the 5' element (from the junction start) and of the 3'
+    /// element (up to the junction end): what recombination did not add.
+    public var templatedFivePrime = 0
+    public var templatedThreePrime = 0
 
     public var junction: ArraySlice<UInt8> { sequence[junctionStart..<junctionEnd] }
 }
@@ -351,6 +355,14 @@ public final class Annotator: Sendable {
             if kind == .VD { annotation.dCall = calls(threes) } else { annotation.jCall = calls(threes) }
         }
         if kind == .VDJ && callD { annotation.dCall = dCall(locus, Array(read[start..<end])) }
+        var fiveLength = 0
+        while start + fiveLength < end, fiveElement.anchor + fiveLength < fiveElement.sequence.count,
+              read[start + fiveLength] == fiveElement.sequence[fiveElement.anchor + fiveLength] { fiveLength += 1 }
+        var threeLength = 0
+        while end - 1 - threeLength >= start + fiveLength, threeElement.anchor - 1 - threeLength >= 0,
+              read[end - 1 - threeLength] == threeElement.sequence[threeElement.anchor - 1 - threeLength] { threeLength += 1 }
+        annotation.templatedFivePrime = fiveLength
+        annotation.templatedThreePrime = threeLength
         if fiveElement.role == .v { annotation.vAlignment = alignV(fiveElement, five.diagonal, read) }
         if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, three.diagonal, read) }
         return .success(annotation)
@@ -381,7 +393,16 @@ public final class Annotator: Sendable {
 
     /// D genes with the longest exact match (at least 6 nt) inside the junction; ties listed.
     public func dCall(_ locus: Locus, _ junction: [UInt8]) -> String {
-        guard let genes = dGenes[locus], let dSeeds = dSeedTable[locus], junction.count >= Self.dSeed else { return "" }
+        dMatch(locus, junction).calls
+    }
+
+    /// Length of the longest exact D-gene match (at least 6 nt) inside `junction`, 0 if none.
+    public func dMatchLength(_ locus: Locus, _ junction: [UInt8]) -> Int {
+        dMatch(locus, junction).length
+    }
+
+    private func dMatch(_ locus: Locus, _ junction: [UInt8]) -> (calls: String, length: Int) {
+        guard let genes = dGenes[locus], let dSeeds = dSeedTable[locus], junction.count >= Self.dSeed else { return ("", 0) }
         // Every exact match of 6 nt or more starts with a shared 6-mer: look those up, then extend.
         var longest = [Int](repeating: 0, count: genes.count)
         for start in 0...(junction.count - Self.dSeed) {
@@ -393,8 +414,8 @@ public final class Annotator: Sendable {
                 longest[gene] = max(longest[gene], length)
             }
         }
-        guard let best = longest.max(), best >= Self.dSeed else { return "" }
-        return genes.indices.filter { longest[$0] == best }.map { genes[$0].allele }.joined(separator: ",")
+        guard let best = longest.max(), best >= Self.dSeed else { return ("", 0) }
+        return (genes.indices.filter { longest[$0] == best }.map { genes[$0].allele }.joined(separator: ","), best)
     }
 
     static let dSeed = 6

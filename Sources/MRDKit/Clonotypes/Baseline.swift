@@ -19,6 +19,9 @@ public struct Clonotype: Sendable, Equatable {
     public var representative: [UInt8]
     public var representativeReversed: Bool
     public var representativeJunctionStart: Int
+    /// Germline bases at the junction's ends on the representative read.
+    public var templatedFivePrime = 0
+    public var templatedThreePrime = 0
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
@@ -29,6 +32,9 @@ public struct Clonotype: Sendable, Equatable {
     /// its junction edit distance (up to `BaselineAnalysis.nearestSearchLimit`; nil when none is that close).
     public var nearestCloneID: String?
     public var nearestDistance: Int?
+    /// Junction bases no germline segment explains (N and P nucleotides, or sequencing errors of
+    /// the representative): few of them make a junction that normal cells share.
+    public var untemplated = 0
 
     public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
@@ -49,6 +55,9 @@ public struct BaselineOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Shortest junction that can be tracked apart from the background.
     public var minJunctionLength = 18
+    /// Fewest untemplated junction bases for an index clone of a kind other than VDJ (see
+    /// `Clonotype.untemplated`).
+    public var minUntemplated = 4
     /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
     public var memoCapacity = 1 << 17
     public init() {}
@@ -272,6 +281,8 @@ public struct BaselineAnalysis: Sendable {
                       dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
                       representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
                       representativeJunctionStart: group.representative!.junctionStart,
+                      templatedFivePrime: group.representative!.templatedFivePrime,
+                      templatedThreePrime: group.representative!.templatedThreePrime,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
                       junctionQualitySums: group.junctionQualitySums)
         }
@@ -280,6 +291,15 @@ public struct BaselineAnalysis: Sendable {
         // D genes are called once per clonotype, not per read.
         for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
             clonotypes[i].dCall = annotator.dCall(clonotypes[i].locus, clonotypes[i].junction)
+        }
+        for i in clonotypes.indices {
+            let c = clonotypes[i]
+            var middle = c.junction.count - c.templatedFivePrime - c.templatedThreePrime
+            if c.kind == .VDJ && middle > 0 {
+                let inner = Array(c.junction[c.templatedFivePrime..<(c.junction.count - c.templatedThreePrime)])
+                middle -= annotator.dMatchLength(c.locus, inner)
+            }
+            clonotypes[i].untemplated = max(0, middle)
         }
         result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
         for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
@@ -420,6 +440,13 @@ public struct BaselineAnalysis: Sendable {
             }
             if c.junction.count < options.minJunctionLength {
                 clonotypes[i].notTrackableReason = "junction too short (\(c.junction.count) nt < \(options.minJunctionLength))"
+                continue
+            }
+            // One junction side (VJ, DJ, Kde, VD, DD) and few added bases: normal cells make the same
+            // junction often enough to be found in follow-ups. VDJ junctions (two N regions and a D
+            // trimmed on both sides) stay specific even when nearly germline.
+            if c.kind != .VDJ && c.untemplated < options.minUntemplated {
+                clonotypes[i].notTrackableReason = "junction nearly germline (\(c.untemplated) untemplated nt < \(options.minUntemplated)): normal cells share such junctions"
                 continue
             }
             if c.junction.contains(where: { !"ACGT".utf8.contains($0) }) {

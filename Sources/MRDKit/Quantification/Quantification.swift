@@ -35,10 +35,31 @@ public struct CallOptions: Sendable {
 }
 
 /// When a clone counts as detected. Chosen from the dilution experiment of docs/detection.md.
+///
+/// A clone is detected when its reads reach `max(minReads, ceil(templateFraction x reads per
+/// template))` (a stray read, hopped from another sample or misassigned, is one read, while a
+/// template yields about `reads per template` of them) and when they are more than an abundant
+/// neighbour's misreads explain (Poisson upper tail below `bleedSignificance`).
 public struct DetectionRule: Sendable, Equatable {
-    /// Fewest leukemic reads (evolved included when counted).
     public var minReads = 2
-    public init(minReads: Int = 2) { self.minReads = minReads }
+    public var templateFraction = 0.25
+    public var bleedSignificance = 0.001
+    public init(minReads: Int = 2, templateFraction: Double = 0.25) {
+        self.minReads = minReads
+        self.templateFraction = templateFraction
+    }
+
+    /// Fewest reads that count as a detection at this depth.
+    public func requiredReads(readsPerTemplate: Double) -> Int {
+        max(minReads, Int((templateFraction * readsPerTemplate).rounded(.up)))
+    }
+
+    public func detects(reads: Int, readsPerTemplate: Double, expectedBleed: Double) -> Bool {
+        guard reads >= requiredReads(readsPerTemplate: readsPerTemplate) else { return false }
+        guard expectedBleed > 0 else { return true }
+        // P(Poisson(bleed) >= reads) = P(reads, bleed), the regularized lower incomplete gamma.
+        return Statistics.regularizedGammaP(Double(reads), expectedBleed) < bleedSignificance
+    }
 }
 
 /// The spike-in calibration of one sample.
@@ -184,7 +205,9 @@ public enum Quantifier {
         var fallbackLoci = false
         for count in counts.clones {
             let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
-            var templates = Double(leukemicReads), perTemplate = 1.0, logSE = 0.0
+            // Reads an abundant neighbour's misreads explain are not leukemic molecules.
+            let netReads = max(0, Double(leukemicReads) - count.expectedBleedReads)
+            var templates = netReads, perTemplate = 1.0, logSE = 0.0
             switch templateMethod {
             case .spikeIn:
                 if let fit, fit.overallReadsPerCopy > 0 {
@@ -192,7 +215,7 @@ public enum Quantifier {
                     if !calibration.ownLocus { fallbackLoci = true }
                     perTemplate = calibration.readsPerCopy
                     logSE = calibration.logSE
-                    templates = Double(leukemicReads) / perTemplate
+                    templates = netReads / perTemplate
                 }
             case .umi:
                 templates = Double(count.umis)
@@ -204,10 +227,12 @@ public enum Quantifier {
                 level = templates / cells
             } else {
                 let locusReads = counts.readsPerLocus[count.clone.locus] ?? 0
-                level = locusReads > 0 ? Double(leukemicReads) / Double(locusReads) : 0
+                level = locusReads > 0 ? netReads / Double(locusReads) : 0
             }
             levels.append(CloneLevel(count: count, leukemicReads: leukemicReads, templates: templates, level: level,
-                                     detected: leukemicReads >= options.detection.minReads, readsPerTemplate: perTemplate,
+                                     detected: options.detection.detects(reads: leukemicReads, readsPerTemplate: perTemplate,
+                                                                         expectedBleed: count.expectedBleedReads),
+                                     readsPerTemplate: perTemplate,
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
@@ -256,7 +281,8 @@ public enum Quantifier {
             }
             result.ciLow = widen(low, up: false) / cells
             result.ciHigh = widen(high, up: true) / cells
-            let lodTemplates = detectionLimit(readsPerTemplate: perTemplate, minReads: options.detection.minReads, pcrSize: options.pcrSize)
+            let lodTemplates = detectionLimit(readsPerTemplate: perTemplate,
+                                              minReads: options.detection.requiredReads(readsPerTemplate: perTemplate), pcrSize: options.pcrSize)
             result.lod = lodTemplates / cells
             let loqVariance = 0.09 - logSE * logSE
             if loqVariance > 0 {

@@ -6,7 +6,7 @@ public enum BaselineReports {
                                        "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
                                        "trackable", "target", "rearrangement",
                                        // Extensions (appended, as the contract allows).
-                                       "nearest_clone_id", "nearest_distance", "not_trackable_reason"]
+                                       "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt"]
 
     public static func clonesTSV(_ result: BaselineResult) -> String {
         var text = clonesColumns.joined(separator: "\t") + "\n"
@@ -15,7 +15,8 @@ public enum BaselineReports {
                           c.junctionAA ?? "", String(c.junction.count), c.productive.map { $0 ? "T" : "F" } ?? "",
                           String(c.count), number(c.fraction), String(c.locusReads), c.trackable ? "T" : "F",
                           String(decoding: c.target, as: UTF8.self), c.kind.rawValue,
-                          c.nearestCloneID ?? "", c.nearestDistance.map(String.init) ?? "", c.notTrackableReason]
+                          c.nearestCloneID ?? "", c.nearestDistance.map(String.init) ?? "", c.notTrackableReason,
+                          String(c.untemplated)]
             text += fields.joined(separator: "\t") + "\n"
         }
         return text

@@ -4,7 +4,8 @@ import Foundation
 public enum TrackReports {
     public static let mrdColumns = ["sample_id", "clone_id", "locus", "junction", "reads", "evolved_reads", "templates", "mrd_level",
                                     // Extensions (appended, as the contract allows).
-                                    "detected", "exact_reads", "rejected_reads", "umis", "reads_per_template"]
+                                    "detected", "exact_reads", "rejected_reads", "umis", "reads_per_template",
+                                    "expected_bleed_reads"]
 
     public static func mrdTSV(_ call: MRDCall) -> String {
         var text = mrdColumns.joined(separator: "\t") + "\n"
@@ -13,7 +14,8 @@ public enum TrackReports {
             let fields = [call.sampleID, c.clone.cloneID, c.clone.locus.rawValue, c.clone.junctionString, String(c.reads),
                           String(c.evolvedReads), BaselineReports.number(level.templates), BaselineReports.number(level.level),
                           level.detected ? "T" : "F", String(c.exactReads), String(c.rejectedReads),
-                          call.templateMethod == .umi ? String(c.umis) : "", BaselineReports.number(level.readsPerTemplate)]
+                          call.templateMethod == .umi ? String(c.umis) : "", BaselineReports.number(level.readsPerTemplate),
+                          BaselineReports.number(c.expectedBleedReads)]
             text += fields.joined(separator: "\t") + "\n"
         }
         return text
@@ -35,7 +37,8 @@ public enum TrackReports {
             "call_detail": call.callDetail, "qc_pass": call.qcPass, "qc_flags": call.qcFlags,
             // Extensions.
             "top_clone": call.topClone ?? NSNull(), "evolved_reads": call.evolvedReads,
-            "detection_rule": ["min_reads": detection.minReads],
+            "detection_rule": ["min_reads": detection.minReads, "template_fraction": detection.templateFraction,
+                               "bleed_significance": detection.bleedSignificance],
             "spike_in_reads_by_id": Dictionary(uniqueKeysWithValues: zip(spikes.map(\.id), spikeReads)),
         ]
         if let fit = call.fit {

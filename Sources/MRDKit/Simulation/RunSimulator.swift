@@ -289,10 +289,18 @@ public struct RunSimulator: Sendable {
                     let moving = random.binomial(samples[s].entries[e].reads, config.indexHopping)
                     guard moving > 0 else { continue }
                     samples[s].entries[e].reads -= moving
-                    var destination = random.below(samples.count - 1)
-                    if destination >= s { destination += 1 }
-                    hopped[destination].append(Entry(sequence: samples[s].entries[e].sequence, templates: 0, reads: moving,
-                                                     category: .hopped))
+                    // Each read hops on its own (its index misread), so a molecule's hopped reads
+                    // scatter over the run instead of landing together in one sample.
+                    var arrivals: [Int: Int] = [:]
+                    for _ in 0..<moving {
+                        var destination = random.below(samples.count - 1)
+                        if destination >= s { destination += 1 }
+                        arrivals[destination, default: 0] += 1
+                    }
+                    for (destination, reads) in arrivals.sorted(by: { $0.key < $1.key }) {
+                        hopped[destination].append(Entry(sequence: samples[s].entries[e].sequence, templates: 0, reads: reads,
+                                                         category: .hopped))
+                    }
                 }
             }
             for s in samples.indices { samples[s].entries += hopped[s] }

@@ -26,6 +26,9 @@ public struct TrackedCloneCount: Sendable, Equatable {
     /// Error-corrected distinct UMIs of the counted reads (evolved included when counted).
     public var umis = 0
     public var evolvedUMIs = 0
+    /// Reads expected to be counted although they came from an abundant neighbour: its reads
+    /// misread, at the one base where it differs from the target, into the target's base.
+    public var expectedBleedReads = 0.0
 }
 
 /// What a follow-up sample contained.
@@ -44,6 +47,8 @@ struct TrackTally {
     struct WindowTally {
         var count = 0
         var qualitySums: [Int] = []
+        /// Sum over the reads of each base's error probability (from its quality).
+        var errorSums: [Double] = []
         var umis: [Bases: Int] = [:]
     }
     var total = 0
@@ -66,6 +71,7 @@ struct TrackTally {
             guard var mine = windows[key] else { windows[key] = tally; continue }
             mine.count += tally.count
             for p in mine.qualitySums.indices where p < tally.qualitySums.count { mine.qualitySums[p] += tally.qualitySums[p] }
+            for p in mine.errorSums.indices where p < tally.errorSums.count { mine.errorSums[p] += tally.errorSums[p] }
             for (umi, n) in tally.umis { mine.umis[umi, default: 0] += n }
             windows[key] = mine
         }
@@ -109,13 +115,27 @@ public struct FollowUpTracker: Sendable {
                     target.competitors.append(left + other.junction + right)
                 }
             }
-            targets.append(target)
             if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
+                target.evolvedTarget = targets.count + 1
+                target.upstream = Self.upstreamOfTarget(clone, leftFlank: left.count, germline: germline)
+                targets.append(target)
                 targets.append(TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
                                              budget: options.tolerance.budget(junctionLength: dnj.count)))
+            } else {
+                targets.append(target)
             }
         }
         index = TargetIndex(targets: targets, annotator: annotator, spikes: spikeIns)
+    }
+
+    /// Up to 30 germline bases of the clone's V before its target (which starts `leftFlank` bases
+    /// before the Cys codon), or none when the V is not in the germline set.
+    static func upstreamOfTarget(_ clone: BaselineClone, leftFlank: Int, germline: GermlineReference) -> [UInt8] {
+        guard let first = clone.vCall.split(separator: ",").first,
+              let v = germline.segments.first(where: { $0.allele == first }), let anchor = v.anchor else { return [] }
+        let end = anchor - leftFlank
+        guard end > 0 else { return [] }
+        return Array(v.sequence[max(0, end - 30)..<end])
     }
 
     /// The junction after the V gene's contribution (N1-D-N2-J), when it holds at least 10 nt that
@@ -171,12 +191,18 @@ public struct FollowUpTracker: Sendable {
                     tally.spikes[s] += 1
                     continue
                 case .matched(_, _, let window, let qualities):
-                    var entry = tally.windows[window] ?? TrackTally.WindowTally(qualitySums: [Int](repeating: 0, count: window.bases.bytes.count))
+                    let length = window.bases.bytes.count
+                    var entry = tally.windows[window] ?? TrackTally.WindowTally(qualitySums: [Int](repeating: 0, count: length),
+                                                                                errorSums: [Double](repeating: 0, count: length))
                     entry.count += 1
-                    if qualities.count == entry.qualitySums.count {
-                        for p in qualities.indices { entry.qualitySums[p] += Int(qualities[p]) &- 33 }
+                    if qualities.count == length {
+                        for p in qualities.indices {
+                            let q = Int(qualities[p]) &- 33
+                            entry.qualitySums[p] += q
+                            entry.errorSums[p] += phredErrorProbability[max(0, min(q, 93))]
+                        }
                     } else {
-                        for p in entry.qualitySums.indices { entry.qualitySums[p] += 40 }
+                        for p in 0..<length { entry.qualitySums[p] += 40; entry.errorSums[p] += 1e-4 }
                     }
                     if let umi { entry.umis[umi, default: 0] += 1 }
                     tally.windows[window] = entry
@@ -200,7 +226,7 @@ public struct FollowUpTracker: Sendable {
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
         for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }
         for (t, target) in index.targets.enumerated() {
-            let (reads, exact, rejected, umis) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
+            let (reads, exact, rejected, umis, bleed) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
             if target.evolved {
                 counts.clones[target.clone].evolvedReads += reads
                 counts.clones[target.clone].evolvedUMIs = Self.distinctUMIs(umis)
@@ -208,6 +234,7 @@ public struct FollowUpTracker: Sendable {
                 counts.clones[target.clone].reads += reads
                 counts.clones[target.clone].exactReads += exact
                 counts.clones[target.clone].umis = Self.distinctUMIs(umis)
+                counts.clones[target.clone].expectedBleedReads = bleed
             }
             counts.clones[target.clone].rejectedReads += rejected
         }
@@ -225,8 +252,12 @@ public struct FollowUpTracker: Sendable {
     /// sequencing error (200x, or 20x when its differing bases were read under Q20). A variant that
     /// fails the last test is a clone of its own (a normal near-neighbour the baseline did not see)
     /// and competes for the windows after it.
+    ///
+    /// Every rejected window one substitution from the target adds to the expected bleed: each of
+    /// its reads had the chance its base quality gives of being misread there, a third of the time
+    /// into the target's base.
     static func cluster(_ target: TrackedTarget, windows: [(TargetWindow, TrackTally.WindowTally)])
-        -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int]) {
+        -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int], bleed: Double) {
         let sorted = windows.sorted { a, b in
             if a.1.count != b.1.count { return a.1.count > b.1.count }
             if a.0.clipLeft != b.0.clipLeft { return a.0.clipLeft < b.0.clipLeft }
@@ -238,8 +269,17 @@ public struct FollowUpTracker: Sendable {
             guard left + right < sequence.count else { return [] }
             return sequence[left..<(sequence.count - right)]
         }
-        var reads = 0, exact = 0, rejected = 0
+        var reads = 0, exact = 0, rejected = 0, bleed = 0.0
         var umis: [Bases: Int] = [:]
+        func addBleed(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) {
+            guard bases.count == reference.count else { return }
+            var position = -1
+            for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
+                if position >= 0 { return }
+                position = p
+            }
+            if position >= 0 && position < entry.errorSums.count { bleed += entry.errorSums[position] / 3 }
+        }
         var ownClones: [TargetWindow] = []
         for (window, entry) in sorted {
             let bases = window.bases.bytes[...]
@@ -257,7 +297,11 @@ public struct FollowUpTracker: Sendable {
                     break
                 }
             }
-            if nearer || toIndex > target.budget { rejected += entry.count; continue }
+            if nearer || toIndex > target.budget {
+                rejected += entry.count
+                addBleed(bases, reference, entry)
+                continue
+            }
             var counts = toIndex == 0 || entry.count == 1 || entry.count * foldRatio <= reads
             if !counts, entry.count * lowQualityFoldRatio <= reads, reference.count == bases.count {
                 // Mean quality of the differing bases across the variant's reads.
@@ -274,10 +318,11 @@ public struct FollowUpTracker: Sendable {
                 for (umi, n) in entry.umis { umis[umi, default: 0] += n }
             } else {
                 rejected += entry.count
+                addBleed(bases, reference, entry)
                 ownClones.append(window)
             }
         }
-        return (reads, exact, rejected, umis)
+        return (reads, exact, rejected, umis, bleed)
     }
 
     /// A variant clone's bases over the part of the target another window also covers.
@@ -331,3 +376,6 @@ func alignmentCost(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, limit: Int) -
     }
     return min(a.isEmpty ? b.count * gap : previous[b.count], limit + 1)
 }
+
+/// Error probability of each Phred quality, 10^(-q/10).
+let phredErrorProbability: [Double] = (0...93).map { pow(10, -Double($0) / 10) }

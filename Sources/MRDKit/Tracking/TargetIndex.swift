@@ -30,6 +30,10 @@ public struct TrackedTarget: Sendable {
     public let budget: Int
     /// The same region of baseline clonotypes a read might be nearer to (same flanks, their junction).
     public var competitors: [[UInt8]] = []
+    /// Germline V bases just before `sequence` (V-to-J), and the clone's D-N-J target: a read that
+    /// matches this target but carries another V upstream is a VH replacement.
+    public var upstream: [UInt8] = []
+    public var evolvedTarget: Int?
 }
 
 /// A read region aligned to a target, turned to the target's V-to-J direction.
@@ -219,6 +223,17 @@ public struct TargetIndex: Sendable {
             }
             if best != nil { break }
         }
+        // A VH replacement can keep the old V's last bases and differ from the target by little
+        // more than sequencing errors; the V upstream of the target tells it apart.
+        if let found = best, let evolved = targets[found.target].evolvedTarget,
+           carriesAnotherV(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end) {
+            for candidate in scratch.candidates where Int(candidate.oriented) / 2 == evolved {
+                let o = Int(candidate.oriented)
+                guard let match = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch) else { continue }
+                best = (evolved, match.cost, o, match.start, match.end, match.clipLeft, match.clipRight)
+                break
+            }
+        }
         guard let best else { return .unmatched }
         var bases = Array(read[best.start..<best.end])
         var qualities = quality.count == read.count ? Array(quality[best.start..<best.end]) : []
@@ -230,6 +245,23 @@ public struct TargetIndex: Sendable {
         }
         let window = TargetWindow(target: Int32(best.target), clipLeft: Int16(clipLeft), clipRight: Int16(clipRight), bases: Bases(bases))
         return .matched(target: best.target, cost: best.cost, window: window, qualities: qualities)
+    }
+
+    /// Whether the read's bases upstream of a match (V side) differ from the clone's germline V
+    /// by more than sequencing errors would: at least 4 of 20 or more bases compared.
+    func carriesAnotherV(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int) -> Bool {
+        let upstream = targets[t].upstream
+        guard !upstream.isEmpty else { return false }
+        var compared = 0, mismatches = 0
+        for (i, base) in upstream.enumerated() {
+            // Forward: the bases before `start`; reversed: after `end`, complemented, in reverse order.
+            let position = reversed ? end + (upstream.count - 1 - i) : start - upstream.count + i
+            guard position >= 0 && position < read.count else { continue }
+            compared += 1
+            let observed = reversed ? complementTable[Int(read[position])] : read[position]
+            if observed != base { mismatches += 1 }
+        }
+        return compared >= 20 && mismatches >= 4
     }
 
     /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@Suite("mrd track through the real binary")
+struct TrackCLITests {
+    let run = packageRoot.appendingPathComponent("TestReads/run")
+
+    /// P001's baseline (clones.tsv) in `out`.
+    func baseline(_ out: URL) throws {
+        let result = try runMRD(["baseline", "P001_DX_R1.fastq.gz", "--sample", "P001_DX", "-o", out.path, "--spike-ins", "spikes.tsv"],
+                                directory: run)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("the committed run: calls follow the truth; mrd.tsv and call.json carry the contract's fields")
+    func committedRun() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        try baseline(out)
+        let truth = parseTSV(try String(contentsOf: run.appendingPathComponent("truth.tsv"), encoding: .utf8))
+        for (sample, files) in [("P001_FU1", ["P001_FU1_L001_R1.fastq.gz", "P001_FU1_L002_R1.fastq.gz"]), ("P001_FU2", ["P001_FU2_R1.fastq.gz"]),
+                                ("P001_FU3", ["P001_FU3_R1.fastq.gz"])] {
+            let result = try runMRD(["track"] + files + ["--clones", out.appendingPathComponent("P001_DX.clones.tsv").path, "--sample", sample,
+                                     "-o", out.path, "--spike-ins", "spikes.tsv", "--dna-ng", "325"], directory: run)
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = parseTSV(try String(contentsOf: out.appendingPathComponent("\(sample).mrd.tsv"), encoding: .utf8))
+            #expect(!rows.isEmpty)
+            #expect(Array(rows[0].keys).contains("evolved_reads"))
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample).call.json"))) as! [String: Any]
+            for key in ["sample_id", "version", "command_line", "inputs", "total_reads", "reads_per_locus", "spike_in_reads", "template_method",
+                        "cells_method", "cells_assessed", "clones_tracked", "clones_detected", "leukemic_reads", "leukemic_templates", "mrd_level",
+                        "mrd_ci_low", "mrd_ci_high", "lod", "loq", "threshold", "detected", "quantifiable", "call", "call_detail", "qc_pass", "qc_flags"] {
+                #expect(json[key] != nil, "\(sample): call.json lacks \(key)")
+            }
+            #expect(json["template_method"] as? String == "spike_in" && json["cells_method"] as? String == "dna_input")
+            #expect(json["cells_assessed"] as? Double == 50_000)
+            let row = truth.first { $0["sample_id"] == sample }!
+            let level = Double(row["true_mrd_level"]!)!
+            if level > 0 {
+                #expect(json["call"] as? String == "positive", "\(sample): \(json["call"]!) \(json["call_detail"]!)")
+                let measured = json["mrd_level"] as! Double
+                #expect(abs(log10(measured / level)) < 0.5, "\(sample): \(measured) vs \(level)")
+                #expect((json["mrd_ci_low"] as! Double) < measured && measured < (json["mrd_ci_high"] as! Double))
+            } else {
+                // 3,000 reads cannot show 1e-4 in 50,000 cells: nothing detected, LoD above the threshold.
+                #expect(json["detected"] as? Bool == false)
+                #expect(json["call"] as? String == "indeterminate" && json["call_detail"] as? String == "insufficient_input")
+                #expect((json["lod"] as! Double) > 1e-4)
+            }
+        }
+    }
+
+    @Test("same mrd.tsv bytes with 1, 2 and 8 threads")
+    func threadsDoNotChangeOutput() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        try baseline(out)
+        var outputs: [Data] = []
+        for threads in ["1", "2", "8"] {
+            let dir = out.appendingPathComponent("t\(threads)")
+            let result = try runMRD(["track", "P001_FU1_L001_R1.fastq.gz", "P001_FU1_L002_R1.fastq.gz", "--clones",
+                                     out.appendingPathComponent("P001_DX.clones.tsv").path, "--sample", "P001_FU1", "-o", dir.path,
+                                     "--spike-ins", "spikes.tsv", "--dna-ng", "325", "-t", threads], directory: run)
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try Data(contentsOf: dir.appendingPathComponent("P001_FU1.mrd.tsv")))
+        }
+        #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
+    }
+
+    @Test("bad clones.tsv, spike-in table or reads: clear error, contract exit code, no output files")
+    func badInput() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        try baseline(out)
+        let clones = try String(contentsOf: out.appendingPathComponent("P001_DX.clones.tsv"), encoding: .utf8)
+        var lines = clones.split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: "\t").map(String.init)
+        // A missing column, a bad value on line 3, a target without its junction.
+        let noLocus = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).enumerated()
+            .filter { header[$0.offset] != "locus" }.map { String($0.element) }.joined(separator: "\t") }
+        try (noLocus.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("nolocus.tsv"), atomically: true, encoding: .utf8)
+        var badCount = lines
+        var fields = badCount[2].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        fields[header.firstIndex(of: "clone_count")!] = "many"
+        badCount[2] = fields.joined(separator: "\t")
+        try (badCount.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("badcount.tsv"), atomically: true, encoding: .utf8)
+        lines[1] = lines[1].replacingOccurrences(of: "\tT\t", with: "\tT\tACGT")  // target no longer holds the junction
+        try (lines.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("badtarget.tsv"), atomically: true, encoding: .utf8)
+        try "spike_id\tsequence\tcopies\nS1\tACGT\t10\n".write(to: out.appendingPathComponent("spikes.tsv"), atomically: true, encoding: .utf8)
+        let good = out.appendingPathComponent("P001_DX.clones.tsv").path
+        let cases: [([String], Int32, String)] = [
+            (["--clones", out.appendingPathComponent("nolocus.tsv").path], 65, "nolocus.tsv:1: missing column locus"),
+            (["--clones", out.appendingPathComponent("badcount.tsv").path], 65, "badcount.tsv:3: column clone_count: expected a count, found 'many'"),
+            (["--clones", out.appendingPathComponent("badtarget.tsv").path], 65, "badtarget.tsv:2:"),
+            (["--clones", out.appendingPathComponent("absent.tsv").path], 66, "absent.tsv: no such clones file"),
+            (["--clones", good, "--spike-ins", out.appendingPathComponent("spikes.tsv").path], 65, "spikes.tsv:2: spike 'S1'"),
+        ]
+        for (arguments, status, message) in cases {
+            let dir = out.appendingPathComponent("fail")
+            let result = try runMRD(["track", "P001_FU1_R1.fastq.gz".replacingOccurrences(of: "FU1", with: "FU2"), "--sample", "X", "-o", dir.path]
+                                    + arguments, directory: run)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("mrd: error: ") && result.stderr.contains(message), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("X.mrd.tsv").path))
+        }
+        // Unreadable reads (a truncated gzip) fail with 65 and leave nothing under the final names.
+        let truncated = out.appendingPathComponent("cut.fastq.gz")
+        let bytes = try Data(contentsOf: run.appendingPathComponent("P001_FU2_R1.fastq.gz"))
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        let dir = out.appendingPathComponent("cut")
+        let result = try runMRD(["track", truncated.path, "--clones", good, "--sample", "X", "-o", dir.path], directory: run)
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("X.mrd.tsv").path))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("X.call.json").path))
+        // --dna-ng and --cells together: usage error.
+        let usage = try runMRD(["track", "P001_FU2_R1.fastq.gz", "--clones", good, "--sample", "X", "--dna-ng", "1", "--cells", "5"], directory: run)
+        #expect(usage.status == 64)
+    }
+}

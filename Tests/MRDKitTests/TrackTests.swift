@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+@testable import MRDKit
+
+private let germline = try! GermlineReference.bundled()
+private let annotator = Annotator(germline: germline)
+private let recombination = RecombinationModel(germline: germline)
+
+@Suite("Statistics for the calls")
+struct StatisticsTests {
+    @Test("incomplete gamma, exact Poisson and Wilson intervals, negative binomial: published values")
+    func knownValues() {
+        #expect(abs(Statistics.regularizedGammaP(1, 1) - (1 - exp(-1))) < 1e-12)
+        #expect(abs(Statistics.regularizedGammaP(5, 3) - 0.18473675547622792) < 1e-10)
+        #expect(abs(Statistics.regularizedGammaP(3, 10) - 0.9972306042844884) < 1e-10)
+        // Garwood: 0 events -> (0, 3.689); 5 events -> (1.6235, 11.6683).
+        let zero = Statistics.poissonInterval(0)
+        #expect(zero.low == 0 && abs(zero.high - 3.6888794541139363) < 1e-6)
+        let five = Statistics.poissonInterval(5)
+        #expect(abs(five.low - 1.6234863901) < 1e-6 && abs(five.high - 11.66833207932267) < 1e-6)
+        let wilson = Statistics.wilsonInterval(successes: 5, trials: 10)
+        #expect(abs(wilson.low - 0.2365930905) < 1e-6 && abs(wilson.high - 0.7634069095) < 1e-6)
+        #expect(abs(Statistics.negativeBinomialBelow(1, mean: 3, size: 3) - 0.125) < 1e-12)
+        #expect(abs(Statistics.negativeBinomialBelow(2, mean: 3, size: 3) - 0.3125) < 1e-12)
+    }
+
+    @Test("LoD in templates: the Poisson limit (-ln 0.05) at deep sequencing, more when reads per template are few")
+    func detectionLimit() {
+        let deep = Quantifier.detectionLimit(readsPerTemplate: 1000, minReads: 1, pcrSize: 3)
+        #expect(abs(deep - 2.9957) < 0.01)
+        let shallow = Quantifier.detectionLimit(readsPerTemplate: 0.5, minReads: 2, pcrSize: 3)
+        #expect(shallow > 10)
+        let rule = DetectionRule()
+        #expect(rule.requiredReads(readsPerTemplate: 0.1) == rule.minReads)
+        #expect(rule.requiredReads(readsPerTemplate: 40) == 10)
+    }
+}
+
+/// Writes reads of `templates` (sequence, copies) with sequencing errors, half of them reversed.
+private func writeReads(_ templates: [([UInt8], Int)], to url: URL, seed: UInt64) throws {
+    var random = SeededRandom(seed: seed, stream: "reads")
+    let sequencing = SequencingModel()
+    let table = sequencing.qualityTable()
+    var bases: [UInt8] = [], qualities: [UInt8] = []
+    var text = ""
+    var n = 0
+    for (sequence, copies) in templates {
+        for _ in 0..<copies {
+            n += 1
+            let reverse = random.bernoulli(0.5)
+            let template = reverse ? reverseComplement(sequence) : sequence
+            _ = sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
+            text += "@r\(n)\n" + String(decoding: bases, as: UTF8.self) + "\n+\n" + String(decoding: qualities, as: UTF8.self) + "\n"
+        }
+    }
+    try text.write(to: url, atomically: true, encoding: .utf8)
+}
+
+/// A baseline clone row for a rearrangement (target = junction +- 10).
+private func baselineClone(_ r: Rearrangement, id: String, trackable: Bool = true) -> BaselineClone {
+    let start = max(0, r.junctionStart - 10), end = min(r.sequence.count, r.junctionEnd + 10)
+    return BaselineClone(cloneID: id, sampleID: "B", locus: r.locus, kind: r.kind, vCall: r.vCall, jCall: r.jCall,
+                         junction: r.junction, count: 1000, trackable: trackable, target: trackable ? Array(r.sequence[start..<end]) : [])
+}
+
+@Suite("mrd track: matching")
+struct TrackMatchingTests {
+    /// An IGH clone and a normal neighbour one substitution away in the middle of the junction.
+    static func pair(seed: UInt64) -> (Rearrangement, Rearrangement) {
+        var random = SeededRandom(seed: seed, stream: "pair")
+        var choices = RecombinationModel.Choices()
+        var clone = recombination.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices)
+        while clone.junction.count < 36 { clone = recombination.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices) }
+        var neighbour = clone
+        let p = clone.junctionStart + clone.junction.count / 2
+        neighbour.sequence[p] = neighbour.sequence[p] == UInt8(ascii: "A") ? UInt8(ascii: "C") : UInt8(ascii: "A")
+        return (clone, neighbour)
+    }
+
+    func track(_ clones: [BaselineClone], reads: [([UInt8], Int)], seed: UInt64) throws -> MRDCall {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-track-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("reads.fastq")
+        try writeReads(reads, to: file, seed: seed)
+        var options = TrackOptions()
+        options.threads = 2
+        let tracker = FollowUpTracker(clones: clones, germline: germline, annotator: annotator, spikeIns: [], options: options)
+        let counts = try tracker.run(SampleInput(read1: [file.path]), sampleID: "F")
+        var callOptions = CallOptions()
+        callOptions.cells = 100_000
+        return Quantifier.call(counts, spikes: [], spikeLoci: [], options: callOptions)
+    }
+
+    @Test("a normal clone one substitution away, 10,000x more abundant, is never counted (seen at baseline or not)",
+          arguments: [false, true])
+    func neighbourNeverCounted(_ neighbourAtBaseline: Bool) throws {
+        for seed in [1, 2, 3] as [UInt64] {
+            let (clone, neighbour) = Self.pair(seed: seed)
+            var clones = [baselineClone(clone, id: "B_IGH_1")]
+            if neighbourAtBaseline { clones.append(baselineClone(neighbour, id: "B_IGH_2", trackable: false)) }
+            // No leukemic read at all: nothing detected.
+            let negative = try track(clones, reads: [(neighbour.sequence, 20_000)], seed: seed)
+            #expect(!negative.detected, "seed \(seed): \(negative.clones[0].count.reads) reads counted")
+            #expect(negative.clones[0].count.rejectedReads > 19_000)
+            // Two leukemic reads next to 20,000 neighbour reads: counted, and the neighbour's misreads
+            // add no more than their expected bleed.
+            let positive = try track(clones, reads: [(neighbour.sequence, 20_000), (clone.sequence, 20)], seed: seed + 100)
+            let counted = positive.clones[0].count
+            #expect(counted.reads >= 17 && Double(counted.reads) <= 20 + counted.expectedBleedReads + 6,
+                    "seed \(seed): \(counted.reads) reads, bleed \(counted.expectedBleedReads)")
+            #expect(positive.detected)
+        }
+    }
+
+    @Test("reads with sequencing errors in either orientation are counted; a VH replacement counts as evolved")
+    func errorsAndEvolved() throws {
+        let (clone, _) = Self.pair(seed: 9)
+        var random = SeededRandom(seed: 9, stream: "evolved")
+        var choices = RecombinationModel.Choices()
+        var fresh = recombination.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices)
+        while fresh.vCall.split(separator: "*")[0] == clone.vCall.split(separator: "*")[0] {
+            fresh = recombination.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices)
+        }
+        // The new V up to its Cys codon and 2 bases, then the clone's junction from its 7th base on.
+        let evolved = Array(fresh.sequence[..<(fresh.junctionStart + 5)]) + clone.sequence[(clone.junctionStart + 6)...]
+        let call = try track([baselineClone(clone, id: "B_IGH_1")], reads: [(clone.sequence, 500), (evolved, 200)], seed: 9)
+        let counted = call.clones[0].count
+        #expect(counted.reads >= 480 && counted.reads <= 500, "\(counted.reads)")
+        #expect(counted.exactReads < counted.reads)  // some reads had errors and still counted
+        #expect(counted.evolvedReads >= 180 && counted.evolvedReads <= 200, "\(counted.evolvedReads) evolved, \(counted.rejectedReads) rejected; V \(clone.vCall) junction \(clone.junctionString) -> \(String(decoding: evolved, as: UTF8.self))")
+        #expect(call.leukemicReads == counted.reads + counted.evolvedReads)
+    }
+}
+
+/// One simulated run, tracked in-process: every follow-up's call next to its truth.
+private struct TrackedRun {
+    var calls: [(truth: RunSimulator.SampleTruth, call: MRDCall)] = []
+
+    static let shared: TrackedRun = try! TrackedRun()
+
+    init() throws {
+        var config = SimulationConfig()
+        config.seed = 5
+        config.patients = 6
+        config.loci = [.IGH, .IGK]
+        config.cells = 20_000
+        // Per patient: 9 MRD-free follow-ups, 6 at 5 leukemic cells, 2 at 50.
+        config.levels = Array(repeating: 0, count: 9) + Array(repeating: 5.0 / 20_000, count: 6) + [50.0 / 20_000, 50.0 / 20_000]
+        config.timepoints = []
+        config.days = []
+        config.readsPerSample = 30_000
+        config.evolvedFraction = 0.2
+        config.controls = false
+        config.pairedSamples = []
+        config.bzip2Samples = []
+        config.laneSplitSamples = []
+        config.threads = 2
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-truth-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try RunSimulator(config: config, germline: germline).write(to: directory)
+        let spikes = try readSpikeIns(path: directory.appendingPathComponent("spikes.tsv").path)
+        var baselineOptions = BaselineOptions()
+        baselineOptions.threads = 2
+        let baseline = BaselineAnalysis(germline: germline, spikeIns: spikes, options: baselineOptions)
+        var trackOptions = TrackOptions()
+        trackOptions.threads = 2
+        for diagnosis in output.truth where diagnosis.role == "baseline" {
+            let result = try baseline.run(SampleInput(read1: diagnosis.files.map { directory.appendingPathComponent($0).path }),
+                                          sampleID: diagnosis.sampleID)
+            // Through the file, as `mrd track` reads it.
+            let clonesFile = directory.appendingPathComponent("\(diagnosis.sampleID).clones.tsv")
+            try BaselineReports.clonesTSV(result).write(to: clonesFile, atomically: true, encoding: .utf8)
+            let tracker = FollowUpTracker(clones: try readBaselineClones(path: clonesFile.path), germline: germline,
+                                          annotator: annotator, spikeIns: spikes, options: trackOptions)
+            for sample in output.truth where sample.role == "followup" && sample.patientID == diagnosis.patientID {
+                let counts = try tracker.run(SampleInput(read1: sample.files.map { directory.appendingPathComponent($0).path }),
+                                             sampleID: sample.sampleID)
+                var callOptions = CallOptions()
+                callOptions.cells = Double(sample.cells)
+                calls.append((sample, Quantifier.call(counts, spikes: spikes, spikeLoci: tracker.index.spikeLoci, options: callOptions)))
+            }
+        }
+    }
+}
+
+@Suite("mrd track on simulated runs with known truth (index hopping, near-neighbours, errors)")
+struct TrackTruthTests {
+    @Test("no false positive among >= 50 MRD-free follow-ups")
+    func noFalsePositives() {
+        let free = TrackedRun.shared.calls.filter { $0.truth.leukemicCells == 0 }
+        #expect(free.count >= 50)
+        for (truth, call) in free {
+            #expect(!call.detected, "\(truth.sampleID): \(call.clones.map { "\($0.count.clone.cloneID) \($0.leukemicReads) reads" })")
+            #expect(call.call != "positive")
+        }
+    }
+
+    @Test("detection >= 95% at 5 leukemic cells per sample (Poisson mean 5)")
+    func detectionAtFiveCells() {
+        let five = TrackedRun.shared.calls.filter { $0.truth.level == 5.0 / 20_000 }
+        let detected = five.filter { $0.call.detected }.count
+        #expect(five.count == 36)
+        #expect(Double(detected) >= 0.95 * Double(five.count), "\(detected) of \(five.count) detected")
+    }
+
+    @Test("levels within 0.2 log10 of the truth (median) at >= 20 leukemic cells; VH-replacement reads found")
+    func quantification() {
+        let quantified = TrackedRun.shared.calls.filter { $0.truth.leukemicCells >= 20 }
+        #expect(quantified.count >= 10)
+        let errors = quantified.map { abs(log10($0.call.mrdLevel / (Double($0.truth.leukemicCells) / Double($0.truth.cells)))) }.sorted()
+        let median = errors[errors.count / 2]
+        #expect(median <= 0.2, "median |log10 error| \(median): \(errors)")
+        for (truth, call) in quantified {
+            let (low, high) = (call.ciLow ?? 0, call.ciHigh ?? 0)
+            #expect(low < call.mrdLevel && call.mrdLevel < high, "\(truth.sampleID)")
+        }
+        let evolvedTruth = TrackedRun.shared.calls.reduce(0) { $0 + $1.truth.evolvedReads }
+        let evolvedFound = TrackedRun.shared.calls.reduce(0) { $0 + $1.call.clones.reduce(0) { $0 + $1.count.evolvedReads } }
+        #expect(evolvedTruth > 0)
+        #expect(Double(evolvedFound) >= 0.8 * Double(evolvedTruth) && evolvedFound <= evolvedTruth + 5,
+                "evolved reads: \(evolvedFound) found, \(evolvedTruth) true")
+    }
+}
