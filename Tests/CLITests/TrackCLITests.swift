@@ -84,14 +84,18 @@ struct TrackCLITests {
         fields[header.firstIndex(of: "clone_count")!] = "many"
         badCount[2] = fields.joined(separator: "\t")
         try (badCount.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("badcount.tsv"), atomically: true, encoding: .utf8)
-        lines[1] = lines[1].replacingOccurrences(of: "\tT\t", with: "\tT\tACGT")  // target no longer holds the junction
+        // A trackable row whose target no longer holds its junction.
+        let trackableRow = lines.indices.first { $0 > 0 && lines[$0].split(separator: "\t", omittingEmptySubsequences: false)[header.firstIndex(of: "trackable")!] == "T" }!
+        var row = lines[trackableRow].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        row[header.firstIndex(of: "target")!] = String(repeating: "ACGT", count: 20)
+        lines[trackableRow] = row.joined(separator: "\t")
         try (lines.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("badtarget.tsv"), atomically: true, encoding: .utf8)
         try "spike_id\tsequence\tcopies\nS1\tACGT\t10\n".write(to: out.appendingPathComponent("spikes.tsv"), atomically: true, encoding: .utf8)
         let good = out.appendingPathComponent("P001_DX.clones.tsv").path
         let cases: [([String], Int32, String)] = [
             (["--clones", out.appendingPathComponent("nolocus.tsv").path], 65, "nolocus.tsv:1: missing column locus"),
             (["--clones", out.appendingPathComponent("badcount.tsv").path], 65, "badcount.tsv:3: column clone_count: expected a count, found 'many'"),
-            (["--clones", out.appendingPathComponent("badtarget.tsv").path], 65, "badtarget.tsv:2:"),
+            (["--clones", out.appendingPathComponent("badtarget.tsv").path], 65, "badtarget.tsv:\(trackableRow + 1): column target"),
             (["--clones", out.appendingPathComponent("absent.tsv").path], 66, "absent.tsv: no such clones file"),
             (["--clones", good, "--spike-ins", out.appendingPathComponent("spikes.tsv").path], 65, "spikes.tsv:2: spike 'S1'"),
         ]

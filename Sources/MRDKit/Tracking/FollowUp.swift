@@ -138,8 +138,8 @@ public struct FollowUpTracker: Sendable {
         return Array(v.sequence[max(0, end - 30)..<end])
     }
 
-    /// The junction after the V gene's contribution (N1-D-N2-J), when it holds at least 10 nt that
-    /// are neither V nor J germline: what a VH replacement keeps.
+    /// The junction after the V gene's contribution (N1-D-N2-J; at the earliest from its 7th base),
+    /// when it holds at least 10 nt that are not J germline: what a VH replacement keeps.
     static func dnjPart(_ clone: BaselineClone, germline: GermlineReference) -> [UInt8]? {
         let junction = clone.junction
         func segment(_ calls: String) -> GermlineSegment? {
@@ -157,8 +157,11 @@ public struct FollowUpTracker: Sendable {
             let end = anchor + 3  // last base of the Trp/Phe codon, exclusive
             while jPart < junction.count, end - 1 - jPart >= 0, j.sequence[end - 1 - jPart] == junction[junction.count - 1 - jPart] { jPart += 1 }
         }
-        guard junction.count - vPart - jPart >= 10 else { return nil }
-        return Array(junction[vPart...])
+        // A replacement keeps the old V's last bases (its footprint) but may cut into the first
+        // bases after the Cys codon when the old V was trimmed short: start after both.
+        let start = max(vPart, 6)
+        guard junction.count - start - jPart >= 10 else { return nil }
+        return Array(junction[start...])
     }
 
     public func run(_ input: SampleInput, sampleID: String) throws -> FollowUpCounts {
