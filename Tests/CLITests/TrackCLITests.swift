@@ -120,4 +120,22 @@ struct TrackCLITests {
         let usage = try runMRD(["track", "P001_FU2_R1.fastq.gz", "--clones", good, "--sample", "X", "--dna-ng", "1", "--cells", "5"], directory: run)
         #expect(usage.status == 64)
     }
+
+    @Test("a baseline without a trackable clone: the follow-up is indeterminate / no_marker, exit 0")
+    func noMarker() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let baseline = try runMRD(["baseline", "P003_DX_R1.fastq.gz", "--sample", "P003_DX", "-o", out.path, "--min-fraction", "0.99"],
+                                  directory: run)
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        let result = try runMRD(["track", "P003_FU1_R1.fastq.gz", "--clones", out.appendingPathComponent("P003_DX.clones.tsv").path,
+                                 "--sample", "P003_FU1", "-o", out.path, "--cells", "50000"], directory: run)
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("P003_FU1.call.json"))) as! [String: Any]
+        #expect(json["call"] as? String == "indeterminate" && json["call_detail"] as? String == "no_marker")
+        #expect(json["clones_tracked"] as? Int == 0)
+        #expect(json["template_method"] as? String == "reads" && (json["qc_flags"] as? [String])?.contains("templates_from_reads") == true)
+        let tsv = try String(contentsOf: out.appendingPathComponent("P003_FU1.mrd.tsv"), encoding: .utf8)
+        #expect(tsv.split(separator: "\n").count == 1)  // the header only
+    }
 }

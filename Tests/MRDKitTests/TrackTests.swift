@@ -231,3 +231,56 @@ struct TrackTruthTests {
                 "evolved reads: \(evolvedFound) found, \(evolvedTruth) true")
     }
 }
+
+@Suite("mrd track: UMIs and calls without a marker")
+struct TrackUMITests {
+    @Test("UMIs: templates are the error-corrected distinct UMIs, close to the true template count")
+    func umiTemplates() throws {
+        var config = SimulationConfig()
+        config.seed = 11
+        config.patients = 1
+        config.loci = [.IGH, .IGK]
+        config.cells = 20_000
+        config.levels = [2e-3, 5e-3]
+        config.readsPerSample = 40_000
+        config.umiLength = 12
+        // 12 UMI bases come off the read: 2x250-class reads, as UMI assays use, still span long junctions.
+        config.sequencing.readLength = 250
+        config.controls = false
+        config.pairedSamples = []
+        config.bzip2Samples = []
+        config.laneSplitSamples = []
+        config.threads = 2
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-umi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try RunSimulator(config: config, germline: germline).write(to: directory)
+        var baselineOptions = BaselineOptions()
+        baselineOptions.threads = 2
+        let diagnosis = output.truth.first { $0.role == "baseline" }!
+        let spikes = try readSpikeIns(path: directory.appendingPathComponent("spikes.tsv").path)
+        let result = try BaselineAnalysis(germline: germline, spikeIns: spikes, options: baselineOptions)
+            .run(SampleInput(read1: diagnosis.files.map { directory.appendingPathComponent($0).path }), sampleID: diagnosis.sampleID)
+        let clonesFile = directory.appendingPathComponent("clones.tsv")
+        try BaselineReports.clonesTSV(result).write(to: clonesFile, atomically: true, encoding: .utf8)
+        var options = TrackOptions()
+        options.umiLength = 12
+        options.threads = 2
+        let tracker = FollowUpTracker(clones: try readBaselineClones(path: clonesFile.path), germline: germline, annotator: annotator,
+                                      spikeIns: spikes, options: options)
+        #expect(!tracker.tracked.isEmpty)
+        for sample in output.truth where sample.role == "followup" {
+            let counts = try tracker.run(SampleInput(read1: sample.files.map { directory.appendingPathComponent($0).path }), sampleID: sample.sampleID)
+            var callOptions = CallOptions()
+            callOptions.cells = Double(sample.cells)
+            callOptions.useUMIs = true
+            let call = Quantifier.call(counts, spikes: spikes, spikeLoci: tracker.index.spikeLoci, options: callOptions)
+            #expect(call.templateMethod == .umi)
+            #expect(call.detected)
+            // Every leukemic cell carries one template of each marker: the UMIs of the top clone
+            // count them (a few UMIs lost to reads that missed the target, none made up by errors).
+            let truth = Double(sample.leukemicTemplates)
+            #expect(abs(call.leukemicTemplates - truth) <= 0.15 * truth + 2, "\(sample.sampleID): \(call.leukemicTemplates) UMIs, \(truth) templates")
+            #expect(call.leukemicReads > Int(call.leukemicTemplates))  // several reads per UMI
+        }
+    }
+}
