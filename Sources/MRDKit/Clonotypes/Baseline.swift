@@ -231,7 +231,12 @@ public struct BaselineAnalysis: Sendable {
     public let options: BaselineOptions
 
     public init(germline: GermlineReference, spikeIns: [SpikeInCalibrator] = [], options: BaselineOptions = BaselineOptions()) {
-        annotator = Annotator(germline: germline, loci: options.loci)
+        self.init(annotator: Annotator(germline: germline, loci: options.loci), spikeIns: spikeIns, options: options)
+    }
+
+    /// With an annotator built once for many samples (its loci should be `options.loci`).
+    public init(annotator: Annotator, spikeIns: [SpikeInCalibrator] = [], options: BaselineOptions = BaselineOptions()) {
+        self.annotator = annotator
         spikeMatcher = spikeIns.isEmpty ? nil : SpikeInMatcher(spikes: spikeIns, annotator: annotator)
         self.options = options
     }

@@ -1,0 +1,237 @@
+import Foundation
+
+/// The run-level files of `mrd run`: calls.tsv, controls.tsv, run.json, report.html and the
+/// MultiQC custom-content files.
+public enum RunReports {
+    public static func callsTSV(_ calls: [CallsRow]) -> String {
+        ([CallsRow.columns] + calls.map(\.fields)).map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
+    }
+
+    public static let controlColumns = ["control_id", "patient_id", "clone_id", "locus", "reads", "contaminated"]
+
+    public static func controlsTSV(_ hits: [ControlHit], minReads: Int) -> String {
+        var text = controlColumns.joined(separator: "\t") + "\n"
+        for hit in hits.sorted(by: { ($0.controlID, $0.patientID, $0.cloneID) < ($1.controlID, $1.patientID, $1.cloneID) }) {
+            text += [hit.controlID, hit.patientID, hit.cloneID, hit.locus.rawValue, String(hit.reads), hit.reads >= minReads ? "T" : "F"]
+                .joined(separator: "\t") + "\n"
+        }
+        return text
+    }
+
+    public static func runJSON(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> String {
+        let samples: [[String: Any]] = result.outcomes.map { outcome in
+            [
+                "sample_id": outcome.sample.sampleID, "patient_id": outcome.sample.patientID, "role": outcome.sample.role.rawValue,
+                "status": outcome.ok ? "ok" : "failed", "error": outcome.error ?? NSNull(), "reused": outcome.reused,
+                "total_reads": outcome.totalReads, "seconds": (outcome.seconds * 1000).rounded() / 1000, "input_hash": outcome.inputHash,
+            ]
+        }
+        let object: [String: Any] = [
+            "version": MRD.version, "command_line": options.commandLine, "sheet": sheet.path, "outdir": options.outdir,
+            "finished": ISO8601DateFormatter().string(from: Date()), "samples": samples, "qc_flags": result.qcFlags,
+            "failed_samples": result.failed.map(\.sample.sampleID), "threshold": options.threshold,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// MultiQC custom content: a table of the calls.
+    public static func multiqcCallsTSV(_ calls: [CallsRow]) -> String {
+        var text = """
+        # id: 'mrd_calls'
+        # section_name: 'MRD calls'
+        # description: 'Minimal residual disease calls of each follow-up sample (mrd run).'
+        # format: 'tsv'
+        # plot_type: 'table'
+
+        """
+        let columns = ["patient_id", "timepoint", "day", "call", "call_detail", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod",
+                       "leukemic_reads", "total_reads", "qc_pass"]
+        text += (["Sample"] + columns).joined(separator: "\t") + "\n"
+        for row in calls {
+            text += ([row.sampleID] + columns.map { row.value($0) }).joined(separator: "\t") + "\n"
+        }
+        return text
+    }
+
+    /// MultiQC custom content: MRD level against day, one line per patient (undetected samples at
+    /// their LoD, so that a log axis can show them).
+    public static func multiqcKineticsJSON(_ calls: [CallsRow]) -> String {
+        var data: [String: [String: Double]] = [:]
+        for row in calls {
+            guard let day = row.day, let point = plottedLevel(row) else { continue }
+            data[row.patientID, default: [:]][String(day)] = point.level
+        }
+        let object: [String: Any] = [
+            "id": "mrd_kinetics", "section_name": "MRD kinetics",
+            "description": "MRD level by day since diagnosis, per patient; samples without detection are drawn at their limit of detection.",
+            "plot_type": "linegraph",
+            "pconfig": ["id": "mrd_kinetics_plot", "title": "mrd: MRD kinetics", "xlab": "Day since diagnosis", "ylab": "MRD level",
+                        "logswitch": true, "logswitch_active": true],
+            "data": data,
+        ]
+        let json = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: json, as: UTF8.self) + "\n"
+    }
+
+    /// Where a call goes on a kinetics plot: its level when detected, else its LoD (open marker).
+    static func plottedLevel(_ row: CallsRow) -> (level: Double, detected: Bool)? {
+        if row.value("detected") == "T", let level = Double(row.value("mrd_level")), level > 0 { return (level, true) }
+        if let lod = Double(row.value("lod")), lod > 0 { return (lod, false) }
+        return nil
+    }
+
+    /// Writes every run-level file, each atomically.
+    public static func write(_ result: RunResult, sheet: SampleSheet, options: RunOptions) throws {
+        let out = options.outdir
+        do {
+            try FileManager.default.createDirectory(atPath: (out as NSString).appendingPathComponent("multiqc"), withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(file: out, message: "cannot create the output folder")
+        }
+        func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
+        try AtomicFile.write(callsTSV(result.calls), to: path("calls.tsv"))
+        try AtomicFile.write(controlsTSV(result.controls, minReads: options.detection.minReads), to: path("controls.tsv"))
+        try AtomicFile.write(multiqcCallsTSV(result.calls), to: path("multiqc/mrd_calls_mqc.tsv"))
+        try AtomicFile.write(multiqcKineticsJSON(result.calls), to: path("multiqc/mrd_kinetics_mqc.json"))
+        try AtomicFile.write(RunReportPage.html(result, sheet: sheet, options: options), to: path("report.html"))
+        try AtomicFile.write(runJSON(result, sheet: sheet, options: options), to: path("run.json"))
+    }
+}
+
+/// HTML-escapes text for element content and attribute values.
+public func htmlEscape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.count)
+    for c in text.unicodeScalars {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out
+}
+
+/// report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched).
+enum RunReportPage {
+    static func html(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> String {
+        let calls = result.calls
+        let patients = Array(Set(calls.map(\.patientID))).sorted()
+        var body = ""
+        let failed = result.failed
+        let positives = calls.filter { $0.value("call") == "positive" }.count
+        let negatives = calls.filter { $0.value("call") == "negative" }.count
+        let indeterminate = calls.count - positives - negatives
+        body += "<h1>MRD report</h1>\n"
+        body += "<p class=\"meta\">mrd \(MRD.version) &middot; sheet <code>\(htmlEscape(sheet.path))</code> &middot; threshold "
+            + "\(htmlEscape(BaselineReports.number(options.threshold))) &middot; \(sheet.samples.count) samples, \(calls.count) follow-ups: "
+            + "<b>\(positives)</b> positive, <b>\(negatives)</b> negative, <b>\(indeterminate)</b> indeterminate"
+            + (failed.isEmpty ? "" : ", <span class=\"bad\">\(failed.count) failed</span>") + "</p>\n"
+        if !result.qcFlags.isEmpty {
+            body += "<p class=\"bad\">Run QC: " + result.qcFlags.map(htmlEscape).joined(separator: ", ") + "</p>\n"
+        }
+        body += "<h2>MRD kinetics</h2>\n<p class=\"note\">Filled: detected, at the measured level. Open: not detected, drawn at the "
+            + "sample&#39;s limit of detection. Dashed red: the threshold. Grey ticks: each sample&#39;s LoD.</p>\n<div class=\"plots\">\n"
+        for patient in patients {
+            body += kineticsSVG(patient: patient, rows: calls.filter { $0.patientID == patient }, threshold: options.threshold)
+        }
+        body += "</div>\n<h2>Calls</h2>\n<table>\n<tr>"
+        let shown = ["patient_id", "sample_id", "timepoint", "day", "call", "call_detail", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod", "loq",
+                     "leukemic_reads", "total_reads", "cells_assessed", "normalization", "qc_pass"]
+        body += shown.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr>\n"
+        for row in calls {
+            let cls = row.value("call") == "positive" ? "pos" : (row.value("call") == "negative" ? "neg" : "ind")
+            body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(row.value($0)))</td>" }.joined() + "</tr>\n"
+        }
+        body += "</table>\n<h2>QC</h2>\n<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>QC flags</th>"
+            + "<th>reads per spike-in copy</th><th>time s</th></tr>\n"
+        for outcome in result.outcomes {
+            let flags = outcome.call?.qcFlags.joined(separator: ", ") ?? ""
+            let perCopy = outcome.call?.fit.map { fit in
+                fit.readsPerCopy.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \(String(format: "%.3g", $0.value))" }.joined(separator: ", ")
+            } ?? ""
+            let status = outcome.ok ? (outcome.reused ? "ok (kept)" : "ok") : "failed: " + (outcome.error ?? "")
+            body += "<tr\(outcome.ok ? "" : " class=\"failed\"")><td>\(htmlEscape(outcome.sample.sampleID))</td><td>\(outcome.sample.role.rawValue)</td>"
+                + "<td>\(htmlEscape(status))</td><td>\(outcome.totalReads)</td><td>\(htmlEscape(flags))</td><td>\(htmlEscape(perCopy))</td>"
+                + "<td>\(String(format: "%.1f", outcome.seconds))</td></tr>\n"
+        }
+        body += "</table>\n<h2>Controls</h2>\n"
+        if result.controls.isEmpty {
+            body += "<p>No control sample in the sheet.</p>\n"
+        } else {
+            let found = result.controls.filter { $0.reads > 0 }
+            body += found.isEmpty ? "<p>No index-clone read in any control.</p>\n" : "<table>\n<tr><th>control</th><th>patient</th><th>clone</th><th>reads</th></tr>\n"
+                + found.map { "<tr><td>\(htmlEscape($0.controlID))</td><td>\(htmlEscape($0.patientID))</td><td>\(htmlEscape($0.cloneID))</td><td>\($0.reads)</td></tr>\n" }.joined()
+                + "</table>\n"
+        }
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>MRD report</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>
+        body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2330; margin: 24px 32px; max-width: 1400px; }
+        h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #d8dde6; padding-bottom: 4px; }
+        .meta, .note { color: #566074; } .bad { color: #b3261e; font-weight: 600; }
+        table { border-collapse: collapse; font-size: 12.5px; } th, td { border: 1px solid #d8dde6; padding: 3px 7px; text-align: left; }
+        th { background: #f1f4f8; } tr.pos td { background: #fdecea; } tr.neg td { background: #eaf6ec; } tr.ind td { background: #fff8e1; }
+        tr.failed td { background: #fbe3e0; } code { font-size: 12px; }
+        .plots { display: flex; flex-wrap: wrap; gap: 16px; } svg { background: #fff; border: 1px solid #d8dde6; }
+        </style></head><body>
+        \(body)</body></html>
+
+        """
+    }
+
+    /// One patient's MRD levels on a log10 axis against days since diagnosis.
+    static func kineticsSVG(patient: String, rows: [CallsRow], threshold: Double) -> String {
+        let width = 420.0, height = 260.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
+        let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String)? in
+            guard let day = row.day, let plotted = RunReports.plottedLevel(row) else { return nil }
+            return (Double(day), plotted.level, plotted.detected, Double(row.value("lod")), row.sampleID)
+        }
+        let levels = points.map(\.level) + points.compactMap(\.lod) + [threshold]
+        let low = floor(log10(max(1e-7, (levels.min() ?? 1e-6) / 2))), high = max(0, ceil(log10(levels.max() ?? 1)))
+        let maxDay = max(1, points.map(\.day).max() ?? 1)
+        func x(_ day: Double) -> Double { left + (width - left - right) * day / (maxDay * 1.05) }
+        func y(_ level: Double) -> Double { top + (height - top - bottom) * (high - log10(level)) / max(1, high - low) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
+            + "aria-label=\"MRD kinetics of \(htmlEscape(patient))\">\n"
+        svg += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"600\">\(htmlEscape(patient))</text>\n"
+        var exponent = low
+        while exponent <= high {
+            let yy = y(pow(10, exponent))
+            svg += "<line x1=\"\(left)\" y1=\"\(f(yy))\" x2=\"\(width - right)\" y2=\"\(f(yy))\" stroke=\"#eef1f5\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" font-size=\"10\" text-anchor=\"end\">1e\(Int(exponent))</text>\n"
+            exponent += 1
+        }
+        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#8a93a3\"/>"
+        svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"#8a93a3\"/>\n"
+        for day in Set(points.map(\.day)).sorted() {
+            svg += "<text x=\"\(f(x(day)))\" y=\"\(f(height - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(day))</text>"
+        }
+        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"middle\">day since diagnosis</text>\n"
+        svg += "<text x=\"14\" y=\"\(f((top + height - bottom) / 2))\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f((top + height - bottom) / 2)))\">MRD level</text>\n"
+        let ty = y(threshold)
+        svg += "<line x1=\"\(left)\" y1=\"\(f(ty))\" x2=\"\(width - right)\" y2=\"\(f(ty))\" stroke=\"#c62828\" stroke-dasharray=\"5 4\"/>"
+        svg += "<text x=\"\(width - right - 2)\" y=\"\(f(ty - 4))\" font-size=\"10\" fill=\"#c62828\" text-anchor=\"end\">threshold \(htmlEscape(BaselineReports.number(threshold)))</text>\n"
+        let sorted = points.sorted { $0.day < $1.day }
+        if sorted.count > 1 {
+            svg += "<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\""
+                + sorted.map { "\(f(x($0.day))),\(f(y($0.level)))" }.joined(separator: " ") + "\"/>\n"
+        }
+        for p in sorted {
+            if let lod = p.lod {
+                svg += "<line x1=\"\(f(x(p.day) - 7))\" y1=\"\(f(y(lod)))\" x2=\"\(f(x(p.day) + 7))\" y2=\"\(f(y(lod)))\" stroke=\"#8a93a3\" stroke-width=\"2\"/>"
+            }
+            svg += "<circle cx=\"\(f(x(p.day)))\" cy=\"\(f(y(p.level)))\" r=\"5\" fill=\"\(p.detected ? "#1f5fa8" : "#ffffff")\" stroke=\"#1f5fa8\" stroke-width=\"2\">"
+                + "<title>\(htmlEscape(p.id)): \(htmlEscape(BaselineReports.number(p.level)))\(p.detected ? "" : " (LoD, not detected)")</title></circle>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    static func f(_ value: Double) -> String { String(format: "%.1f", value) }
+}

@@ -1,0 +1,324 @@
+import Foundation
+
+/// Options of `mrd run`.
+public struct RunOptions: Sendable {
+    public var outdir = "."
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threshold = 1e-4
+    public var spikeInsPath: String?
+    public var umiLength = 0
+    public var resume = false
+    public var tolerance = MatchTolerance()
+    public var detection = DetectionRule()
+    public var countEvolved = true
+    public var baseline = BaselineOptions()
+    public var commandLine: [String] = []
+    public init() {}
+}
+
+/// One row of calls.tsv.
+public struct CallsRow: Sendable, Equatable {
+    public static let columns = ["patient_id", "sample_id", "timepoint", "day", "total_reads", "cells_assessed", "clones_tracked",
+                                 "clones_detected", "leukemic_reads", "leukemic_templates", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod",
+                                 "threshold", "detected", "quantifiable", "call", "normalization", "qc_pass", "loq", "call_detail"]
+    public var patientID: String
+    public var sampleID: String
+    public var day: Int?
+    /// The row's cells in `columns` order.
+    public var fields: [String]
+
+    init(sample: SheetSample, call: MRDCall) {
+        func number(_ x: Double?) -> String { x.map(BaselineReports.number) ?? "" }
+        patientID = sample.patientID
+        sampleID = sample.sampleID
+        day = sample.day
+        fields = [sample.patientID, sample.sampleID, sample.timepoint, sample.day.map(String.init) ?? "", String(call.totalReads),
+                  number(call.cellsAssessed), String(call.clonesTracked), String(call.clonesDetected), String(call.leukemicReads),
+                  number(call.leukemicTemplates), number(call.mrdLevel), number(call.ciLow), number(call.ciHigh), number(call.lod),
+                  number(call.threshold), call.detected ? "T" : "F", call.quantifiable ? "T" : "F", call.call,
+                  "\(call.templateMethod.rawValue)+\(call.cellsMethod.rawValue)", call.qcPass ? "T" : "F", number(call.loq), call.callDetail]
+    }
+
+    /// A follow-up that could not be processed.
+    init(failed sample: SheetSample, threshold: Double) {
+        patientID = sample.patientID
+        sampleID = sample.sampleID
+        day = sample.day
+        fields = [sample.patientID, sample.sampleID, sample.timepoint, sample.day.map(String.init) ?? "", "", "", "", "", "", "", "", "",
+                  "", "", BaselineReports.number(threshold), "F", "F", "indeterminate", "", "F", "", "failed"]
+    }
+
+    init(patientID: String, sampleID: String, day: Int?, fields: [String]) {
+        self.patientID = patientID
+        self.sampleID = sampleID
+        self.day = day
+        self.fields = fields
+    }
+
+    public func value(_ column: String) -> String { fields[Self.columns.firstIndex(of: column)!] }
+
+    /// The contract's order: patient_id, day (empty last), sample_id.
+    static func order(_ a: CallsRow, _ b: CallsRow) -> Bool {
+        if a.patientID != b.patientID { return a.patientID < b.patientID }
+        switch (a.day, b.day) {
+        case let (x?, y?) where x != y: return x < y
+        case (nil, _?): return false
+        case (_?, nil): return true
+        default: return a.sampleID < b.sampleID
+        }
+    }
+}
+
+/// What happened to one sample of a run.
+public struct SampleOutcome: Sendable {
+    public var sample: SheetSample
+    public var ok: Bool
+    public var error: String?
+    public var reused = false
+    public var seconds = 0.0
+    public var totalReads = 0
+    public var inputHash = ""
+    public var callsRow: CallsRow?
+    /// For the report: the follow-up's call (nil when reused from an earlier run or not a follow-up).
+    public var call: MRDCall?
+    public var baseline: BaselineResult?
+}
+
+/// One control sample's reads of one index clone.
+public struct ControlHit: Sendable {
+    public var controlID: String
+    public var patientID: String
+    public var cloneID: String
+    public var locus: Locus
+    public var reads: Int
+}
+
+/// The outcome of `mrd run`.
+public struct RunResult: Sendable {
+    public var outcomes: [SampleOutcome] = []
+    public var calls: [CallsRow] = []
+    public var controls: [ControlHit] = []
+    public var qcFlags: [String] = []
+    public var failed: [SampleOutcome] { outcomes.filter { !$0.ok } }
+}
+
+/// `mrd run`: a whole sequencing run from its sample sheet. Samples run one after another, each on
+/// all threads (the reader, decoder and workers of one sample already keep every core busy, and
+/// the germline index is built once for the run); baselines first, then follow-ups, then controls.
+public struct RunAnalysis: Sendable {
+    public let sheet: SampleSheet
+    public let options: RunOptions
+
+    public init(sheet: SampleSheet, options: RunOptions) {
+        self.sheet = sheet
+        self.options = options
+    }
+
+    func sampleDirectory(_ id: String) -> String {
+        ((options.outdir as NSString).appendingPathComponent("samples") as NSString).appendingPathComponent(id)
+    }
+
+    /// Runs every sample; a sample that fails is recorded and the others go on.
+    public func run(log: @escaping @Sendable (String) -> Void) throws -> RunResult {
+        let spikes = try options.spikeInsPath.map(readSpikeIns) ?? []
+        let spikeHash = try options.spikeInsPath.map { try contentHash([$0]) } ?? "none"
+        let germline = try GermlineReference.bundled()
+        let annotator = Annotator(germline: germline, loci: options.baseline.loci)
+        var result = RunResult()
+        let total = sheet.samples.count
+        var done = 0
+        func report(_ outcome: SampleOutcome) {
+            done += 1
+            let status = outcome.ok ? (outcome.reused ? "ok (unchanged, kept)" : "ok") : "FAILED: \(outcome.error ?? "")"
+            log("[\(done)/\(total)] \(outcome.sample.sampleID) (\(outcome.sample.role.rawValue)): \(status)"
+                + (outcome.ok && !outcome.reused ? String(format: ", %d reads, %.1f s", outcome.totalReads, outcome.seconds) : ""))
+        }
+        let settings = "v\(MRD.version) threshold=\(options.threshold) tolerance=\(options.tolerance.costPer50) umi=\(options.umiLength) "
+            + "evolved=\(options.countEvolved) detection=\(options.detection.minReads)/\(options.detection.templateFraction) "
+            + "baseline=\(options.baseline.minFraction)/\(options.baseline.minReads)/\(options.baseline.minUntemplated) spikes=\(spikeHash)"
+
+        // Baselines, and earlier runs' clones files: each patient's clones (nil when unusable, with why).
+        var patientClones: [String: Result<(path: String, clones: [BaselineClone]), SampleFailure>] = [:]
+        for sample in sheet.samples where sample.role == .baseline {
+            var outcome = SampleOutcome(sample: sample, ok: false)
+            let directory = sampleDirectory(sample.sampleID)
+            let clonesPath = (directory as NSString).appendingPathComponent("\(sample.sampleID).clones.tsv")
+            do {
+                outcome.inputHash = try contentHash(sample.reads1 + sample.reads2) + " " + settings
+                if options.resume, let record = SampleRecord.load(directory, sample.sampleID), record.ok, record.inputHash == outcome.inputHash,
+                   FileManager.default.fileExists(atPath: clonesPath) {
+                    outcome.reused = true
+                    outcome.totalReads = record.totalReads
+                } else {
+                    let start = Date()
+                    var baselineOptions = options.baseline
+                    baselineOptions.threads = options.threads
+                    let analysis = BaselineAnalysis(annotator: annotator, spikeIns: spikes, options: baselineOptions)
+                    let baseline = try analysis.run(SampleInput(read1: sample.reads1, read2: sample.reads2), sampleID: sample.sampleID)
+                    try BaselineReports.write(baseline, to: directory, inputs: sample.reads1 + sample.reads2, commandLine: options.commandLine)
+                    outcome.seconds = Date().timeIntervalSince(start)
+                    outcome.totalReads = baseline.totalReads
+                    outcome.baseline = baseline
+                }
+                outcome.ok = true
+                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads, callsRow: nil).save(directory, sample.sampleID)
+                patientClones[sample.patientID] = .success((clonesPath, try readBaselineClones(path: clonesPath)))
+            } catch {
+                outcome.error = describe(error)
+                patientClones[sample.patientID] = .failure(SampleFailure(message: "its patient's baseline \(sample.sampleID) failed"))
+            }
+            report(outcome)
+            result.outcomes.append(outcome)
+        }
+        for sample in sheet.samples where sample.clones != nil && patientClones[sample.patientID] == nil {
+            do {
+                patientClones[sample.patientID] = .success((sample.clones!, try readBaselineClones(path: sample.clones!)))
+            } catch {
+                patientClones[sample.patientID] = .failure(SampleFailure(message: "clones file: \(describe(error))"))
+            }
+        }
+
+        // Follow-ups, one tracker per patient.
+        var trackOptions = TrackOptions()
+        trackOptions.threads = options.threads
+        trackOptions.tolerance = options.tolerance
+        trackOptions.countEvolved = options.countEvolved
+        trackOptions.umiLength = options.umiLength
+        var trackers: [String: FollowUpTracker] = [:]
+        for sample in sheet.samples where sample.role == .followup {
+            var outcome = SampleOutcome(sample: sample, ok: false)
+            let directory = sampleDirectory(sample.sampleID)
+            do {
+                guard let clones = patientClones[sample.patientID] else { throw SampleFailure(message: "no baseline for patient \(sample.patientID)") }
+                let (clonesPath, baselineClones) = try clones.get()
+                outcome.inputHash = try contentHash(sample.reads1 + sample.reads2 + [clonesPath]) + " " + settings
+                    + " dna=\(sample.dnaNanograms.map { String($0) } ?? "") cells=\(sample.cells.map { String($0) } ?? "")"
+                let outputs = ["mrd.tsv", "call.json"].map { (directory as NSString).appendingPathComponent("\(sample.sampleID).\($0)") }
+                if options.resume, let record = SampleRecord.load(directory, sample.sampleID), record.ok, record.inputHash == outcome.inputHash,
+                   let row = record.callsRow, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+                    outcome.reused = true
+                    outcome.totalReads = record.totalReads
+                    outcome.callsRow = CallsRow(patientID: sample.patientID, sampleID: sample.sampleID, day: sample.day, fields: row)
+                } else {
+                    let start = Date()
+                    let tracker = trackers[sample.patientID] ?? FollowUpTracker(clones: baselineClones, germline: germline, annotator: annotator,
+                                                                                spikeIns: spikes, options: trackOptions)
+                    trackers[sample.patientID] = tracker
+                    let counts = try tracker.run(SampleInput(read1: sample.reads1, read2: sample.reads2), sampleID: sample.sampleID)
+                    var callOptions = CallOptions()
+                    callOptions.threshold = options.threshold
+                    callOptions.dnaNanograms = sample.dnaNanograms
+                    callOptions.cells = sample.cells
+                    callOptions.useUMIs = options.umiLength > 0
+                    callOptions.countEvolved = options.countEvolved
+                    callOptions.detection = options.detection
+                    let call = Quantifier.call(counts, spikes: spikes, spikeLoci: tracker.index.spikeLoci, options: callOptions)
+                    try TrackReports.write(call, spikes: spikes, spikeReads: counts.spikeInReads, detection: options.detection, to: directory,
+                                           inputs: sample.reads1 + sample.reads2, commandLine: options.commandLine)
+                    outcome.seconds = Date().timeIntervalSince(start)
+                    outcome.totalReads = counts.totalReads
+                    outcome.call = call
+                    outcome.callsRow = CallsRow(sample: sample, call: call)
+                }
+                outcome.ok = true
+                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads, callsRow: outcome.callsRow?.fields)
+                    .save(directory, sample.sampleID)
+            } catch {
+                outcome.error = describe(error)
+                outcome.callsRow = CallsRow(failed: sample, threshold: options.threshold)
+            }
+            report(outcome)
+            result.outcomes.append(outcome)
+        }
+
+        // Controls: every patient's index clones in one pass per control.
+        let allClones = patientClones.keys.sorted().flatMap { patient -> [(String, BaselineClone)] in
+            guard case .success(let entry) = patientClones[patient]! else { return [] }
+            return entry.clones.map { (patient, $0) }
+        }
+        let controlTracker = FollowUpTracker(clones: allClones.map(\.1), germline: germline, annotator: annotator, spikeIns: spikes,
+                                             options: trackOptions)
+        for sample in sheet.samples where sample.role == .control {
+            var outcome = SampleOutcome(sample: sample, ok: false)
+            do {
+                let start = Date()
+                let counts = try controlTracker.run(SampleInput(read1: sample.reads1, read2: sample.reads2), sampleID: sample.sampleID)
+                for (t, count) in counts.clones.enumerated() {
+                    let patient = allClones[controlTracker.tracked[t]].0
+                    let reads = count.reads + count.evolvedReads
+                    result.controls.append(ControlHit(controlID: sample.sampleID, patientID: patient, cloneID: count.clone.cloneID,
+                                                      locus: count.clone.locus, reads: reads))
+                }
+                outcome.ok = true
+                outcome.totalReads = counts.totalReads
+                outcome.seconds = Date().timeIntervalSince(start)
+            } catch {
+                outcome.error = describe(error)
+            }
+            report(outcome)
+            result.outcomes.append(outcome)
+        }
+        if result.controls.contains(where: { $0.reads >= options.detection.minReads }) { result.qcFlags.append("control_contamination") }
+        if result.outcomes.contains(where: { $0.sample.role == .control && !$0.ok }) { result.qcFlags.append("control_failed") }
+        result.calls = result.outcomes.compactMap(\.callsRow).sorted(by: CallsRow.order)
+        try RunReports.write(result, sheet: sheet, options: options)
+        return result
+    }
+
+    func describe(_ error: Error) -> String {
+        if let error = error as? ReadError { return error.description }
+        if let error = error as? OutputError { return error.description }
+        if let error = error as? SampleFailure { return error.message }
+        return String(describing: error)
+    }
+}
+
+struct SampleFailure: Error, Sendable {
+    var message: String
+}
+
+/// A sample's completion record (`samples/ID/ID.run.json`), written after its outputs: what
+/// `--resume` trusts.
+struct SampleRecord: Codable {
+    var ok: Bool
+    var inputHash: String
+    var totalReads: Int
+    var callsRow: [String]?
+
+    static func path(_ directory: String, _ id: String) -> String { (directory as NSString).appendingPathComponent("\(id).run.json") }
+
+    static func load(_ directory: String, _ id: String) -> SampleRecord? {
+        guard let data = FileManager.default.contents(atPath: path(directory, id)) else { return nil }
+        return try? JSONDecoder().decode(SampleRecord.self, from: data)
+    }
+
+    func save(_ directory: String, _ id: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(String(decoding: try encoder.encode(self), as: UTF8.self) + "\n", to: Self.path(directory, id))
+    }
+}
+
+/// A 64-bit content hash of files, in order (hex): what `--resume` compares.
+func contentHash(_ paths: [String]) throws -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 8)
+    defer { buffer.deallocate() }
+    for path in paths {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ReadError(FileManager.default.fileExists(atPath: path) ? .unreadableInput : .missingInput, file: path,
+                            FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        defer { try? handle.close() }
+        let fd = handle.fileDescriptor
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 { throw ReadError(.unreadableInput, file: path, "read error") }
+            if n == 0 { break }
+            let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            hash = SequenceMemo<Int>.mix(hash ^ SequenceMemo<Int>.hash(bytes) &+ UInt64(n))
+        }
+        hash = SequenceMemo<Int>.mix(hash ^ 0x5851_F42D_4C95_7F2D)
+    }
+    return String(hash, radix: 16)
+}

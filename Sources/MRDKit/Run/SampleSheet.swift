@@ -1,0 +1,186 @@
+import Foundation
+
+/// One sample of a run's sheet.csv.
+public struct SheetSample: Sendable, Equatable {
+    public enum Role: String, Sendable { case baseline, followup, control }
+    public var line: Int
+    public var patientID: String
+    public var sampleID: String
+    public var role: Role
+    public var timepoint: String
+    public var day: Int?
+    /// Lane files, resolved against the sheet's folder.
+    public var reads1: [String]
+    public var reads2: [String]
+    public var dnaNanograms: Double?
+    public var cells: Double?
+    /// An earlier run's clones.tsv for this patient, resolved against the sheet's folder.
+    public var clones: String?
+}
+
+/// Every problem of a sheet, each with its line: a run never starts on a sheet with one.
+public struct SheetError: Error, CustomStringConvertible, Sendable {
+    public let problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+/// A checked sample sheet (see the contract: `patient_id,sample_id,role,timepoint,day,r1,r2,dna_ng,cells[,clones]`).
+public struct SampleSheet: Sendable {
+    public let path: String
+    public let samples: [SheetSample]
+
+    public static let requiredColumns = ["patient_id", "sample_id", "role", "timepoint", "day", "r1", "r2", "dna_ng", "cells"]
+
+    /// Reads and checks the sheet; throws `SheetError` listing every problem, or `ReadError` when the
+    /// file itself cannot be read.
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ReadError(.missingInput, file: path, "no such sample sheet")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ReadError(.unreadableInput, file: path, "cannot read the sample sheet as UTF-8 text")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        func resolve(_ name: String) -> String {
+            name.hasPrefix("/") || name == "-" ? name : (folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name))
+        }
+        var problems: [String] = []
+        func problem(_ line: Int, _ message: String) { problems.append("\(path):\(line): \(message)") }
+
+        var rows = Self.parseCSV(text)
+        guard !rows.isEmpty else { throw SheetError(problems: ["\(path):1: expected a header line: " + Self.requiredColumns.joined(separator: ",")]) }
+        let header = rows.removeFirst().fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        var column: [String: Int] = [:]
+        for (i, name) in header.enumerated() {
+            if column[name] != nil { problem(1, "column '\(name)' appears twice") } else { column[name] = i }
+        }
+        let missing = Self.requiredColumns.filter { column[$0] == nil }
+        if !missing.isEmpty { problem(1, "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))") }
+        guard missing.isEmpty else { throw SheetError(problems: problems) }
+
+        var samples: [SheetSample] = []
+        var firstLine: [String: Int] = [:]
+        for row in rows {
+            if row.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            guard row.fields.count == header.count else {
+                problem(row.line, "expected \(header.count) comma-separated fields, found \(row.fields.count)")
+                continue
+            }
+            func value(_ name: String) -> String { column[name].map { row.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
+            var ok = true
+            let patient = value("patient_id"), sample = value("sample_id")
+            for (name, id) in [("patient_id", patient), ("sample_id", sample)] where !isIdentifier(id) {
+                problem(row.line, "\(name) '\(id)' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
+                ok = false
+            }
+            if let first = firstLine[sample], isIdentifier(sample) {
+                problem(row.line, "sample_id '\(sample)' already used on line \(first)")
+                ok = false
+            } else if isIdentifier(sample) {
+                firstLine[sample] = row.line
+            }
+            let role = SheetSample.Role(rawValue: value("role"))
+            if role == nil { problem(row.line, "role '\(value("role"))': expected baseline, followup or control"); ok = false }
+            var day: Int?
+            if !value("day").isEmpty {
+                if let d = Int(value("day")), d >= 0 { day = d } else { problem(row.line, "day '\(value("day"))': expected a whole number of days >= 0"); ok = false }
+            }
+            func positive(_ name: String) -> Double? {
+                guard !value(name).isEmpty else { return nil }
+                if let x = Double(value(name)), x > 0, x.isFinite { return x }
+                problem(row.line, "\(name) '\(value(name))': expected a positive number")
+                ok = false
+                return nil
+            }
+            let dna = positive("dna_ng"), cells = positive("cells")
+            if dna != nil && cells != nil { problem(row.line, "give dna_ng or cells, not both"); ok = false }
+            let reads1 = value("r1").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let reads2 = value("r2").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if reads1.isEmpty { problem(row.line, "r1: expected a read file (lanes separated by ';')"); ok = false }
+            if !reads2.isEmpty && reads2.count != reads1.count {
+                problem(row.line, "r2 lists \(reads2.count) file(s) for \(reads1.count) r1 file(s)")
+                ok = false
+            }
+            var clones: String?
+            if !value("clones").isEmpty {
+                let resolved = resolve(value("clones"))
+                if FileManager.default.fileExists(atPath: resolved) { clones = resolved } else {
+                    problem(row.line, "clones '\(value("clones"))': no such file")
+                    ok = false
+                }
+            }
+            guard ok, let role else { continue }
+            samples.append(SheetSample(line: row.line, patientID: patient, sampleID: sample, role: role, timepoint: value("timepoint"),
+                                       day: day, reads1: reads1.map(resolve), reads2: reads2.map(resolve), dnaNanograms: dna,
+                                       cells: cells, clones: clones))
+        }
+        // Each patient with follow-ups: one baseline row or a clones path.
+        let patients = Set(samples.filter { $0.role == .followup }.map(\.patientID))
+        for patient in patients.sorted() {
+            let rows = samples.filter { $0.patientID == patient }
+            let baselines = rows.filter { $0.role == .baseline }
+            let clonePaths = Set(rows.compactMap(\.clones))
+            if baselines.count > 1 {
+                problem(baselines[1].line, "patient '\(patient)' has a second baseline row (first on line \(baselines[0].line))")
+            }
+            if baselines.isEmpty && clonePaths.isEmpty {
+                problem(rows[0].line, "patient '\(patient)' has no baseline row and no clones path")
+            }
+            if clonePaths.count > 1 { problem(rows[0].line, "patient '\(patient)' names \(clonePaths.count) different clones files") }
+        }
+        if samples.isEmpty && problems.isEmpty { problems.append("\(path):2: expected at least one sample row") }
+        guard problems.isEmpty else { throw SheetError(problems: problems) }
+        self.samples = samples
+    }
+
+    /// CSV records with their first line numbers; fields may be double-quoted ("" inside for a quote).
+    static func parseCSV(_ text: String) -> [(line: Int, fields: [String])] {
+        var records: [(Int, [String])] = []
+        var fields: [String] = [], field = "", quoted = false, line = 1, recordLine = 1
+        var chars = Array(text.unicodeScalars)[...]
+        var atFieldStart = true
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars = chars.dropFirst() } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where atFieldStart:
+                quoted = true
+                atFieldStart = false
+            case ",":
+                fields.append(field)
+                field = ""
+                atFieldStart = true
+            case "\r":
+                continue
+            case "\n":
+                fields.append(field)
+                records.append((recordLine, fields))
+                fields = []
+                field = ""
+                line += 1
+                recordLine = line
+                atFieldStart = true
+            default:
+                field.unicodeScalars.append(c)
+                atFieldStart = false
+            }
+        }
+        if !field.isEmpty || !fields.isEmpty { fields.append(field); records.append((recordLine, fields)) }
+        return records
+    }
+}
+
+/// The contract's identifier rule: [A-Za-z0-9._-]{1,64} (and not `.` or `..`).
+public func isIdentifier(_ value: String) -> Bool {
+    let allowed = value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
+    return allowed && (1...64).contains(value.utf8.count) && value != "." && value != ".."
+}
