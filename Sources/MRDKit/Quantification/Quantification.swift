@@ -88,16 +88,18 @@ public struct SpikeInFit: Sendable {
             let totalReads = members.reduce(0) { $0 + reads[$1] }, totalCopies = members.reduce(0.0) { $0 + spikes[$1].copies }
             guard totalReads > 0, totalCopies > 0 else { return nil }
             let rate = Double(totalReads) / totalCopies
-            // Counting noise of the reads and of the pipetted copies, or the spread between spikes
-            // when that is larger (PCR efficiency differences between calibrators).
-            var variance = 1 / Double(totalReads) + 1 / totalCopies
-            let ratios = members.filter { reads[$0] > 0 }.map { log(Double(reads[$0]) / spikes[$0].copies) }
-            if ratios.count >= 2 {
-                let mean = ratios.reduce(0, +) / Double(ratios.count)
-                let spread = ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count - 1)
-                variance = max(variance, spread / Double(ratios.count))
+            // Counting noise of the reads (quasi-Poisson: scaled up by the spikes' over-dispersion
+            // around the fit, Pearson chi-square / (n - 1), when the spikes disagree more than
+            // counting explains) and of the pipetted copies.
+            var dispersion = 1.0
+            if members.count >= 2 {
+                let chiSquare = members.reduce(0.0) { sum, s in
+                    let expected = rate * spikes[s].copies
+                    return sum + (Double(reads[s]) - expected) * (Double(reads[s]) - expected) / expected
+                }
+                dispersion = max(1, chiSquare / Double(members.count - 1))
             }
-            return (rate, sqrt(variance))
+            return (rate, sqrt(dispersion / Double(totalReads) + 1 / totalCopies))
         }
         guard !spikes.isEmpty else { return fit }
         if let (rate, se) = estimate(Array(spikes.indices)) {
