@@ -27,6 +27,9 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "No progress lines on standard error.")
     var quiet = false
 
+    @Flag(name: .long, help: "Throughput and ETA on each progress line even when standard error is not a terminal.")
+    var progress = false
+
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
@@ -37,7 +40,7 @@ struct Run: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let result = try Self.process(sheet: sheet, outdir: outdir, threshold: threshold, spikeIns: spikeIns, umi: umi,
-                                          resume: resume, threads: threadOptions.threads, quiet: quiet)
+                                          resume: resume, threads: threadOptions.threads, quiet: quiet, progress: progress)
             if !result.failed.isEmpty {
                 printError("\(result.failed.count) sample(s) failed: " + result.failed.map(\.sample.sampleID).joined(separator: ", ")
                            + " (see run.json)")
@@ -47,7 +50,7 @@ struct Run: ParsableCommand {
     }
 
     static func process(sheet path: String, outdir: String, threshold: Double, spikeIns: String?, umi: String?, resume: Bool,
-                        threads: Int, quiet: Bool) throws -> RunResult {
+                        threads: Int, quiet: Bool, progress: Bool = false) throws -> RunResult {
         let sheet: SampleSheet
         do {
             sheet = try SampleSheet(path: path)
@@ -63,6 +66,7 @@ struct Run: ParsableCommand {
         options.umiLength = umi.flatMap(Track.umiLength) ?? 0
         options.resume = resume
         options.commandLine = CommandLine.arguments
+        options.progress = progress || isatty(STDERR_FILENO) == 1
         return try RunAnalysis(sheet: sheet, options: options).run { line in
             if !quiet { FileHandle.standardError.write(Data("mrd run: \(line)\n".utf8)) }
         }

@@ -175,4 +175,27 @@ struct RunCLITests {
         #expect(result.stdout.contains("P001_FU1\tpositive"))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
     }
+
+    @Test("a patient whose baseline came from an earlier run (clones column): follow-ups called against that clones.tsv")
+    func baselineFromEarlierRun() throws {
+        let run = try copyOfRun()
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        let earlier = run.deletingLastPathComponent().appendingPathComponent("earlier")
+        #expect(try runMRD(["run", "sheet.csv", "-o", earlier.path, "--spike-ins", "spikes.tsv", "--quiet"], directory: run).status == 0)
+        let expected = parseTSV(try read(earlier.appendingPathComponent("calls.tsv"))).filter { $0["patient_id"] == "P002" }
+        // P002 without its baseline row, pointing at the earlier run's clones.tsv instead.
+        let clones = earlier.appendingPathComponent("samples/P002_DX/P002_DX.clones.tsv").path
+        var lines = try read(run.appendingPathComponent("sheet.csv")).split(separator: "\n").map(String.init)
+        lines[0] += ",clones"
+        lines = lines.filter { !$0.hasPrefix("P002,P002_DX,") }.enumerated().map { i, line in
+            i == 0 ? line : line + (line.hasPrefix("P002,") ? "," + clones : ",")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: run.appendingPathComponent("later.csv"), atomically: true, encoding: .utf8)
+        let out = run.deletingLastPathComponent().appendingPathComponent("later")
+        let result = try runMRD(["run", "later.csv", "-o", out.path, "--spike-ins", "spikes.tsv"], directory: run)
+        #expect(result.status == 0, "\(result.stderr)")
+        let calls = parseTSV(try read(out.appendingPathComponent("calls.tsv"))).filter { $0["patient_id"] == "P002" }
+        #expect(calls == expected)
+        #expect(calls.count == 3)
+    }
 }

@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var countEvolved = true
     public var baseline = BaselineOptions()
     public var commandLine: [String] = []
+    /// Add throughput and an ETA to each sample's log line (on a terminal, or with --progress).
+    public var progress = false
     public init() {}
 }
 
@@ -127,11 +129,28 @@ public struct RunAnalysis: Sendable {
         var result = RunResult()
         let total = sheet.samples.count
         var done = 0
+        // Progress is measured in input bytes (compressed or not, what is left to read).
+        func bytes(_ sample: SheetSample) -> Double {
+            (sample.reads1 + sample.reads2).reduce(0.0) { sum, path in
+                sum + Double(((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0)
+            }
+        }
+        let totalBytes = sheet.samples.reduce(0.0) { $0 + bytes($1) }
+        var doneBytes = 0.0, skippedBytes = 0.0, workSeconds = 0.0
         func report(_ outcome: SampleOutcome) {
             done += 1
             let status = outcome.ok ? (outcome.reused ? "ok (unchanged, kept)" : "ok") : "FAILED: \(outcome.error ?? "")"
-            log("[\(done)/\(total)] \(outcome.sample.sampleID) (\(outcome.sample.role.rawValue)): \(status)"
-                + (outcome.ok && !outcome.reused ? String(format: ", %d reads, %.1f s", outcome.totalReads, outcome.seconds) : ""))
+            var line = "[\(done)/\(total)] \(outcome.sample.sampleID) (\(outcome.sample.role.rawValue)): \(status)"
+            if outcome.ok && !outcome.reused { line += String(format: ", %d reads, %.1f s", outcome.totalReads, outcome.seconds) }
+            let sampleBytes = bytes(outcome.sample)
+            if outcome.reused { skippedBytes += sampleBytes } else { doneBytes += sampleBytes; workSeconds += outcome.seconds }
+            if options.progress && outcome.ok && !outcome.reused && outcome.seconds > 0 {
+                let remaining = totalBytes - doneBytes - skippedBytes
+                let rate = doneBytes / max(workSeconds, 1e-6)
+                line += String(format: " (%.0f reads/s, %.1f MB/s); ETA %.0f s", Double(outcome.totalReads) / outcome.seconds,
+                               sampleBytes / outcome.seconds / 1e6, max(0, remaining) / max(rate, 1))
+            }
+            log(line)
         }
         let settings = "v\(MRD.version) threshold=\(options.threshold) tolerance=\(options.tolerance.costPer50) umi=\(options.umiLength) "
             + "evolved=\(options.countEvolved) detection=\(options.detection.minReads)/\(options.detection.templateFraction) "
