@@ -71,6 +71,9 @@ struct Simulate: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Add no-template and polyclonal control samples.")
     var controls = true
 
+    @Option(name: .long, help: "Write an outcome cohort instead of reads: 'seed-study' (calls.tsv + clinical.csv, see docs/cohort.md).")
+    var cohort: String?
+
     @OptionGroup var threadOptions: ThreadOptions
 
     func parsedLevels() throws -> [Double] {
@@ -101,6 +104,7 @@ struct Simulate: ParsableCommand {
         if umi < 0 || umi > 32 { throw ValidationError("--umi must be 0 to 32") }
         if !(0...0.5).contains(indexHopping) { throw ValidationError("--index-hopping must be 0 to 0.5") }
         if !(0...1).contains(evolved) { throw ValidationError("--evolved must be 0 to 1") }
+        if let cohort, cohort != "seed-study" { throw ValidationError("--cohort: the one cohort model is 'seed-study'") }
         for copies in spikeCopies.split(separator: ",") where Int(copies) == nil || Int(copies)! < 1 {
             throw ValidationError("--spike-copies: '\(copies)' is not a positive whole number")
         }
@@ -108,6 +112,18 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            if cohort != nil {
+                let output = CohortSimulator(seed: seed).simulate()
+                do {
+                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                } catch {
+                    throw OutputError(file: out, message: "cannot create the output folder")
+                }
+                try AtomicFile.write(output.calls, to: (out as NSString).appendingPathComponent("calls.tsv"))
+                try AtomicFile.write(output.clinical, to: (out as NSString).appendingPathComponent("clinical.csv"))
+                FileHandle.standardError.write(Data("mrd simulate: seed-study cohort (calls.tsv, clinical.csv) in \(out)\n".utf8))
+                return
+            }
             var config = SimulationConfig()
             config.seed = seed
             config.patients = patients

@@ -7,6 +7,11 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let message: String
     public var description: String { "\(file): \(message)" }
+
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
 }
 
 /// Writes a file under a temporary name in the same folder and renames it into place only when

@@ -83,7 +83,6 @@ public struct SampleOutcome: Sendable {
     public var callsRow: CallsRow?
     /// For the report: the follow-up's call (nil when reused from an earlier run or not a follow-up).
     public var call: MRDCall?
-    public var baseline: BaselineResult?
 }
 
 /// One control sample's reads of one index clone.
@@ -177,7 +176,6 @@ public struct RunAnalysis: Sendable {
                     try BaselineReports.write(baseline, to: directory, inputs: sample.reads1 + sample.reads2, commandLine: options.commandLine)
                     outcome.seconds = Date().timeIntervalSince(start)
                     outcome.totalReads = baseline.totalReads
-                    outcome.baseline = baseline
                 }
                 outcome.ok = true
                 try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads, callsRow: nil).save(directory, sample.sampleID)

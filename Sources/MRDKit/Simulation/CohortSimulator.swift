@@ -1,0 +1,86 @@
+import Foundation
+
+/// A synthetic outcome cohort shaped after a published MRD study (docs/cohort.md): 161 B-ALL
+/// patients, 32% Ph-positive; MRD negativity after induction / at 3 / at 6 months by Ph status and
+/// risk group; 2-year relapse-free survival by MRD status at each landmark. Written as a calls.tsv
+/// (the contract's columns) and a clinical.csv, for `mrd cohort`.
+///
+/// Model: each patient clears MRD at one landmark or not by 6 months (a class); the class
+/// probabilities follow the published cumulative negativity of the patient's Ph status, shifted by
+/// the risk group's deviation from the overall rate; relapse or death is exponential with a hazard
+/// per class, set so that the landmark-conditional 2-year RFS comes out as published (class 0:
+/// 94%, 1: 70%, 2: 75%, never: 62%); follow-up is censored uniformly between 1 and 8 years
+/// (enrolment 2016-2024).
+public struct CohortSimulator: Sendable {
+    public struct Published: Sendable {
+        public var negativityPhPositive = [0.38, 0.72, 0.84]
+        public var negativityPhNegative = [0.30, 0.63, 0.82]
+        public var negativityHighRisk = [0.36, 0.62, 0.85]
+        public var negativityStandardRisk = [0.25, 0.64, 0.79]
+        public var rfsNegative = [0.94, 0.82, 0.82]
+        public var rfsPositive = [0.66, 0.65, 0.62]
+        public init() {}
+    }
+
+    public var patients = 161
+    public var phPositiveShare = 0.32
+    public var highRiskShare = 0.6
+    public var seed: UInt64 = 1
+    /// 2-year RFS per clearance class (induction, 3 months, 6 months, not by 6 months).
+    public var classRFS = [0.94, 0.70, 0.75, 0.62]
+    public let published = Published()
+    public static let landmarks: [(label: String, day: Int)] = [("induction", 35), ("month3", 90), ("month6", 180)]
+
+    public init(seed: UInt64 = 1) { self.seed = seed }
+
+    public struct Output: Sendable {
+        public var calls: String
+        public var clinical: String
+    }
+
+    public func simulate() -> Output {
+        var random = SeededRandom(seed: seed, stream: "cohort")
+        let p = published
+        let overall = (0..<3).map { phPositiveShare * p.negativityPhPositive[$0] + (1 - phPositiveShare) * p.negativityPhNegative[$0] }
+        var calls = CallsRow.columns.joined(separator: "\t") + "\n"
+        var clinical = "patient_id,rfs_days,rfs_event,ph_status,risk_group\n"
+        for n in 0..<patients {
+            let id = String(format: "C%03d", n + 1)
+            let phPositive = random.bernoulli(phPositiveShare)
+            let highRisk = random.bernoulli(highRiskShare)
+            // Cumulative negativity for this patient, monotone and within [0, 1].
+            var cumulative: [Double] = []
+            for l in 0..<3 {
+                let base = phPositive ? p.negativityPhPositive[l] : p.negativityPhNegative[l]
+                let shift = (highRisk ? p.negativityHighRisk[l] : p.negativityStandardRisk[l]) - overall[l]
+                cumulative.append(min(1, max(cumulative.last ?? 0, base + shift)))
+            }
+            let u = random.uniform()
+            let clearance = cumulative.firstIndex { u < $0 } ?? 3
+            let hazard = -log(classRFS[clearance]) / 730
+            let eventTime = -log(max(random.uniform(), 1e-300)) / hazard
+            let censorTime = 365 + random.uniform() * (8 * 365 - 365)
+            let rfsDays = Int(min(eventTime, censorTime).rounded(.down)) + 1
+            let event = eventTime <= censorTime
+            clinical += "\(id),\(rfsDays),\(event ? 1 : 0),\(phPositive ? "positive" : "negative"),\(highRisk ? "high" : "standard")\n"
+            for (l, landmark) in Self.landmarks.enumerated() {
+                let day = landmark.day - 5 + random.below(11)
+                guard day < rfsDays else { break }  // no sample after relapse
+                let negative = clearance <= l
+                let cells = 1_000_000.0
+                let lod = 3.2 / cells
+                let level = negative ? 0 : pow(10, -4 + 1.5 * random.normal(mean: 0, sd: 1) / 2) + 1e-4
+                let detected = !negative
+                let fields: [String] = [id, "\(id)_\(landmark.label)", landmark.label, String(day), "1000000", "1000000", "2",
+                                        detected ? "2" : "0", detected ? String(Int(level * cells * 8)) : "0",
+                                        BaselineReports.number(level * cells), BaselineReports.number(level),
+                                        BaselineReports.number(level * 0.7), BaselineReports.number(level * 1.4 + lod),
+                                        BaselineReports.number(lod), "0.0001", detected ? "T" : "F", detected ? "T" : "F",
+                                        negative ? "negative" : "positive", "spike_in+dna_input", "T", BaselineReports.number(15 / cells),
+                                        negative ? "undetected" : "quantifiable"]
+                calls += fields.joined(separator: "\t") + "\n"
+            }
+        }
+        return Output(calls: calls, clinical: clinical)
+    }
+}
