@@ -111,7 +111,13 @@ struct Demo: ParsableCommand {
                 print([row.sampleID, row.value("call"), row.value("call_detail"), row.value("mrd_level"), ci, row.value("lod"),
                        trueLevel[row.sampleID] ?? ""].joined(separator: "\t"))
             }
-            print("\nOutputs (calls.tsv, report.html, multiqc/, run.json, samples/) in \(out)")
+            // The outcome analysis of the run's calls with the simulated clinical data.
+            var cohortOptions = CohortOptions()
+            cohortOptions.groupBy = ["ph_status", "risk_group"]
+            let cohort = CohortAnalysis.analyse(calls: try CohortAnalysis.readCalls(path: out + "/calls.tsv"),
+                                                clinical: try CohortAnalysis.readClinical(path: folder + "/clinical.csv"), options: cohortOptions)
+            try CohortReports.write(cohort, options: cohortOptions, to: out + "/cohort")
+            print("\nOutputs (calls.tsv, report.html, multiqc/, run.json, samples/, cohort/) in \(out)")
             if !result.failed.isEmpty { throw ExitCode(3) }
         }
     }
