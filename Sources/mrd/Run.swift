@@ -122,3 +122,60 @@ struct Demo: ParsableCommand {
         }
     }
 }
+
+struct Aggregate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a run's calls.tsv, controls.tsv, report.html, multiqc/ and run.json from per-sample outputs (workflow use).")
+
+    @Argument(help: "The run's sample sheet.")
+    var sheet: String
+
+    @Option(name: [.customShort("o"), .long], help: "The run folder: per-sample outputs under DIR/samples/<sample_id>/; run-level files written here.")
+    var outdir = "."
+
+    @Option(name: .long, help: "MRD threshold (as given to the samples' mrd track).")
+    var threshold = 1e-4
+
+    @Option(name: .long, help: "Spike-in table, for scanning the control samples.")
+    var spikeIns: String?
+
+    @Option(name: .long, help: "UMI at the start of read 1 (as given to mrd track).")
+    var umi: String?
+
+    @Flag(name: .long, help: "No progress lines on standard error.")
+    var quiet = false
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        if !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1") }
+        if let umi, Track.umiLength(umi) == nil { throw ValidationError("--umi: expected N<length> or a run of N, e.g. N12") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let parsed: SampleSheet
+            do {
+                parsed = try SampleSheet(path: sheet)
+            } catch let error as SheetError {
+                for problem in error.problems { printError(problem) }
+                throw ExitCode(65)
+            }
+            var options = RunOptions()
+            options.outdir = outdir
+            options.threads = threadOptions.threads
+            options.threshold = threshold
+            options.spikeInsPath = spikeIns
+            options.umiLength = umi.flatMap(Track.umiLength) ?? 0
+            options.commandLine = CommandLine.arguments
+            let quiet = self.quiet
+            let result = try RunAnalysis(sheet: parsed, options: options).aggregate { line in
+                if !quiet { FileHandle.standardError.write(Data("mrd aggregate: \(line)\n".utf8)) }
+            }
+            if !result.failed.isEmpty {
+                printError("\(result.failed.count) sample(s) failed: " + result.failed.map(\.sample.sampleID).joined(separator: ", ") + " (see run.json)")
+                throw ExitCode(3)
+            }
+        }
+    }
+}

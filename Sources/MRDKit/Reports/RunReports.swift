@@ -150,10 +150,8 @@ enum RunReportPage {
         body += "</table>\n<h2>QC</h2>\n<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>QC flags</th>"
             + "<th>reads per spike-in copy</th><th>time s</th></tr>\n"
         for outcome in result.outcomes {
-            let flags = outcome.call?.qcFlags.joined(separator: ", ") ?? ""
-            let perCopy = outcome.call?.fit.map { fit in
-                fit.readsPerCopy.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \(String(format: "%.3g", $0.value))" }.joined(separator: ", ")
-            } ?? ""
+            let flags = outcome.callsRow?.qcFlags.joined(separator: ", ") ?? ""
+            let perCopy = outcome.callsRow?.readsPerCopy ?? ""
             let status = outcome.ok ? (outcome.reused ? "ok (kept)" : "ok") : "failed: " + (outcome.error ?? "")
             body += "<tr\(outcome.ok ? "" : " class=\"failed\"")><td>\(htmlEscape(outcome.sample.sampleID))</td><td>\(outcome.sample.role.rawValue)</td>"
                 + "<td>\(htmlEscape(status))</td><td>\(outcome.totalReads)</td><td>\(htmlEscape(flags))</td><td>\(htmlEscape(perCopy))</td>"

@@ -29,18 +29,6 @@ public struct CallsRow: Sendable, Equatable {
     /// The row's cells in `columns` order.
     public var fields: [String]
 
-    init(sample: SheetSample, call: MRDCall) {
-        func number(_ x: Double?) -> String { x.map(BaselineReports.number) ?? "" }
-        patientID = sample.patientID
-        sampleID = sample.sampleID
-        day = sample.day
-        fields = [sample.patientID, sample.sampleID, sample.timepoint, sample.day.map(String.init) ?? "", String(call.totalReads),
-                  number(call.cellsAssessed), String(call.clonesTracked), String(call.clonesDetected), String(call.leukemicReads),
-                  number(call.leukemicTemplates), number(call.mrdLevel), number(call.ciLow), number(call.ciHigh), number(call.lod),
-                  number(call.threshold), call.detected ? "T" : "F", call.quantifiable ? "T" : "F", call.call,
-                  "\(call.templateMethod.rawValue)+\(call.cellsMethod.rawValue)", call.qcPass ? "T" : "F", number(call.loq), call.callDetail]
-    }
-
     /// A follow-up that could not be processed.
     init(failed sample: SheetSample, threshold: Double) {
         patientID = sample.patientID
@@ -49,6 +37,39 @@ public struct CallsRow: Sendable, Equatable {
         fields = [sample.patientID, sample.sampleID, sample.timepoint, sample.day.map(String.init) ?? "", "", "", "", "", "", "", "", "",
                   "", "", BaselineReports.number(threshold), "F", "F", "indeterminate", "", "F", "", "failed"]
     }
+
+    /// The row of a follow-up from its call.json: what both `mrd run` and `mrd aggregate` use, so
+    /// that calls.tsv does not depend on which of them wrote it.
+    init(sample: SheetSample, callJSON path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ReadError(.malformedRecord, file: path, "expected the call.json of mrd track")
+        }
+        func number(_ key: String) -> String {
+            guard let value = json[key] as? NSNumber else { return "" }
+            return BaselineReports.number(value.doubleValue)
+        }
+        func integer(_ key: String) -> String { (json[key] as? NSNumber).map { String($0.intValue) } ?? "" }
+        func flag(_ key: String) -> String { (json[key] as? Bool) == true ? "T" : "F" }
+        func text(_ key: String) -> String { json[key] as? String ?? "" }
+        patientID = sample.patientID
+        sampleID = sample.sampleID
+        day = sample.day
+        fields = [sample.patientID, sample.sampleID, sample.timepoint, sample.day.map(String.init) ?? "", integer("total_reads"),
+                  number("cells_assessed"), integer("clones_tracked"), integer("clones_detected"), integer("leukemic_reads"),
+                  number("leukemic_templates"), number("mrd_level"), number("mrd_ci_low"), number("mrd_ci_high"), number("lod"),
+                  number("threshold"), flag("detected"), flag("quantifiable"), text("call"),
+                  "\(text("template_method"))+\(text("cells_method"))", flag("qc_pass"), number("loq"), text("call_detail")]
+        qcFlags = json["qc_flags"] as? [String] ?? []
+        if let perCopy = json["reads_per_copy"] as? [String: NSNumber] {
+            readsPerCopy = perCopy.filter { $0.key != "all" }.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(String(format: "%.3g", $0.value.doubleValue))" }.joined(separator: ", ")
+        }
+    }
+
+    /// For the report: the call's QC flags and reads per spike-in copy by locus.
+    public var qcFlags: [String] = []
+    public var readsPerCopy = ""
 
     init(patientID: String, sampleID: String, day: Int?, fields: [String]) {
         self.patientID = patientID
@@ -81,8 +102,6 @@ public struct SampleOutcome: Sendable {
     public var totalReads = 0
     public var inputHash = ""
     public var callsRow: CallsRow?
-    /// For the report: the follow-up's call (nil when reused from an earlier run or not a follow-up).
-    public var call: MRDCall?
 }
 
 /// One control sample's reads of one index clone.
@@ -178,7 +197,7 @@ public struct RunAnalysis: Sendable {
                     outcome.totalReads = baseline.totalReads
                 }
                 outcome.ok = true
-                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads, callsRow: nil).save(directory, sample.sampleID)
+                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).save(directory, sample.sampleID)
                 patientClones[sample.patientID] = .success((clonesPath, try readBaselineClones(path: clonesPath)))
             } catch {
                 outcome.error = describe(error)
@@ -212,10 +231,9 @@ public struct RunAnalysis: Sendable {
                     + " dna=\(sample.dnaNanograms.map { String($0) } ?? "") cells=\(sample.cells.map { String($0) } ?? "")"
                 let outputs = ["mrd.tsv", "call.json"].map { (directory as NSString).appendingPathComponent("\(sample.sampleID).\($0)") }
                 if options.resume, let record = SampleRecord.load(directory, sample.sampleID), record.ok, record.inputHash == outcome.inputHash,
-                   let row = record.callsRow, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+                   outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
                     outcome.reused = true
                     outcome.totalReads = record.totalReads
-                    outcome.callsRow = CallsRow(patientID: sample.patientID, sampleID: sample.sampleID, day: sample.day, fields: row)
                 } else {
                     let start = Date()
                     let tracker = trackers[sample.patientID] ?? FollowUpTracker(clones: baselineClones, germline: germline, annotator: annotator,
@@ -234,12 +252,10 @@ public struct RunAnalysis: Sendable {
                                            inputs: sample.reads1 + sample.reads2, commandLine: options.commandLine)
                     outcome.seconds = Date().timeIntervalSince(start)
                     outcome.totalReads = counts.totalReads
-                    outcome.call = call
-                    outcome.callsRow = CallsRow(sample: sample, call: call)
                 }
+                outcome.callsRow = try CallsRow(sample: sample, callJSON: outputs[1])
                 outcome.ok = true
-                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads, callsRow: outcome.callsRow?.fields)
-                    .save(directory, sample.sampleID)
+                try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).save(directory, sample.sampleID)
             } catch {
                 outcome.error = describe(error)
                 outcome.callsRow = CallsRow(failed: sample, threshold: options.threshold)
@@ -248,11 +264,21 @@ public struct RunAnalysis: Sendable {
             result.outcomes.append(outcome)
         }
 
-        // Controls: every patient's index clones in one pass per control.
-        let allClones = patientClones.keys.sorted().flatMap { patient -> [(String, BaselineClone)] in
-            guard case .success(let entry) = patientClones[patient]! else { return [] }
-            return entry.clones.map { (patient, $0) }
-        }
+        let clonesByPatient = patientClones.compactMapValues { try? $0.get().clones }
+        try finish(&result, clonesByPatient: clonesByPatient, germline: germline, annotator: annotator, spikes: spikes, log: report)
+        return result
+    }
+
+    /// The part `mrd run` and `mrd aggregate` share: controls scanned for every patient's index
+    /// clones, then calls.tsv, controls.tsv, report.html, MultiQC files and run.json.
+    func finish(_ result: inout RunResult, clonesByPatient: [String: [BaselineClone]], germline: GermlineReference, annotator: Annotator,
+                spikes: [SpikeInCalibrator], log report: (SampleOutcome) -> Void) throws {
+        var trackOptions = TrackOptions()
+        trackOptions.threads = options.threads
+        trackOptions.tolerance = options.tolerance
+        trackOptions.countEvolved = options.countEvolved
+        trackOptions.umiLength = options.umiLength
+        let allClones = clonesByPatient.keys.sorted().flatMap { patient in clonesByPatient[patient]!.map { (patient, $0) } }
         let controlTracker = FollowUpTracker(clones: allClones.map(\.1), germline: germline, annotator: annotator, spikeIns: spikes,
                                              options: trackOptions)
         for sample in sheet.samples where sample.role == .control {
@@ -262,9 +288,8 @@ public struct RunAnalysis: Sendable {
                 let counts = try controlTracker.run(SampleInput(read1: sample.reads1, read2: sample.reads2), sampleID: sample.sampleID)
                 for (t, count) in counts.clones.enumerated() {
                     let patient = allClones[controlTracker.tracked[t]].0
-                    let reads = count.reads + count.evolvedReads
                     result.controls.append(ControlHit(controlID: sample.sampleID, patientID: patient, cloneID: count.clone.cloneID,
-                                                      locus: count.clone.locus, reads: reads))
+                                                      locus: count.clone.locus, reads: count.reads + count.evolvedReads))
                 }
                 outcome.ok = true
                 outcome.totalReads = counts.totalReads
@@ -279,6 +304,61 @@ public struct RunAnalysis: Sendable {
         if result.outcomes.contains(where: { $0.sample.role == .control && !$0.ok }) { result.qcFlags.append("control_failed") }
         result.calls = result.outcomes.compactMap(\.callsRow).sorted(by: CallsRow.order)
         try RunReports.write(result, sheet: sheet, options: options)
+    }
+
+    /// `mrd aggregate`: the run-level outputs from the per-sample outputs already under
+    /// `outdir/samples` (written by `mrd baseline` and `mrd track`, e.g. from a workflow's jobs).
+    /// A follow-up without its call.json is a failed sample.
+    public func aggregate(log: @escaping @Sendable (String) -> Void) throws -> RunResult {
+        let spikes = try options.spikeInsPath.map(readSpikeIns) ?? []
+        let germline = try GermlineReference.bundled()
+        let annotator = Annotator(germline: germline, loci: options.baseline.loci)
+        var result = RunResult()
+        var clonesByPatient: [String: [BaselineClone]] = [:]
+        var failedPatients: [String: String] = [:]
+        func totalReads(_ path: String) -> Int {
+            guard let data = FileManager.default.contents(atPath: path),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return 0 }
+            return (json["total_reads"] as? NSNumber)?.intValue ?? 0
+        }
+        for sample in sheet.samples where sample.role == .baseline {
+            var outcome = SampleOutcome(sample: sample, ok: false)
+            let directory = sampleDirectory(sample.sampleID)
+            let clonesPath = (directory as NSString).appendingPathComponent("\(sample.sampleID).clones.tsv")
+            do {
+                clonesByPatient[sample.patientID] = try readBaselineClones(path: clonesPath)
+                outcome.ok = true
+                outcome.totalReads = totalReads((directory as NSString).appendingPathComponent("\(sample.sampleID).baseline.json"))
+            } catch {
+                outcome.error = describe(error)
+                failedPatients[sample.patientID] = "its patient's baseline \(sample.sampleID) failed"
+            }
+            result.outcomes.append(outcome)
+        }
+        for sample in sheet.samples where sample.clones != nil && clonesByPatient[sample.patientID] == nil && failedPatients[sample.patientID] == nil {
+            do {
+                clonesByPatient[sample.patientID] = try readBaselineClones(path: sample.clones!)
+            } catch {
+                failedPatients[sample.patientID] = "clones file: \(describe(error))"
+            }
+        }
+        for sample in sheet.samples where sample.role == .followup {
+            var outcome = SampleOutcome(sample: sample, ok: false)
+            let path = (sampleDirectory(sample.sampleID) as NSString).appendingPathComponent("\(sample.sampleID).call.json")
+            do {
+                if let reason = failedPatients[sample.patientID] { throw SampleFailure(message: reason) }
+                outcome.callsRow = try CallsRow(sample: sample, callJSON: path)
+                outcome.totalReads = totalReads(path)
+                outcome.ok = true
+            } catch {
+                outcome.error = FileManager.default.fileExists(atPath: path) ? describe(error) : "\(path): no call.json (the sample's mrd track did not finish)"
+                outcome.callsRow = CallsRow(failed: sample, threshold: options.threshold)
+            }
+            result.outcomes.append(outcome)
+        }
+        try finish(&result, clonesByPatient: clonesByPatient, germline: germline, annotator: annotator, spikes: spikes) { outcome in
+            log("\(outcome.sample.sampleID) (control): " + (outcome.ok ? "ok, \(outcome.totalReads) reads" : "FAILED: \(outcome.error ?? "")"))
+        }
         return result
     }
 
@@ -300,7 +380,6 @@ struct SampleRecord: Codable {
     var ok: Bool
     var inputHash: String
     var totalReads: Int
-    var callsRow: [String]?
 
     static func path(_ directory: String, _ id: String) -> String { (directory as NSString).appendingPathComponent("\(id).run.json") }
 
