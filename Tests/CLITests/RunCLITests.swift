@@ -198,4 +198,23 @@ struct RunCLITests {
         #expect(calls == expected)
         #expect(calls.count == 3)
     }
+
+    @Test("a control carrying a patient's index-clone reads: controls.tsv shows them and the run is flagged")
+    func contaminatedControl() throws {
+        let run = try copyOfRun()
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        // The polyclonal control's reads replaced by a leukemic follow-up's.
+        let sheet = try read(run.appendingPathComponent("sheet.csv")).replacingOccurrences(of: "POLYCLONAL_R1.fastq.gz", with: "P002_FU1_R1.fastq.gz")
+        try sheet.write(to: run.appendingPathComponent("sheet.csv"), atomically: true, encoding: .utf8)
+        let out = run.deletingLastPathComponent().appendingPathComponent("out")
+        let result = try runMRD(["run", "sheet.csv", "-o", out.path, "--spike-ins", "spikes.tsv", "--quiet"], directory: run)
+        #expect(result.status == 0, "\(result.stderr)")
+        let controls = parseTSV(try read(out.appendingPathComponent("controls.tsv")))
+        let hits = controls.filter { $0["control_id"] == "POLYCLONAL" && $0["patient_id"] == "P002" }
+        #expect(!hits.isEmpty && hits.allSatisfy { Int($0["reads"]!)! >= 2 && $0["contaminated"] == "T" }, "\(hits)")
+        #expect(controls.filter { $0["control_id"] == "NTC" }.allSatisfy { $0["contaminated"] == "F" })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        #expect((json["qc_flags"] as? [String])?.contains("control_contamination") == true)
+        #expect(try read(out.appendingPathComponent("report.html")).contains("Run QC: control_contamination"))
+    }
 }

@@ -22,6 +22,10 @@ public struct Clonotype: Sendable, Equatable {
     /// Germline bases at the junction's ends on the representative read.
     public var templatedFivePrime = 0
     public var templatedThreePrime = 0
+    /// Consensus of the clonotype's reads over the junction and its flanks, and where the junction
+    /// starts in it (the target is taken from it).
+    public var consensus: [UInt8] = []
+    public var consensusJunctionStart = 0
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
@@ -97,10 +101,46 @@ struct BaselineTally {
         /// it does not depend on which worker saw which read.
         var representative: ReadAnnotation?
         var junctionQualitySums: [Int]
+        /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
+        /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
+        /// never becomes part of it.
+        var baseCounts: [Int32]
 
         init(key: Key) {
             self.key = key
             junctionQualitySums = [Int](repeating: 0, count: key.junction.bytes.count)
+            baseCounts = [Int32](repeating: 0, count: (key.junction.bytes.count + 2 * BaselineTally.flank) * 4)
+        }
+
+        /// Adds one distinct read's bases around the junction, `weight` times.
+        mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
+            let n = bytes.count, span = baseCounts.count / 4
+            for q in 0..<span {
+                let position = junctionStart - BaselineTally.flank + q
+                guard position >= 0 && position < n else { continue }
+                let base = reversed ? complementTable[Int(bytes[n - 1 - position])] : bytes[position]
+                let code = KmerScanner.code[Int(base)]
+                if code < 4 { baseCounts[q * 4 + Int(code)] += weight }
+            }
+        }
+
+        /// The consensus of the junction and of the flank bases that at least half the reads cover.
+        func consensus() -> (bases: [UInt8], junctionOffset: Int) {
+            let span = baseCounts.count / 4, flank = BaselineTally.flank
+            let letters: [UInt8] = Array("ACGT".utf8)
+            func call(_ q: Int) -> UInt8? {
+                let counts = baseCounts[(q * 4)..<(q * 4 + 4)]
+                let total = counts.reduce(0, +)
+                guard total > 0, Int(total) * 2 >= count, let best = counts.indices.max(by: { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }) else { return nil }
+                return letters[best - q * 4]
+            }
+            var start = flank
+            while start > 0, call(start - 1) != nil { start -= 1 }
+            var end = span - flank
+            while end < span, call(end) != nil { end += 1 }
+            var bases = Array(key.junction.bytes)
+            bases = (start..<flank).compactMap(call) + bases + ((span - flank)..<end).compactMap(call)
+            return (bases, flank - start)
         }
 
         mutating func offer(_ candidate: ReadAnnotation) {
@@ -125,6 +165,8 @@ struct BaselineTally {
     var groups: [Group] = []
     var groupIndex: [Key: Int] = [:]
     var memo: SequenceMemo<Verdict>
+    /// Germline bases each side of the junction in an index clone's target.
+    static let flank = 10
 
     init(memoCapacity: Int = 0) {
         memo = SequenceMemo(capacity: memoCapacity)
@@ -160,7 +202,8 @@ struct BaselineTally {
     }
 
     /// Counts one read under `verdict`.
-    mutating func count(_ verdict: Verdict, entry: Int?, quality: UnsafeBufferPointer<UInt8>, readLength: Int) {
+    mutating func count(_ verdict: Verdict, entry: Int?, bases: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>) {
+        let readLength = bases.count
         if let entry { memo[entry].used += 1 }
         switch verdict.kind {
         case .spikeIn: if entry == nil { spikes[verdict.value, default: 0] += 1 }
@@ -168,7 +211,10 @@ struct BaselineTally {
         case .group:
             let g = verdict.value
             groups[g].count += 1
-            if entry == nil { groups[g].calls[verdict.calls, default: 0] += 1 }
+            if entry == nil {
+                groups[g].calls[verdict.calls, default: 0] += 1
+                groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
+            }
             groups[g].junctionQualitySums.withUnsafeMutableBufferPointer { sums in
                 if quality.count == readLength {
                     for p in 0..<(verdict.junctionEnd - verdict.junctionStart) {
@@ -184,11 +230,15 @@ struct BaselineTally {
 
     /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned); call once, at the end.
     mutating func settle() {
-        for verdict in memo.payloads where verdict.used > 0 {
+        for (entry, verdict) in memo.payloads.enumerated() where verdict.used > 0 {
             switch verdict.kind {
             case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
             case .unassigned: unassigned[verdict.value] += verdict.used
-            case .group: groups[verdict.value].calls[verdict.calls, default: 0] += verdict.used
+            case .group:
+                groups[verdict.value].calls[verdict.calls, default: 0] += verdict.used
+                memo.withKey(entry) { bytes in
+                    groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
+                }
             }
         }
         memo = SequenceMemo(capacity: 0)
@@ -213,6 +263,7 @@ struct BaselineTally {
             groups[g].count += group.count
             for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
             for p in groups[g].junctionQualitySums.indices { groups[g].junctionQualitySums[p] += group.junctionQualitySums[p] }
+            for q in groups[g].baseCounts.indices { groups[g].baseCounts[q] += group.baseCounts[q] }
             if let representative = group.representative { groups[g].offer(representative) }
         }
     }
@@ -255,7 +306,7 @@ public struct BaselineAnalysis: Sendable {
                     let other = tally.verdict(mates[i].sequence, classifier: classifier)
                     if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
                 }
-                tally.count(verdict, entry: entry, quality: record.quality, readLength: record.sequence.count)
+                tally.count(verdict, entry: entry, bases: record.sequence, quality: record.quality)
             }
         }
         var merged = BaselineTally()
@@ -274,7 +325,7 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        var clonotypes = tally.groups.filter { $0.count > 0 }.map { group in
+        var clonotypes = tally.groups.filter { $0.count > 0 }.map { group -> Clonotype in
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
             for (calls, n) in group.calls {
                 vCalls[calls.v, default: 0] += n
@@ -282,7 +333,8 @@ public struct BaselineAnalysis: Sendable {
                 jCalls[calls.j, default: 0] += n
             }
             let key = group.key
-            return Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
+            let consensus = group.consensus()
+            var clonotype = Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
                       dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
                       representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
                       representativeJunctionStart: group.representative!.junctionStart,
@@ -290,6 +342,9 @@ public struct BaselineAnalysis: Sendable {
                       templatedThreePrime: group.representative!.templatedThreePrime,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
                       junctionQualitySums: group.junctionQualitySums)
+            clonotype.consensus = consensus.bases
+            clonotype.consensusJunctionStart = consensus.junctionOffset
+            return clonotype
         }
         clonotypes.sort(by: Self.order)
         clonotypes = Self.foldErrors(clonotypes)
@@ -470,10 +525,15 @@ public struct BaselineAnalysis: Sendable {
                 }
             }
             clonotypes[i].trackable = true
-            // Target: the junction with up to 10 germline bases on each side, from the representative read.
-            let start = max(0, c.representativeJunctionStart - 10)
-            let end = min(c.representative.count, c.representativeJunctionStart + c.junction.count + 10)
-            clonotypes[i].target = Array(c.representative[start..<end])
+            // Target: the junction with up to 10 germline bases on each side, from the consensus of
+            // the clone's reads (a representative read could carry an error in a flank).
+            if !c.consensus.isEmpty {
+                clonotypes[i].target = c.consensus
+            } else {
+                let start = max(0, c.representativeJunctionStart - 10)
+                let end = min(c.representative.count, c.representativeJunctionStart + c.junction.count + 10)
+                clonotypes[i].target = Array(c.representative[start..<end])
+            }
         }
     }
 }

@@ -147,14 +147,16 @@ enum RunReportPage {
             let cls = row.value("call") == "positive" ? "pos" : (row.value("call") == "negative" ? "neg" : "ind")
             body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(row.value($0)))</td>" }.joined() + "</tr>\n"
         }
-        body += "</table>\n<h2>QC</h2>\n<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>QC flags</th>"
+        body += "</table>\n<h2>QC</h2>\n<p class=\"note\">Assigned: reads with a rearrangement (baselines) or a locus (follow-ups, controls).</p>\n"
+            + "<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>assigned</th><th>QC flags</th>"
             + "<th>reads per spike-in copy</th><th>time s</th></tr>\n"
         for outcome in result.outcomes {
             let flags = outcome.callsRow?.qcFlags.joined(separator: ", ") ?? ""
             let perCopy = outcome.callsRow?.readsPerCopy ?? ""
             let status = outcome.ok ? (outcome.reused ? "ok (kept)" : "ok") : "failed: " + (outcome.error ?? "")
+            let assigned = outcome.assignedReads.map { outcome.totalReads > 0 ? String(format: "%.1f%%", 100 * Double($0) / Double(outcome.totalReads)) : "" } ?? ""
             body += "<tr\(outcome.ok ? "" : " class=\"failed\"")><td>\(htmlEscape(outcome.sample.sampleID))</td><td>\(outcome.sample.role.rawValue)</td>"
-                + "<td>\(htmlEscape(status))</td><td>\(outcome.totalReads)</td><td>\(htmlEscape(flags))</td><td>\(htmlEscape(perCopy))</td>"
+                + "<td>\(htmlEscape(status))</td><td>\(outcome.totalReads)</td><td>\(assigned)</td><td>\(htmlEscape(flags))</td><td>\(htmlEscape(perCopy))</td>"
                 + "<td>\(String(format: "%.1f", outcome.seconds))</td></tr>\n"
         }
         body += "</table>\n<h2>Controls</h2>\n"

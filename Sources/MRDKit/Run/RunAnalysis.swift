@@ -100,6 +100,8 @@ public struct SampleOutcome: Sendable {
     public var reused = false
     public var seconds = 0.0
     public var totalReads = 0
+    /// Reads given a rearrangement (baselines) or a locus (follow-ups, controls), for the report's QC.
+    public var assignedReads: Int?
     public var inputHash = ""
     public var callsRow: CallsRow?
 }
@@ -197,6 +199,7 @@ public struct RunAnalysis: Sendable {
                     outcome.totalReads = baseline.totalReads
                 }
                 outcome.ok = true
+                outcome.assignedReads = readCounts((directory as NSString).appendingPathComponent("\(sample.sampleID).baseline.json")).assigned
                 try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).save(directory, sample.sampleID)
                 patientClones[sample.patientID] = .success((clonesPath, try readBaselineClones(path: clonesPath)))
             } catch {
@@ -254,6 +257,7 @@ public struct RunAnalysis: Sendable {
                     outcome.totalReads = counts.totalReads
                 }
                 outcome.callsRow = try CallsRow(sample: sample, callJSON: outputs[1])
+                outcome.assignedReads = readCounts(outputs[1]).assigned
                 outcome.ok = true
                 try SampleRecord(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).save(directory, sample.sampleID)
             } catch {
@@ -293,6 +297,7 @@ public struct RunAnalysis: Sendable {
                 }
                 outcome.ok = true
                 outcome.totalReads = counts.totalReads
+                outcome.assignedReads = counts.readsPerLocus.values.reduce(0, +)
                 outcome.seconds = Date().timeIntervalSince(start)
             } catch {
                 outcome.error = describe(error)
@@ -316,11 +321,6 @@ public struct RunAnalysis: Sendable {
         var result = RunResult()
         var clonesByPatient: [String: [BaselineClone]] = [:]
         var failedPatients: [String: String] = [:]
-        func totalReads(_ path: String) -> Int {
-            guard let data = FileManager.default.contents(atPath: path),
-                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return 0 }
-            return (json["total_reads"] as? NSNumber)?.intValue ?? 0
-        }
         for sample in sheet.samples where sample.role == .baseline {
             var outcome = SampleOutcome(sample: sample, ok: false)
             let directory = sampleDirectory(sample.sampleID)
@@ -328,7 +328,7 @@ public struct RunAnalysis: Sendable {
             do {
                 clonesByPatient[sample.patientID] = try readBaselineClones(path: clonesPath)
                 outcome.ok = true
-                outcome.totalReads = totalReads((directory as NSString).appendingPathComponent("\(sample.sampleID).baseline.json"))
+                (outcome.totalReads, outcome.assignedReads) = readCounts((directory as NSString).appendingPathComponent("\(sample.sampleID).baseline.json"))
             } catch {
                 outcome.error = describe(error)
                 failedPatients[sample.patientID] = "its patient's baseline \(sample.sampleID) failed"
@@ -348,7 +348,7 @@ public struct RunAnalysis: Sendable {
             do {
                 if let reason = failedPatients[sample.patientID] { throw SampleFailure(message: reason) }
                 outcome.callsRow = try CallsRow(sample: sample, callJSON: path)
-                outcome.totalReads = totalReads(path)
+                (outcome.totalReads, outcome.assignedReads) = readCounts(path)
                 outcome.ok = true
             } catch {
                 outcome.error = FileManager.default.fileExists(atPath: path) ? describe(error) : "\(path): no call.json (the sample's mrd track did not finish)"
@@ -368,6 +368,17 @@ public struct RunAnalysis: Sendable {
         if let error = error as? SampleFailure { return error.message }
         return String(describing: error)
     }
+}
+
+/// Total and assigned reads from a sample's baseline.json (assigned_reads) or call.json (the reads
+/// of every locus).
+func readCounts(_ path: String) -> (total: Int, assigned: Int?) {
+    guard let data = FileManager.default.contents(atPath: path),
+          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return (0, nil) }
+    let total = (json["total_reads"] as? NSNumber)?.intValue ?? 0
+    if let assigned = json["assigned_reads"] as? NSNumber { return (total, assigned.intValue) }
+    if let loci = json["reads_per_locus"] as? [String: NSNumber] { return (total, loci.values.reduce(0) { $0 + $1.intValue }) }
+    return (total, nil)
 }
 
 struct SampleFailure: Error, Sendable {

@@ -32,6 +32,13 @@ public struct SequenceMemo<Payload> {
         set { payloads[index] = newValue }
     }
 
+    /// Calls `body` with the bytes of entry `index`'s key.
+    public func withKey<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        arena.withUnsafeBufferPointer { stored in
+            body(UnsafeBufferPointer(rebasing: stored[keyStart[index]..<(keyStart[index] + Int(keyLength[index]))]))
+        }
+    }
+
     /// The entry holding `bytes`, if any.
     public func index(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int? {
         var slot = Int(truncatingIfNeeded: hash) & mask
