@@ -27,6 +27,9 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Fewest reads for an index clone.")
     var minReads = 20
 
+    @Option(name: .long, help: "Smallest share of the dominant clone's templates for an index clone.")
+    var minDominance = BaselineOptions().minDominance
+
     @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.")
     var minUntemplated = BaselineOptions().minUntemplated
 
@@ -44,6 +47,7 @@ struct Baseline: ParsableCommand {
         if !(0...1).contains(minFraction) { throw ValidationError("--min-fraction must be between 0 and 1") }
         if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
         if minUntemplated < 0 { throw ValidationError("--min-untemplated must be 0 or more") }
+        if !(0...1).contains(minDominance) { throw ValidationError("--min-dominance must be between 0 and 1") }
         for locus in loci.split(separator: ",") where Locus(rawValue: String(locus)) == nil {
             throw ValidationError("--loci: '\(locus)' is not one of IGH, IGK, IGL, TRB, TRG, TRD")
         }
@@ -56,6 +60,7 @@ struct Baseline: ParsableCommand {
             options.minFraction = minFraction
             options.minReads = minReads
             options.minUntemplated = minUntemplated
+            options.minDominance = minDominance
             options.threads = threadOptions.threads
             // MRD_READ_MEMO=0 annotates every read (for benchmarks; results are the same).
             if let memo = ProcessInfo.processInfo.environment["MRD_READ_MEMO"], let capacity = Int(memo) { options.memoCapacity = capacity }

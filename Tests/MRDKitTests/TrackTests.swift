@@ -227,7 +227,9 @@ struct TrackTruthTests {
         let evolvedTruth = TrackedRun.shared.evolved.reduce(0) { $0 + $1.truth }
         let evolvedFound = TrackedRun.shared.evolved.reduce(0) { $0 + $1.found }
         #expect(evolvedTruth > 0)
-        #expect(Double(evolvedFound) >= 0.8 * Double(evolvedTruth) && Double(evolvedFound) <= 1.05 * Double(evolvedTruth) + 5,
+        // Evolved reads tied with a baseline near-neighbour's D-N-J part are not counted (specificity
+        // first), so some are given up; none may be made up.
+        #expect(Double(evolvedFound) >= 0.5 * Double(evolvedTruth) && Double(evolvedFound) <= 1.05 * Double(evolvedTruth) + 5,
                 "evolved reads: \(evolvedFound) found, \(evolvedTruth) true")
     }
 }

@@ -26,6 +26,8 @@ public struct Clonotype: Sendable, Equatable {
     /// starts in it (the target is taken from it).
     public var consensus: [UInt8] = []
     public var consensusJunctionStart = 0
+    /// Templates (reads / reads per spike-in copy of the locus; reads without spike-ins).
+    public var templates = 0.0
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
@@ -59,6 +61,11 @@ public struct BaselineOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Shortest junction that can be tracked apart from the background.
     public var minJunctionLength = 18
+    /// Smallest share of the dominant clone's templates (reads per spike-in copy of each locus when
+    /// spike-ins are given) for an index clone of the other lineage (TR in a B-ALL, IG in a T-ALL):
+    /// every leukemic cell carries each marker, so such a clone far below the dominant one is a
+    /// normal expanded clone (a CMV-driven T-cell clone reaching 5% of TRB) or a minor subclone.
+    public var minDominance = 0.2
     /// Fewest untemplated junction bases for an index clone of a kind other than VDJ (see
     /// `Clonotype.untemplated`).
     public var minUntemplated = 4
@@ -367,6 +374,20 @@ public struct BaselineAnalysis: Sendable {
             clonotypes[i].locusReads = result.readsPerLocus[clonotypes[i].locus] ?? 0
             clonotypes[i].cloneID = "\(sampleID)_\(clonotypes[i].locus.rawValue)_\(i + 1)"
         }
+        // Templates per clone: reads over the locus's reads per spike-in copy, when spike-ins allow.
+        var readsPerCopy: [Locus: Double] = [:]
+        if let matcher = spikeMatcher {
+            var reads: [Locus: Double] = [:], copies: [Locus: Double] = [:]
+            for (s, spike) in matcher.spikes.enumerated() {
+                guard case .success(let annotation) = annotator.annotate(spike.sequence, callD: false) else { continue }
+                reads[annotation.locus, default: 0] += Double(tally.spikes[s] ?? 0)
+                copies[annotation.locus, default: 0] += spike.copies
+            }
+            for (locus, n) in reads where n > 0 { readsPerCopy[locus] = n / copies[locus]! }
+        }
+        for i in clonotypes.indices {
+            clonotypes[i].templates = Double(clonotypes[i].count) / (readsPerCopy[clonotypes[i].locus] ?? 1)
+        }
         selectIndexClones(&clonotypes)
         result.clonotypes = clonotypes
         if result.trackable.isEmpty {
@@ -491,9 +512,19 @@ public struct BaselineAnalysis: Sendable {
     }
 
     func selectIndexClones(_ clonotypes: inout [Clonotype]) {
+        // The dominant clone sets the leukemia's lineage; a marker of the other lineage (TR in a
+        // B-ALL, IG in a T-ALL) must reach `minDominance` of its templates. (Within a lineage, long
+        // junctions that short reads rarely cover would look small too, so they are not held to it.)
+        func isB(_ locus: Locus) -> Bool { locus.rawValue.hasPrefix("IG") }
+        let dominantClone = clonotypes.filter { $0.fraction >= options.minFraction }.max { $0.templates < $1.templates }
         for i in clonotypes.indices {
             let c = clonotypes[i]
             guard c.fraction >= options.minFraction else { continue }
+            if let dominant = dominantClone, isB(dominant.locus) != isB(c.locus), c.templates < options.minDominance * dominant.templates {
+                clonotypes[i].notTrackableReason = String(format: "%@ clone at %.0f%% of the dominant %@ clone's templates (< %.0f%%): a normal expanded clone or a minor subclone",
+                                                          c.locus.rawValue, 100 * c.templates / dominant.templates, dominant.locus.rawValue, 100 * options.minDominance)
+                continue
+            }
             if c.count < options.minReads {
                 clonotypes[i].notTrackableReason = "too few reads (\(c.count) < \(options.minReads))"
                 continue

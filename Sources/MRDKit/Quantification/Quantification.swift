@@ -34,7 +34,8 @@ public struct CallOptions: Sendable {
     public init() {}
 }
 
-/// When a clone counts as detected. Chosen from the dilution experiment of docs/detection.md.
+/// When a clone counts as detected. Chosen from the dilution experiment of docs/detection.md; its
+/// limit of blank and LoD are measured in the analytical validation, docs/validation.md.
 ///
 /// A clone is detected when its reads reach `max(minReads, ceil(templateFraction x reads per
 /// template))` (a stray read, hopped from another sample or misassigned, is one read, while a
@@ -286,6 +287,8 @@ public enum Quantifier {
             let lodTemplates = detectionLimit(readsPerTemplate: perTemplate,
                                               minReads: options.detection.requiredReads(readsPerTemplate: perTemplate), pcrSize: options.pcrSize)
             result.lod = lodTemplates / cells
+            // LoQ: where the template estimate's CV reaches 30% (checked against replicates in
+            // docs/validation.md: empirical LoQ 15-20 cells with spike-ins).
             let loqVariance = 0.09 - logSE * logSE
             if loqVariance > 0 {
                 let loqTemplates = max(lodTemplates, dispersion / loqVariance)

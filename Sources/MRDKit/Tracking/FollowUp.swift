@@ -119,8 +119,18 @@ public struct FollowUpTracker: Sendable {
                 target.evolvedTarget = targets.count + 1
                 target.upstream = Self.upstreamOfTarget(clone, leftFlank: left.count, germline: germline)
                 targets.append(target)
-                targets.append(TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
-                                             budget: options.tolerance.budget(junctionLength: dnj.count)))
+                let dnjBudget = options.tolerance.budget(junctionLength: dnj.count)
+                var evolved = TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
+                                            budget: dnjBudget)
+                // Other baseline clonotypes ending like the D-N-J part compete for its reads: a
+                // normal near-neighbour that differs in its V bases must not pass as a VH replacement
+                // (on a tie nothing is counted).
+                for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus && other.sampleID == clone.sampleID
+                    && other.junction.count >= dnj.count {
+                    let suffix = Array(other.junction.suffix(dnj.count))
+                    if alignmentCost(suffix[...], dnj[...], limit: 2 * dnjBudget) <= 2 * dnjBudget { evolved.competitors.append(suffix + right) }
+                }
+                targets.append(evolved)
             } else {
                 targets.append(target)
             }
