@@ -75,8 +75,7 @@ struct Baseline: ParsableCommand {
 
 /// The contract's identifier rule: [A-Za-z0-9._-]{1,64}.
 func validateIdentifier(_ value: String, option: String) throws {
-    let allowed = value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
-    guard allowed && (1...64).contains(value.utf8.count) && value != "." && value != ".." else {
+    guard isIdentifier(value) else {
         throw ValidationError("\(option): '\(value)' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
     }
 }

@@ -51,13 +51,7 @@ struct Run: ParsableCommand {
 
     static func process(sheet path: String, outdir: String, threshold: Double, spikeIns: String?, umi: String?, resume: Bool,
                         threads: Int, quiet: Bool, progress: Bool = false) throws -> RunResult {
-        let sheet: SampleSheet
-        do {
-            sheet = try SampleSheet(path: path)
-        } catch let error as SheetError {
-            for problem in error.problems { printError(problem) }
-            throw ExitCode(65)
-        }
+        let sheet = try loadSheet(path)
         var options = RunOptions()
         options.outdir = outdir
         options.threads = threads
@@ -154,13 +148,7 @@ struct Aggregate: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let parsed: SampleSheet
-            do {
-                parsed = try SampleSheet(path: sheet)
-            } catch let error as SheetError {
-                for problem in error.problems { printError(problem) }
-                throw ExitCode(65)
-            }
+            let parsed = try loadSheet(sheet)
             var options = RunOptions()
             options.outdir = outdir
             options.threads = threadOptions.threads
@@ -177,5 +165,15 @@ struct Aggregate: ParsableCommand {
                 throw ExitCode(3)
             }
         }
+    }
+}
+
+/// The checked sample sheet, or every problem of it on stderr and exit 65.
+func loadSheet(_ path: String) throws -> SampleSheet {
+    do {
+        return try SampleSheet(path: path)
+    } catch let error as SheetError {
+        for problem in error.problems { printError(problem) }
+        throw ExitCode(65)
     }
 }

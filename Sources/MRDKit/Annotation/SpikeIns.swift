@@ -59,27 +59,11 @@ public struct SpikeInMatcher: Sendable {
                 scanner.forEach(strand) { _, kmer in germlineKmers.insert(kmer) }
             }
         }
-        var owners: [UInt32: Int] = [:]
-        var shared = Set<UInt32>()
-        for (s, spike) in spikes.enumerated() {
-            for strand in [spike.sequence, reverseComplement(spike.sequence)] {
-                scanner.forEach(strand) { _, kmer in
-                    if germlineKmers.contains(kmer) { return }
-                    if let owner = owners[kmer], owner != s { shared.insert(kmer) }
-                    owners[kmer] = s
-                }
-            }
-        }
-        for kmer in shared { owners[kmer] = nil }
-        table = KmerTable(owners.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let specific = spikeSpecificKmers(spikes, excluding: germlineKmers, scanner: scanner)
+        table = KmerTable(specific.owners.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         // k-mers at the edges of the synthetic core are only partly synthetic, so a real rearrangement
         // with the same V or J shares a few of them by chance; a spike read carries most of them.
-        let scanner = self.scanner
-        required = spikes.indices.map { s in
-            var count = 0
-            scanner.forEach(spikes[s].sequence) { _, kmer in if owners[kmer] == s { count += 1 } }
-            return max(3, count / 2)
-        }
+        required = specific.perSpike.map { max(3, $0 / 2) }
     }
 
     /// The spike a read comes from (half of its spike-specific 16-mers, at least 3), or nil.
@@ -92,4 +76,29 @@ public struct SpikeInMatcher: Sendable {
         guard let best = hits.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }), best.value >= required[best.key] else { return nil }
         return best.key
     }
+}
+
+/// The k-mers (both strands) that belong to exactly one spike-in and to no germline k-mer in
+/// `germline`: spike-ins are built on real V and J genes, so only their synthetic core identifies
+/// them. Also how many of them each spike has on one strand.
+func spikeSpecificKmers(_ spikes: [SpikeInCalibrator], excluding germline: Set<UInt32>, scanner: KmerScanner)
+    -> (owners: [UInt32: Int], perSpike: [Int]) {
+    var owners: [UInt32: Int] = [:]
+    var shared = Set<UInt32>()
+    for (s, spike) in spikes.enumerated() {
+        for strand in [spike.sequence, reverseComplement(spike.sequence)] {
+            scanner.forEach(strand) { _, kmer in
+                if germline.contains(kmer) { return }
+                if let owner = owners[kmer], owner != s { shared.insert(kmer) }
+                owners[kmer] = s
+            }
+        }
+    }
+    for kmer in shared { owners[kmer] = nil }
+    let perSpike = spikes.indices.map { s in
+        var count = 0
+        scanner.forEach(spikes[s].sequence) { _, kmer in if owners[kmer] == s { count += 1 } }
+        return count
+    }
+    return (owners, perSpike)
 }

@@ -71,13 +71,6 @@ public struct CallsRow: Sendable, Equatable {
     public var qcFlags: [String] = []
     public var readsPerCopy = ""
 
-    init(patientID: String, sampleID: String, day: Int?, fields: [String]) {
-        self.patientID = patientID
-        self.sampleID = sampleID
-        self.day = day
-        self.fields = fields
-    }
-
     public func value(_ column: String) -> String { fields[Self.columns.firstIndex(of: column)!] }
 
     /// The contract's order: patient_id, day (empty last), sample_id.
@@ -134,6 +127,16 @@ public struct RunAnalysis: Sendable {
     public init(sheet: SampleSheet, options: RunOptions) {
         self.sheet = sheet
         self.options = options
+    }
+
+    /// The tracking options of every follow-up and control of the run.
+    var trackOptions: TrackOptions {
+        var track = TrackOptions()
+        track.threads = options.threads
+        track.tolerance = options.tolerance
+        track.countEvolved = options.countEvolved
+        track.umiLength = options.umiLength
+        return track
     }
 
     func sampleDirectory(_ id: String) -> String {
@@ -218,11 +221,6 @@ public struct RunAnalysis: Sendable {
         }
 
         // Follow-ups, one tracker per patient.
-        var trackOptions = TrackOptions()
-        trackOptions.threads = options.threads
-        trackOptions.tolerance = options.tolerance
-        trackOptions.countEvolved = options.countEvolved
-        trackOptions.umiLength = options.umiLength
         var trackers: [String: FollowUpTracker] = [:]
         for sample in sheet.samples where sample.role == .followup {
             var outcome = SampleOutcome(sample: sample, ok: false)
@@ -277,11 +275,6 @@ public struct RunAnalysis: Sendable {
     /// clones, then calls.tsv, controls.tsv, report.html, MultiQC files and run.json.
     func finish(_ result: inout RunResult, clonesByPatient: [String: [BaselineClone]], germline: GermlineReference, annotator: Annotator,
                 spikes: [SpikeInCalibrator], log report: (SampleOutcome) -> Void) throws {
-        var trackOptions = TrackOptions()
-        trackOptions.threads = options.threads
-        trackOptions.tolerance = options.tolerance
-        trackOptions.countEvolved = options.countEvolved
-        trackOptions.umiLength = options.umiLength
         let allClones = clonesByPatient.keys.sorted().flatMap { patient in clonesByPatient[patient]!.map { (patient, $0) } }
         let controlTracker = FollowUpTracker(clones: allClones.map(\.1), germline: germline, annotator: annotator, spikeIns: spikes,
                                              options: trackOptions)

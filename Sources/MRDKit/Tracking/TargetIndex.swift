@@ -110,26 +110,10 @@ public struct TargetIndex: Sendable {
             }
         }
         locusFilter = KmerFilter(locusEntries.map { UInt32($0 >> 8) }, bits: 18)
-        // Spike-ins are built on real V and J genes: only their synthetic core identifies them.
-        var owners: [UInt32: Int] = [:]
-        var shared = Set<UInt32>()
-        for (s, spike) in spikes.enumerated() {
-            for strand in [spike.sequence, reverseComplement(spike.sequence)] {
-                scanner.forEach(strand) { _, kmer in
-                    if germlineKmers.contains(kmer) { return }
-                    if let owner = owners[kmer], owner != s { shared.insert(kmer) }
-                    owners[kmer] = s
-                }
-            }
-        }
-        for kmer in shared { owners[kmer] = nil }
-        var required: [Int32] = []
-        for (s, spike) in spikes.enumerated() {
-            var specific = 0
-            scanner.forEach(spike.sequence) { _, kmer in if owners[kmer] == s { specific += 1 } }
-            // One strand's specific k-mers, sampled at every other position: half of those.
-            required.append(Int32(max(2, specific / (2 * Self.stride))))
-        }
+        let specific = spikeSpecificKmers(spikes, excluding: germlineKmers, scanner: scanner)
+        let owners = specific.owners
+        // One strand's specific k-mers, sampled at every other position: half of those.
+        let required = specific.perSpike.map { Int32(max(2, $0 / (2 * Self.stride))) }
         for (kmer, s) in owners.sorted(by: { $0.key < $1.key }) { entries.append((kmer, Hit(kind: .spike, id: Int32(s), offset: 0))) }
         table = KmerTable(entries)
         filter = KmerFilter(entries.map(\.0), bits: 16)
