@@ -49,7 +49,7 @@ struct Baseline: ParsableCommand {
         if minUntemplated < 0 { throw ValidationError("--min-untemplated must be 0 or more") }
         if !(0...1).contains(minDominance) { throw ValidationError("--min-dominance must be between 0 and 1") }
         for locus in loci.split(separator: ",") where Locus(rawValue: String(locus)) == nil {
-            throw ValidationError("--loci: '\(locus)' is not one of IGH, IGK, IGL, TRB, TRG, TRD")
+            throw ValidationError("--loci: '\(printable(locus))' is not one of IGH, IGK, IGL, TRB, TRG, TRD")
         }
     }
 
@@ -76,6 +76,6 @@ struct Baseline: ParsableCommand {
 /// The contract's identifier rule: [A-Za-z0-9._-]{1,64}.
 func validateIdentifier(_ value: String, option: String) throws {
     guard isIdentifier(value) else {
-        throw ValidationError("\(option): '\(value)' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
+        throw ValidationError("\(option): '\(printable(value))' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
     }
 }

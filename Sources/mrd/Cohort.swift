@@ -33,7 +33,7 @@ struct Cohort: ParsableCommand {
         for item in landmarks.split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let day = Double(parts[1]), day >= 0 else {
-                throw ValidationError("--landmarks: '\(item)' is not LABEL=DAY")
+                throw ValidationError("--landmarks: '\(printable(item))' is not LABEL=DAY")
             }
             parsed.append(Landmark(label: parts[0], day: day))
         }
@@ -57,7 +57,7 @@ struct Cohort: ParsableCommand {
             options.threshold = threshold
             let groupColumns = Set(clinicalRows.first?.groups.keys.map { $0 } ?? [])
             for column in options.groupBy where !groupColumns.contains(column) {
-                printError("\(clinical):1: --by column '\(column)' is not in the file")
+                printError("\(clinical):1: --by column '\(printable(column))' is not in the file")
                 throw ExitCode(65)
             }
             let result = CohortAnalysis.analyse(calls: callRows, clinical: clinicalRows, options: options)

@@ -79,7 +79,7 @@ struct Simulate: ParsableCommand {
     func parsedLevels() throws -> [Double] {
         try levels.split(separator: ",").map {
             guard let value = Double($0.trimmingCharacters(in: .whitespaces)), value >= 0, value <= 1 else {
-                throw ValidationError("--levels: '\($0)' is not a level between 0 and 1")
+                throw ValidationError("--levels: '\(printable($0))' is not a level between 0 and 1")
             }
             return value
         }
@@ -88,7 +88,7 @@ struct Simulate: ParsableCommand {
     func parsedLoci() throws -> [Locus] {
         try loci.split(separator: ",").map {
             guard let locus = Locus(rawValue: String($0)), locus != .IGL else {
-                throw ValidationError("--loci: '\($0)' is not one of IGH, IGK, TRB, TRG, TRD")
+                throw ValidationError("--loci: '\(printable($0))' is not one of IGH, IGK, TRB, TRG, TRD")
             }
             return locus
         }
@@ -106,7 +106,7 @@ struct Simulate: ParsableCommand {
         if !(0...1).contains(evolved) { throw ValidationError("--evolved must be 0 to 1") }
         if let cohort, cohort != "seed-study" { throw ValidationError("--cohort: the one cohort model is 'seed-study'") }
         for copies in spikeCopies.split(separator: ",") where Int(copies) == nil || Int(copies)! < 1 {
-            throw ValidationError("--spike-copies: '\(copies)' is not a positive whole number")
+            throw ValidationError("--spike-copies: '\(printable(copies))' is not a positive whole number")
         }
     }
 

@@ -31,7 +31,7 @@ struct ValidateCounts: ParsableCommand {
     func validate() throws {
         guard CountSimulation.Mode(rawValue: mode) != nil else { throw ValidationError("--mode: spike_in, umi or reads") }
         guard cells > 0, readsPerTemplate > 0, replicates > 0, strayReads >= 0 else { throw ValidationError("numbers must be positive") }
-        for level in levels.split(separator: ",") where Double(level) == nil { throw ValidationError("--levels: '\(level)' is not a number") }
+        for level in levels.split(separator: ",") where Double(level) == nil { throw ValidationError("--levels: '\(printable(level))' is not a number") }
     }
 
     func run() throws {

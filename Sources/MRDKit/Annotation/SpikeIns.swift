@@ -9,10 +9,15 @@ public struct SpikeInCalibrator: Sendable, Equatable {
 
 /// Reads spikes.tsv (`spike_id sequence copies`, one header line).
 public func readSpikeIns(path: String) throws -> [SpikeInCalibrator] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(validating: [UInt8](data), as: UTF8.self) else {
         throw ReadError(FileManager.default.fileExists(atPath: path) ? .unreadableInput : .missingInput, file: path,
-                        "cannot read the spike-in table (expected TSV: spike_id, sequence, copies)")
+                        "cannot read the spike-in table (expected UTF-8 TSV: spike_id, sequence, copies)")
     }
+    return try readSpikeIns(text: text, path: path)
+}
+
+/// Parses the text of a spike-in table; `path` names it in messages.
+public func readSpikeIns(text: String, path: String) throws -> [SpikeInCalibrator] {
     var spikes: [SpikeInCalibrator] = []
     for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
@@ -26,6 +31,10 @@ public func readSpikeIns(path: String) throws -> [SpikeInCalibrator] {
         let fields = trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         guard fields.count >= 3 else {
             throw ReadError(.malformedRecord, file: path, line: n + 1, "expected 3 tab-separated fields, found \(fields.count)")
+        }
+        guard isIdentifier(fields[0]) else {
+            throw ReadError(.malformedRecord, file: path, line: n + 1,
+                            "spike_id '\(printable(fields[0]))': expected an identifier of 1-64 characters from A-Z a-z 0-9 . _ -")
         }
         let sequence = Array(fields[1].uppercased().utf8)
         guard sequence.count >= 30, sequence.allSatisfy({ "ACGT".utf8.contains($0) }) else {

@@ -72,16 +72,16 @@ public enum CohortAnalysis {
         return try rows.map { line, value in
             var day: Int?
             if !value("day").isEmpty {
-                guard let d = Int(value("day")), d >= 0 else { throw ReadError(.malformedRecord, file: path, line: line, "day '\(value("day"))': expected whole days >= 0") }
+                guard let d = Int(value("day")), d >= 0 else { throw ReadError(.malformedRecord, file: path, line: line, "day '\(printable(value("day")))': expected whole days >= 0") }
                 day = d
             }
             guard ["positive", "negative", "indeterminate"].contains(value("call")) else {
-                throw ReadError(.malformedRecord, file: path, line: line, "call '\(value("call"))': expected positive, negative or indeterminate")
+                throw ReadError(.malformedRecord, file: path, line: line, "call '\(printable(value("call")))': expected positive, negative or indeterminate")
             }
             guard ["T", "F", ""].contains(value("detected")) else { throw ReadError(.malformedRecord, file: path, line: line, "detected: expected T or F") }
             func number(_ name: String) throws -> Double? {
                 if value(name).isEmpty { return nil }
-                guard let x = Double(value(name)), x >= 0 else { throw ReadError(.malformedRecord, file: path, line: line, "\(name) '\(value(name))': expected a number >= 0") }
+                guard let x = Double(value(name)), x >= 0 else { throw ReadError(.malformedRecord, file: path, line: line, "\(name) '\(printable(value(name)))': expected a number >= 0") }
                 return x
             }
             return CohortCall(patientID: value("patient_id"), sampleID: value("sample_id"), timepoint: value("timepoint"), day: day,
@@ -96,13 +96,13 @@ public enum CohortAnalysis {
         var seen = Set<String>()
         return try rows.map { line, value in
             let id = value("patient_id")
-            guard isIdentifier(id) else { throw ReadError(.malformedRecord, file: path, line: line, "patient_id '\(id)' is not an identifier") }
-            guard seen.insert(id).inserted else { throw ReadError(.malformedRecord, file: path, line: line, "patient_id '\(id)' appears twice") }
+            guard isIdentifier(id) else { throw ReadError(.malformedRecord, file: path, line: line, "patient_id '\(printable(id))' is not an identifier") }
+            guard seen.insert(id).inserted else { throw ReadError(.malformedRecord, file: path, line: line, "patient_id '\(printable(id))' appears twice") }
             guard let days = Double(value("rfs_days")), days >= 0, days.isFinite else {
-                throw ReadError(.malformedRecord, file: path, line: line, "rfs_days '\(value("rfs_days"))': expected days >= 0")
+                throw ReadError(.malformedRecord, file: path, line: line, "rfs_days '\(printable(value("rfs_days")))': expected days >= 0")
             }
             guard ["0", "1"].contains(value("rfs_event")) else {
-                throw ReadError(.malformedRecord, file: path, line: line, "rfs_event '\(value("rfs_event"))': expected 1 (relapse or death) or 0 (censored)")
+                throw ReadError(.malformedRecord, file: path, line: line, "rfs_event '\(printable(value("rfs_event")))': expected 1 (relapse or death) or 0 (censored)")
             }
             var groups: [String: String] = [:]
             for name in header where !["patient_id", "rfs_days", "rfs_event"].contains(name) { groups[name] = value(name) }

@@ -27,6 +27,12 @@ protocol MemberDecoder: AnyObject {
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> DecodeStep
     /// Prepares for the next member.
     func reset() throws
+    /// Bytes to have at hand when a member starts (its whole header, in practice).
+    var memberHeadReserve: Int { get }
+}
+
+extension MemberDecoder {
+    var memberHeadReserve: Int { 0 }
 }
 
 /// Decompresses a stream of one or many concatenated members (multi-member gzip, BGZF, parallel
@@ -42,6 +48,7 @@ final class MultiMemberSource: ByteSource {
     private var upstreamEnded = false
     private var compressedOffset = 0
     private var insideMember = true
+    private var atMemberStart = true
     private var finished = false
 
     init(upstream: ByteSource, decoder: MemberDecoder, file: String, windowSize: Int = 1 << 20) {
@@ -107,6 +114,12 @@ final class MultiMemberSource: ByteSource {
                                 "\(decoder.formatName) stream truncated: the file ends inside a compressed block "
                                 + "(after \(compressedOffset) compressed bytes); expected the rest of the stream")
             }
+            if atMemberStart {
+                // ISA-L misreads a gzip header with an extra field (BGZF) that arrives in pieces:
+                // hand it whole headers. zlib needs nothing here.
+                _ = try fill(atLeast: decoder.memberHeadReserve)
+                atMemberStart = false
+            }
             let input = UnsafeRawBufferPointer(rebasing: window[windowStart..<windowEnd])
             let output = UnsafeMutableRawBufferPointer(rebasing: buffer[produced...])
             let step = decoder.decode(input, into: output)
@@ -157,6 +170,7 @@ final class MultiMemberSource: ByteSource {
         }
         try decoder.reset()
         insideMember = true
+        atMemberStart = true
     }
 }
 
@@ -218,6 +232,8 @@ final class IsalGzipDecoder: MemberDecoder {
     private let inflater: UnsafeMutableRawPointer
     let formatName = "gzip"
     let memberMagic: [UInt8] = [0x1f, 0x8b]
+    /// A gzip header: 10 bytes, plus extra field, name and comment (BGZF: 18 in all).
+    let memberHeadReserve = 4096
 
     /// nil when ISA-L is not available in this build or on this machine.
     init?() {

@@ -19,6 +19,9 @@ public final class FastxReader {
     /// Records handed out so far.
     public private(set) var recordsRead = 0
 
+    /// The longest record (header, sequence, qualities and line ends) read before giving up.
+    public var maximumRecordBytes = 256 << 20
+
     private let source: ByteSource
     private var carry: UnsafeMutableRawBufferPointer
     private var carryCount = 0
@@ -61,6 +64,8 @@ public final class FastxReader {
         batch.file = file
         batch.firstRecordOrdinal = recordsRead
         guard maxRecords > 0 else { return false }
+        // Recognising the format looks at the first 64 bytes: let them all arrive at once.
+        if parser.format == nil && batch.capacity < 4096 { batch.grow(toAtLeast: 4096, keeping: 0) }
         if carryCount > batch.capacity / 2 { batch.grow(toAtLeast: carryCount * 2, keeping: 0) }
         if carryCount > 0 {
             batch.bytes.baseAddress!.copyMemory(from: carry.baseAddress!, byteCount: carryCount)
@@ -91,8 +96,13 @@ public final class FastxReader {
             parsed = try parser.parse(batch, from: parsed, to: filled, maxRecords: maxRecords)
             if batch.count >= maxRecords || parser.sourceEnded { break }
             if batch.count > 0 { break }
-            // Not one whole record fits: a very long read or header. Grow and read on.
-            batch.grow(toAtLeast: batch.capacity * 2, keeping: filled)
+            // Not one whole record fits: a very long read or header. Grow and read on, up to a
+            // cap: record offsets are 32-bit, and a file with no line ends must not take all memory.
+            guard batch.capacity < maximumRecordBytes else {
+                throw ReadError(.malformedRecord, file: file, line: parser.line,
+                                "a record longer than \(maximumRecordBytes >> 20) MiB; expected sequencing reads (is this a FASTQ/FASTA file?)")
+            }
+            batch.grow(toAtLeast: min(batch.capacity * 2, maximumRecordBytes), keeping: filled)
         }
         let rest = filled - parsed
         if rest > 0 {
@@ -206,6 +216,12 @@ struct FastxParser {
         return String(decoding: UnsafeBufferPointer(start: b + headerStart, count: min(end - headerStart, 200)), as: UTF8.self)
     }
 
+    /// Whether the line at `from` is cut by the end of the buffer before its excerpt is whole: an
+    /// error message must not depend on where a buffer happened to end, so read on first.
+    private func excerptIncomplete(_ b: UnsafeMutablePointer<UInt8>, _ from: Int, _ end: Int) -> Bool {
+        !sourceEnded && end - from <= 40 && newline(b, from, end) == nil
+    }
+
     private func lineText(_ b: UnsafeMutablePointer<UInt8>, _ from: Int, _ end: Int) -> String {
         let stop = newline(b, from, end) ?? end
         return excerpt(UnsafeBufferPointer(start: b + from, count: contentEnd(b, from, stop) - from))
@@ -217,6 +233,7 @@ struct FastxParser {
                                            _ spans: inout SpanWriter) throws -> Int? {
         let atEOF = sourceEnded
         guard b[start] == UInt8(ascii: "@") else {
+            if b[start] != UInt8(ascii: ">") && excerptIncomplete(b, start, end) { return nil }
             let found = b[start] == UInt8(ascii: ">") ? "'>' (a FASTA header in a FASTQ file)" : lineText(b, start, end)
             throw ReadError(.malformedRecord, file: file, line: line,
                             "expected '@' at the start of a FASTQ record, found \(found)" + afterNote(b, spans))
@@ -246,6 +263,7 @@ struct FastxParser {
             return nil
         }
         guard b[plusStart] == UInt8(ascii: "+") else {
+            if excerptIncomplete(b, plusStart, end) { return nil }
             throw ReadError(.malformedRecord, file: file, line: line + 2, recordID: recordID(b, headerStart, headerContentEnd),
                             "expected the '+' separator line, found \(lineText(b, plusStart, end))")
         }
@@ -330,6 +348,7 @@ struct FastxParser {
                                            _ spans: inout SpanWriter) throws -> Int? {
         let atEOF = sourceEnded
         guard b[start] == UInt8(ascii: ">") else {
+            if excerptIncomplete(b, start, end) { return nil }
             throw ReadError(.malformedRecord, file: file, line: line,
                             "expected '>' at the start of a FASTA record, found \(lineText(b, start, end))" + afterNote(b, spans))
         }

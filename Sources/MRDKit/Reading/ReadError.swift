@@ -85,6 +85,19 @@ func excerpt(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 40) -> String {
     return "'" + text + "'"
 }
 
+/// A value quoted back in a message, made safe for a terminal or log: control characters,
+/// non-ASCII and backslashes escaped, at most `limit` characters.
+public func printable(_ value: some StringProtocol, limit: Int = 60) -> String {
+    var text = ""
+    for byte in value.utf8.prefix(limit) {
+        if byte >= 0x20 && byte < 0x7f && byte != 0x5c { text.unicodeScalars.append(Unicode.Scalar(byte)) } else {
+            text += "\\x" + String(byte, radix: 16).leftPadded(to: 2, with: "0")
+        }
+    }
+    if value.utf8.count > limit { text += "..." }
+    return text
+}
+
 extension String {
     func leftPadded(to width: Int, with pad: Character) -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self

@@ -34,11 +34,19 @@ public struct SampleSheet: Sendable {
     /// Reads and checks the sheet; throws `SheetError` listing every problem, or `ReadError` when the
     /// file itself cannot be read.
     public init(path: String) throws {
-        self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
             throw ReadError(.missingInput, file: path, "no such sample sheet")
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReadError(.unreadableInput, file: path, "cannot read the sample sheet")
+        }
+        try self.init(bytes: [UInt8](data), path: path)
+    }
+
+    /// Checks a sheet's bytes; `path` names it in messages and anchors relative file names.
+    public init(bytes: [UInt8], path: String) throws {
+        self.path = path
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ReadError(.unreadableInput, file: path, "cannot read the sample sheet as UTF-8 text")
         }
         let folder = (path as NSString).deletingLastPathComponent
@@ -69,27 +77,38 @@ public struct SampleSheet: Sendable {
             }
             func value(_ name: String) -> String { column[name].map { row.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
             var ok = true
+            // Values reach TSV outputs and messages: no tabs, line ends or other control characters
+            // (a quoted CSV field may hold them).
+            for (name, index) in column.sorted(by: { $0.value < $1.value })
+            where row.fields[index].unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || ($0.value >= 0x80 && $0.value < 0xa0) }) {
+                problem(row.line, "\(printable(name)) '\(printable(row.fields[index]))': control characters (tab, line end) are not allowed")
+                ok = false
+            }
+            if value("timepoint").unicodeScalars.count > 64 {
+                problem(row.line, "timepoint '\(printable(value("timepoint")))': expected a label of at most 64 characters")
+                ok = false
+            }
             let patient = value("patient_id"), sample = value("sample_id")
             for (name, id) in [("patient_id", patient), ("sample_id", sample)] where !isIdentifier(id) {
-                problem(row.line, "\(name) '\(id)' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
+                problem(row.line, "\(name) '\(printable(id))' is not an identifier (1-64 characters of A-Z a-z 0-9 . _ -)")
                 ok = false
             }
             if let first = firstLine[sample], isIdentifier(sample) {
-                problem(row.line, "sample_id '\(sample)' already used on line \(first)")
+                problem(row.line, "sample_id '\(printable(sample))' already used on line \(first)")
                 ok = false
             } else if isIdentifier(sample) {
                 firstLine[sample] = row.line
             }
             let role = SheetSample.Role(rawValue: value("role"))
-            if role == nil { problem(row.line, "role '\(value("role"))': expected baseline, followup or control"); ok = false }
+            if role == nil { problem(row.line, "role '\(printable(value("role")))': expected baseline, followup or control"); ok = false }
             var day: Int?
             if !value("day").isEmpty {
-                if let d = Int(value("day")), d >= 0 { day = d } else { problem(row.line, "day '\(value("day"))': expected a whole number of days >= 0"); ok = false }
+                if let d = Int(value("day")), d >= 0 { day = d } else { problem(row.line, "day '\(printable(value("day")))': expected a whole number of days >= 0"); ok = false }
             }
             func positive(_ name: String) -> Double? {
                 guard !value(name).isEmpty else { return nil }
                 if let x = Double(value(name)), x > 0, x.isFinite { return x }
-                problem(row.line, "\(name) '\(value(name))': expected a positive number")
+                problem(row.line, "\(name) '\(printable(value(name)))': expected a positive number")
                 ok = false
                 return nil
             }
@@ -106,7 +125,7 @@ public struct SampleSheet: Sendable {
             if !value("clones").isEmpty {
                 let resolved = resolve(value("clones"))
                 if FileManager.default.fileExists(atPath: resolved) { clones = resolved } else {
-                    problem(row.line, "clones '\(value("clones"))': no such file")
+                    problem(row.line, "clones '\(printable(value("clones")))': no such file")
                     ok = false
                 }
             }
@@ -122,12 +141,12 @@ public struct SampleSheet: Sendable {
             let baselines = rows.filter { $0.role == .baseline }
             let clonePaths = Set(rows.compactMap(\.clones))
             if baselines.count > 1 {
-                problem(baselines[1].line, "patient '\(patient)' has a second baseline row (first on line \(baselines[0].line))")
+                problem(baselines[1].line, "patient '\(printable(patient))' has a second baseline row (first on line \(baselines[0].line))")
             }
             if baselines.isEmpty && clonePaths.isEmpty {
-                problem(rows[0].line, "patient '\(patient)' has no baseline row and no clones path")
+                problem(rows[0].line, "patient '\(printable(patient))' has no baseline row and no clones path")
             }
-            if clonePaths.count > 1 { problem(rows[0].line, "patient '\(patient)' names \(clonePaths.count) different clones files") }
+            if clonePaths.count > 1 { problem(rows[0].line, "patient '\(printable(patient))' names \(clonePaths.count) different clones files") }
         }
         if samples.isEmpty && problems.isEmpty { problems.append("\(path):2: expected at least one sample row") }
         guard problems.isEmpty else { throw SheetError(problems: problems) }
@@ -179,8 +198,10 @@ public struct SampleSheet: Sendable {
     }
 }
 
-/// The contract's identifier rule: [A-Za-z0-9._-]{1,64} (and not `.` or `..`).
-public func isIdentifier(_ value: String) -> Bool {
+/// The contract's identifier rule: [A-Za-z0-9._-]{1,64} (and not `.` or `..`). Identifiers become
+/// folder and file names, so nothing else may pass. `maxLength` is raised only for derived ids
+/// (clone ids are a sample id plus a suffix).
+public func isIdentifier(_ value: some StringProtocol, maxLength: Int = 64) -> Bool {
     let allowed = value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
-    return allowed && (1...64).contains(value.utf8.count) && value != "." && value != ".."
+    return allowed && (1...maxLength).contains(value.utf8.count) && value != "." && value != ".."
 }

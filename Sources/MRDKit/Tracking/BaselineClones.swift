@@ -26,7 +26,11 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
         throw ReadError(.unreadableInput, file: path, "cannot read the clones file")
     }
     // Bytes, not String: a diagnostic sample's clones.tsv has tens of thousands of rows.
-    let bytes = [UInt8](data)
+    return try readBaselineClones(bytes: [UInt8](data), path: path)
+}
+
+/// Parses the bytes of a clones.tsv; `path` names it in messages.
+public func readBaselineClones(bytes: [UInt8], path: String) throws -> [BaselineClone] {
     guard String(validating: bytes, as: UTF8.self) != nil else {
         throw ReadError(.malformedRecord, file: path, line: 1, "expected UTF-8 text (a clones.tsv of `mrd baseline`)")
     }
@@ -55,10 +59,11 @@ public func readBaselineClones(path: String) throws -> [BaselineClone] {
         func value(_ name: String) -> String { String(decoding: fields[column[name]!], as: UTF8.self) }
         func raw(_ name: String) -> [UInt8] { Array(fields[column[name]!]) }
         func bad(_ name: String, _ expected: String) -> ReadError {
-            ReadError(.malformedRecord, file: path, line: lineNumber, "column \(name): expected \(expected), found '\(value(name).prefix(60))'")
+            ReadError(.malformedRecord, file: path, line: lineNumber, "column \(name): expected \(expected), found '\(printable(value(name)))'")
         }
         let id = value("clone_id")
-        guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { throw bad("clone_id", "a clone id") }
+        guard isIdentifier(id, maxLength: 128) else { throw bad("clone_id", "a clone id (A-Z a-z 0-9 . _ -)") }
+        guard isIdentifier(value("sample_id")) else { throw bad("sample_id", "a sample id (A-Z a-z 0-9 . _ -, at most 64)") }
         guard seen.insert(id).inserted else {
             throw ReadError(.malformedRecord, file: path, line: lineNumber, "clone_id '\(id)' appears twice")
         }
