@@ -10,6 +10,29 @@ struct MRDCommand: ParsableCommand {
         version: MRD.version,
         subcommands: [Stats.self, Simulate.self, Baseline.self, Track.self, Run.self, Aggregate.self, Cohort.self, Demo.self, ValidateCounts.self]
     )
+
+    /// Signals first: an interrupted command removes its unfinished outputs and exits non-zero.
+    static func main() {
+        Interruption.install()
+        main(nil)
+    }
+}
+
+/// Writes to standard output, failing (exit 74) when it cannot: a full disk or a closed pipe must
+/// not pass for a finished table.
+func writeStandardOutput(_ text: String) throws {
+    var text = text
+    var offset = 0
+    try text.withUTF8 { bytes in
+        while offset < bytes.count {
+            let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw OutputError(file: "standard output", message: "write failed: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
 }
 
 /// Runs a command body, turning library errors into the contract's message and exit code.

@@ -99,19 +99,20 @@ struct Demo: ParsableCommand {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
                 if fields.count > 7 { trueLevel[String(fields[0])] = String(fields[7]) }
             }
-            print("sample\tcall\tcall_detail\tmrd_level\tci\tlod\ttrue_level")
+            var table = "sample\tcall\tcall_detail\tmrd_level\tci\tlod\ttrue_level\n"
             for row in result.calls {
                 let ci = row.value("mrd_ci_low").isEmpty ? "" : "\(row.value("mrd_ci_low"))-\(row.value("mrd_ci_high"))"
-                print([row.sampleID, row.value("call"), row.value("call_detail"), row.value("mrd_level"), ci, row.value("lod"),
-                       trueLevel[row.sampleID] ?? ""].joined(separator: "\t"))
+                table += [row.sampleID, row.value("call"), row.value("call_detail"), row.value("mrd_level"), ci, row.value("lod"),
+                          trueLevel[row.sampleID] ?? ""].joined(separator: "\t") + "\n"
             }
+            try writeStandardOutput(table)
             // The outcome analysis of the run's calls with the simulated clinical data.
             var cohortOptions = CohortOptions()
             cohortOptions.groupBy = ["ph_status", "risk_group"]
             let cohort = CohortAnalysis.analyse(calls: try CohortAnalysis.readCalls(path: out + "/calls.tsv"),
                                                 clinical: try CohortAnalysis.readClinical(path: folder + "/clinical.csv"), options: cohortOptions)
             try CohortReports.write(cohort, options: cohortOptions, to: out + "/cohort")
-            print("\nOutputs (calls.tsv, report.html, multiqc/, run.json, samples/, cohort/) in \(out)")
+            try writeStandardOutput("\nOutputs (calls.tsv, report.html, multiqc/, run.json, samples/, cohort/) in \(out)\n")
             if !result.failed.isEmpty { throw ExitCode(3) }
         }
     }

@@ -114,13 +114,9 @@ struct Simulate: ParsableCommand {
         try runReportingErrors {
             if cohort != nil {
                 let output = CohortSimulator(seed: seed).simulate()
-                do {
-                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                } catch {
-                    throw OutputError(file: out, message: "cannot create the output folder")
-                }
-                try AtomicFile.write(output.calls, to: (out as NSString).appendingPathComponent("calls.tsv"))
-                try AtomicFile.write(output.clinical, to: (out as NSString).appendingPathComponent("clinical.csv"))
+                try createOutputFolder(out)
+                try OutputSet([((out as NSString).appendingPathComponent("calls.tsv"), output.calls),
+                               ((out as NSString).appendingPathComponent("clinical.csv"), output.clinical)]).commit()
                 FileHandle.standardError.write(Data("mrd simulate: seed-study cohort (calls.tsv, clinical.csv) in \(out)\n".utf8))
                 return
             }

@@ -41,7 +41,7 @@ struct Stats: ParsableCommand {
                 rows += try FileStatistics.compute(input, threads: threadOptions.threads)
             }
             let text = json ? Self.json(rows) : Self.table(rows)
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try writeStandardOutput(text)
         }
     }
 

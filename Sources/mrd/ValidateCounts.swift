@@ -48,6 +48,6 @@ struct ValidateCounts: ParsableCommand {
                          call.call].joined(separator: "\t") + "\n"
             }
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try runReportingErrors { try writeStandardOutput(text) }
     }
 }

@@ -66,17 +66,12 @@ public enum BaselineReports {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// Writes ID.clones.tsv, ID.airr.tsv and ID.baseline.json into `directory`, each atomically.
+    /// Writes ID.clones.tsv, ID.airr.tsv and ID.baseline.json into `directory`, all or none.
     public static func write(_ result: BaselineResult, to directory: String, inputs: [String], commandLine: [String]) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(file: directory, message: "cannot create the output folder")
-        }
+        try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(result.sampleID)
-        try AtomicFile.write(clonesTSV(result), to: base + ".clones.tsv")
-        try AtomicFile.write(airrTSV(result), to: base + ".airr.tsv")
-        try AtomicFile.write(baselineJSON(result, inputs: inputs, commandLine: commandLine), to: base + ".baseline.json")
+        try OutputSet([(base + ".clones.tsv", clonesTSV(result)), (base + ".airr.tsv", airrTSV(result)),
+                       (base + ".baseline.json", baselineJSON(result, inputs: inputs, commandLine: commandLine))]).commit()
     }
 
     /// Plain or scientific notation, shortest round-trip form.

@@ -38,16 +38,10 @@ public enum CohortReports {
     }
 
     public static func write(_ result: CohortResult, options: CohortOptions, to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(file: directory, message: "cannot create the output folder")
-        }
+        try createOutputFolder(directory)
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(negativityTSV(result), to: path("negativity.tsv"))
-        try AtomicFile.write(rfsTSV(result), to: path("rfs.tsv"))
-        try AtomicFile.write(kmTSV(result), to: path("km.tsv"))
-        try AtomicFile.write(html(result, options: options), to: path("cohort.html"))
+        try OutputSet([(path("negativity.tsv"), negativityTSV(result)), (path("rfs.tsv"), rfsTSV(result)),
+                       (path("km.tsv"), kmTSV(result)), (path("cohort.html"), html(result, options: options))]).commit()
     }
 
     /// One self-contained page: per landmark the Kaplan-Meier curves of MRD-negative and

@@ -14,20 +14,100 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Temporary output files in flight. An interrupted run removes them (see `Interruption`), and
+/// renames into place happen under the same lock, so a signal sees either the temporary files or
+/// the finished outputs, never a half-renamed set.
+enum TemporaryFiles {
+    nonisolated(unsafe) private static var paths = Set<String>()
+    nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
+
+    static func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try body()
+    }
+
+    static func register(_ path: String) { withLock { _ = paths.insert(path) } }
+    static func unregister(_ path: String) { withLock { _ = paths.remove(path) } }
+    static func unregisterLocked(_ path: String) { _ = paths.remove(path) }
+
+    /// Removes every temporary file; the caller holds the lock.
+    static func removeAllLocked() -> Int {
+        for path in paths { unlink(path) }
+        defer { paths.removeAll() }
+        return paths.count
+    }
+}
+
+/// What the process does on SIGINT, SIGTERM or SIGHUP: remove its temporary output files, say
+/// so, and exit with 128 + the signal number. Finished outputs stay (each is complete); outputs
+/// being written never appear under their final names.
+public enum Interruption {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    /// Installs the handlers (once, before any output is written).
+    public static func install() {
+        guard sources.isEmpty else { return }
+        let queue = DispatchQueue(label: "mrd.signals")
+        for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
+            Glibc.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler {
+                // Taking the lock waits for a rename in progress, and stops any new one.
+                TemporaryFiles.withLock {
+                    let removed = TemporaryFiles.removeAllLocked()
+                    let message = "mrd: interrupted by \(name): stopped; \(removed) unfinished output file(s) removed\n"
+                    _ = message.withCString { write(2, $0, strlen($0)) }
+                    _exit(128 + signal)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// Creates an output folder (and its parents), with the system's reason when it cannot.
+public func createOutputFolder(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+        guard isFolder.boolValue else { throw OutputError(file: path, message: "exists and is not a folder") }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw OutputError(file: path, message: "cannot write in the output folder: \(String(cString: strerror(errno)))")
+        }
+        return
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+        throw OutputError(file: path, message: "cannot create the output folder (\(reason))")
+    }
+}
+
 /// Writes a file under a temporary name in the same folder and renames it into place only when
 /// complete, so that a failed or interrupted run never leaves a truncated file under a final name.
 public final class AtomicFile {
     public let path: String
     private let temporaryPath: String
     private var handle: UnsafeMutablePointer<FILE>?
+    private var renamed = false
 
     public init(path: String) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
         temporaryPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        // Registered before it exists, so that a signal arriving now still finds it.
+        TemporaryFiles.register(temporaryPath)
         guard let file = fopen(temporaryPath, "wb") else {
-            throw OutputError(file: path, message: "cannot create: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            TemporaryFiles.unregister(temporaryPath)
+            throw OutputError(file: path, message: "cannot create: \(reason)")
         }
         setvbuf(file, nil, _IOFBF, 1 << 20)
         handle = file
@@ -35,9 +115,10 @@ public final class AtomicFile {
 
     deinit {
         // Never committed: remove the partial file.
-        if let handle {
-            fclose(handle)
+        if let handle { fclose(handle) }
+        if !renamed {
             unlink(temporaryPath)
+            TemporaryFiles.unregister(temporaryPath)
         }
     }
 
@@ -53,27 +134,59 @@ public final class AtomicFile {
         try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Flushes, syncs and renames into place.
-    public func commit() throws {
+    /// Flushes and syncs the temporary file; after this only the rename is left.
+    fileprivate func finishWriting() throws {
         guard let file = handle else { return }
         handle = nil
         let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
+        let reason = String(cString: strerror(errno))
         let closed = fclose(file) == 0
         guard flushed && closed else {
-            unlink(temporaryPath)
-            throw OutputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+            throw OutputError(file: path, message: "write failed: \(flushed ? String(cString: strerror(errno)) : reason)")
         }
+    }
+
+    /// Renames into place; the caller holds the temporary-files lock.
+    fileprivate func renameLocked() throws {
         guard rename(temporaryPath, path) == 0 else {
-            unlink(temporaryPath)
             throw OutputError(file: path, message: "cannot rename into place: \(String(cString: strerror(errno)))")
         }
+        renamed = true
+        TemporaryFiles.unregisterLocked(temporaryPath)
+    }
+
+    /// Flushes, syncs and renames into place.
+    public func commit() throws {
+        try finishWriting()
+        try TemporaryFiles.withLock { try renameLocked() }
     }
 
     /// Writes a whole text file atomically.
     public static func write(_ text: String, to path: String) throws {
-        let file = try AtomicFile(path: path)
-        try file.write(text)
-        try file.commit()
+        try OutputSet([(path, text)]).commit()
+    }
+}
+
+/// Files that appear together or not at all: each is written and synced under a temporary
+/// name, then all are renamed in one step (a failure or signal before then leaves none).
+public struct OutputSet {
+    private var files: [(path: String, text: String)]
+
+    public init(_ files: [(String, String)] = []) { self.files = files.map { (path: $0.0, text: $0.1) } }
+
+    public mutating func add(_ text: String, to path: String) { files.append((path, text)) }
+
+    public func commit() throws {
+        var written: [AtomicFile] = []
+        for (path, text) in files {
+            let file = try AtomicFile(path: path)
+            try file.write(text)
+            try file.finishWriting()
+            written.append(file)
+        }
+        try TemporaryFiles.withLock {
+            for file in written { try file.renameLocked() }
+        }
     }
 }
 

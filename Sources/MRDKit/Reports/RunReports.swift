@@ -84,18 +84,16 @@ public enum RunReports {
     /// Writes every run-level file, each atomically.
     public static func write(_ result: RunResult, sheet: SampleSheet, options: RunOptions) throws {
         let out = options.outdir
-        do {
-            try FileManager.default.createDirectory(atPath: (out as NSString).appendingPathComponent("multiqc"), withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(file: out, message: "cannot create the output folder")
-        }
+        try createOutputFolder((out as NSString).appendingPathComponent("multiqc"))
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(callsTSV(result.calls), to: path("calls.tsv"))
-        try AtomicFile.write(controlsTSV(result.controls, minReads: options.detection.minReads), to: path("controls.tsv"))
-        try AtomicFile.write(multiqcCallsTSV(result.calls), to: path("multiqc/mrd_calls_mqc.tsv"))
-        try AtomicFile.write(multiqcKineticsJSON(result.calls), to: path("multiqc/mrd_kinetics_mqc.json"))
-        try AtomicFile.write(RunReportPage.html(result, sheet: sheet, options: options), to: path("report.html"))
-        try AtomicFile.write(runJSON(result, sheet: sheet, options: options), to: path("run.json"))
+        try OutputSet([
+            (path("calls.tsv"), callsTSV(result.calls)),
+            (path("controls.tsv"), controlsTSV(result.controls, minReads: options.detection.minReads)),
+            (path("multiqc/mrd_calls_mqc.tsv"), multiqcCallsTSV(result.calls)),
+            (path("multiqc/mrd_kinetics_mqc.json"), multiqcKineticsJSON(result.calls)),
+            (path("report.html"), RunReportPage.html(result, sheet: sheet, options: options)),
+            (path("run.json"), runJSON(result, sheet: sheet, options: options)),
+        ]).commit()
     }
 }
 

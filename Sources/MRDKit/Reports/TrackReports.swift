@@ -54,14 +54,10 @@ public enum TrackReports {
     /// Writes FID.mrd.tsv and FID.call.json into `directory`, each atomically.
     public static func write(_ call: MRDCall, spikes: [SpikeInCalibrator], spikeReads: [Int], detection: DetectionRule,
                              to directory: String, inputs: [String], commandLine: [String]) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(file: directory, message: "cannot create the output folder")
-        }
+        try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(call.sampleID)
-        try AtomicFile.write(mrdTSV(call), to: base + ".mrd.tsv")
-        try AtomicFile.write(callJSON(call, spikes: spikes, spikeReads: spikeReads, detection: detection, inputs: inputs,
-                                      commandLine: commandLine), to: base + ".call.json")
+        try OutputSet([(base + ".mrd.tsv", mrdTSV(call)),
+                       (base + ".call.json", callJSON(call, spikes: spikes, spikeReads: spikeReads, detection: detection,
+                                                      inputs: inputs, commandLine: commandLine))]).commit()
     }
 }

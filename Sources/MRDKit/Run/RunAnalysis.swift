@@ -145,6 +145,8 @@ public struct RunAnalysis: Sendable {
 
     /// Runs every sample; a sample that fails is recorded and the others go on.
     public func run(log: @escaping @Sendable (String) -> Void) throws -> RunResult {
+        // An output folder that cannot be written fails the run before any sample is read.
+        try createOutputFolder(options.outdir)
         let spikes = try options.spikeInsPath.map(readSpikeIns) ?? []
         let spikeHash = try options.spikeInsPath.map { try contentHash([$0]) } ?? "none"
         let germline = try GermlineReference.bundled()

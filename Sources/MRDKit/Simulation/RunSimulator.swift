@@ -344,11 +344,7 @@ public struct RunSimulator: Sendable {
     /// Simulates the run and writes it into `directory`.
     @discardableResult
     public func write(to directory: URL) throws -> Output {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(file: directory.path, message: "cannot create the output folder (expected a writable folder path)")
-        }
+        try createOutputFolder(directory.path)
         let patients = (0..<config.patients).map(makePatient)
         let spikes = spikeIns()
         let samples = self.samples(patients, spikes: spikes)
