@@ -178,3 +178,25 @@ func gzipInPieces(_ file: String) throws {
         }
     }
 }
+
+@Test("a file that shrinks while being read is an error (exit 66), not a shorter sample")
+func shrinkingFile() throws {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("shrinking.fastq").path
+    let record = "@r\n" + String(repeating: "ACGT", count: 25) + "\n+\n" + String(repeating: "I", count: 100) + "\n"
+    try Data(String(repeating: record, count: 10_000).utf8).write(to: URL(fileURLWithPath: path))
+    let reader = try FastxReader(path: path)
+    let batch = RecordBatch(capacity: 64 << 10)
+    #expect(try reader.fill(batch))
+    // Cut the file at a record boundary past what was read: the rest reads as clean records.
+    #expect(truncate(path, record.utf8.count * 5_000) == 0)
+    var failure: ReadError?
+    do {
+        while try reader.fill(batch) {}
+    } catch let error as ReadError {
+        failure = error
+    }
+    #expect(failure?.kind == .unreadableInput && failure?.exitCode == 66)
+    #expect(failure?.description.contains("shrank while being read (1035000 of the 2070000 bytes it had when opened)") == true, "\(String(describing: failure))")
+}

@@ -150,6 +150,8 @@ public struct MRDCall: Sendable {
     public var sampleID: String
     public var totalReads: Int
     public var readsPerLocus: [Locus: Int]
+    /// Reads with no locus (primer dimers, off-target): with the loci and spike-ins, every read.
+    public var readsWithoutLocus = 0
     public var spikeInReads: Int
     public var templateMethod: TemplateMethod
     public var cellsMethod: CellsMethod
@@ -253,7 +255,7 @@ public enum Quantifier {
         let detected = !detectedLevels.isEmpty
         let spikeTotal = counts.spikeInReads.reduce(0, +)
         var result = MRDCall(sampleID: counts.sampleID, totalReads: counts.totalReads, readsPerLocus: counts.readsPerLocus,
-                             spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
+                             readsWithoutLocus: counts.readsWithoutLocus, spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
                              clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
                              leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
                              mrdLevel: detected ? top!.level : 0, ciLow: nil, ciHigh: nil, lod: nil, loq: nil,

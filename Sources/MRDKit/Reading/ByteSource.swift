@@ -59,7 +59,13 @@ public final class FileSource: ByteSource {
         #endif
         descriptor = fd
         ownsDescriptor = true
+        if (info.st_mode & S_IFMT) == S_IFREG { sizeAtOpen = Int(info.st_size) }
     }
+
+    /// A regular file's size when opened: ending before it means the file shrank under us (being
+    /// rewritten or truncated), and what was read is not the file.
+    private var sizeAtOpen: Int?
+    private var bytesRead = 0
 
     deinit {
         if ownsDescriptor { close(descriptor) }
@@ -69,7 +75,11 @@ public final class FileSource: ByteSource {
         guard buffer.count > 0 else { return 0 }
         while true {
             let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n == 0, let size = sizeAtOpen, bytesRead < size {
+                throw ReadError(.unreadableInput, file: name,
+                                "the file shrank while being read (\(bytesRead) of the \(size) bytes it had when opened): is it being rewritten?")
+            }
+            if n >= 0 { bytesRead += n; return n }
             if errno == EINTR { continue }
             throw ReadError(.unreadableInput, file: name, "read failed: \(String(cString: strerror(errno)))")
         }

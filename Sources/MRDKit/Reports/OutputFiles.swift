@@ -52,6 +52,9 @@ public enum Interruption {
     /// Installs the handlers (once, before any output is written).
     public static func install() {
         guard sources.isEmpty else { return }
+        // Past a file-size limit (ulimit -f, common on clusters) a write then fails with EFBIG and
+        // is reported like a full disk, instead of the process dying with a half-written file.
+        Glibc.signal(SIGXFSZ, SIG_IGN)
         let queue = DispatchQueue(label: "mrd.signals")
         for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
             Glibc.signal(signal, SIG_IGN)

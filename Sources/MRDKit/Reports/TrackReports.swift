@@ -37,6 +37,8 @@ public enum TrackReports {
             "call_detail": call.callDetail, "qc_pass": call.qcPass, "qc_flags": call.qcFlags,
             // Extensions.
             "top_clone": call.topClone ?? NSNull(), "evolved_reads": call.evolvedReads,
+            // total_reads = sum of reads_per_locus + spike_in_reads + unassigned_reads.
+            "unassigned_reads": ["no_locus": call.readsWithoutLocus],
             "detection_rule": ["min_reads": detection.minReads, "template_fraction": detection.templateFraction,
                                "bleed_significance": detection.bleedSignificance],
             "spike_in_reads_by_id": Dictionary(uniqueKeysWithValues: zip(spikes.map(\.id), spikeReads)),

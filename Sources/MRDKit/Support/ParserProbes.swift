@@ -1,5 +1,6 @@
 import CBzip2
 import CZlib
+import Foundation
 
 /// The parsers that read what users hand us, each run on arbitrary bytes with the properties that
 /// must hold whatever the bytes are. Used by the fuzz targets (`Scripts/fuzz`) and by the tests,
@@ -34,32 +35,35 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         var error: String?
     }
 
-    /// The first byte picks how the input is served (chunk size, batch size, record cap); the
-    /// rest is the file.
+    /// The first byte picks how the input is served: bits 0-2 the chunk size, bit 3 the batch
+    /// size, bit 4 serial (not parallel) bzip2, bit 5 a record-size cap, bit 6 a bzip2 copy, bit 7
+    /// ISA-L (where available) instead of zlib. The rest is the file.
     static func probeFastx(_ data: [UInt8]) {
         guard let selector = data.first else { return }
         let body = Array(data.dropFirst())
         let chunkLimits = [1, 2, 3, 7, 64, 1000, 4096, Int.max]
-        let capacities = [16, 100, 4096, 4 << 20]
         let chunk = chunkLimits[Int(selector & 7)]
-        let capacity = capacities[Int(selector >> 3 & 3)]
+        let capacity = selector & 0x08 == 0 ? 64 : 4096
+        let backend: InflateBackend = selector & 0x80 != 0 && IsalGzipDecoder.isAvailable ? .isal : .zlib
+        if selector & 0x10 != 0 { setenv("MRD_BZIP2", "serial", 1) } else { unsetenv("MRD_BZIP2") }
 
-        let reference = readFastx(body, chunkLimit: .max, capacity: 1 << 16)
-        let cut = readFastx(body, chunkLimit: chunk, capacity: capacity)
+        let reference = readFastx(body, chunkLimit: .max, capacity: 1 << 16, backend: .zlib)
+        let cut = readFastx(body, chunkLimit: chunk, capacity: capacity, backend: backend)
         let head = Array(body.prefix(18))
         let plain = (try? Compression.sniff(head, file: "input")) == .plain
         // A damaged compressed stream is found damaged at its check sum; how much of its garbage
-        // was parsed before then depends on the chunks, so only the failure itself must agree.
-        agree(reference, cut, "chunks of \(chunk), batches of \(capacity)", sameError: plain)
+        // was parsed before then depends on the chunks (and decoders word errors their own way),
+        // so only the failure itself must agree.
+        agree(reference, cut, "chunks of \(chunk), batches of \(capacity), \(backend)", sameError: plain)
 
         // A record cap below the input size must end in a clear error, never a crash.
-        if selector & 0x20 != 0 { _ = readFastx(body, chunkLimit: chunk, capacity: 16, recordCap: 256) }
+        if selector & 0x20 != 0 { _ = readFastx(body, chunkLimit: chunk, capacity: 16, backend: backend, recordCap: 256) }
 
         // The same text compressed must read the same (skip inputs that are compressed themselves).
         guard plain else { return }
-        agree(reference, readFastx(gzipCompressed(body), chunkLimit: chunk, capacity: capacity), "gzip")
+        agree(reference, readFastx(gzipCompressed(body), chunkLimit: chunk, capacity: capacity, backend: backend), "gzip, \(backend)")
         if selector & 0x40 != 0 {
-            agree(reference, readFastx(bzip2Compressed(body), chunkLimit: chunk, capacity: capacity), "bzip2")
+            agree(reference, readFastx(bzip2Compressed(body), chunkLimit: chunk, capacity: capacity, backend: backend), "bzip2")
         }
     }
 
@@ -73,10 +77,11 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         }
     }
 
-    static func readFastx(_ bytes: [UInt8], chunkLimit: Int, capacity: Int, recordCap: Int? = nil) -> FastxOutcome {
+    static func readFastx(_ bytes: [UInt8], chunkLimit: Int, capacity: Int, backend: InflateBackend,
+                          recordCap: Int? = nil) -> FastxOutcome {
         var outcome = FastxOutcome()
         do {
-            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunkLimit), name: "input", inflate: .zlib)
+            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunkLimit), name: "input", inflate: backend)
             if let recordCap { reader.maximumRecordBytes = recordCap }
             let batch = RecordBatch(capacity: capacity)
             var lastLine = 0

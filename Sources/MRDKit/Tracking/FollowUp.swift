@@ -8,6 +8,9 @@ public struct TrackOptions: Sendable {
     public var countEvolved = true
     /// UMI length at the start of read 1 (0 = no UMIs).
     public var umiLength = 0
+    /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
+    /// MRD_READ_MEMO overrides it, for benchmarks.
+    public var memoCapacity = ProcessInfo.processInfo.environment["MRD_READ_MEMO"].flatMap { Int($0) } ?? 1 << 17
     public init() {}
 }
 
@@ -57,10 +60,12 @@ struct TrackTally {
     var loci = [Int](repeating: 0, count: Locus.allCases.count + 1)
     var windows: [TargetWindow: WindowTally] = [:]
     var scratch: TargetIndex.Scratch
+    var memo: SequenceMemo<TargetIndex.BasesVerdict>
 
-    init(index: TargetIndex) {
+    init(index: TargetIndex, memoCapacity: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
         scratch = TargetIndex.Scratch(index: index)
+        memo = SequenceMemo(capacity: memoCapacity)
     }
 
     mutating func merge(_ other: TrackTally) {
@@ -178,7 +183,9 @@ public struct FollowUpTracker: Sendable {
         let reader = try SampleReader(input)
         let index = self.index
         let umiLength = options.umiLength
-        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { TrackTally(index: index) }) { batch, tally in
+        let memoCapacity = options.memoCapacity
+        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads),
+                                            makeTally: { TrackTally(index: index, memoCapacity: memoCapacity) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
                 let first = batch.read1[i]
@@ -190,12 +197,12 @@ public struct FollowUpTracker: Sendable {
                 }
                 var locus: Int?
                 var verdict = index.classify(strip(first.sequence), quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
-                                             scratch: &tally.scratch, locus: &locus)
+                                             scratch: &tally.scratch, memo: &tally.memo, locus: &locus)
                 // Paired-end: the mate, when read 1 is neither a spike-in nor a match.
                 if verdict == .unmatched, let mates = batch.read2 {
                     var mateLocus: Int?
                     let mate = mates[i]
-                    let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, locus: &mateLocus)
+                    let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, memo: &tally.memo, locus: &mateLocus)
                     if other != .unmatched { verdict = other }
                     if locus == nil { locus = mateLocus }
                 }

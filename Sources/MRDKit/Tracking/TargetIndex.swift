@@ -150,6 +150,57 @@ public struct TargetIndex: Sendable {
     /// ones), or neither; `locus` gets the locus its J-side k-mers vote for.
     public func classify(_ read: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>, scratch: inout Scratch,
                          locus: inout Int?) -> Verdict {
+        let found = classifyBases(read, scratch: &scratch)
+        locus = found.locus
+        return found.verdict(quality: quality, readLength: read.count)
+    }
+
+    /// `classify` through a per-worker memo of distinct read sequences: amplicon libraries repeat
+    /// the same molecules, and a repeated read then costs a hash and a compare. Same verdicts.
+    public func classify(_ read: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>, scratch: inout Scratch,
+                         memo: inout SequenceMemo<BasesVerdict>, locus: inout Int?) -> Verdict {
+        let hash = SequenceMemo<BasesVerdict>.hash(read)
+        let found: BasesVerdict
+        if let entry = memo.index(of: read, hash: hash) {
+            found = memo[entry]
+        } else {
+            found = classifyBases(read, scratch: &scratch)
+            _ = memo.insert(read, hash: hash, payload: found)
+        }
+        locus = found.locus
+        return found.verdict(quality: quality, readLength: read.count)
+    }
+
+    /// What a read's bases decide (its qualities only follow along): the verdict, the locus, and
+    /// where in the read a match lies.
+    public struct BasesVerdict: Sendable {
+        enum Kind: Sendable {
+            case spikeIn(Int)
+            case matched(target: Int, cost: Int, window: TargetWindow, start: Int, end: Int, reversed: Bool)
+            case unmatched
+        }
+        var kind: Kind
+        var locus: Int?
+
+        func verdict(quality: UnsafeBufferPointer<UInt8>, readLength: Int) -> Verdict {
+            switch kind {
+            case .spikeIn(let spike): return .spikeIn(spike)
+            case .unmatched: return .unmatched
+            case .matched(let target, let cost, let window, let start, let end, let reversed):
+                var qualities = quality.count == readLength ? Array(quality[start..<end]) : []
+                if reversed { qualities.reverse() }
+                return .matched(target: target, cost: cost, window: window, qualities: qualities)
+            }
+        }
+    }
+
+    func classifyBases(_ read: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> BasesVerdict {
+        var locus: Int?
+        let kind = classifyBases(read, scratch: &scratch, locus: &locus)
+        return BasesVerdict(kind: kind, locus: locus)
+    }
+
+    private func classifyBases(_ read: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, locus: inout Int?) -> BasesVerdict.Kind {
         scratch.candidates.removeAll(keepingCapacity: true)
         for i in scratch.locusVotes.indices { scratch.locusVotes[i] = 0 }
         let scanner = KmerScanner(k: Self.k)
@@ -220,15 +271,14 @@ public struct TargetIndex: Sendable {
         }
         guard let best else { return .unmatched }
         var bases = Array(read[best.start..<best.end])
-        var qualities = quality.count == read.count ? Array(quality[best.start..<best.end]) : []
         var clipLeft = best.clipLeft, clipRight = best.clipRight
-        if best.oriented % 2 == 1 {
+        let reversed = best.oriented % 2 == 1
+        if reversed {
             bases = reverseComplement(bases)
-            qualities.reverse()
             swap(&clipLeft, &clipRight)
         }
         let window = TargetWindow(target: Int32(best.target), clipLeft: Int16(clipLeft), clipRight: Int16(clipRight), bases: Bases(bases))
-        return .matched(target: best.target, cost: best.cost, window: window, qualities: qualities)
+        return .matched(target: best.target, cost: best.cost, window: window, start: best.start, end: best.end, reversed: reversed)
     }
 
     /// Whether the read's bases upstream of a match (V side) differ from the clone's germline V
