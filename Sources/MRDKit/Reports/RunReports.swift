@@ -20,11 +20,13 @@ public enum RunReports {
 
     public static func runJSON(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> String {
         let samples: [[String: Any]] = result.outcomes.map { outcome in
-            [
+            var object: [String: Any] = [
                 "sample_id": outcome.sample.sampleID, "patient_id": outcome.sample.patientID, "role": outcome.sample.role.rawValue,
                 "status": outcome.ok ? "ok" : "failed", "error": outcome.error ?? NSNull(), "reused": outcome.reused,
                 "total_reads": outcome.totalReads, "seconds": (outcome.seconds * 1000).rounded() / 1000, "input_hash": outcome.inputHash,
             ]
+            if let accounting = outcome.readAccounting { object["read_accounting"] = accounting }
+            return object
         }
         let object: [String: Any] = [
             "version": MRD.version, "command_line": options.commandLine, "sheet": sheet.path, "outdir": options.outdir,

@@ -95,6 +95,8 @@ public struct SampleOutcome: Sendable {
     public var totalReads = 0
     /// Reads given a rearrangement (baselines) or a locus (follow-ups, controls), for the report's QC.
     public var assignedReads: Int?
+    /// Where a control's reads went (its own outputs are only rows of controls.tsv).
+    public var readAccounting: [String: Int]?
     public var inputHash = ""
     public var callsRow: CallsRow?
 }
@@ -293,6 +295,8 @@ public struct RunAnalysis: Sendable {
                 outcome.ok = true
                 outcome.totalReads = counts.totalReads
                 outcome.assignedReads = counts.readsPerLocus.values.reduce(0, +)
+                outcome.readAccounting = ["locus_reads": outcome.assignedReads!, "spike_in_reads": counts.spikeInReads.reduce(0, +),
+                                          "unassigned_reads": counts.readsWithoutLocus]
                 outcome.seconds = Date().timeIntervalSince(start)
             } catch {
                 outcome.error = describe(error)
