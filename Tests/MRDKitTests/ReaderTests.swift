@@ -200,3 +200,15 @@ func shrinkingFile() throws {
     #expect(failure?.kind == .unreadableInput && failure?.exitCode == 66)
     #expect(failure?.description.contains("shrank while being read (1035000 of the 2070000 bytes it had when opened)") == true, "\(String(describing: failure))")
 }
+
+@Test("a record past the size cap is an error naming its line, not unbounded memory")
+func recordSizeCap() throws {
+    let text = "@a\nACGT\n+\nIIII\n@b\n" + String(repeating: "A", count: 5000) + "\n+\n" + String(repeating: "I", count: 5000) + "\n"
+    let reader = try FastxReader(source: MemorySource(Array(text.utf8), chunkLimit: 100), name: "big.fastq")
+    reader.maximumRecordBytes = 4096
+    var failure: ReadError?
+    do { _ = try readAll(reader, batchCapacity: 64) } catch let error as ReadError { failure = error }
+    #expect(failure?.kind == .malformedRecord)
+    #expect(failure?.description == "big.fastq:5: a record longer than 4096 bytes; expected sequencing reads (is this a FASTQ/FASTA file?)",
+            "\(String(describing: failure))")
+}

@@ -100,7 +100,8 @@ public final class FastxReader {
             // cap: record offsets are 32-bit, and a file with no line ends must not take all memory.
             guard batch.capacity < maximumRecordBytes else {
                 throw ReadError(.malformedRecord, file: file, line: parser.line,
-                                "a record longer than \(maximumRecordBytes >> 20) MiB; expected sequencing reads (is this a FASTQ/FASTA file?)")
+                                "a record longer than \(maximumRecordBytes >= 1 << 20 ? "\(maximumRecordBytes >> 20) MiB" : "\(maximumRecordBytes) bytes"); "
+                                + "expected sequencing reads (is this a FASTQ/FASTA file?)")
             }
             batch.grow(toAtLeast: min(batch.capacity * 2, maximumRecordBytes), keeping: filled)
         }
