@@ -1,5 +1,6 @@
 #include "sequence_kernels.h"
 #include <pthread.h>
+#include <stdio.h>
 
 static uint8_t table[256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -87,3 +88,16 @@ uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30) {
     *q30 = high;
     return sum - 33 * (uint64_t)n;
 }
+
+long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,
+                        long diagonal) {
+    long lo = from > -diagonal ? from : -diagonal;
+    long hi = to < read_len - diagonal ? to : read_len - diagonal;
+    if (hi <= lo) return 0;
+    const uint8_t *r = read + diagonal;
+    long different = 0;
+    for (long i = lo; i < hi; i++) different += r[i] != element[i];
+    return (hi - lo) - 4 * different;
+}
+
+int mrd_format_g6(double value, char *out, size_t n) { return snprintf(out, n, "%.6g", value); }

@@ -55,6 +55,7 @@ struct Baseline: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            var timer = PhaseTimer()
             var options = BaselineOptions()
             options.loci = loci.split(separator: ",").compactMap { Locus(rawValue: String($0)) }
             options.minFraction = minFraction
@@ -67,8 +68,11 @@ struct Baseline: ParsableCommand {
             let reference = try germline.map { try GermlineReference(directory: URL(fileURLWithPath: $0)) } ?? GermlineReference.bundled()
             let spikes = try spikeIns.map(readSpikeIns) ?? []
             let analysis = BaselineAnalysis(germline: reference, spikeIns: spikes, options: options)
+            timer.mark("germline index")
             let result = try analysis.run(SampleInput(read1: reads, read2: r2), sampleID: sample)
+            timer = PhaseTimer()
             try BaselineReports.write(result, to: outdir, inputs: reads + r2, commandLine: CommandLine.arguments)
+            timer.mark("outputs")
         }
     }
 }

@@ -18,6 +18,15 @@ uint64_t mrd_count_gc(const uint8_t *p, size_t n);
 /// Sum of Phred scores (byte - 33) of q[0..n); *q30 receives how many are >= 30.
 uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30);
 
+/// Ungapped alignment score of element[from..to) placed on read with element offset i at read
+/// position i + diagonal: +1 per equal byte, -3 per different one, over the offsets whose read
+/// position lies inside read[0..read_len).
+/// Writes value as printf's "%.6g" into out (size n, NUL-terminated); returns the length.
+int mrd_format_g6(double value, char *out, size_t n);
+
+long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,
+                        long diagonal);
+
 #endif
 
 #ifndef MRD_BZ2_SCAN_H

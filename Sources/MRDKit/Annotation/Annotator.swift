@@ -1,3 +1,5 @@
+import CSequenceKernels
+
 /// A germline element that can start (5') or end (3') an amplicon: a V gene, a D gene with its
 /// upstream flank, the IGK intron, a J gene with its downstream flank, the Kde element, TRDD3.
 struct GermlineElement: Sendable {
@@ -73,31 +75,74 @@ public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
     case incompatibleSegments = "incompatible_segments"
 }
 
+/// Per-worker working memory of `Annotator`: buffers reused from read to read, so that annotating
+/// a read allocates nothing (as kseq.h reuses its buffers). Not shared between threads.
+public struct AnnotationScratch {
+    /// k-mer hits per element and strand: forward strand first, then the reverse one.
+    var counts: [Int32]
+    /// Slots of `counts` that are not zero.
+    var touched: [Int32] = []
+    /// Read positions (forward strand) with their hit range and whether the read's k-mer there is
+    /// the canonical one.
+    var found: [(position: Int32, start: Int32, end: Int32, forward: Bool)] = []
+    /// Per element of the chosen strand: where its next diagonal goes, -1 when not selected.
+    var cursor: [Int32]
+    var selected: [Int32] = []
+    var diagonals: [Int32] = []
+    var histogram: [Int32] = []
+    var placements: [Annotator.Placement] = []
+    /// The best 5' and 3' candidates of the last read located (ties, in allele-name order).
+    public internal(set) var fives: [Annotator.Placement] = []
+    public internal(set) var threes: [Annotator.Placement] = []
+    /// The last read located, reverse-complemented (valid when it was reversed).
+    var reverse: [UInt8] = []
+    /// Spike-specific k-mer hits per spike-in.
+    var spikeHits: [Int32] = []
+    var touchedSpikes: [Int32] = []
+
+    public init(_ annotator: Annotator) {
+        counts = [Int32](repeating: 0, count: 2 * annotator.elements.count)
+        cursor = [Int32](repeating: -1, count: annotator.elements.count)
+    }
+}
+
 /// Seed-and-extend annotation: k-mers of the read are looked up in an index of the 5' and 3'
-/// germline elements (in both orientations); the best diagonal of each element places its anchor in
-/// the read, and a base-by-base comparison along that diagonal ranks the candidate alleles.
+/// germline elements (both orientations at once, through canonical k-mers); the best diagonal of
+/// each element places its anchor in the read, and a base-by-base comparison along that diagonal
+/// ranks the candidate alleles.
 public final class Annotator: Sendable {
     let elements: [GermlineElement]
-    private let scanner: KmerScanner
-    /// k-mer -> (element, offset in element) pairs.
+    private let k: Int
+    /// canonical k-mer -> (element, offset in element, strand) hits.
     private let table: KmerTable<Hit>
     private let dGenes: [Locus: [GermlineSegment]]
     private let maxElementLength: Int
-    /// Per element, flat: whether it is a 5' element, and its rank in allele-name order.
+    /// Per element, flat: whether it is a 5' element, its rank in allele-name order, the part
+    /// scored against the read (its germline side of the junction anchor), and its bases in one arena.
     private let isFivePrime: [Bool]
-    private let alleleRank: [Int]
+    private let alleleRank: [Int32]
+    private let scoreFrom: [Int32]
+    private let scoreTo: [Int32]
+    private let elementStart: [Int]
+    private let elementBases: [UInt8]
+    /// Each element's alleles as an AIRR call (comma-separated, sorted).
+    private let elementCalls: [String]
     /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
-    private let dSeedTable: [Locus: [Int: [(Int, Int)]]]
+    private let dSeedTable: [Locus: DSeedIndex]
 
     static let maxHitsPerKmer = 48
 
+    /// A k-mer occurrence in an element, in 4 bytes: `packed` = element << 1 | 1 when the
+    /// element's k-mer is the canonical (smaller) one of the pair, else element << 1.
     struct Hit: Sendable {
-        var element: Int32
-        var offset: Int32
+        var packed: UInt16
+        var offset: UInt16
+        var element: Int { Int(packed >> 1) }
+        var canonicalForward: Bool { packed & 1 != 0 }
     }
 
     public init(germline: GermlineReference, loci: [Locus] = [.IGH, .IGK, .IGL, .TRB, .TRG, .TRD], k: Int = 12) {
-        scanner = KmerScanner(k: k)
+        self.k = k
         var elements: [GermlineElement] = []
         for segment in germline.segments where loci.contains(segment.locus) {
             switch segment.kind {
@@ -144,192 +189,155 @@ public final class Annotator: Sendable {
             }
         }
         elements = unique
+        // Canonical k-mers: one lookup per read position finds the elements of both strands.
         var entries: [(UInt32, Hit)] = []
+        let scanner = KmerScanner(k: k)
         for (e, element) in elements.enumerated() {
-            scanner.forEach(element.sequence) { position, kmer in
-                entries.append((kmer, Hit(element: Int32(e), offset: Int32(position))))
+            scanner.forEachCanonical(element.sequence) { position, canonical, forward in
+                entries.append((canonical, Hit(packed: UInt16(e) << 1 | (forward ? 1 : 0), offset: UInt16(position))))
             }
         }
-        let table = KmerTable(entries)
+        precondition(elements.count < 1 << 15 && (elements.map(\.sequence.count).max() ?? 0) < 1 << 16,
+                     "germline elements beyond the 4-byte hit layout")
+        // k-mers shared by very many elements (conserved framework motifs) say little about which
+        // element it is and would cost the most: the diagonal score decides among alleles instead.
+        table = KmerTable(entries, maxHits: Self.maxHitsPerKmer)
         self.elements = elements
-        self.table = table
         maxElementLength = elements.map(\.sequence.count).max() ?? 0
         isFivePrime = elements.map(\.isFivePrime)
-        var rank = [Int](repeating: 0, count: elements.count)
-        for (r, e) in elements.indices.sorted(by: { elements[$0].segment.allele < elements[$1].segment.allele }).enumerated() { rank[e] = r }
+        var rank = [Int32](repeating: 0, count: elements.count)
+        for (r, e) in elements.indices.sorted(by: { elements[$0].segment.allele < elements[$1].segment.allele }).enumerated() { rank[e] = Int32(r) }
         alleleRank = rank
+        scoreFrom = elements.map { element in
+            Int32(element.isFivePrime ? 0 : (element.role == .j ? max(0, element.anchor - 3) : element.anchor))
+        }
+        scoreTo = elements.map { element in
+            Int32(element.isFivePrime ? element.anchor + (element.role == .v ? 3 : 0) : element.sequence.count)
+        }
+        var starts: [Int] = [], bases: [UInt8] = []
+        for element in elements {
+            starts.append(bases.count)
+            bases += element.sequence
+        }
+        elementStart = starts
+        elementBases = bases
+        elementCalls = elements.map { Set($0.alleles).sorted().joined(separator: ",") }
         var dGenes: [Locus: [GermlineSegment]] = [:]
         for segment in germline.segments where segment.kind == .D && segment.upstream.isEmpty && segment.downstream.isEmpty {
             dGenes[segment.locus, default: []].append(segment)
         }
         self.dGenes = dGenes
-        var dSeedTable: [Locus: [Int: [(Int, Int)]]] = [:]
-        for (locus, genes) in dGenes {
-            for (g, gene) in genes.enumerated() where gene.sequence.count >= Self.dSeed {
-                for offset in 0...(gene.sequence.count - Self.dSeed) {
-                    if let code = Self.code(gene.sequence[offset..<offset + Self.dSeed]) { dSeedTable[locus, default: [:]][code, default: []].append((g, offset)) }
-                }
-            }
-        }
+        var dSeedTable: [Locus: DSeedIndex] = [:]
+        for (locus, genes) in dGenes { dSeedTable[locus] = DSeedIndex(genes.map(\.sequence)) }
         self.dSeedTable = dSeedTable
     }
 
-    /// Best placement of one element on the read: diagonal (read position - element position) and
-    /// the number of k-mer hits on it.
-    struct Placement {
-        var element: Int
-        var diagonal: Int
-        var hits: Int
-        var score = 0
+    /// Placement of one element on the read: diagonal (read position - element position), the
+    /// number of k-mer hits on it, and its score along it.
+    public struct Placement: Sendable {
+        var element: Int32
+        var diagonal: Int32
+        var hits: Int32
+        var score: Int32 = 0
     }
 
-    /// Element placements for one orientation of the read. First the k-mer hits of every element
-    /// are counted in a flat array; only the elements with at least half the hits of the best one on
-    /// their side (5' or 3') then get their diagonals counted (by sorting a short list of keys).
-    struct Seed {
-        var counts: [Int32]
-        var touched: [Int32] = []
-        var found: [(position: Int, range: Range<Int>)] = []
-        var bestFive: Int32 = 0
-        var bestThree: Int32 = 0
-        var strength: Int32 { bestFive + bestThree }
+    /// Where a read's rearrangement lies; the candidate alleles are in the scratch's `fives` and
+    /// `threes`, and a reversed read's reverse complement in its `reverse`.
+    struct Location {
+        var locus: Locus
+        var kind: RearrangementKind
+        var reversed: Bool
+        var junctionStart: Int
+        var junctionEnd: Int
+        var five: Placement
+        var three: Placement
     }
 
-    /// First pass over one orientation: k-mer hits per element.
-    private func seed(_ read: [UInt8]) -> Seed {
-        var counts = [Int32](repeating: 0, count: elements.count)
-        var touched: [Int32] = []
-        // Hit ranges per read position, kept for the second pass.
-        var found: [(position: Int, range: Range<Int>)] = []
-        table.hits.withUnsafeBufferPointer { hits in
-            scanner.forEach(read) { position, kmer in
-                // Every other k-mer: 12-mers overlapping by 10 still seed every element that
-                // shares 13 nt with the read, at half the lookups.
-                guard position & 1 == 0 else { return }
-                let range = table.range(kmer)
-                // k-mers shared by very many elements (conserved framework motifs) say little about
-                // which element it is and cost the most: the diagonal score decides among alleles.
-                guard !range.isEmpty && range.count <= Self.maxHitsPerKmer else { return }
-                found.append((position, range))
-                for h in range {
-                    let e = Int(hits[h].element)
-                    if counts[e] == 0 { touched.append(Int32(e)) }
-                    counts[e] += 1
+    /// Which AIRR call a 5' or 3' element's alleles go into.
+    enum CallField { case v, d, j }
+
+    /// The call fields of a location's 5' and 3' elements.
+    func callFields(_ location: Location) -> (five: CallField, three: CallField) {
+        let five: CallField
+        switch elements[Int(location.five.element)].role {
+        case .v, .intron: five = .v
+        default: five = .d
+        }
+        let three: CallField
+        switch elements[Int(location.three.element)].role {
+        case .j, .kde: three = .j
+        default: three = location.kind == .VD ? .d : .j
+        }
+        return (five, three)
+    }
+
+    /// The AIRR call of tied candidates: their alleles, sorted, comma-separated.
+    func calls<C: Collection>(_ candidates: C) -> String where C.Element == Int32 {
+        if candidates.count == 1 { return elementCalls[Int(candidates.first!)] }
+        return Set(candidates.flatMap { elements[Int($0)].alleles }).sorted().joined(separator: ",")
+    }
+
+    /// Finds the rearrangement of one read: orientation, locus, kind, junction and candidates.
+    func locate(_ bases: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Result<Location, UnassignedReason> {
+        let n = bases.count
+        let elementCount = elements.count
+        // First pass: k-mer hits per element and strand, at every other read position (12-mers
+        // overlapping by 10 still seed every element that shares 13 nt with the read).
+        scratch.touched.removeAll(keepingCapacity: true)
+        scratch.found.removeAll(keepingCapacity: true)
+        scratch.counts.withUnsafeMutableBufferPointer { counts in
+            table.withLookup { lookup in
+                KmerScanner(k: k).forEachCanonical(bases) { position, canonical, forward in
+                    guard position & 1 == 0 else { return }
+                    let range = lookup.range(canonical)
+                    guard !range.isEmpty else { return }
+                    scratch.found.append((Int32(position), Int32(range.lowerBound), Int32(range.upperBound), forward))
+                    for h in range {
+                        let hit = lookup.hits[h]
+                        let slot = (hit.canonicalForward == forward ? 0 : elementCount) + hit.element
+                        if counts[slot] == 0 { scratch.touched.append(Int32(slot)) }
+                        counts[slot] += 1
+                    }
                 }
             }
         }
-        var bestFive: Int32 = 0, bestThree: Int32 = 0
-        for e in touched {
-            if isFivePrime[Int(e)] { bestFive = max(bestFive, counts[Int(e)]) } else { bestThree = max(bestThree, counts[Int(e)]) }
-        }
-        return Seed(counts: counts, touched: touched, found: found, bestFive: bestFive, bestThree: bestThree)
-    }
-
-    /// Second pass, for the chosen orientation only: the best diagonal of each element that has at
-    /// least half the hits of the best one on its side. Hits are bucketed by element (the first
-    /// pass counted them), then each bucket's diagonals are counted in one histogram: linear time.
-    private func placements(_ seed: Seed, readLength: Int) -> [Placement] {
-        guard !seed.touched.isEmpty else { return [] }
-        var selected: [Int32] = []
-        for e in seed.touched {
-            let best = isFivePrime[Int(e)] ? seed.bestFive : seed.bestThree
-            let count = seed.counts[Int(e)]
-            if count >= 2 && count * 2 >= best { selected.append(e) }
-        }
-        guard !selected.isEmpty else { return [] }
-        selected.sort()
-        // Bucket start of each selected element; -1 marks the others.
-        var cursor = seed.counts
-        for e in seed.touched { cursor[Int(e)] = -1 }
-        var bucketStarts: [Int] = []
-        var total: Int32 = 0
-        for e in selected {
-            bucketStarts.append(Int(total))
-            cursor[Int(e)] = total
-            total += seed.counts[Int(e)]
-        }
-        var diagonals = [Int32](repeating: 0, count: Int(total))
-        table.hits.withUnsafeBufferPointer { hits in
-            for (position, range) in seed.found {
-                for h in range {
-                    let e = Int(hits[h].element)
-                    guard cursor[e] >= 0 else { continue }
-                    diagonals[Int(cursor[e])] = Int32(position) - hits[h].offset
-                    cursor[e] += 1
-                }
+        guard !scratch.touched.isEmpty else { return .failure(.noGermline) }
+        var bestFive: (Int32, Int32) = (0, 0), bestThree: (Int32, Int32) = (0, 0)
+        for slot in scratch.touched {
+            let s = Int(slot), e = s % elementCount, count = scratch.counts[s]
+            if s < elementCount {
+                if isFivePrime[e] { bestFive.0 = max(bestFive.0, count) } else { bestThree.0 = max(bestThree.0, count) }
+            } else {
+                if isFivePrime[e] { bestFive.1 = max(bestFive.1, count) } else { bestThree.1 = max(bestThree.1, count) }
             }
         }
-        // Diagonals lie in -(longest element) ... read length.
-        let shift = maxElementLength
-        var histogram = [Int32](repeating: 0, count: shift + readLength + 1)
-        var result: [Placement] = []
-        result.reserveCapacity(selected.count)
-        for (b, e) in selected.enumerated() {
-            let bucket = bucketStarts[b]..<bucketStarts[b] + Int(seed.counts[Int(e)])
-            var bestDiagonal = Int32.max, bestHits: Int32 = 0
-            for d in diagonals[bucket] {
-                let slot = Int(d) + shift
-                histogram[slot] += 1
-                let n = histogram[slot]
-                // Most hits; the smallest diagonal on ties.
-                if n > bestHits || (n == bestHits && d < bestDiagonal) { bestHits = n; bestDiagonal = d }
+        // Orientation: the strand whose best 5' plus best 3' elements have more k-mer hits.
+        let reversed = bestFive.1 + bestThree.1 > bestFive.0 + bestThree.0
+        placements(strand: reversed ? 1 : 0, readLength: n, bestFive: reversed ? bestFive.1 : bestFive.0,
+                   bestThree: reversed ? bestThree.1 : bestThree.0, &scratch)
+        for slot in scratch.touched { scratch.counts[Int(slot)] = 0 }
+        if reversed {
+            if scratch.reverse.count != n { scratch.reverse = [UInt8](repeating: 0, count: n) }
+            scratch.reverse.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n { out[n - 1 - i] = complementTable[Int(bases[i])] }
             }
-            for d in diagonals[bucket] { histogram[Int(d) + shift] = 0 }
-            result.append(Placement(element: Int(e), diagonal: Int(bestDiagonal), hits: Int(bestHits)))
         }
-        return result
-    }
-
-    /// Matches minus 3 x mismatches of the element against the read along a diagonal, over the
-    /// element part that lies on its germline side of the junction anchor.
-    private func score(_ placement: Placement, _ read: [UInt8]) -> Int {
-        let element = elements[placement.element]
-        let range: Range<Int> = element.isFivePrime ? 0..<element.anchor + (element.role == .v ? 3 : 0)
-                                                    : (element.role == .j ? max(0, element.anchor - 3) : element.anchor)..<element.sequence.count
-        var total = 0
-        for offset in range {
-            let position = offset + placement.diagonal
-            guard position >= 0 && position < read.count else { continue }
-            total += read[position] == element.sequence[offset] ? 1 : -3
+        let candidates: (Bool, Bool)
+        if reversed {
+            let read = scratch.reverse
+            candidates = read.withUnsafeBufferPointer { read in (best(fivePrime: true, read, &scratch), best(fivePrime: false, read, &scratch)) }
+        } else {
+            candidates = (best(fivePrime: true, bases, &scratch), best(fivePrime: false, bases, &scratch))
         }
-        return total
-    }
-
-    /// The best-scoring 5' or 3' candidates (ties kept), given the placements of one orientation.
-    private func bestCandidates(_ placements: [Placement], fivePrime: Bool, _ read: [UInt8]) -> [Placement] {
-        let side = placements.filter { isFivePrime[$0.element] == fivePrime }
-        guard let topHits = side.map(\.hits).max(), topHits >= 2 else { return [] }
-        var scored = side.filter { $0.hits * 2 >= topHits }.map { placement -> Placement in
-            var p = placement
-            p.score = score(p, read)
-            return p
-        }
-        guard let topScore = scored.map(\.score).max(), topScore >= 12 else { return [] }
-        scored = scored.filter { $0.score == topScore }
-        return scored.sorted { alleleRank[$0.element] < alleleRank[$1.element] }
-    }
-
-    /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
-    ///   call `dCall` once per junction instead).
-    public func annotate(_ bases: [UInt8], callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
-        let forward = bases
-        let reverse = reverseComplement(bases)
-        let seedForward = seed(forward), seedReverse = seed(reverse)
-        if seedForward.touched.isEmpty && seedReverse.touched.isEmpty { return .failure(.noGermline) }
-        // Orientation: the one whose best 5' plus best 3' elements have more k-mer hits.
-        let reversed = seedReverse.strength > seedForward.strength
-        let read = reversed ? reverse : forward
-        let chosen = placements(reversed ? seedReverse : seedForward, readLength: read.count)
-        let fives = bestCandidates(chosen, fivePrime: true, read)
-        let threes = bestCandidates(chosen, fivePrime: false, read)
-        guard let five = fives.first else { return .failure(.noFivePrime) }
-        guard let three = threes.first else { return .failure(.noThreePrime) }
-        let fiveElement = elements[five.element], threeElement = elements[three.element]
+        guard candidates.0 else { return .failure(.noFivePrime) }
+        guard candidates.1 else { return .failure(.noThreePrime) }
+        let five = scratch.fives[0], three = scratch.threes[0]
+        let fiveElement = elements[Int(five.element)], threeElement = elements[Int(three.element)]
         guard fiveElement.locus == threeElement.locus else { return .failure(.incompatibleSegments) }
         let locus = fiveElement.locus
-        let start = fiveElement.anchor + five.diagonal
-        let end = threeElement.anchor + three.diagonal
-        guard start >= 0, end <= read.count, end - start >= 3 else { return .failure(.junctionNotCovered) }
+        let start = fiveElement.anchor + Int(five.diagonal)
+        let end = threeElement.anchor + Int(three.diagonal)
+        guard start >= 0, end <= n, end - start >= 3 else { return .failure(.junctionNotCovered) }
         let kind: RearrangementKind
         switch (fiveElement.role, threeElement.role) {
         case (.v, .j): kind = [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ
@@ -340,21 +348,139 @@ public final class Annotator: Sendable {
         case (.dUpstream, .d3Downstream): kind = .DD
         default: return .failure(.incompatibleSegments)
         }
-        func calls(_ candidates: [Placement]) -> String {
-            Set(candidates.flatMap { elements[$0.element].alleles }).sorted().joined(separator: ",")
+        return .success(Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
+                                 five: five, three: three))
+    }
+
+    /// Second pass, for the chosen strand only: the best diagonal of each element that has at
+    /// least two hits and half the hits of the best one on its side. Hits are bucketed by element
+    /// (the first pass counted them), then each bucket's diagonals are counted in one histogram.
+    private func placements(strand: Int, readLength n: Int, bestFive: Int32, bestThree: Int32, _ scratch: inout AnnotationScratch) {
+        let elementCount = elements.count
+        scratch.placements.removeAll(keepingCapacity: true)
+        scratch.selected.removeAll(keepingCapacity: true)
+        for slot in scratch.touched {
+            let s = Int(slot)
+            guard (s >= elementCount) == (strand == 1) else { continue }
+            let e = s % elementCount, count = scratch.counts[s]
+            if count >= 2 && count * 2 >= (isFivePrime[e] ? bestFive : bestThree) { scratch.selected.append(Int32(e)) }
         }
-        var annotation = ReadAnnotation(locus: locus, kind: kind, vCall: "", dCall: "", jCall: "", sequence: read,
-                                        reversed: reversed, junctionStart: start, junctionEnd: end)
-        switch fiveElement.role {
-        case .v, .intron: annotation.vCall = calls(fives)
-        default: annotation.dCall = calls(fives)
+        guard !scratch.selected.isEmpty else { return }
+        scratch.selected.sort()
+        var total: Int32 = 0
+        for e in scratch.selected {
+            scratch.cursor[Int(e)] = total
+            total += scratch.counts[strand * elementCount + Int(e)]
         }
-        switch threeElement.role {
-        case .j, .kde: annotation.jCall = calls(threes)
-        default:
-            if kind == .VD { annotation.dCall = calls(threes) } else { annotation.jCall = calls(threes) }
+        if scratch.diagonals.count < Int(total) { scratch.diagonals = [Int32](repeating: 0, count: Int(total) * 2) }
+        let shift = maxElementLength
+        if scratch.histogram.count < shift + n + 1 { scratch.histogram = [Int32](repeating: 0, count: shift + n + 1) }
+        let lastStart = Int32(n - k)
+        let wanted = strand == 0
+        table.hits.withUnsafeBufferPointer { hits in
+            scratch.cursor.withUnsafeMutableBufferPointer { cursor in
+                scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
+                    for seed in scratch.found {
+                        for h in Int(seed.start)..<Int(seed.end) {
+                            let hit = hits[h]
+                            guard (hit.canonicalForward == seed.forward) == wanted else { continue }
+                            let e = hit.element
+                            let c = cursor[e]
+                            guard c >= 0 else { continue }
+                            // On the reverse strand the k-mer at forward position p starts at n - k - p.
+                            diagonals[Int(c)] = (wanted ? seed.position : lastStart - seed.position) - Int32(hit.offset)
+                            cursor[e] = c + 1
+                        }
+                    }
+                }
+            }
         }
-        if kind == .VDJ && callD { annotation.dCall = dCall(locus, Array(read[start..<end])) }
+        scratch.histogram.withUnsafeMutableBufferPointer { histogram in
+            var bucketStart = 0
+            for e in scratch.selected {
+                let bucketEnd = Int(scratch.cursor[Int(e)])
+                scratch.cursor[Int(e)] = -1
+                var bestDiagonal = Int32.max, bestHits: Int32 = 0
+                for i in bucketStart..<bucketEnd {
+                    let d = scratch.diagonals[i]
+                    let slot = Int(d) + shift
+                    histogram[slot] += 1
+                    let hits = histogram[slot]
+                    // Most hits; the smallest diagonal on ties.
+                    if hits > bestHits || (hits == bestHits && d < bestDiagonal) { bestHits = hits; bestDiagonal = d }
+                }
+                for i in bucketStart..<bucketEnd { histogram[Int(scratch.diagonals[i]) + shift] = 0 }
+                bucketStart = bucketEnd
+                scratch.placements.append(Placement(element: e, diagonal: bestDiagonal, hits: bestHits))
+            }
+        }
+    }
+
+    /// The best-scoring 5' or 3' candidates of the placements (ties kept, in allele-name order)
+    /// into the scratch's `fives` or `threes`; false when there is none good enough.
+    private func best(fivePrime: Bool, _ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
+        var out: [Placement]
+        if fivePrime { out = scratch.fives; scratch.fives = [] } else { out = scratch.threes; scratch.threes = [] }
+        out.removeAll(keepingCapacity: true)
+        defer { if fivePrime { scratch.fives = out } else { scratch.threes = out } }
+        var topHits: Int32 = 0
+        for p in scratch.placements where isFivePrime[Int(p.element)] == fivePrime { topHits = max(topHits, p.hits) }
+        guard topHits >= 2 else { return false }
+        var topScore = Int32.min
+        elementBases.withUnsafeBufferPointer { arena in
+            for var p in scratch.placements where isFivePrime[Int(p.element)] == fivePrime && p.hits * 2 >= topHits {
+                let e = Int(p.element)
+                p.score = Int32(mrd_diagonal_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[e],
+                                                   Int(scoreFrom[e]), Int(scoreTo[e]), Int(p.diagonal)))
+                if p.score > topScore {
+                    topScore = p.score
+                    out.removeAll(keepingCapacity: true)
+                }
+                if p.score == topScore { out.append(p) }
+            }
+        }
+        guard topScore >= 12 else { out.removeAll(keepingCapacity: true); return false }
+        if out.count > 1 { out.sort { alleleRank[Int($0.element)] < alleleRank[Int($1.element)] } }
+        return true
+    }
+
+    /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
+    ///   call `dCall` once per junction instead).
+    public func annotate(_ bases: [UInt8], callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
+        var scratch = AnnotationScratch(self)
+        return bases.withUnsafeBufferPointer { annotate($0, scratch: &scratch, callD: callD) }
+    }
+
+    /// As `annotate(_:callD:)`, with a worker's scratch.
+    public func annotate(_ bases: UnsafeBufferPointer<UInt8>, scratch: inout AnnotationScratch, callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
+        switch locate(bases, &scratch) {
+        case .failure(let reason): return .failure(reason)
+        case .success(let location):
+            let read = location.reversed ? scratch.reverse : Array(bases)
+            return .success(annotation(location, read: read, scratch: scratch, callD: callD))
+        }
+    }
+
+    /// The full annotation of a located read (`read` in V-to-J direction): calls, templated
+    /// junction ends, V and J alignments.
+    func annotation(_ location: Location, read: [UInt8], scratch: AnnotationScratch, callD: Bool) -> ReadAnnotation {
+        let fiveElement = elements[Int(location.five.element)], threeElement = elements[Int(location.three.element)]
+        let start = location.junctionStart, end = location.junctionEnd
+        var annotation = ReadAnnotation(locus: location.locus, kind: location.kind, vCall: "", dCall: "", jCall: "", sequence: read,
+                                        reversed: location.reversed, junctionStart: start, junctionEnd: end)
+        let fields = callFields(location)
+        let fiveCalls = calls(scratch.fives.lazy.map(\.element)), threeCalls = calls(scratch.threes.lazy.map(\.element))
+        switch fields.five {
+        case .v: annotation.vCall = fiveCalls
+        case .d: annotation.dCall = fiveCalls
+        case .j: annotation.jCall = fiveCalls
+        }
+        switch fields.three {
+        case .v: annotation.vCall = threeCalls
+        case .d: annotation.dCall = threeCalls
+        case .j: annotation.jCall = threeCalls
+        }
+        if location.kind == .VDJ && callD { annotation.dCall = dCall(location.locus, Array(read[start..<end])) }
         var fiveLength = 0
         while start + fiveLength < end, fiveElement.anchor + fiveLength < fiveElement.sequence.count,
               read[start + fiveLength] == fiveElement.sequence[fiveElement.anchor + fiveLength] { fiveLength += 1 }
@@ -363,9 +489,9 @@ public final class Annotator: Sendable {
               read[end - 1 - threeLength] == threeElement.sequence[threeElement.anchor - 1 - threeLength] { threeLength += 1 }
         annotation.templatedFivePrime = fiveLength
         annotation.templatedThreePrime = threeLength
-        if fiveElement.role == .v { annotation.vAlignment = alignV(fiveElement, five.diagonal, read) }
-        if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, three.diagonal, read) }
-        return .success(annotation)
+        if fiveElement.role == .v { annotation.vAlignment = alignV(fiveElement, Int(location.five.diagonal), read) }
+        if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, Int(location.three.diagonal), read) }
+        return annotation
     }
 
     /// The V gene on its diagonal: from where it enters the read to the last base of the germline
@@ -402,14 +528,16 @@ public final class Annotator: Sendable {
     }
 
     private func dMatch(_ locus: Locus, _ junction: [UInt8]) -> (calls: String, length: Int) {
-        guard let genes = dGenes[locus], let dSeeds = dSeedTable[locus], junction.count >= Self.dSeed else { return ("", 0) }
+        guard let genes = dGenes[locus], let seeds = dSeedTable[locus], junction.count >= Self.dSeed else { return ("", 0) }
         // Every exact match of 6 nt or more starts with a shared 6-mer: look those up, then extend.
         var longest = [Int](repeating: 0, count: genes.count)
-        for start in 0...(junction.count - Self.dSeed) {
-            guard let code = Self.code(junction[start..<start + Self.dSeed]), let places = dSeeds[code] else { continue }
-            for (gene, offset) in places where offset == 0 || start == 0 || genes[gene].sequence[offset - 1] != junction[start - 1] {
-                var length = Self.dSeed
+        DSeedIndex.forEachSeed(junction) { start, code in
+            for place in Int(seeds.starts[code])..<Int(seeds.starts[code + 1]) {
+                let gene = Int(seeds.places[place].gene), offset = Int(seeds.places[place].offset)
                 let d = genes[gene].sequence
+                // Only maximal matches: the one starting a base earlier covers this one.
+                guard offset == 0 || start == 0 || d[offset - 1] != junction[start - 1] else { continue }
+                var length = Self.dSeed
                 while offset + length < d.count, start + length < junction.count, d[offset + length] == junction[start + length] { length += 1 }
                 longest[gene] = max(longest[gene], length)
             }
@@ -420,18 +548,38 @@ public final class Annotator: Sendable {
 
     static let dSeed = 6
 
-    /// 2-bit code of a short A/C/G/T word, nil if it holds another letter.
-    static func code(_ word: ArraySlice<UInt8>) -> Int? {
-        var value = 0
-        for base in word {
-            switch base {
-            case UInt8(ascii: "A"): value = value << 2
-            case UInt8(ascii: "C"): value = value << 2 | 1
-            case UInt8(ascii: "G"): value = value << 2 | 2
-            case UInt8(ascii: "T"): value = value << 2 | 3
-            default: return nil
+    /// D-gene 6-mers in flat arrays: the places of 6-mer code c are `places[starts[c]..<starts[c + 1]]`.
+    struct DSeedIndex: Sendable {
+        let starts: [Int32]
+        let places: [(gene: Int32, offset: Int32)]
+
+        init(_ genes: [[UInt8]]) {
+            var byCode = [[(gene: Int32, offset: Int32)]](repeating: [], count: 1 << (2 * Annotator.dSeed))
+            for (g, gene) in genes.enumerated() {
+                Self.forEachSeed(gene) { offset, code in byCode[code].append((Int32(g), Int32(offset))) }
+            }
+            var starts: [Int32] = [0]
+            for list in byCode { starts.append(starts.last! + Int32(list.count)) }
+            self.starts = starts
+            places = byCode.flatMap { $0 }
+        }
+
+        /// Calls `body(position, code)` for every 6-mer of upper-case A/C/G/T letters.
+        static func forEachSeed(_ sequence: [UInt8], _ body: (Int, Int) -> Void) {
+            var value = 0, valid = 0
+            for (i, base) in sequence.enumerated() {
+                let c: Int
+                switch base {
+                case UInt8(ascii: "A"): c = 0
+                case UInt8(ascii: "C"): c = 1
+                case UInt8(ascii: "G"): c = 2
+                case UInt8(ascii: "T"): c = 3
+                default: valid = 0; continue
+                }
+                value = (value << 2 | c) & ((1 << (2 * Annotator.dSeed)) - 1)
+                valid += 1
+                if valid >= Annotator.dSeed { body(i - Annotator.dSeed + 1, value) }
             }
         }
-        return value
     }
 }

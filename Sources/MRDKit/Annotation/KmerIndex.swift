@@ -33,19 +33,65 @@ struct KmerScanner {
     }
 }
 
+extension KmerScanner {
+    /// Calls `body(position, canonical, forward)` for every k-mer of `sequence`: `canonical` is the
+    /// smaller of the k-mer and its reverse complement, `forward` whether that is the k-mer itself
+    /// (palindromes count as forward). One table of canonical k-mers answers for both strands.
+    @inline(__always)
+    func forEachCanonical<C: Collection>(_ sequence: C, _ body: (Int, UInt32, Bool) -> Void) where C.Element == UInt8, C.Index == Int {
+        let mask: UInt32 = k == 16 ? .max : (1 << UInt32(2 * k)) - 1
+        let top = UInt32(2 * (k - 1))
+        var forward: UInt32 = 0, reverse: UInt32 = 0
+        var valid = 0
+        for i in sequence.indices {
+            let c = UInt32(Self.code[Int(sequence[i])])
+            if c > 3 { valid = 0; forward = 0; reverse = 0; continue }
+            forward = ((forward << 2) | c) & mask
+            reverse = (reverse >> 2) | ((3 - c) << top)
+            valid += 1
+            if valid >= k {
+                let isForward = forward <= reverse
+                body(i - sequence.startIndex - k + 1, isForward ? forward : reverse, isForward)
+            }
+        }
+    }
+}
+
 /// k-mer -> list of hits, as flat arrays: an open-addressing hash over the distinct k-mers (no
 /// hashing library, no reference counting in the lookup loop) pointing into one hit array.
+///
+/// A slot is 8 bytes holding the key and its hit range (start and length packed), so a lookup
+/// touches one cache line of the slot array, and the germline tables stay near second-level-cache
+/// size.
 struct KmerTable<Hit: Sendable>: Sendable {
-    private let keys: [UInt32]
-    private let starts: [Int32]
-    private let ends: [Int32]
+    struct Slot: Sendable {
+        var key: UInt32
+        /// start << 8 | length; a length of 255 means "look in `longRanges`".
+        var range: UInt32
+    }
+    private let slots: [Slot]
     let hits: [Hit]
+    /// Ranges of k-mers with 255 hits or more, by start.
+    private let longRanges: [UInt32: UInt32]
     private let shift: UInt32
     private let mask: Int
     static var empty: UInt32 { .max }
 
-    init(_ entries: [(UInt32, Hit)]) {
-        let sorted = entries.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+    /// - Parameter maxHits: k-mers with more hits than this are left out (lookups find nothing).
+    init(_ entries: [(UInt32, Hit)], maxHits: Int = .max) {
+        var sorted = entries.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        if maxHits < .max {
+            var kept: [(UInt32, Hit)] = []
+            var i = 0
+            while i < sorted.count {
+                var j = i + 1
+                while j < sorted.count && sorted[j].0 == sorted[i].0 { j += 1 }
+                if j - i <= maxHits { kept += sorted[i..<j] }
+                i = j
+            }
+            sorted = kept
+        }
+        precondition(sorted.count < 1 << 24, "k-mer table of \(sorted.count) hits: at most 2^24")
         hits = sorted.map(\.1)
         var distinct = 0
         for i in sorted.indices where i == 0 || sorted[i].0 != sorted[i - 1].0 { distinct += 1 }
@@ -53,33 +99,63 @@ struct KmerTable<Hit: Sendable>: Sendable {
         while (1 << bits) < distinct * 2 { bits += 1 }
         shift = 32 - bits
         mask = (1 << Int(bits)) - 1
-        var keys = [UInt32](repeating: Self.empty, count: 1 << Int(bits))
-        var starts = [Int32](repeating: 0, count: keys.count), ends = starts
+        var slots = [Slot](repeating: Slot(key: Self.empty, range: 0), count: 1 << Int(bits))
+        var longRanges: [UInt32: UInt32] = [:]
         var i = 0
         while i < sorted.count {
             var j = i + 1
             while j < sorted.count && sorted[j].0 == sorted[i].0 { j += 1 }
             var slot = Int((sorted[i].0 &* 0x9E37_79B1) >> shift)
-            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
-            keys[slot] = sorted[i].0
-            starts[slot] = Int32(i)
-            ends[slot] = Int32(j)
+            while slots[slot].key != Self.empty { slot = (slot + 1) & mask }
+            let length = min(j - i, 255)
+            if length == 255 { longRanges[UInt32(i)] = UInt32(j) }
+            slots[slot] = Slot(key: sorted[i].0, range: UInt32(i) << 8 | UInt32(length))
             i = j
         }
-        self.keys = keys
-        self.starts = starts
-        self.ends = ends
+        self.slots = slots
+        self.longRanges = longRanges
     }
 
     /// The range of `hits` for `kmer` (empty when absent).
     @inline(__always)
     func range(_ kmer: UInt32) -> Range<Int> {
+        slots.withUnsafeBufferPointer { Self.range(kmer, in: $0, shift: shift, mask: mask, longRanges: longRanges) }
+    }
+
+    @inline(__always)
+    private static func range(_ kmer: UInt32, in slots: UnsafeBufferPointer<Slot>, shift: UInt32, mask: Int,
+                              longRanges: [UInt32: UInt32]) -> Range<Int> {
         var slot = Int((kmer &* 0x9E37_79B1) >> shift)
         while true {
-            let key = keys[slot]
-            if key == kmer { return Int(starts[slot])..<Int(ends[slot]) }
-            if key == Self.empty { return 0..<0 }
+            let entry = slots[slot]
+            if entry.key == kmer {
+                let start = entry.range >> 8, length = entry.range & 0xFF
+                if length == 255 { return Int(start)..<Int(longRanges[start]!) }
+                return Int(start)..<Int(start + length)
+            }
+            if entry.key == empty { return 0..<0 }
             slot = (slot + 1) & mask
+        }
+    }
+
+    /// Lookups without array bounds checks or reference counting, for hot loops.
+    struct Lookup {
+        let slots: UnsafeBufferPointer<Slot>
+        let hits: UnsafeBufferPointer<Hit>
+        let shift: UInt32
+        let mask: Int
+        let longRanges: [UInt32: UInt32]
+
+        @inline(__always)
+        func range(_ kmer: UInt32) -> Range<Int> { KmerTable.range(kmer, in: slots, shift: shift, mask: mask, longRanges: longRanges) }
+    }
+
+    @inline(__always)
+    func withLookup<R>(_ body: (Lookup) throws -> R) rethrows -> R {
+        try slots.withUnsafeBufferPointer { slots in
+            try hits.withUnsafeBufferPointer { hits in
+                try body(Lookup(slots: slots, hits: hits, shift: shift, mask: mask, longRanges: longRanges))
+            }
         }
     }
 }

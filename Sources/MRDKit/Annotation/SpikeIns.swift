@@ -59,6 +59,7 @@ public struct SpikeInMatcher: Sendable {
     /// Spike-specific 16-mers per spike and strand: a read must carry half of them.
     private let required: [Int]
     private let scanner = KmerScanner(k: 16)
+    private let filter: KmerFilter
 
     public init(spikes: [SpikeInCalibrator], annotator: Annotator) {
         self.spikes = spikes
@@ -70,6 +71,7 @@ public struct SpikeInMatcher: Sendable {
         }
         let specific = spikeSpecificKmers(spikes, excluding: germlineKmers, scanner: scanner)
         table = KmerTable(specific.owners.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        filter = KmerFilter(specific.owners.keys, bits: 16)
         // k-mers at the edges of the synthetic core are only partly synthetic, so a real rearrangement
         // with the same V or J shares a few of them by chance; a spike read carries most of them.
         required = specific.perSpike.map { max(3, $0 / 2) }
@@ -77,13 +79,35 @@ public struct SpikeInMatcher: Sendable {
 
     /// The spike a read comes from (half of its spike-specific 16-mers, at least 3), or nil.
     public func match(_ read: [UInt8]) -> Int? {
+        var hits = [Int32](repeating: 0, count: spikes.count), touched: [Int32] = []
+        return read.withUnsafeBufferPointer { match($0, hits: &hits, touched: &touched) }
+    }
+
+    /// As `match(_:)`, counting in a worker's buffers (`hits` all zero, one per spike; left so).
+    func match(_ read: UnsafeBufferPointer<UInt8>, hits: inout [Int32], touched: inout [Int32]) -> Int? {
         guard !table.hits.isEmpty else { return nil }
-        var hits: [Int: Int] = [:]
-        scanner.forEach(read) { _, kmer in
-            for h in table.range(kmer) { hits[table.hits[h], default: 0] += 1 }
+        if hits.count != spikes.count { hits = [Int32](repeating: 0, count: spikes.count) }
+        touched.removeAll(keepingCapacity: true)
+        let filter = self.filter
+        table.withLookup { lookup in
+            scanner.forEach(read) { _, kmer in
+                // Most reads carry no spike k-mer: the filter answers from the first-level cache.
+                guard filter.mayContain(kmer) else { return }
+                for h in lookup.range(kmer) {
+                    let spike = lookup.hits[h]
+                    if hits[spike] == 0 { touched.append(Int32(spike)) }
+                    hits[spike] += 1
+                }
+            }
         }
-        guard let best = hits.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }), best.value >= required[best.key] else { return nil }
-        return best.key
+        // Most hits; the first spike on ties.
+        var best = -1
+        for spike in touched where best < 0 || hits[Int(spike)] > hits[best] || (hits[Int(spike)] == hits[best] && Int(spike) < best) {
+            best = Int(spike)
+        }
+        let found = best >= 0 && hits[best] >= required[best] ? best : nil
+        for spike in touched { hits[Int(spike)] = 0 }
+        return found
     }
 }
 

@@ -99,10 +99,14 @@ struct BaselineTally {
     struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: Bases }
     /// One read's V, D and J calls.
     struct Calls: Hashable { var v: String; var d: String; var j: String }
+    /// The same as ids of this worker's tie lists (`callList`; -1: none): no strings per read.
+    struct CallIDs: Hashable { var v: Int32 = -1; var d: Int32 = -1; var j: Int32 = -1 }
 
     struct Group {
         let key: Key
         var count = 0
+        /// Reads per V, D and J call, by the worker's call ids until `settle`, by name after it.
+        var callIDs: [CallIDs: Int] = [:]
         var calls: [Calls: Int] = [:]
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
@@ -151,8 +155,20 @@ struct BaselineTally {
         }
 
         mutating func offer(_ candidate: ReadAnnotation) {
-            if let current = representative, !BaselineTally.prefer(candidate.sequence, over: current.sequence) { return }
-            representative = candidate
+            if prefers(candidate.sequence, reversed: candidate.reversed) { representative = candidate }
+        }
+
+        /// Whether a read (V-to-J direction) would replace the representative: longer, then first in
+        /// lexicographic order, then read forward (two reads can give the same V-to-J sequence).
+        func prefers<C: ContiguousBytes>(_ read: C, reversed: Bool) -> Bool {
+            guard let current = representative else { return true }
+            return read.withUnsafeBytes { candidate in
+                current.sequence.withUnsafeBytes { held in
+                    if candidate.count != held.count { return candidate.count > held.count }
+                    let order = candidate.count == 0 ? 0 : memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)
+                    return order != 0 ? order < 0 : (!reversed && current.reversed)
+                }
+            }
         }
     }
 
@@ -162,7 +178,7 @@ struct BaselineTally {
         var kind: Kind
         /// Spike index, reason index or group index.
         var value: Int
-        var calls = Calls(v: "", d: "", j: "")
+        var calls = CallIDs()
         var junctionStart = 0, junctionEnd = 0
         var reversed = false
         /// Reads whose outcome this verdict gave.
@@ -172,6 +188,13 @@ struct BaselineTally {
     var groups: [Group] = []
     var groupIndex: [Key: Int] = [:]
     var memo: SequenceMemo<Verdict>
+    var scratch: AnnotationScratch?
+    /// Tie lists of elements met by this worker (a call id is an index here), and their ids.
+    var callLists: [[Int32]] = []
+    var callListIDs: [[Int32]: Int32] = [:]
+    var singleCallIDs: [Int32] = []
+    var spikeHits: [Int32] = []
+    var touchedSpikes: [Int32] = []
     /// Germline bases each side of the junction in an index clone's target.
     static let flank = 10
 
@@ -182,17 +205,49 @@ struct BaselineTally {
     var spikes: [Int: Int] = [:]
     var unassigned = [Int](repeating: 0, count: UnassignedReason.allCases.count)
 
+    /// The id of a list of tied candidates.
+    mutating func callID(_ candidates: [Annotator.Placement]) -> Int32 {
+        if candidates.count == 1 {
+            let e = Int(candidates[0].element)
+            if e < singleCallIDs.count, singleCallIDs[e] >= 0 { return singleCallIDs[e] }
+        }
+        let elements = candidates.map(\.element)
+        if let id = callListIDs[elements] { return id }
+        let id = Int32(callLists.count)
+        callLists.append(elements)
+        callListIDs[elements] = id
+        if elements.count == 1 {
+            let e = Int(elements[0])
+            if singleCallIDs.count <= e { singleCallIDs += [Int32](repeating: -1, count: e + 1 - singleCallIDs.count) }
+            singleCallIDs[e] = id
+        }
+        return id
+    }
+
     /// The verdict on one read's bases: memoised, or computed (and memoised while there is room).
     /// Returns the memo entry, or the verdict itself when the memo is full.
-    mutating func verdict(_ bases: UnsafeBufferPointer<UInt8>, classifier: ReadClassifier) -> (entry: Int?, verdict: Verdict) {
-        let hash = SequenceMemo<Verdict>.hash(bases)
+    mutating func verdict(_ bases: UnsafeBufferPointer<UInt8>, hash: UInt64, classifier: ReadClassifier) -> (entry: Int?, verdict: Verdict) {
         if let entry = memo.index(of: bases, hash: hash) { return (entry, memo[entry]) }
-        let verdict: Verdict
-        switch classifier.classify(Array(bases)) {
-        case .spikeIn(let spike): verdict = Verdict(kind: .spikeIn, value: spike)
-        case .unassigned(let reason): verdict = Verdict(kind: .unassigned, value: UnassignedReason.allCases.firstIndex(of: reason)!)
-        case .annotated(let annotation):
-            let key = Key(locus: annotation.locus, kind: annotation.kind, junction: Bases(Array(annotation.junction)))
+        let verdict = classify(bases, classifier: classifier)
+        return (memo.insert(bases, hash: hash, payload: verdict), verdict)
+    }
+
+    /// Spike-ins first (a calibrator never becomes a clonotype), then annotation.
+    private mutating func classify(_ bases: UnsafeBufferPointer<UInt8>, classifier: ReadClassifier) -> Verdict {
+        if let matcher = classifier.spikes, let spike = matcher.match(bases, hits: &spikeHits, touched: &touchedSpikes) {
+            return Verdict(kind: .spikeIn, value: spike)
+        }
+        let annotator = classifier.annotator
+        if scratch == nil { scratch = AnnotationScratch(annotator) }
+        let location: Annotator.Location
+        switch annotator.locate(bases, &scratch!) {
+        case .failure(let reason): return Verdict(kind: .unassigned, value: UnassignedReason.allCases.firstIndex(of: reason)!)
+        case .success(let found): location = found
+        }
+        let read = location.reversed ? scratch!.reverse : nil
+        return Self.withOriented(bases, read) { oriented in
+            let junction = Array(oriented[location.junctionStart..<location.junctionEnd])
+            let key = Key(locus: location.locus, kind: location.kind, junction: Bases(junction))
             let g: Int
             if let known = groupIndex[key] {
                 g = known
@@ -201,11 +256,28 @@ struct BaselineTally {
                 groupIndex[key] = g
                 groups.append(Group(key: key))
             }
-            groups[g].offer(annotation)
-            verdict = Verdict(kind: .group, value: g, calls: Calls(v: annotation.vCall, d: annotation.dCall, j: annotation.jCall),
-                              junctionStart: annotation.junctionStart, junctionEnd: annotation.junctionEnd, reversed: annotation.reversed)
+            // The full annotation (strings, alignments) only for a read that becomes the representative.
+            if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
+                groups[g].representative = annotator.annotation(location, read: read ?? Array(bases), scratch: scratch!, callD: false)
+            }
+            var calls = CallIDs()
+            let fields = annotator.callFields(location)
+            let five = callID(scratch!.fives), three = callID(scratch!.threes)
+            for (field, id) in [(fields.five, five), (fields.three, three)] {
+                switch field {
+                case .v: calls.v = id
+                case .d: calls.d = id
+                case .j: calls.j = id
+                }
+            }
+            return Verdict(kind: .group, value: g, calls: calls, junctionStart: location.junctionStart,
+                           junctionEnd: location.junctionEnd, reversed: location.reversed)
         }
-        return (memo.insert(bases, hash: hash, payload: verdict), verdict)
+    }
+
+    private static func withOriented<R>(_ bases: UnsafeBufferPointer<UInt8>, _ reversed: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let reversed else { return body(bases) }
+        return reversed.withUnsafeBufferPointer(body)
     }
 
     /// Counts one read under `verdict`.
@@ -219,7 +291,7 @@ struct BaselineTally {
             let g = verdict.value
             groups[g].count += 1
             if entry == nil {
-                groups[g].calls[verdict.calls, default: 0] += 1
+                groups[g].callIDs[verdict.calls, default: 0] += 1
                 groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
             }
             groups[g].junctionQualitySums.withUnsafeMutableBufferPointer { sums in
@@ -235,25 +307,29 @@ struct BaselineTally {
         }
     }
 
-    /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned); call once, at the end.
-    mutating func settle() {
+    /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned) and names the
+    /// calls; call once, at the end.
+    mutating func settle(_ annotator: Annotator) {
         for (entry, verdict) in memo.payloads.enumerated() where verdict.used > 0 {
             switch verdict.kind {
             case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
             case .unassigned: unassigned[verdict.value] += verdict.used
             case .group:
-                groups[verdict.value].calls[verdict.calls, default: 0] += verdict.used
+                groups[verdict.value].callIDs[verdict.calls, default: 0] += verdict.used
                 memo.withKey(entry) { bytes in
                     groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
                 }
             }
         }
         memo = SequenceMemo(capacity: 0)
-    }
-
-    /// Longer reads first, then lexicographic order.
-    static func prefer(_ a: [UInt8], over b: [UInt8]) -> Bool {
-        a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b)
+        let names = callLists.map { annotator.calls($0) }
+        func name(_ id: Int32) -> String { id < 0 ? "" : names[Int(id)] }
+        for g in groups.indices {
+            for (ids, n) in groups[g].callIDs {
+                groups[g].calls[Calls(v: name(ids.v), d: name(ids.d), j: name(ids.j)), default: 0] += n
+            }
+            groups[g].callIDs = [:]
+        }
     }
 
     /// Adds a settled tally into this settled one.
@@ -300,31 +376,46 @@ public struct BaselineAnalysis: Sendable {
     }
 
     public func run(_ input: SampleInput, sampleID: String) throws -> BaselineResult {
+        var timer = PhaseTimer()
         let reader = try SampleReader(input)
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
-        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, tally in
+        // Reads are shared out by content, so each distinct sequence is annotated by one worker.
+        let tallies = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
+                                                       makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
-                tally.total += 1
                 var record = batch.read1[i]
-                var (entry, verdict) = tally.verdict(record.sequence, classifier: classifier)
+                let hash = SequenceMemo<BaselineTally.Verdict>.hash(record.sequence)
+                guard partition.owns(hash) else { continue }
+                tally.total += 1
+                var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
                 // Paired-end: use the mate when read 1 does not span the junction.
                 if verdict.kind == .unassigned, let mates = batch.read2 {
-                    let other = tally.verdict(mates[i].sequence, classifier: classifier)
+                    let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.hash(mates[i].sequence), classifier: classifier)
                     if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
                 }
                 tally.count(verdict, entry: entry, bases: record.sequence, quality: record.quality)
             }
         }
-        var merged = BaselineTally()
-        for var tally in tallies {
-            tally.settle()
-            merged.merge(tally)
+        timer.mark("annotate")
+        // Each worker's memo counts are applied in parallel; the merge is order-independent.
+        var settled = tallies
+        let annotator = self.annotator
+        settled.withUnsafeMutableBufferPointer { buffer in
+            let box = UncheckedBox(buffer)
+            DispatchQueue.concurrentPerform(iterations: buffer.count) { box.value[$0].settle(annotator) }
         }
-        return finish(merged, sampleID: sampleID)
+        timer.mark("settle")
+        var merged = BaselineTally()
+        for tally in settled { merged.merge(tally) }
+        timer.mark("merge")
+        let result = finish(merged, sampleID: sampleID)
+        timer.mark("clonotypes")
+        return result
     }
 
     func finish(_ tally: BaselineTally, sampleID: String) -> BaselineResult {
+        var timer = PhaseTimer()
         var result = BaselineResult(sampleID: sampleID)
         result.totalReads = tally.total
         for (i, reason) in UnassignedReason.allCases.enumerated() where tally.unassigned[i] > 0 { result.unassigned[reason] = tally.unassigned[i] }
@@ -353,8 +444,11 @@ public struct BaselineAnalysis: Sendable {
             clonotype.consensusJunctionStart = consensus.junctionOffset
             return clonotype
         }
-        clonotypes.sort(by: Self.order)
+        timer.mark("clonotypes: build")
+        Self.sortInOrder(&clonotypes)
+        timer.mark("clonotypes: sort")
         clonotypes = Self.foldErrors(clonotypes)
+        timer.mark("clonotypes: fold")
         // D genes are called once per clonotype, not per read.
         for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
             clonotypes[i].dCall = annotator.dCall(clonotypes[i].locus, clonotypes[i].junction)
@@ -368,6 +462,7 @@ public struct BaselineAnalysis: Sendable {
             }
             clonotypes[i].untemplated = max(0, middle)
         }
+        timer.mark("clonotypes: D calls")
         result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
         for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
         for i in clonotypes.indices {
@@ -388,7 +483,9 @@ public struct BaselineAnalysis: Sendable {
         for i in clonotypes.indices {
             clonotypes[i].templates = Double(clonotypes[i].count) / (readsPerCopy[clonotypes[i].locus] ?? 1)
         }
+        timer.mark("clonotypes: ids, templates")
         selectIndexClones(&clonotypes)
+        timer.mark("clonotypes: index clones")
         result.clonotypes = clonotypes
         if result.trackable.isEmpty {
             let dominant = clonotypes.filter { $0.fraction >= options.minFraction }
@@ -399,11 +496,20 @@ public struct BaselineAnalysis: Sendable {
         return result
     }
 
-    /// Most reads first; ties by locus, then junction (deterministic).
-    static func order(_ a: Clonotype, _ b: Clonotype) -> Bool {
-        if a.count != b.count { return a.count > b.count }
-        if a.locus != b.locus { return a.locus < b.locus }
-        return a.junction.lexicographicallyPrecedes(b.junction)
+    /// Sorts most reads first, ties by locus, then junction, then kind (deterministic), moving each
+    /// clonotype once: sorting the large structs themselves copies them (a dozen reference counts
+    /// each) at every step of the sort.
+    static func sortInOrder(_ clonotypes: inout [Clonotype]) {
+        let counts = clonotypes.map(\.count), loci = clonotypes.map(\.locus), junctions = clonotypes.map(\.junction)
+        let kinds = clonotypes.map(\.kind.rawValue)
+        let permutation = clonotypes.indices.sorted { a, b in
+            if counts[a] != counts[b] { return counts[a] > counts[b] }
+            if loci[a] != loci[b] { return loci[a] < loci[b] }
+            if junctions[a] != junctions[b] { return junctions[a].lexicographicallyPrecedes(junctions[b]) }
+            return kinds[a] < kinds[b]
+        }
+        if permutation.elementsEqual(clonotypes.indices) { return }
+        clonotypes = permutation.map { clonotypes[$0] }
     }
 
     /// Folds sequencing-error satellites into their parent: a clonotype of the same locus whose
@@ -417,34 +523,43 @@ public struct BaselineAnalysis: Sendable {
         var kept: [Clonotype] = []
         // Junctions one edit apart share a key of their deletion neighbourhood (the junction itself
         // and each one-base deletion), so one-difference parents are found by lookup, not by
-        // comparing every pair.
-        var neighbourhood: [NeighbourKey: [Int]] = [:]
+        // comparing every pair. Only possible parents are indexed.
+        var parents = NeighbourTable()
+        var prefix: [UInt64] = []
+        var candidates: [Int] = []
         let smallest = sorted.last?.count ?? 1
-        for clonotype in sorted {
-            var candidates: [Int] = []
-            for key in NeighbourKey.all(of: clonotype) { candidates += neighbourhood[key] ?? [] }
-            // Two differences need a 5000x parent: only the largest clones can be one.
-            for p in kept.indices {
-                guard Double(kept[p].count) / Double(clonotype.count) >= 5000 else { break }
-                candidates.append(p)
+        for i in sorted.indices {
+            let count = sorted[i].count, locus = sorted[i].locus
+            candidates.removeAll(keepingCapacity: true)
+            // No clone is 20x larger: nothing to fold into (the largest clones).
+            if let largest = kept.first, Double(largest.count) >= lowQualityFoldRatio * Double(count) {
+                forEachNeighbourKey(sorted[i].junction, locus: locus, prefix: &prefix) { key in parents.forEach(key) { candidates.append($0) } }
+                // Two differences need a 5000x parent: only the largest clones can be one.
+                for p in kept.indices {
+                    guard Double(kept[p].count) / Double(count) >= 5000 else { break }
+                    candidates.append(p)
+                }
             }
+            candidates.sort()
             var parent: Int?
-            for p in Set(candidates).sorted() where kept[p].locus == clonotype.locus {
-                let ratio = Double(kept[p].count) / Double(clonotype.count)
+            for (n, p) in candidates.enumerated() where (n == 0 || candidates[n - 1] != p) && kept[p].locus == locus {
+                let ratio = Double(kept[p].count) / Double(count)
                 guard ratio >= lowQualityFoldRatio else { break }  // kept is in decreasing count order
-                if folds(clonotype, into: kept[p], ratio: ratio) { parent = p; break }
+                if folds(sorted[i], into: kept[p], ratio: ratio) { parent = p; break }
             }
             if let p = parent {
-                kept[p].count += clonotype.count
+                kept[p].count += count
             } else {
                 // Only a clone 20x larger than the smallest one can be anyone's parent.
-                if Double(clonotype.count) >= lowQualityFoldRatio * Double(smallest) {
-                    for key in NeighbourKey.all(of: clonotype) { neighbourhood[key, default: []].append(kept.count) }
+                if Double(count) >= lowQualityFoldRatio * Double(smallest) {
+                    let index = kept.count
+                    forEachNeighbourKey(sorted[i].junction, locus: locus, prefix: &prefix) { parents.insert($0, index) }
                 }
-                kept.append(clonotype)
+                kept.append(sorted[i])
             }
         }
-        return kept.sorted(by: order)
+        sortInOrder(&kept)
+        return kept
     }
 
     private static func folds(_ satellite: Clonotype, into parent: Clonotype, ratio: Double) -> Bool {
@@ -459,34 +574,74 @@ public struct BaselineAnalysis: Sendable {
         }
     }
 
-    /// A locus and the hash of a junction with at most one base deleted (collisions only cost an
-    /// edit-distance check).
-    struct NeighbourKey: Hashable {
-        var locus: Locus
-        var hash: UInt64
+    /// Calls `body` with the key (locus and hash) of the junction itself and of each distinct
+    /// one-base deletion, from prefix and suffix polynomial hashes (no shortened copies): deleting
+    /// base i of s leaves hash(s[..<i]) * B^(n-1-i) + hash(s[i+1...]). Collisions only cost an
+    /// edit-distance check.
+    static func forEachNeighbourKey(_ s: [UInt8], locus: Locus, prefix: inout [UInt64], _ body: (UInt64) -> Void) {
+        let n = s.count
+        let base: UInt64 = 0x100_0000_01B3
+        if prefix.count < n + 1 { prefix = [UInt64](repeating: 0, count: n + 1) }
+        for i in 0..<n { prefix[i + 1] = prefix[i] &* base &+ UInt64(s[i]) }
+        let salt = UInt64(Locus.allCases.firstIndex(of: locus)!) << 48
+        func key(_ hash: UInt64, length: Int) -> UInt64 { SequenceMemo<Int>.mix(hash ^ UInt64(length) << 56 ^ salt) }
+        body(key(prefix[n], length: n))
+        var suffix: UInt64 = 0  // hash of s[i+1...]
+        var power: UInt64 = 1   // B^(n-1-i)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            // One key per homopolymer run: deleting any base of a run leaves the same junction.
+            if i == 0 || s[i] != s[i - 1] { body(key(prefix[i] &* power &+ suffix, length: n - 1)) }
+            suffix = suffix &+ UInt64(s[i]) &* power
+            power = power &* base
+        }
+    }
 
-        /// The junction's own key and one per deletion, from prefix and suffix polynomial hashes (no
-        /// shortened copies): deleting base i of s leaves hash(s[..<i]) * B^(n-1-i) + hash(s[i+1...]).
-        static func all(of clonotype: Clonotype) -> [NeighbourKey] {
-            let s = clonotype.junction, n = s.count
-            let base: UInt64 = 0x100_0000_01B3
-            var prefix = [UInt64](repeating: 0, count: n + 1), power = [UInt64](repeating: 1, count: n + 1)
-            for i in 0..<n {
-                prefix[i + 1] = prefix[i] &* base &+ UInt64(s[i])
-                power[i + 1] = power[i] &* base
+    /// Neighbourhood key -> the kept clonotypes that have it: open addressing over the keys, each
+    /// slot heading a list of clonotype indices.
+    struct NeighbourTable {
+        private var keys = [UInt64](repeating: 0, count: 1024)
+        private var heads = [Int32](repeating: -1, count: 1024)
+        private var values: [Int32] = []
+        private var next: [Int32] = []
+        private var used = 0
+
+        /// Key 0 marks an empty slot, so a key of 0 is stored as 1 (a collision at worst).
+        private func slot(_ key: UInt64) -> Int {
+            let mask = keys.count - 1
+            var slot = Int(truncatingIfNeeded: key) & mask
+            while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+            return slot
+        }
+
+        func forEach(_ key: UInt64, _ body: (Int) -> Void) {
+            let s = slot(max(key, 1))
+            guard keys[s] != 0 else { return }
+            var entry = heads[s]
+            while entry >= 0 {
+                body(Int(values[Int(entry)]))
+                entry = next[Int(entry)]
             }
-            func key(_ hash: UInt64, length: Int) -> NeighbourKey {
-                NeighbourKey(locus: clonotype.locus, hash: SequenceMemo<Int>.mix(hash ^ UInt64(length) << 56))
+        }
+
+        mutating func insert(_ key: UInt64, _ value: Int) {
+            let key = max(key, 1)
+            if (used + 1) * 2 > keys.count { grow() }
+            let s = slot(key)
+            if keys[s] == 0 { keys[s] = key; used += 1 }
+            values.append(Int32(value))
+            next.append(heads[s])
+            heads[s] = Int32(values.count - 1)
+        }
+
+        private mutating func grow() {
+            let oldKeys = keys, oldHeads = heads
+            keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+            heads = [Int32](repeating: -1, count: oldKeys.count * 2)
+            for (i, key) in oldKeys.enumerated() where key != 0 {
+                let s = slot(key)
+                keys[s] = key
+                heads[s] = oldHeads[i]
             }
-            var keys = [key(prefix[n], length: n)]
-            keys.reserveCapacity(n + 1)
-            var suffix: UInt64 = 0  // hash of s[i+1...]
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                // One key per homopolymer run: deleting any base of a run leaves the same junction.
-                if i == 0 || s[i] != s[i - 1] { keys.append(key(prefix[i] &* power[n - 1 - i] &+ suffix, length: n - 1)) }
-                suffix = suffix &+ UInt64(s[i]) &* power[n - 1 - i]
-            }
-            return keys
         }
     }
 

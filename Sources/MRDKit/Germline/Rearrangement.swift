@@ -51,24 +51,29 @@ public struct Rearrangement: Sendable, Equatable, Hashable {
 
 /// The standard genetic code.
 public enum Codon {
-    private static let table: [String: Character] = {
-        let bases = Array("TCAG")
-        let aminoAcids = Array("FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG")
-        var table: [String: Character] = [:]
-        var i = 0
-        for a in bases { for b in bases { for c in bases { table[String([a, b, c])] = aminoAcids[i]; i += 1 } } }
+    /// Amino acids in TCAG x TCAG x TCAG order.
+    private static let aminoAcids: [UInt8] = Array("FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG".utf8)
+    /// Base -> 0...3 in TCAG order (either case), 4 for any other letter.
+    private static let baseIndex: [UInt8] = {
+        var table = [UInt8](repeating: 4, count: 256)
+        for (i, c) in "TCAG".utf8.enumerated() {
+            table[Int(c)] = UInt8(i)
+            table[Int(c | 0x20)] = UInt8(i)
+        }
         return table
     }()
 
+    /// The protein of whole codons; a codon with a letter other than A/C/G/T is `X`.
     public static func translate(_ nucleotides: [UInt8]) -> String {
-        var protein = ""
+        var protein: [UInt8] = []
+        protein.reserveCapacity(nucleotides.count / 3)
         var i = 0
         while i + 3 <= nucleotides.count {
-            let codon = String(decoding: nucleotides[i..<(i + 3)], as: UTF8.self).uppercased()
-            protein.append(table[codon] ?? "X")
+            let a = baseIndex[Int(nucleotides[i])], b = baseIndex[Int(nucleotides[i + 1])], c = baseIndex[Int(nucleotides[i + 2])]
+            protein.append(a > 3 || b > 3 || c > 3 ? UInt8(ascii: "X") : aminoAcids[Int(a) * 16 + Int(b) * 4 + Int(c)])
             i += 3
         }
-        return protein
+        return String(decoding: protein, as: UTF8.self)
     }
 }
 

@@ -71,6 +71,101 @@ public enum BatchPipeline {
     }
 }
 
+extension BatchPipeline {
+    /// Which share of each batch a worker owns: the reads whose key hash is `worker` modulo `workers`.
+    public struct Partition: Sendable {
+        public let worker: Int
+        public let workers: Int
+
+        @inline(__always)
+        public func owns(_ hash: UInt64) -> Bool { workers == 1 || Int(hash % UInt64(workers)) == worker }
+    }
+
+    /// As `run`, but every batch goes to every worker, and each worker handles only the reads its
+    /// `Partition` owns (by a hash of their content). A work memo per worker then sees each
+    /// distinct read in one worker only, so no read is worked out twice; hashing a read costs far
+    /// less than annotating it. The batch is recycled once all workers are done with it.
+    public static func runPartitioned<Tally>(
+        _ reader: SampleReader,
+        workers: Int,
+        batchCapacity: Int = 4 << 20,
+        batchesPerWorker: Int = 2,
+        makeTally: () -> Tally,
+        process: @escaping @Sendable (ReadBatch, Partition, inout Tally) throws -> Void
+    ) throws -> [Tally] {
+        let workerCount = max(1, workers)
+        let poolSize = workerCount * batchesPerWorker + 1
+        let free = BlockingQueue<ReadBatch>(capacity: poolSize)
+        let queues = (0..<workerCount).map { _ in BlockingQueue<ReadBatch>(capacity: poolSize) }
+        for _ in 0..<poolSize { free.push(ReadBatch(paired: reader.input.isPaired, capacity: batchCapacity)) }
+        let failure = FirstError()
+        let pending = PendingWorkers()
+
+        let readerBox = UncheckedBox(reader)
+        let readerDone = DispatchSemaphore(value: 0)
+        let readerThread = Thread {
+            defer { queues.forEach { $0.close() }; readerDone.signal() }
+            while let batch = free.pop() {
+                do {
+                    guard try readerBox.value.next(into: batch) else { return }
+                } catch {
+                    failure.record(error)
+                    return
+                }
+                pending.start(batch, workers: workerCount)
+                for queue in queues where !queue.push(batch) { return }
+            }
+        }
+        readerThread.name = "mrd-read"
+        readerThread.stackSize = 1 << 20
+        readerThread.start()
+
+        let tallies = UnsafeMutableBufferPointer<Tally>.allocate(capacity: workerCount)
+        for i in 0..<workerCount { (tallies.baseAddress! + i).initialize(to: makeTally()) }
+        defer { tallies.baseAddress!.deinitialize(count: workerCount); tallies.deallocate() }
+        let talliesBox = UncheckedBox(tallies)
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            let partition = Partition(worker: worker, workers: workerCount)
+            while let batch = queues[worker].pop() {
+                do {
+                    try process(batch, partition, &talliesBox.value[worker])
+                } catch {
+                    failure.record(error)
+                    free.close()
+                    queues.forEach { $0.close() }
+                    return
+                }
+                if pending.finish(batch) { free.push(batch) }
+            }
+        }
+        free.close()
+        readerDone.wait()
+        if let error = failure.error { throw error }
+        return Array(tallies)
+    }
+}
+
+/// How many workers still have each batch in hand.
+private final class PendingWorkers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [ObjectIdentifier: Int] = [:]
+
+    func start(_ batch: ReadBatch, workers: Int) {
+        lock.lock()
+        counts[ObjectIdentifier(batch)] = workers
+        lock.unlock()
+    }
+
+    /// True when the last worker is done with `batch`.
+    func finish(_ batch: ReadBatch) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let left = counts[ObjectIdentifier(batch)]! - 1
+        counts[ObjectIdentifier(batch)] = left == 0 ? nil : left
+        return left == 0
+    }
+}
+
 /// Keeps the first error reported from any thread.
 final class FirstError: @unchecked Sendable {
     private let lock = NSLock()

@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 
 /// Writes the files of `mrd baseline` as the contract fixes them.
@@ -9,43 +10,52 @@ public enum BaselineReports {
                                        "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt"]
 
     public static func clonesTSV(_ result: BaselineResult) -> String {
-        var text = clonesColumns.joined(separator: "\t") + "\n"
+        var tsv = TSVBuilder()
+        tsv.row(clonesColumns)
         for c in result.clonotypes {
-            let fields = [c.cloneID, result.sampleID, c.locus.rawValue, c.vCall, c.dCall, c.jCall, c.junctionString,
-                          c.junctionAA ?? "", String(c.junction.count), c.productive.map { $0 ? "T" : "F" } ?? "",
-                          String(c.count), number(c.fraction), String(c.locusReads), c.trackable ? "T" : "F",
-                          String(decoding: c.target, as: UTF8.self), c.kind.rawValue,
-                          c.nearestCloneID ?? "", c.nearestDistance.map(String.init) ?? "", c.notTrackableReason,
-                          String(c.untemplated)]
-            text += fields.joined(separator: "\t") + "\n"
+            tsv.field(c.cloneID); tsv.field(result.sampleID); tsv.field(c.locus.rawValue)
+            tsv.field(c.vCall); tsv.field(c.dCall); tsv.field(c.jCall); tsv.field(c.junction)
+            tsv.field(c.junctionAA ?? ""); tsv.field(c.junction.count); tsv.field(flag(c.productive))
+            tsv.field(c.count); tsv.field(number(c.fraction)); tsv.field(c.locusReads); tsv.field(c.trackable ? "T" : "F")
+            tsv.field(c.target); tsv.field(c.kind.rawValue)
+            tsv.field(c.nearestCloneID ?? ""); tsv.field(c.nearestDistance.map(String.init) ?? ""); tsv.field(c.notTrackableReason)
+            tsv.last(c.untemplated)
         }
-        return text
+        return tsv.text
     }
+
+    static let airrColumns = ["sequence_id", "sequence", "rev_comp", "productive", "v_call", "d_call", "j_call", "sequence_alignment",
+                              "germline_alignment", "junction", "junction_aa", "v_cigar", "d_cigar", "j_cigar", "locus",
+                              "junction_length", "duplicate_count", "clone_id", "v_sequence_start", "v_sequence_end",
+                              "v_germline_start", "v_germline_end", "j_sequence_start", "j_sequence_end", "j_germline_start",
+                              "j_germline_end"]
 
     /// AIRR Rearrangement TSV, one row per clonotype representative.
     public static func airrTSV(_ result: BaselineResult) -> String {
-        let columns = ["sequence_id", "sequence", "rev_comp", "productive", "v_call", "d_call", "j_call", "sequence_alignment",
-                       "germline_alignment", "junction", "junction_aa", "v_cigar", "d_cigar", "j_cigar", "locus",
-                       "junction_length", "duplicate_count", "clone_id", "v_sequence_start", "v_sequence_end",
-                       "v_germline_start", "v_germline_end", "j_sequence_start", "j_sequence_end", "j_germline_start",
-                       "j_germline_end"]
-        var text = columns.joined(separator: "\t") + "\n"
+        var tsv = TSVBuilder()
+        tsv.row(airrColumns)
         for c in result.clonotypes {
-            // AIRR coordinates are 1-based and closed, on `sequence` (the read turned V-to-J).
-            func coordinates(_ a: SegmentAlignment?) -> [String] {
-                guard let a else { return ["", "", "", ""] }
-                return [String(a.readStart + 1), String(a.readEnd), String(a.germlineStart + 1), String(a.germlineEnd)]
-            }
             let length = c.representative.count
-            let fields = [c.cloneID, String(decoding: c.representative, as: UTF8.self), c.representativeReversed ? "T" : "F",
-                          c.productive.map { $0 ? "T" : "F" } ?? "", c.vCall, c.dCall, c.jCall, "", "", c.junctionString,
-                          c.junctionAA ?? "", c.vAlignment?.cigar(readLength: length) ?? "", "",
-                          c.jAlignment?.cigar(readLength: length) ?? "", c.locus.rawValue, String(c.junction.count),
-                          String(c.count), c.cloneID] + coordinates(c.vAlignment) + coordinates(c.jAlignment)
-            text += fields.joined(separator: "\t") + "\n"
+            tsv.field(c.cloneID); tsv.field(c.representative); tsv.field(c.representativeReversed ? "T" : "F")
+            tsv.field(flag(c.productive)); tsv.field(c.vCall); tsv.field(c.dCall); tsv.field(c.jCall)
+            tsv.field(""); tsv.field(""); tsv.field(c.junction); tsv.field(c.junctionAA ?? "")
+            tsv.field(c.vAlignment?.cigar(readLength: length) ?? ""); tsv.field("")
+            tsv.field(c.jAlignment?.cigar(readLength: length) ?? ""); tsv.field(c.locus.rawValue); tsv.field(c.junction.count)
+            tsv.field(c.count); tsv.field(c.cloneID)
+            // AIRR coordinates are 1-based and closed, on `sequence` (the read turned V-to-J).
+            for alignment in [c.vAlignment, c.jAlignment] {
+                if let a = alignment {
+                    tsv.field(a.readStart + 1); tsv.field(a.readEnd); tsv.field(a.germlineStart + 1); tsv.field(a.germlineEnd)
+                } else {
+                    for _ in 0..<4 { tsv.field("") }
+                }
+            }
+            tsv.endRow()
         }
-        return text
+        return tsv.text
     }
+
+    private static func flag(_ value: Bool?) -> String { value.map { $0 ? "T" : "F" } ?? "" }
 
     public static func baselineJSON(_ result: BaselineResult, inputs: [String], commandLine: [String]) -> String {
         var unassigned: [String: Int] = [:]
@@ -70,13 +80,53 @@ public enum BaselineReports {
     public static func write(_ result: BaselineResult, to directory: String, inputs: [String], commandLine: [String]) throws {
         try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(result.sampleID)
-        try OutputSet([(base + ".clones.tsv", clonesTSV(result)), (base + ".airr.tsv", airrTSV(result)),
+        // The two tables of a large sample take a while to format: side by side.
+        let tables = UnsafeMutableBufferPointer<String>.allocate(capacity: 2)
+        tables.initialize(repeating: "")
+        defer { tables.deinitialize().deallocate() }
+        let box = UncheckedBox(tables)
+        DispatchQueue.concurrentPerform(iterations: 2) { table in
+            box.value[table] = table == 0 ? clonesTSV(result) : airrTSV(result)
+        }
+        try OutputSet([(base + ".clones.tsv", tables[0]), (base + ".airr.tsv", tables[1]),
                        (base + ".baseline.json", baselineJSON(result, inputs: inputs, commandLine: commandLine))]).commit()
     }
 
-    /// Plain or scientific notation, shortest round-trip form.
+    /// Six significant digits, plain or scientific notation as printf's `%.6g`.
     static func number(_ value: Double) -> String {
         if value == 0 { return "0" }
-        return String(format: "%.6g", value)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let length = Int(mrd_format_g6(value, buffer.baseAddress!, 32))
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: length), as: UTF8.self)
+        }
     }
+}
+
+/// A tab-separated table built as bytes (formatting each row through `[String].joined` costs
+/// more than the analysis for samples with tens of thousands of clonotypes).
+struct TSVBuilder {
+    private var bytes: [UInt8] = []
+
+    mutating func row(_ fields: [String]) {
+        for (i, field) in fields.enumerated() {
+            if i > 0 { bytes.append(9) }
+            append(field)
+        }
+        bytes.append(10)
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func field(_ text: String) { append(text); bytes.append(9) }
+    mutating func field(_ letters: [UInt8]) { bytes.append(contentsOf: letters); bytes.append(9) }
+    mutating func field(_ value: Int) { append(String(value)); bytes.append(9) }
+    /// The row's last field, then the line end.
+    mutating func last(_ value: Int) { append(String(value)); bytes.append(10) }
+    /// Ends a row whose last field was added with `field` (turns its tab into the line end).
+    mutating func endRow() { bytes[bytes.count - 1] = 10 }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }
