@@ -77,6 +77,31 @@ struct BaselineTests {
         #expect(one.hasPrefix(BaselineReports.clonesColumns.joined(separator: "\t") + "\n"))
     }
 
+    @Test("a read and its reverse complement tie as representative: the forward one wins, in any input order or thread count")
+    func representativeTie() throws {
+        let clone = try Self.analyse("P001_DX").clonotypes.first { $0.trackable }!
+        let forward = clone.representative, reverse = reverseComplement(clone.representative)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, first, second) in [("forward-first", forward, reverse), ("reverse-first", reverse, forward)] {
+            var text = ""
+            for (i, read) in (Array(repeating: first, count: 30) + Array(repeating: second, count: 30)).enumerated() {
+                text += "@r\(i)\n" + String(decoding: read, as: UTF8.self) + "\n+\n" + String(repeating: "I", count: read.count) + "\n"
+            }
+            let file = directory.appendingPathComponent("\(name).fastq")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            for threads in [1, 2] {
+                var options = BaselineOptions()
+                options.threads = threads
+                let result = try BaselineAnalysis(germline: Self.germline, options: options).run(SampleInput(read1: [file.path]), sampleID: "T")
+                #expect(result.clonotypes.count == 1)
+                #expect(result.clonotypes.first?.count == 60)
+                #expect(result.clonotypes.first?.representative == forward)
+                #expect(result.clonotypes.first?.representativeReversed == false, "\(name), \(threads) threads")
+            }
+        }
+    }
+
     @Test("the read memo changes no result: off, tiny (full after 50 sequences) and default give the same outputs",
           arguments: [false, true])
     func memoChangesNothing(_ paired: Bool) throws {

@@ -120,6 +120,9 @@ public final class Annotator: Sendable {
     /// Per element, flat: whether it is a 5' element, its rank in allele-name order, the part
     /// scored against the read (its germline side of the junction anchor), and its bases in one arena.
     private let isFivePrime: [Bool]
+    private let elementRole: [GermlineElement.Role]
+    private let elementLocus: [Locus]
+    private let elementAnchor: [Int]
     private let alleleRank: [Int32]
     private let scoreFrom: [Int32]
     private let scoreTo: [Int32]
@@ -205,6 +208,9 @@ public final class Annotator: Sendable {
         self.elements = elements
         maxElementLength = elements.map(\.sequence.count).max() ?? 0
         isFivePrime = elements.map(\.isFivePrime)
+        elementRole = elements.map(\.role)
+        elementLocus = elements.map(\.locus)
+        elementAnchor = elements.map(\.anchor)
         var rank = [Int32](repeating: 0, count: elements.count)
         for (r, e) in elements.indices.sorted(by: { elements[$0].segment.allele < elements[$1].segment.allele }).enumerated() { rank[e] = Int32(r) }
         alleleRank = rank
@@ -259,12 +265,12 @@ public final class Annotator: Sendable {
     /// The call fields of a location's 5' and 3' elements.
     func callFields(_ location: Location) -> (five: CallField, three: CallField) {
         let five: CallField
-        switch elements[Int(location.five.element)].role {
+        switch elementRole[Int(location.five.element)] {
         case .v, .intron: five = .v
         default: five = .d
         }
         let three: CallField
-        switch elements[Int(location.three.element)].role {
+        switch elementRole[Int(location.three.element)] {
         case .j, .kde: three = .j
         default: three = location.kind == .VD ? .d : .j
         }
@@ -332,14 +338,15 @@ public final class Annotator: Sendable {
         guard candidates.0 else { return .failure(.noFivePrime) }
         guard candidates.1 else { return .failure(.noThreePrime) }
         let five = scratch.fives[0], three = scratch.threes[0]
-        let fiveElement = elements[Int(five.element)], threeElement = elements[Int(three.element)]
-        guard fiveElement.locus == threeElement.locus else { return .failure(.incompatibleSegments) }
-        let locus = fiveElement.locus
-        let start = fiveElement.anchor + Int(five.diagonal)
-        let end = threeElement.anchor + Int(three.diagonal)
+        // Flat per-element arrays: copying a GermlineElement would retain its strings and arrays.
+        let fiveElement = Int(five.element), threeElement = Int(three.element)
+        guard elementLocus[fiveElement] == elementLocus[threeElement] else { return .failure(.incompatibleSegments) }
+        let locus = elementLocus[fiveElement]
+        let start = elementAnchor[fiveElement] + Int(five.diagonal)
+        let end = elementAnchor[threeElement] + Int(three.diagonal)
         guard start >= 0, end <= n, end - start >= 3 else { return .failure(.junctionNotCovered) }
         let kind: RearrangementKind
-        switch (fiveElement.role, threeElement.role) {
+        switch (elementRole[fiveElement], elementRole[threeElement]) {
         case (.v, .j): kind = [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ
         case (.dUpstream, .j): kind = .DJ
         case (.v, .kde): kind = .vKde

@@ -410,7 +410,7 @@ public struct BaselineAnalysis: Sendable {
         for tally in settled { merged.merge(tally) }
         timer.mark("merge")
         let result = finish(merged, sampleID: sampleID)
-        timer.mark("clonotypes")
+        timer.mark("clonotypes (all)")
         return result
     }
 
@@ -423,7 +423,7 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        var clonotypes = tally.groups.filter { $0.count > 0 }.map { group -> Clonotype in
+        var clonotypes = tally.groups.filter { $0.count > 0 }.parallelMap(threads: options.threads) { group -> Clonotype in
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
             for (calls, n) in group.calls {
                 vCalls[calls.v, default: 0] += n
@@ -508,8 +508,25 @@ public struct BaselineAnalysis: Sendable {
             if junctions[a] != junctions[b] { return junctions[a].lexicographicallyPrecedes(junctions[b]) }
             return kinds[a] < kinds[b]
         }
-        if permutation.elementsEqual(clonotypes.indices) { return }
-        clonotypes = permutation.map { clonotypes[$0] }
+        permute(&clonotypes, permutation)
+    }
+
+    /// Reorders `values` in place so that `values[i]` becomes the old `values[permutation[i]]`,
+    /// by swaps along the permutation's cycles (each element moved, never copied).
+    static func permute<T>(_ values: inout [T], _ permutation: [Int]) {
+        var placed = [Bool](repeating: false, count: values.count)
+        values.withUnsafeMutableBufferPointer { buffer in
+            for start in buffer.indices where !placed[start] {
+                var i = start
+                while true {
+                    placed[i] = true
+                    let j = permutation[i]
+                    if j == start { break }
+                    swap(&buffer[i], &buffer[j])
+                    i = j
+                }
+            }
+        }
     }
 
     /// Folds sequencing-error satellites into their parent: a clonotype of the same locus whose
@@ -520,46 +537,59 @@ public struct BaselineAnalysis: Sendable {
     /// reads is an error signature (a real variant is read at the run's usual quality), so it folds
     /// into a parent only 20x larger.
     static func foldErrors(_ sorted: [Clonotype]) -> [Clonotype] {
-        var kept: [Clonotype] = []
+        var clonotypes = sorted
+        // Kept clonotypes by their index in `clonotypes`; folded ones are dropped at the end.
+        var kept: [Int] = []
+        var folded = [Bool](repeating: false, count: clonotypes.count)
         // Junctions one edit apart share a key of their deletion neighbourhood (the junction itself
         // and each one-base deletion), so one-difference parents are found by lookup, not by
         // comparing every pair. Only possible parents are indexed.
         var parents = NeighbourTable()
         var prefix: [UInt64] = []
         var candidates: [Int] = []
-        let smallest = sorted.last?.count ?? 1
-        for i in sorted.indices {
-            let count = sorted[i].count, locus = sorted[i].locus
+        let smallest = clonotypes.last?.count ?? 1
+        for i in clonotypes.indices {
+            let count = clonotypes[i].count, locus = clonotypes[i].locus
             candidates.removeAll(keepingCapacity: true)
             // No clone is 20x larger: nothing to fold into (the largest clones).
-            if let largest = kept.first, Double(largest.count) >= lowQualityFoldRatio * Double(count) {
-                forEachNeighbourKey(sorted[i].junction, locus: locus, prefix: &prefix) { key in parents.forEach(key) { candidates.append($0) } }
+            if let largest = kept.first, Double(clonotypes[largest].count) >= lowQualityFoldRatio * Double(count) {
+                forEachNeighbourKey(clonotypes[i].junction, locus: locus, prefix: &prefix) { key in parents.forEach(key) { candidates.append($0) } }
                 // Two differences need a 5000x parent: only the largest clones can be one.
                 for p in kept.indices {
-                    guard Double(kept[p].count) / Double(count) >= 5000 else { break }
+                    guard Double(clonotypes[kept[p]].count) / Double(count) >= 5000 else { break }
                     candidates.append(p)
                 }
             }
             candidates.sort()
             var parent: Int?
-            for (n, p) in candidates.enumerated() where (n == 0 || candidates[n - 1] != p) && kept[p].locus == locus {
-                let ratio = Double(kept[p].count) / Double(count)
+            for (n, p) in candidates.enumerated() where (n == 0 || candidates[n - 1] != p) && clonotypes[kept[p]].locus == locus {
+                let ratio = Double(clonotypes[kept[p]].count) / Double(count)
                 guard ratio >= lowQualityFoldRatio else { break }  // kept is in decreasing count order
-                if folds(sorted[i], into: kept[p], ratio: ratio) { parent = p; break }
+                if folds(clonotypes[i], into: clonotypes[kept[p]], ratio: ratio) { parent = kept[p]; break }
             }
-            if let p = parent {
-                kept[p].count += count
+            if let parent {
+                clonotypes[parent].count += count
+                folded[i] = true
             } else {
                 // Only a clone 20x larger than the smallest one can be anyone's parent.
                 if Double(count) >= lowQualityFoldRatio * Double(smallest) {
                     let index = kept.count
-                    forEachNeighbourKey(sorted[i].junction, locus: locus, prefix: &prefix) { parents.insert($0, index) }
+                    forEachNeighbourKey(clonotypes[i].junction, locus: locus, prefix: &prefix) { parents.insert($0, index) }
                 }
-                kept.append(sorted[i])
+                kept.append(i)
             }
         }
-        sortInOrder(&kept)
-        return kept
+        // Keep the survivors in place (moved, not copied), then restore the order (parents grew).
+        var write = 0
+        clonotypes.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices where !folded[i] {
+                if write != i { swap(&buffer[write], &buffer[i]) }
+                write += 1
+            }
+        }
+        clonotypes.removeLast(clonotypes.count - write)
+        sortInOrder(&clonotypes)
+        return clonotypes
     }
 
     private static func folds(_ satellite: Clonotype, into parent: Clonotype, ratio: Double) -> Bool {

@@ -92,47 +92,61 @@ public struct GermlineReference: Sendable {
         segments.filter { $0.locus == locus && $0.kind == kind }
     }
 
-    static func readFASTA(_ url: URL) throws -> [(String, String)] {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        var records: [(String, String)] = []
+    /// Records of a FASTA file as (header, sequence bytes with white space removed). Worked on as
+    /// bytes: the germline files are ASCII, and loading them is part of every command's start-up.
+    static func readFASTA(_ url: URL) throws -> [(String, [UInt8])] {
+        let data = try Data(contentsOf: url)
+        var records: [(String, [UInt8])] = []
         var header: String?
-        var sequence = ""
-        for line in text.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix(">") {
-                if let header { records.append((header, sequence)) }
-                header = String(line.dropFirst())
-                sequence = ""
-            } else {
-                sequence += line.trimmingCharacters(in: .whitespaces)
+        var sequence: [UInt8] = []
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != 10 && bytes[end] != 13 { end += 1 }
+                if end > start {
+                    if bytes[start] == UInt8(ascii: ">") {
+                        if let header { records.append((header, sequence)) }
+                        header = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<end]), as: UTF8.self)
+                        sequence = []
+                    } else {
+                        for byte in bytes[start..<end] where byte != 32 && byte != 9 { sequence.append(byte) }
+                    }
+                }
+                start = end + 1
             }
         }
         if let header { records.append((header, sequence)) }
         return records
     }
 
-    static func segment(header: String, raw: String, locus: Locus, kind: SegmentKind, flank: Flank, file: String) -> GermlineSegment {
+    static func segment(header: String, raw: [UInt8], locus: Locus, kind: SegmentKind, flank: Flank, file: String) -> GermlineSegment {
         // IMGT headers: accession|allele|species|functionality|...; OGRDB: allele only.
         let fields = header.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let allele = fields.count > 1 ? fields[1] : header.split(separator: " ").first.map(String.init) ?? header
         let functionality = fields.count > 3 ? fields[3].trimmingCharacters(in: .whitespaces) : ""
-        let gapped = raw.filter { $0 != "." }
-        var gene = gapped, up = "", down = ""
+        let dot = UInt8(ascii: ".")
+        let gapped = raw.filter { $0 != dot }
+        var gene = gapped[...], up = gapped[0..<0], down = gapped[0..<0]
         if flank != .none {
             // In +up/+down files the lower-case part is the gene, the upper-case part the flank.
-            let isLower: (Character) -> Bool = { $0.isLowercase }
+            let isLower: (UInt8) -> Bool = { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }
             if flank == .up, let first = gapped.firstIndex(where: isLower) {
-                up = String(gapped[..<first]); gene = String(gapped[first...])
+                up = gapped[..<first]; gene = gapped[first...]
             } else if flank == .down, let last = gapped.lastIndex(where: isLower) {
-                gene = String(gapped[...last]); down = String(gapped[gapped.index(after: last)...])
+                gene = gapped[...last]; down = gapped[(last + 1)...]
             }
         }
-        let sequence = Array(gene.uppercased().utf8)
+        func upper<C: Collection>(_ letters: C) -> [UInt8] where C.Element == UInt8 {
+            letters.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }
+        }
+        let sequence = upper(gene)
         var anchor: Int?
         switch kind {
         case .V:
             // Gapped IMGT V-REGIONs put the 2nd-CYS at gapped positions 310-312.
-            if raw.count >= 312 && raw.contains(".") {
-                let before = raw.prefix(309).filter { $0 != "." }.count
+            if raw.count >= 312 && raw.contains(dot) {
+                let before = raw.prefix(309).filter { $0 != dot }.count
                 if isCysteine(sequence, before) { anchor = before }
             }
             if anchor == nil { anchor = findCysteine(sequence) }
@@ -142,7 +156,7 @@ public struct GermlineReference: Sendable {
             break
         }
         return GermlineSegment(allele: allele, locus: locus, kind: kind, sequence: sequence,
-                               upstream: Array(up.uppercased().utf8), downstream: Array(down.uppercased().utf8),
+                               upstream: upper(up), downstream: upper(down),
                                functionality: functionality, anchor: anchor)
     }
 
