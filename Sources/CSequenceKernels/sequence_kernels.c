@@ -1,6 +1,7 @@
 #include "sequence_kernels.h"
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static uint8_t table[256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -101,3 +102,36 @@ long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *eleme
 }
 
 int mrd_format_g6(double value, char *out, size_t n) { return snprintf(out, n, "%.6g", value); }
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t finish64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
+}
+
+uint64_t mrd_hash_bytes(const uint8_t *p, size_t n) {
+    const uint64_t k1 = 0x9E3779B185EBCA87ULL, k2 = 0xC2B2AE3D27D4EB4FULL;
+    uint64_t a = k1 ^ n, b = k2, c = 0x165667B19E3779F9ULL, d = 0x27D4EB2F165667C5ULL;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a = rotl64(a + load64(p + i) * k2, 31) * k1;
+        b = rotl64(b + load64(p + i + 8) * k2, 31) * k1;
+        c = rotl64(c + load64(p + i + 16) * k2, 31) * k1;
+        d = rotl64(d + load64(p + i + 24) * k2, 31) * k1;
+    }
+    uint64_t h = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
+    for (; i + 8 <= n; i += 8) h = rotl64(h ^ (load64(p + i) * k2), 27) * k1;
+    uint64_t tail = 0;
+    for (int shift = 0; i < n; i++, shift += 8) tail |= (uint64_t)p[i] << shift;
+    return finish64(h ^ tail * k1 ^ (uint64_t)n);
+}

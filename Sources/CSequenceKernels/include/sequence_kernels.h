@@ -21,6 +21,10 @@ uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30);
 /// Ungapped alignment score of element[from..to) placed on read with element offset i at read
 /// position i + diagonal: +1 per equal byte, -3 per different one, over the offsets whose read
 /// position lies inside read[0..read_len).
+/// A 64-bit hash of p[0..n) for in-memory tables (not stable across versions): four independent
+/// multiply-rotate lanes over 32-byte blocks, so a read's bytes are hashed at several bytes a cycle.
+uint64_t mrd_hash_bytes(const uint8_t *p, size_t n);
+
 /// Writes value as printf's "%.6g" into out (size n, NUL-terminated); returns the length.
 int mrd_format_g6(double value, char *out, size_t n);
 

@@ -385,13 +385,13 @@ public struct BaselineAnalysis: Sendable {
                                                        makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
                 var record = batch.read1[i]
-                let hash = SequenceMemo<BaselineTally.Verdict>.hash(record.sequence)
+                let hash = SequenceMemo<BaselineTally.Verdict>.readHash(record.sequence)
                 guard partition.owns(hash) else { continue }
                 tally.total += 1
                 var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
                 // Paired-end: use the mate when read 1 does not span the junction.
                 if verdict.kind == .unassigned, let mates = batch.read2 {
-                    let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.hash(mates[i].sequence), classifier: classifier)
+                    let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(mates[i].sequence), classifier: classifier)
                     if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
                 }
                 tally.count(verdict, entry: entry, bases: record.sequence, quality: record.quality)

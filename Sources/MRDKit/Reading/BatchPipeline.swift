@@ -21,64 +21,18 @@ public enum BatchPipeline {
         makeTally: () -> Tally,
         process: @escaping @Sendable (ReadBatch, inout Tally) throws -> Void
     ) throws -> [Tally] {
-        let workerCount = max(1, workers)
-        let poolSize = workerCount * batchesPerWorker + 1
-        let free = BlockingQueue<ReadBatch>(capacity: poolSize)
-        let full = BlockingQueue<ReadBatch>(capacity: poolSize)
-        for _ in 0..<poolSize { free.push(ReadBatch(paired: reader.input.isPaired, capacity: batchCapacity)) }
-        let failure = FirstError()
-
-        let readerBox = UncheckedBox(reader)
-        let readerDone = DispatchSemaphore(value: 0)
-        let readerThread = Thread {
-            defer { full.close(); readerDone.signal() }
-            while let batch = free.pop() {
-                do {
-                    guard try readerBox.value.next(into: batch) else { return }
-                } catch {
-                    failure.record(error)
-                    return
-                }
-                if !full.push(batch) { return }
-            }
-        }
-        readerThread.name = "mrd-read"
-        readerThread.stackSize = 1 << 20
-        readerThread.start()
-
-        let tallies = UnsafeMutableBufferPointer<Tally>.allocate(capacity: workerCount)
-        for i in 0..<workerCount { (tallies.baseAddress! + i).initialize(to: makeTally()) }
-        defer { tallies.baseAddress!.deinitialize(count: workerCount); tallies.deallocate() }
-        let talliesBox = UncheckedBox(tallies)
-        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            while let batch = full.pop() {
-                do {
-                    try process(batch, &talliesBox.value[worker])
-                } catch {
-                    failure.record(error)
-                    free.close()
-                    full.close()
-                    return
-                }
-                free.push(batch)
-            }
-        }
-        // Unblock the reader if a worker stopped early, then wait for it to let go of the files.
-        free.close()
-        readerDone.wait()
-        if let error = failure.error { throw error }
-        return Array(tallies)
+        try drive(reader, workers: workers, batchCapacity: batchCapacity, batchesPerWorker: batchesPerWorker,
+                  broadcast: false, makeTally: makeTally) { batch, _, tally in try process(batch, &tally) }
     }
-}
 
-extension BatchPipeline {
-    /// Which share of each batch a worker owns: the reads whose key hash is `worker` modulo `workers`.
+    /// Which share of each batch a worker owns: the reads whose key hash (bits 20-35, apart from
+    /// the low bits that place entries in a worker's hash tables) is `worker` modulo `workers`.
     public struct Partition: Sendable {
         public let worker: Int
         public let workers: Int
 
         @inline(__always)
-        public func owns(_ hash: UInt64) -> Bool { workers == 1 || Int(hash % UInt64(workers)) == worker }
+        public func owns(_ hash: UInt64) -> Bool { workers == 1 || Int((hash >> 20 & 0xFFFF) % UInt64(workers)) == worker }
     }
 
     /// As `run`, but every batch goes to every worker, and each worker handles only the reads its
@@ -94,12 +48,30 @@ extension BatchPipeline {
         process: @escaping @Sendable (ReadBatch, Partition, inout Tally) throws -> Void
     ) throws -> [Tally] {
         let workerCount = max(1, workers)
+        return try drive(reader, workers: workerCount, batchCapacity: batchCapacity, batchesPerWorker: batchesPerWorker,
+                         broadcast: true, makeTally: makeTally) { batch, worker, tally in
+            try process(batch, Partition(worker: worker, workers: workerCount), &tally)
+        }
+    }
+
+    /// The reader thread and the workers: with `broadcast`, each worker has its own queue and gets
+    /// every batch; otherwise the workers share one queue and each batch goes to one of them.
+    private static func drive<Tally>(
+        _ reader: SampleReader,
+        workers: Int,
+        batchCapacity: Int,
+        batchesPerWorker: Int,
+        broadcast: Bool,
+        makeTally: () -> Tally,
+        process: @escaping @Sendable (ReadBatch, Int, inout Tally) throws -> Void
+    ) throws -> [Tally] {
+        let workerCount = max(1, workers)
         let poolSize = workerCount * batchesPerWorker + 1
         let free = BlockingQueue<ReadBatch>(capacity: poolSize)
-        let queues = (0..<workerCount).map { _ in BlockingQueue<ReadBatch>(capacity: poolSize) }
+        let queues = (0..<(broadcast ? workerCount : 1)).map { _ in BlockingQueue<ReadBatch>(capacity: poolSize) }
         for _ in 0..<poolSize { free.push(ReadBatch(paired: reader.input.isPaired, capacity: batchCapacity)) }
         let failure = FirstError()
-        let pending = PendingWorkers()
+        let pending = broadcast ? PendingWorkers() : nil
 
         let readerBox = UncheckedBox(reader)
         let readerDone = DispatchSemaphore(value: 0)
@@ -112,7 +84,7 @@ extension BatchPipeline {
                     failure.record(error)
                     return
                 }
-                pending.start(batch, workers: workerCount)
+                pending?.start(batch, workers: workerCount)
                 for queue in queues where !queue.push(batch) { return }
             }
         }
@@ -125,19 +97,20 @@ extension BatchPipeline {
         defer { tallies.baseAddress!.deinitialize(count: workerCount); tallies.deallocate() }
         let talliesBox = UncheckedBox(tallies)
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            let partition = Partition(worker: worker, workers: workerCount)
-            while let batch = queues[worker].pop() {
+            let inbox = queues[broadcast ? worker : 0]
+            while let batch = inbox.pop() {
                 do {
-                    try process(batch, partition, &talliesBox.value[worker])
+                    try process(batch, worker, &talliesBox.value[worker])
                 } catch {
                     failure.record(error)
                     free.close()
                     queues.forEach { $0.close() }
                     return
                 }
-                if pending.finish(batch) { free.push(batch) }
+                if pending?.finish(batch) ?? true { free.push(batch) }
             }
         }
+        // Unblock the reader if a worker stopped early, then wait for it to let go of the files.
         free.close()
         readerDone.wait()
         if let error = failure.error { throw error }

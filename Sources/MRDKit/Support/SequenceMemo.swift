@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 
 /// An open-addressing table from byte strings to payloads, for memoising per-read work.
@@ -71,7 +72,15 @@ public struct SequenceMemo<Payload> {
         return entry
     }
 
-    /// A fast 64-bit hash of a byte string (8 bytes per step, multiply-xorshift mixing).
+    /// The hash the memos key reads by (four lanes, C): it is computed for every read, and by each
+    /// worker of a partitioned pipeline. Not stable across versions; nothing stored on disk uses it.
+    @inline(__always)
+    public static func readHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        mrd_hash_bytes(bytes.baseAddress, bytes.count)
+    }
+
+    /// A fast 64-bit hash of a byte string (8 bytes per step, multiply-xorshift mixing); stable,
+    /// so content hashes written to disk (completion records) keep their meaning.
     @inline(__always)
     public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)

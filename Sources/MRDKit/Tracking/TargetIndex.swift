@@ -159,7 +159,7 @@ public struct TargetIndex: Sendable {
     /// the same molecules, and a repeated read then costs a hash and a compare. Same verdicts.
     public func classify(_ read: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>, scratch: inout Scratch,
                          memo: inout SequenceMemo<BasesVerdict>, locus: inout Int?) -> Verdict {
-        let hash = SequenceMemo<BasesVerdict>.hash(read)
+        let hash = SequenceMemo<BasesVerdict>.readHash(read)
         let found: BasesVerdict
         if let entry = memo.index(of: read, hash: hash) {
             found = memo[entry]
