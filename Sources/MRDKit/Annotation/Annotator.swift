@@ -323,7 +323,10 @@ public final class Annotator: Sendable {
                    bestThree: reversed ? bestThree.1 : bestThree.0, &scratch)
         for slot in scratch.touched { scratch.counts[Int(slot)] = 0 }
         if reversed {
-            if scratch.reverse.count != n { scratch.reverse = [UInt8](repeating: 0, count: n) }
+            // Resized in place: trimmed reads vary in length, and a new buffer per read would cost
+            // an allocation each.
+            if scratch.reverse.count > n { scratch.reverse.removeLast(scratch.reverse.count - n) }
+            if scratch.reverse.count < n { scratch.reverse.append(contentsOf: repeatElement(0, count: n - scratch.reverse.count)) }
             scratch.reverse.withUnsafeMutableBufferPointer { out in
                 for i in 0..<n { out[n - 1 - i] = complementTable[Int(bases[i])] }
             }
