@@ -160,6 +160,37 @@ struct ReaderTests {
         #expect(throws: Stop.self) {
             _ = try BatchPipeline.run(reader, workers: 2, batchCapacity: 1024, makeTally: { 0 }) { _, _ in throw Stop() }
         }
+        let again = try SampleReader(SampleInput(read1: [specimenDirectory.appendingPathComponent("reads.fastq").path]))
+        #expect(throws: Stop.self) {
+            _ = try BatchPipeline.runPartitioned(again, workers: 3, batchCapacity: 1024, makeTally: { 0 }) { _, partition, _ in
+                if partition.worker == 1 { throw Stop() }
+            }
+        }
+    }
+
+    @Test("partitioned pipeline: every read goes to exactly one worker, identical reads to the same one, small batches recycled")
+    func partitionedPipeline() throws {
+        // Three lanes in one sample, batches of 1 KiB: many more batches than the pool holds.
+        let input = SampleInput(read1: ["reads.fastq", "reads.members.fastq.gz", "reads.streams.fastq.bz2"]
+            .map { specimenDirectory.appendingPathComponent($0).path })
+        let records = try input.read1.flatMap { try readAll(path: $0) }
+        for workers in [1, 2, 3, 8] {
+            struct Seen { var ids: [String] = []; var sequences: Set<String> = [] }
+            let tallies = try BatchPipeline.runPartitioned(try SampleReader(input), workers: workers, batchCapacity: 1024,
+                                                           makeTally: { Seen() }) { batch, partition, seen in
+                for i in 0..<batch.count where partition.owns(SequenceMemo<Int>.readHash(batch.read1[i].sequence)) {
+                    seen.ids.append(String(decoding: batch.read1[i].header, as: UTF8.self))
+                    seen.sequences.insert(String(decoding: batch.read1[i].sequence, as: UTF8.self))
+                }
+            }
+            #expect(tallies.count == workers)
+            let ids = tallies.flatMap(\.ids)
+            #expect(ids.count == records.count, "\(workers) workers")
+            #expect(ids.sorted() == records.map(\.header).sorted())
+            // A sequence is owned by one worker only.
+            for a in tallies.indices { for b in tallies.indices where a < b { #expect(tallies[a].sequences.isDisjoint(with: tallies[b].sequences)) } }
+            if workers > 1 { #expect(tallies.filter { !$0.ids.isEmpty }.count > 1, "reads spread over the workers") }
+        }
     }
 }
 

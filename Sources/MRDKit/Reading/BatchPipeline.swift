@@ -96,7 +96,11 @@ public enum BatchPipeline {
         for i in 0..<workerCount { (tallies.baseAddress! + i).initialize(to: makeTally()) }
         defer { tallies.baseAddress!.deinitialize(count: workerCount); tallies.deallocate() }
         let talliesBox = UncheckedBox(tallies)
-        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+        // Threads of their own, not concurrentPerform: that runs at most as many iterations at once
+        // as there are cores, and with `broadcast` a batch is recycled only after every worker has
+        // seen it, so a worker that never started (--threads above the core count) would stall
+        // the reader for good.
+        runOnThreads(workerCount) { worker in
             let inbox = queues[broadcast ? worker : 0]
             while let batch = inbox.pop() {
                 do {
@@ -116,6 +120,21 @@ public enum BatchPipeline {
         if let error = failure.error { throw error }
         return Array(tallies)
     }
+}
+
+/// Runs `body(0..<count)` on `count` threads at once and waits for all of them.
+func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let finished = DispatchSemaphore(value: 0)
+    for index in 0..<count {
+        let thread = Thread {
+            body(index)
+            finished.signal()
+        }
+        thread.name = "mrd-worker-\(index)"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    for _ in 0..<count { finished.wait() }
 }
 
 /// How many workers still have each batch in hand.
