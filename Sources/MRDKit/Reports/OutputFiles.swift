@@ -31,7 +31,7 @@ enum TemporaryFiles {
         return try body()
     }
 
-    static func register(_ path: String) { withLock { _ = paths.insert(path) } }
+    static func registerLocked(_ path: String) { _ = paths.insert(path) }
     static func unregister(_ path: String) { withLock { _ = paths.remove(path) } }
     static func unregisterLocked(_ path: String) { _ = paths.remove(path) }
 
@@ -105,12 +105,19 @@ public final class AtomicFile {
         let url = URL(fileURLWithPath: path)
         temporaryPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        // Registered before it exists, so that a signal arriving now still finds it.
-        TemporaryFiles.register(temporaryPath)
-        guard let file = fopen(temporaryPath, "wb") else {
-            let reason = String(cString: strerror(errno))
-            TemporaryFiles.unregister(temporaryPath)
-            throw OutputError(file: path, message: "cannot create: \(reason)")
+        // Registered and created under the lock that the signal handler takes (and exits holding):
+        // a signal then finds either no file or a registered one. (Registering first and creating
+        // after the lock was let go left a file behind when the handler ran in between; found by
+        // the fault tests under ThreadSanitizer, whose timing differs.)
+        let temporaryPath = self.temporaryPath
+        let opened: (file: UnsafeMutablePointer<FILE>?, error: Int32) = TemporaryFiles.withLock {
+            let file = fopen(temporaryPath, "wb")
+            let error = errno
+            if file != nil { TemporaryFiles.registerLocked(temporaryPath) }
+            return (file, error)
+        }
+        guard let file = opened.file else {
+            throw OutputError(file: path, message: "cannot create: \(String(cString: strerror(opened.error)))")
         }
         setvbuf(file, nil, _IOFBF, 1 << 20)
         handle = file
