@@ -1,11 +1,6 @@
-/// What one read is: a spike-in calibrator, an annotated rearrangement, or unassigned (with why).
-public enum ReadOutcome: Sendable, Equatable {
-    case spikeIn(Int)
-    case annotated(ReadAnnotation)
-    case unassigned(UnassignedReason)
-}
-
-/// Spike-in recognition, then annotation: the whole verdict on one read's bases.
+/// What decides one read's verdict: spike-in recognition first (so a calibrator never becomes a
+/// clonotype), then annotation. `BaselineTally.classify` applies them in that order, with a
+/// worker's buffers.
 public struct ReadClassifier: Sendable {
     public let annotator: Annotator
     public let spikes: SpikeInMatcher?
@@ -13,14 +8,5 @@ public struct ReadClassifier: Sendable {
     public init(annotator: Annotator, spikes: SpikeInMatcher?) {
         self.annotator = annotator
         self.spikes = spikes
-    }
-
-    /// Spike-ins are recognised first, so a calibrator never becomes a clonotype.
-    public func classify(_ bases: [UInt8]) -> ReadOutcome {
-        if let spike = spikes?.match(bases) { return .spikeIn(spike) }
-        switch annotator.annotate(bases, callD: false) {
-        case .success(let annotation): return .annotated(annotation)
-        case .failure(let reason): return .unassigned(reason)
-        }
     }
 }
