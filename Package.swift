@@ -36,6 +36,12 @@ let package = Package(
             // Germline FASTA shipped verbatim (IMGT's licence forbids altered copies); see SOURCES.md.
             resources: [.copy("Resources/germline")]
         ),
+        // Parser probes with the properties that must hold on any bytes: the fuzz targets'
+        // entry (Scripts/fuzz) and the tests' replay of the fuzz corpus; not part of the command.
+        .target(
+            name: "MRDProbes",
+            dependencies: ["MRDKit", "CZlib", "CBzip2"]
+        ),
         .executableTarget(
             name: "mrd",
             dependencies: [
@@ -45,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MRDKitTests",
-            dependencies: ["MRDKit", "CZlib", "CBzip2"]
+            dependencies: ["MRDKit", "MRDProbes", "CZlib", "CBzip2"]
         ),
         .testTarget(
             name: "CLITests",

@@ -148,7 +148,7 @@ struct BaselineTests {
         var satellite = Array(parent.utf8); satellite[11] = UInt8(ascii: "A")
         var neighbour = Array(parent.utf8); neighbour[20] = UInt8(ascii: "C")
         let deletion = String(parent.dropFirst(5).prefix(3)) // unrelated short junction
-        let folded = BaselineAnalysis.foldErrors([clone(parent, 10_000), clone(String(decoding: neighbour, as: UTF8.self), 400),
+        let folded = ErrorFolding.fold([clone(parent, 10_000), clone(String(decoding: neighbour, as: UTF8.self), 400),
                                                   clone(String(decoding: satellite, as: UTF8.self), 20),
                                                   clone(String(parent.dropLast()), 30), clone(deletion, 5)])
         #expect(folded.map(\.count) == [10_050, 400, 5])
@@ -158,10 +158,10 @@ struct BaselineTests {
         lowQuality.junctionQualitySums = [Int](repeating: 36 * 200, count: parent.utf8.count)
         var wellRead = lowQuality
         lowQuality.junctionQualitySums[11] = 12 * 200
-        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), lowQuality]).map(\.count) == [10_200])
-        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
+        #expect(ErrorFolding.fold([clone(parent, 10_000), lowQuality]).map(\.count) == [10_200])
+        #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
         wellRead.count = 40  // 250x: folds whatever its quality
-        #expect(BaselineAnalysis.foldErrors([clone(parent, 10_000), wellRead]).map(\.count) == [10_040])
+        #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_040])
         #expect(boundedEditDistance(Array("ACGTACGT".utf8), Array("ACGACGT".utf8), limit: 2) == 1)
         #expect(boundedEditDistance(Array("AAAA".utf8), Array("TTTT".utf8), limit: 2) == 3)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import MRDKit
+import MRDKit
+import MRDProbes
 
 /// Every seed of Scripts/fuzz and every input that fuzzing ever found (TestReads/fuzz/TARGET/),
 /// replayed through the same probes as the fuzz targets: a property broken again stops the tests.

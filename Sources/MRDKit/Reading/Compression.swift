@@ -14,7 +14,7 @@ public enum Compression: String, Sendable, CaseIterable {
 
     /// Recognises the compression from the first bytes of a stream (up to 18 are looked at).
     /// Throws for formats that are recognised but not read (zstd, xz, zip, BAM-like binaries).
-    static func sniff(_ head: [UInt8], file: String) throws -> Compression {
+    package static func sniff(_ head: [UInt8], file: String) throws -> Compression {
         if head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b {
             // FEXTRA flag, XLEN >= 6, subfield 'B','C' of length 2: BGZF (SAM spec, section 4.1).
             if head.count >= 16 && head[3] & 0x04 != 0 && head[12] == 0x42 && head[13] == 0x43 {
@@ -46,6 +46,9 @@ public enum InflateBackend: String, Sendable {
     case automatic
     case zlib
     case isal
+
+    /// Whether ISA-L's inflate can be loaded here.
+    public static var isalAvailable: Bool { IsalGzipDecoder.isAvailable }
 
     /// The backend named by the environment variable `MRD_INFLATE` (`zlib`, `isal`), else automatic.
     public static var fromEnvironment: InflateBackend {

@@ -84,9 +84,3 @@ final class ThreadedSource: ByteSource, @unchecked Sendable {
         }
     }
 }
-
-/// Carries a non-Sendable value into a thread that becomes its only user.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

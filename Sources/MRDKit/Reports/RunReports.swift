@@ -99,23 +99,6 @@ public enum RunReports {
     }
 }
 
-/// HTML-escapes text for element content and attribute values.
-public func htmlEscape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.count)
-    for c in text.unicodeScalars {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out
-}
-
 /// report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched).
 enum RunReportPage {
     static func html(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> String {

@@ -198,10 +198,3 @@ public struct SampleSheet: Sendable {
     }
 }
 
-/// The contract's identifier rule: [A-Za-z0-9._-]{1,64} (and not `.` or `..`). Identifiers become
-/// folder and file names, so nothing else may pass. `maxLength` is raised only for derived ids
-/// (clone ids are a sample id plus a suffix).
-public func isIdentifier(_ value: some StringProtocol, maxLength: Int = 64) -> Bool {
-    let allowed = value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
-    return allowed && (1...maxLength).contains(value.utf8.count) && value != "." && value != ".."
-}

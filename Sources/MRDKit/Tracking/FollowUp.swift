@@ -135,7 +135,7 @@ public struct FollowUpTracker: Sendable {
                 for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus && other.sampleID == clone.sampleID
                     && other.junction.count >= dnj.count {
                     let suffix = Array(other.junction.suffix(dnj.count))
-                    if alignmentCost(suffix[...], dnj[...], limit: 2 * dnjBudget) <= 2 * dnjBudget { evolved.competitors.append(suffix + right) }
+                    if alignmentCost(suffix[...], dnj[...], gap: MatchTolerance.gapCost, limit: 2 * dnjBudget) <= 2 * dnjBudget { evolved.competitors.append(suffix + right) }
                 }
                 targets.append(evolved)
             } else {
@@ -307,14 +307,14 @@ public struct FollowUpTracker: Sendable {
             let bases = window.bases.bytes[...]
             let reference = trimmed(target.sequence, window)
             let limit = target.budget + MatchTolerance.gapCost
-            let toIndex = alignmentCost(bases, reference, limit: limit)
+            let toIndex = alignmentCost(bases, reference, gap: MatchTolerance.gapCost, limit: limit)
             var nearer = false
-            for competitor in target.competitors where alignmentCost(bases, trimmed(competitor, window), limit: toIndex) <= toIndex {
+            for competitor in target.competitors where alignmentCost(bases, trimmed(competitor, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
                 nearer = true
                 break
             }
             if !nearer {
-                for other in ownClones where alignmentCost(bases, commonPart(other, window), limit: toIndex) <= toIndex {
+                for other in ownClones where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
                     nearer = true
                     break
                 }
@@ -374,30 +374,3 @@ public struct FollowUpTracker: Sendable {
         return parents.count
     }
 }
-
-/// Global alignment cost (substitution 1, inserted or deleted base 2), or `limit + 1` when above `limit`.
-func alignmentCost(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, limit: Int) -> Int {
-    let a = Array(a), b = Array(b)
-    let gap = MatchTolerance.gapCost
-    if abs(a.count - b.count) * gap > limit { return limit + 1 }
-    if a.count == b.count {
-        var d = 0
-        for i in a.indices where a[i] != b[i] { d += 1 }
-        if d <= gap || d <= 1 { return min(d, limit + 1) }  // a gap pair cannot beat one or two substitutions
-    }
-    var previous = (0...b.count).map { $0 * gap }, current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-        current[0] = i * gap
-        var rowMin = current[0]
-        for j in 1...max(1, b.count) where !b.isEmpty {
-            current[j] = min(previous[j] + gap, current[j - 1] + gap, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            rowMin = min(rowMin, current[j])
-        }
-        if rowMin > limit { return limit + 1 }
-        swap(&previous, &current)
-    }
-    return min(a.isEmpty ? b.count * gap : previous[b.count], limit + 1)
-}
-
-/// Error probability of each Phred quality, 10^(-q/10).
-let phredErrorProbability: [Double] = (0...93).map { pow(10, -Double($0) / 10) }

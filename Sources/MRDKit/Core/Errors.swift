@@ -65,41 +65,14 @@ public struct ReadError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// Printable form of a byte found where something else was expected: `'x'` or `0x1f`.
-func describeByte(_ byte: UInt8) -> String {
-    if byte >= 0x21 && byte < 0x7f { return "'\(Character(Unicode.Scalar(byte)))'" }
-    if byte == 0x20 { return "a space" }
-    if byte == 0x09 { return "a tab" }
-    if byte == 0x0a { return "an empty line" }
-    if byte == 0x0d { return "a carriage return" }
-    return "byte 0x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2, with: "0")
-}
+/// An output I/O failure (exit 74).
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let message: String
+    public var description: String { "\(file): \(message)" }
 
-/// A short printable excerpt of a line for error messages.
-func excerpt(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 40) -> String {
-    var text = ""
-    for byte in bytes.prefix(limit) {
-        if byte >= 0x20 && byte < 0x7f { text.unicodeScalars.append(Unicode.Scalar(byte)) } else { text += "\\x" + String(byte, radix: 16).leftPadded(to: 2, with: "0") }
-    }
-    if bytes.count > limit { text += "..." }
-    return "'" + text + "'"
-}
-
-/// A value quoted back in a message, made safe for a terminal or log: control characters,
-/// non-ASCII and backslashes escaped, at most `limit` characters.
-public func printable(_ value: some StringProtocol, limit: Int = 60) -> String {
-    var text = ""
-    for byte in value.utf8.prefix(limit) {
-        if byte >= 0x20 && byte < 0x7f && byte != 0x5c { text.unicodeScalars.append(Unicode.Scalar(byte)) } else {
-            text += "\\x" + String(byte, radix: 16).leftPadded(to: 2, with: "0")
-        }
-    }
-    if value.utf8.count > limit { text += "..." }
-    return text
-}
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character) -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
     }
 }

@@ -1,0 +1,141 @@
+import Foundation
+
+/// `mrd baseline`: annotate a diagnostic sample, build clonotypes (with sequencing errors folded
+/// into their parent clone) and mark the trackable index clones.
+public struct BaselineAnalysis: Sendable {
+    public let annotator: Annotator
+    public let spikeMatcher: SpikeInMatcher?
+    public let options: BaselineOptions
+
+    public init(germline: GermlineReference, spikeIns: [SpikeInCalibrator] = [], options: BaselineOptions = BaselineOptions()) {
+        self.init(annotator: Annotator(germline: germline, loci: options.loci), spikeIns: spikeIns, options: options)
+    }
+
+    /// With an annotator built once for many samples (its loci should be `options.loci`).
+    public init(annotator: Annotator, spikeIns: [SpikeInCalibrator] = [], options: BaselineOptions = BaselineOptions()) {
+        self.annotator = annotator
+        spikeMatcher = spikeIns.isEmpty ? nil : SpikeInMatcher(spikes: spikeIns, annotator: annotator)
+        self.options = options
+    }
+
+    public func run(_ input: SampleInput, sampleID: String) throws -> BaselineResult {
+        var timer = PhaseTimer()
+        let reader = try SampleReader(input)
+        let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
+        let memoCapacity = options.memoCapacity
+        // Reads are shared out by content, so each distinct sequence is annotated by one worker.
+        let tallies = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
+                                                       makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
+            for i in 0..<batch.count {
+                var record = batch.read1[i]
+                let hash = SequenceMemo<BaselineTally.Verdict>.readHash(record.sequence)
+                guard partition.owns(hash) else { continue }
+                tally.total += 1
+                var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
+                // Paired-end: use the mate when read 1 does not span the junction.
+                if verdict.kind == .unassigned, let mates = batch.read2 {
+                    let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(mates[i].sequence), classifier: classifier)
+                    if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
+                }
+                tally.count(verdict, entry: entry, bases: record.sequence, quality: record.quality)
+            }
+        }
+        timer.mark("annotate")
+        // Each worker's memo counts are applied in parallel; the merge is order-independent.
+        var settled = tallies
+        let annotator = self.annotator
+        settled.withUnsafeMutableBufferPointer { buffer in
+            let box = UncheckedBox(buffer)
+            DispatchQueue.concurrentPerform(iterations: buffer.count) { box.value[$0].settle(annotator) }
+        }
+        timer.mark("settle")
+        var merged = BaselineTally()
+        for tally in settled { merged.merge(tally) }
+        timer.mark("merge")
+        let result = finish(merged, sampleID: sampleID)
+        timer.mark("clonotypes (all)")
+        return result
+    }
+
+    func finish(_ tally: BaselineTally, sampleID: String) -> BaselineResult {
+        var timer = PhaseTimer()
+        var result = BaselineResult(sampleID: sampleID)
+        result.totalReads = tally.total
+        for (i, reason) in UnassignedReason.allCases.enumerated() where tally.unassigned[i] > 0 { result.unassigned[reason] = tally.unassigned[i] }
+        result.spikeInReads = tally.spikes.values.reduce(0, +)
+        if let matcher = spikeMatcher {
+            for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
+        }
+        var clonotypes = tally.groups.filter { $0.count > 0 }.parallelMap(threads: options.threads) { group -> Clonotype in
+            var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
+            for (calls, n) in group.calls {
+                vCalls[calls.v, default: 0] += n
+                dCalls[calls.d, default: 0] += n
+                jCalls[calls.j, default: 0] += n
+            }
+            let key = group.key
+            let consensus = group.consensus()
+            var clonotype = Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
+                      dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
+                      representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
+                      representativeJunctionStart: group.representative!.junctionStart,
+                      templatedFivePrime: group.representative!.templatedFivePrime,
+                      templatedThreePrime: group.representative!.templatedThreePrime,
+                      vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
+                      junctionQualitySums: group.junctionQualitySums)
+            clonotype.consensus = consensus.bases
+            clonotype.consensusJunctionStart = consensus.junctionOffset
+            return clonotype
+        }
+        timer.mark("clonotypes: build")
+        ErrorFolding.sortInOrder(&clonotypes)
+        timer.mark("clonotypes: sort")
+        clonotypes = ErrorFolding.fold(clonotypes)
+        timer.mark("clonotypes: fold")
+        // D genes are called once per clonotype, not per read.
+        for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
+            clonotypes[i].dCall = annotator.dCall(clonotypes[i].locus, clonotypes[i].junction)
+        }
+        for i in clonotypes.indices {
+            let c = clonotypes[i]
+            var middle = c.junction.count - c.templatedFivePrime - c.templatedThreePrime
+            if c.kind == .VDJ && middle > 0 {
+                let inner = Array(c.junction[c.templatedFivePrime..<(c.junction.count - c.templatedThreePrime)])
+                middle -= annotator.dMatchLength(c.locus, inner)
+            }
+            clonotypes[i].untemplated = max(0, middle)
+        }
+        timer.mark("clonotypes: D calls")
+        result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
+        for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
+        for i in clonotypes.indices {
+            clonotypes[i].locusReads = result.readsPerLocus[clonotypes[i].locus] ?? 0
+            clonotypes[i].cloneID = "\(sampleID)_\(clonotypes[i].locus.rawValue)_\(i + 1)"
+        }
+        // Templates per clone: reads over the locus's reads per spike-in copy, when spike-ins allow.
+        var readsPerCopy: [Locus: Double] = [:]
+        if let matcher = spikeMatcher {
+            var reads: [Locus: Double] = [:], copies: [Locus: Double] = [:]
+            for (s, spike) in matcher.spikes.enumerated() {
+                guard case .success(let annotation) = annotator.annotate(spike.sequence, callD: false) else { continue }
+                reads[annotation.locus, default: 0] += Double(tally.spikes[s] ?? 0)
+                copies[annotation.locus, default: 0] += spike.copies
+            }
+            for (locus, n) in reads where n > 0 { readsPerCopy[locus] = n / copies[locus]! }
+        }
+        for i in clonotypes.indices {
+            clonotypes[i].templates = Double(clonotypes[i].count) / (readsPerCopy[clonotypes[i].locus] ?? 1)
+        }
+        timer.mark("clonotypes: ids, templates")
+        IndexCloneSelection(options: options).select(&clonotypes)
+        timer.mark("clonotypes: index clones")
+        result.clonotypes = clonotypes
+        if result.trackable.isEmpty {
+            let dominant = clonotypes.filter { $0.fraction >= options.minFraction }
+            result.noTrackableReason = dominant.isEmpty
+                ? "no clonotype reaches \(options.minFraction) of its locus reads"
+                : dominant.map { "\($0.cloneID): \($0.notTrackableReason)" }.joined(separator: "; ")
+        }
+        return result
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+
+/// Per-worker tally of a baseline sample.
+///
+/// Each distinct read sequence is classified once and memoised with the clonotype group it joined;
+/// a repeated read then costs a hash, a comparison and its junction qualities. Everything that
+/// depends only on the sequence (calls, representative) is applied once per distinct sequence, with
+/// the number of reads that used it, which gives the same totals as doing it per read.
+struct BaselineTally {
+    struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: Bases }
+    /// One read's V, D and J calls.
+    struct Calls: Hashable { var v: String; var d: String; var j: String }
+    /// The same as ids of this worker's tie lists (`callList`; -1: none): no strings per read.
+    struct CallIDs: Hashable { var v: Int32 = -1; var d: Int32 = -1; var j: Int32 = -1 }
+
+    struct Group {
+        let key: Key
+        var count = 0
+        /// Reads per V, D and J call, by the worker's call ids until `settle`, by name after it.
+        var callIDs: [CallIDs: Int] = [:]
+        var calls: [Calls: Int] = [:]
+        /// The representative read, chosen by content (longest, then first in lexicographic order), so
+        /// it does not depend on which worker saw which read.
+        var representative: ReadAnnotation?
+        var junctionQualitySums: [Int]
+        /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
+        /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
+        /// never becomes part of it.
+        var baseCounts: [Int32]
+
+        init(key: Key) {
+            self.key = key
+            junctionQualitySums = [Int](repeating: 0, count: key.junction.bytes.count)
+            baseCounts = [Int32](repeating: 0, count: (key.junction.bytes.count + 2 * BaselineTally.flank) * 4)
+        }
+
+        /// Adds one distinct read's bases around the junction, `weight` times.
+        mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
+            let n = bytes.count, span = baseCounts.count / 4
+            for q in 0..<span {
+                let position = junctionStart - BaselineTally.flank + q
+                guard position >= 0 && position < n else { continue }
+                let base = reversed ? complementTable[Int(bytes[n - 1 - position])] : bytes[position]
+                let code = KmerScanner.code[Int(base)]
+                if code < 4 { baseCounts[q * 4 + Int(code)] += weight }
+            }
+        }
+
+        /// The consensus of the junction and of the flank bases that at least half the reads cover.
+        func consensus() -> (bases: [UInt8], junctionOffset: Int) {
+            let span = baseCounts.count / 4, flank = BaselineTally.flank
+            let letters: [UInt8] = Array("ACGT".utf8)
+            func call(_ q: Int) -> UInt8? {
+                let counts = baseCounts[(q * 4)..<(q * 4 + 4)]
+                let total = counts.reduce(0, +)
+                guard total > 0, Int(total) * 2 >= count, let best = counts.indices.max(by: { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }) else { return nil }
+                return letters[best - q * 4]
+            }
+            var start = flank
+            while start > 0, call(start - 1) != nil { start -= 1 }
+            var end = span - flank
+            while end < span, call(end) != nil { end += 1 }
+            var bases = Array(key.junction.bytes)
+            bases = (start..<flank).compactMap(call) + bases + ((span - flank)..<end).compactMap(call)
+            return (bases, flank - start)
+        }
+
+        mutating func offer(_ candidate: ReadAnnotation) {
+            if prefers(candidate.sequence, reversed: candidate.reversed) { representative = candidate }
+        }
+
+        /// Whether a read (V-to-J direction) would replace the representative: longer, then first in
+        /// lexicographic order, then read forward (two reads can give the same V-to-J sequence).
+        func prefers<C: ContiguousBytes>(_ read: C, reversed: Bool) -> Bool {
+            guard let current = representative else { return true }
+            return read.withUnsafeBytes { candidate in
+                current.sequence.withUnsafeBytes { held in
+                    if candidate.count != held.count { return candidate.count > held.count }
+                    let order = candidate.count == 0 ? 0 : memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)
+                    return order != 0 ? order < 0 : (!reversed && current.reversed)
+                }
+            }
+        }
+    }
+
+    /// What the memo keeps per distinct read sequence.
+    struct Verdict {
+        enum Kind { case spikeIn, unassigned, group }
+        var kind: Kind
+        /// Spike index, reason index or group index.
+        var value: Int
+        var calls = CallIDs()
+        var junctionStart = 0, junctionEnd = 0
+        var reversed = false
+        /// Reads whose outcome this verdict gave.
+        var used = 0
+    }
+
+    var groups: [Group] = []
+    var groupIndex: [Key: Int] = [:]
+    var memo: SequenceMemo<Verdict>
+    var scratch: AnnotationScratch?
+    /// Tie lists of elements met by this worker (a call id is an index here), and their ids.
+    var callLists: [[Int32]] = []
+    var callListIDs: [[Int32]: Int32] = [:]
+    var singleCallIDs: [Int32] = []
+    var spikeHits: [Int32] = []
+    var touchedSpikes: [Int32] = []
+    /// Germline bases each side of the junction in an index clone's target.
+    static let flank = 10
+
+    init(memoCapacity: Int = 0) {
+        memo = SequenceMemo(capacity: memoCapacity)
+    }
+    var total = 0
+    var spikes: [Int: Int] = [:]
+    var unassigned = [Int](repeating: 0, count: UnassignedReason.allCases.count)
+
+    /// The id of a list of tied candidates.
+    mutating func callID(_ candidates: [Annotator.Placement]) -> Int32 {
+        if candidates.count == 1 {
+            let e = Int(candidates[0].element)
+            if e < singleCallIDs.count, singleCallIDs[e] >= 0 { return singleCallIDs[e] }
+        }
+        let elements = candidates.map(\.element)
+        if let id = callListIDs[elements] { return id }
+        let id = Int32(callLists.count)
+        callLists.append(elements)
+        callListIDs[elements] = id
+        if elements.count == 1 {
+            let e = Int(elements[0])
+            if singleCallIDs.count <= e { singleCallIDs += [Int32](repeating: -1, count: e + 1 - singleCallIDs.count) }
+            singleCallIDs[e] = id
+        }
+        return id
+    }
+
+    /// The verdict on one read's bases: memoised, or computed (and memoised while there is room).
+    /// Returns the memo entry, or the verdict itself when the memo is full.
+    mutating func verdict(_ bases: UnsafeBufferPointer<UInt8>, hash: UInt64, classifier: ReadClassifier) -> (entry: Int?, verdict: Verdict) {
+        if let entry = memo.index(of: bases, hash: hash) { return (entry, memo[entry]) }
+        let verdict = classify(bases, classifier: classifier)
+        return (memo.insert(bases, hash: hash, payload: verdict), verdict)
+    }
+
+    /// Spike-ins first (a calibrator never becomes a clonotype), then annotation.
+    private mutating func classify(_ bases: UnsafeBufferPointer<UInt8>, classifier: ReadClassifier) -> Verdict {
+        if let matcher = classifier.spikes, let spike = matcher.match(bases, hits: &spikeHits, touched: &touchedSpikes) {
+            return Verdict(kind: .spikeIn, value: spike)
+        }
+        let annotator = classifier.annotator
+        if scratch == nil { scratch = AnnotationScratch(annotator) }
+        let location: Annotator.Location
+        switch annotator.locate(bases, &scratch!) {
+        case .failure(let reason): return Verdict(kind: .unassigned, value: UnassignedReason.allCases.firstIndex(of: reason)!)
+        case .success(let found): location = found
+        }
+        let read = location.reversed ? scratch!.reverse : nil
+        return Self.withOriented(bases, read) { oriented in
+            let junction = Array(oriented[location.junctionStart..<location.junctionEnd])
+            let key = Key(locus: location.locus, kind: location.kind, junction: Bases(junction))
+            let g: Int
+            if let known = groupIndex[key] {
+                g = known
+            } else {
+                g = groups.count
+                groupIndex[key] = g
+                groups.append(Group(key: key))
+            }
+            // The full annotation (strings, alignments) only for a read that becomes the representative.
+            if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
+                groups[g].representative = annotator.annotation(location, read: read ?? Array(bases), scratch: scratch!, callD: false)
+            }
+            var calls = CallIDs()
+            let fields = annotator.callFields(location)
+            let five = callID(scratch!.fives), three = callID(scratch!.threes)
+            for (field, id) in [(fields.five, five), (fields.three, three)] {
+                switch field {
+                case .v: calls.v = id
+                case .d: calls.d = id
+                case .j: calls.j = id
+                }
+            }
+            return Verdict(kind: .group, value: g, calls: calls, junctionStart: location.junctionStart,
+                           junctionEnd: location.junctionEnd, reversed: location.reversed)
+        }
+    }
+
+    private static func withOriented<R>(_ bases: UnsafeBufferPointer<UInt8>, _ reversed: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let reversed else { return body(bases) }
+        return reversed.withUnsafeBufferPointer(body)
+    }
+
+    /// Counts one read under `verdict`.
+    mutating func count(_ verdict: Verdict, entry: Int?, bases: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>) {
+        let readLength = bases.count
+        if let entry { memo[entry].used += 1 }
+        switch verdict.kind {
+        case .spikeIn: if entry == nil { spikes[verdict.value, default: 0] += 1 }
+        case .unassigned: if entry == nil { unassigned[verdict.value] += 1 }
+        case .group:
+            let g = verdict.value
+            groups[g].count += 1
+            if entry == nil {
+                groups[g].callIDs[verdict.calls, default: 0] += 1
+                groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
+            }
+            groups[g].junctionQualitySums.withUnsafeMutableBufferPointer { sums in
+                if quality.count == readLength {
+                    for p in 0..<(verdict.junctionEnd - verdict.junctionStart) {
+                        let inRead = verdict.reversed ? readLength - 1 - (verdict.junctionStart + p) : verdict.junctionStart + p
+                        sums[p] += Int(quality[inRead]) &- 33
+                    }
+                } else {
+                    for p in sums.indices { sums[p] += 40 }
+                }
+            }
+        }
+    }
+
+    /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned) and names the
+    /// calls; call once, at the end.
+    mutating func settle(_ annotator: Annotator) {
+        for (entry, verdict) in memo.payloads.enumerated() where verdict.used > 0 {
+            switch verdict.kind {
+            case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
+            case .unassigned: unassigned[verdict.value] += verdict.used
+            case .group:
+                groups[verdict.value].callIDs[verdict.calls, default: 0] += verdict.used
+                memo.withKey(entry) { bytes in
+                    groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
+                }
+            }
+        }
+        memo = SequenceMemo(capacity: 0)
+        let names = callLists.map { annotator.calls($0) }
+        func name(_ id: Int32) -> String { id < 0 ? "" : names[Int(id)] }
+        for g in groups.indices {
+            for (ids, n) in groups[g].callIDs {
+                groups[g].calls[Calls(v: name(ids.v), d: name(ids.d), j: name(ids.j)), default: 0] += n
+            }
+            groups[g].callIDs = [:]
+        }
+    }
+
+    /// Adds a settled tally into this settled one.
+    mutating func merge(_ other: BaselineTally) {
+        total += other.total
+        for (k, v) in other.spikes { spikes[k, default: 0] += v }
+        for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
+        for group in other.groups {
+            guard let g = groupIndex[group.key] else {
+                groupIndex[group.key] = groups.count
+                groups.append(group)
+                continue
+            }
+            groups[g].count += group.count
+            for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
+            for p in groups[g].junctionQualitySums.indices { groups[g].junctionQualitySums[p] += group.junctionQualitySums[p] }
+            for q in groups[g].baseCounts.indices { groups[g].baseCounts[q] += group.baseCounts[q] }
+            if let representative = group.representative { groups[g].offer(representative) }
+        }
+    }
+}

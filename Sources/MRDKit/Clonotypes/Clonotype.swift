@@ -1,0 +1,95 @@
+import Foundation
+
+/// One clonotype of a diagnostic sample.
+public struct Clonotype: Sendable, Equatable {
+    public var cloneID = ""
+    public var locus: Locus
+    public var kind: RearrangementKind
+    public var vCall: String
+    public var dCall: String
+    public var jCall: String
+    public var junction: [UInt8]
+    public var count: Int
+    public var locusReads = 0
+    public var trackable = false
+    public var target: [UInt8] = []
+    /// Why a clone above the fraction threshold is not trackable, else empty.
+    public var notTrackableReason = ""
+    /// A representative read (V-to-J direction) and whether it was reverse-complemented.
+    public var representative: [UInt8]
+    public var representativeReversed: Bool
+    public var representativeJunctionStart: Int
+    /// Germline bases at the junction's ends on the representative read.
+    public var templatedFivePrime = 0
+    public var templatedThreePrime = 0
+    /// Consensus of the clonotype's reads over the junction and its flanks, and where the junction
+    /// starts in it (the target is taken from it).
+    public var consensus: [UInt8] = []
+    public var consensusJunctionStart = 0
+    /// Templates (reads / reads per spike-in copy of the locus; reads without spike-ins).
+    public var templates = 0.0
+    /// V and J alignments on the representative read.
+    public var vAlignment: SegmentAlignment? = nil
+    public var jAlignment: SegmentAlignment? = nil
+    /// Phred quality summed over the clonotype's reads at each junction position (reads without
+    /// qualities count as Q40): sequencing errors sit at low-quality bases, true variants do not.
+    public var junctionQualitySums: [Int] = []
+    /// For clones above the fraction threshold: the most similar other clonotype of the locus and
+    /// its junction edit distance (up to `IndexCloneSelection.nearestSearchLimit`; nil when none is that close).
+    public var nearestCloneID: String?
+    public var nearestDistance: Int?
+    /// Junction bases no germline segment explains (N and P nucleotides, or sequencing errors of
+    /// the representative): few of them make a junction that normal cells share.
+    public var untemplated = 0
+
+    public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
+    public var junctionString: String { String(decoding: junction, as: UTF8.self) }
+    public var productive: Bool? { kind.productive(junction) }
+    /// Mean Phred quality of the clonotype's reads at one junction position (40 when unknown).
+    public func meanQuality(at position: Int) -> Double {
+        guard position < junctionQualitySums.count, count > 0 else { return 40 }
+        return Double(junctionQualitySums[position]) / Double(count)
+    }
+    public var junctionAA: String? { kind.junctionAA(junction) }
+}
+
+/// Options of `mrd baseline`.
+public struct BaselineOptions: Sendable {
+    public var loci: [Locus] = Locus.allCases
+    public var minFraction = 0.05
+    public var minReads = 20
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Shortest junction that can be tracked apart from the background.
+    public var minJunctionLength = 18
+    /// Smallest share of the dominant clone's templates (reads per spike-in copy of each locus when
+    /// spike-ins are given) for an index clone of the other lineage (TR in a B-ALL, IG in a T-ALL):
+    /// every leukemic cell carries each marker, so such a clone far below the dominant one is a
+    /// normal expanded clone (a CMV-driven T-cell clone reaching 5% of TRB) or a minor subclone.
+    public var minDominance = 0.2
+    /// Fewest untemplated junction bases for an index clone of a kind other than VDJ (see
+    /// `Clonotype.untemplated`).
+    public var minUntemplated = 4
+    /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
+    public var memoCapacity = 1 << 17
+    public init() {}
+}
+
+/// What a diagnostic sample contained.
+public struct BaselineResult: Sendable {
+    public var sampleID: String
+    public var totalReads = 0
+    public var assignedReads = 0
+    public var spikeInReads = 0
+    public var spikeInReadsByID: [String: Int] = [:]
+    public var unassigned: [UnassignedReason: Int] = [:]
+    public var readsPerLocus: [Locus: Int] = [:]
+    public var clonotypes: [Clonotype] = []
+    public var trackable: [Clonotype] { clonotypes.filter(\.trackable) }
+    /// Why there is no trackable clone, when there is none.
+    public var noTrackableReason: String?
+}
+
+/// Majority call, ties broken alphabetically.
+func majority(_ calls: [String: Int]) -> String {
+    calls.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? ""
+}
