@@ -49,10 +49,10 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         let chunk = chunkLimits[Int(selector & 7)]
         let capacity = selector & 0x08 == 0 ? 64 : 4096
         let backend: InflateBackend = selector & 0x80 != 0 && InflateBackend.isalAvailable ? .isal : .zlib
-        if selector & 0x10 != 0 { setenv("MRD_BZIP2", "serial", 1) } else { unsetenv("MRD_BZIP2") }
+        let bzip2Threads = selector & 0x10 != 0 ? 1 : 2
 
         let reference = readFastx(body, chunkLimit: .max, capacity: 1 << 16, backend: .zlib)
-        let cut = readFastx(body, chunkLimit: chunk, capacity: capacity, backend: backend)
+        let cut = readFastx(body, chunkLimit: chunk, capacity: capacity, backend: backend, bzip2Threads: bzip2Threads)
         let head = Array(body.prefix(18))
         let plain = (try? Compression.sniff(head, file: "input")) == .plain
         // A damaged compressed stream is found damaged at its check sum; how much of its garbage
@@ -67,7 +67,8 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         guard plain else { return }
         agree(reference, readFastx(gzipCompressed(body), chunkLimit: chunk, capacity: capacity, backend: backend), "gzip, \(backend)")
         if selector & 0x40 != 0 {
-            agree(reference, readFastx(bzip2Compressed(body), chunkLimit: chunk, capacity: capacity, backend: backend), "bzip2")
+            agree(reference, readFastx(bzip2Compressed(body), chunkLimit: chunk, capacity: capacity, backend: backend,
+                                       bzip2Threads: bzip2Threads), "bzip2")
         }
     }
 
@@ -81,11 +82,12 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         }
     }
 
-    static func readFastx(_ bytes: [UInt8], chunkLimit: Int, capacity: Int, backend: InflateBackend,
+    static func readFastx(_ bytes: [UInt8], chunkLimit: Int, capacity: Int, backend: InflateBackend, bzip2Threads: Int = 2,
                           recordCap: Int? = nil) -> FastxOutcome {
         var outcome = FastxOutcome()
         do {
-            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunkLimit), name: "input", inflate: backend)
+            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunkLimit), name: "input",
+                                         decoding: DecoderSettings(inflate: backend, bzip2Threads: bzip2Threads))
             if let recordCap { reader.maximumRecordBytes = recordCap }
             let batch = RecordBatch(capacity: capacity)
             var lastLine = 0
@@ -136,7 +138,7 @@ public enum ParserProbe: String, CaseIterable, Sendable {
 
     static func probeClones(_ data: [UInt8]) {
         do {
-            let clones = try readBaselineClones(bytes: data, path: "clones.tsv")
+            let clones = try ClonesFile.parse(bytes: data, path: "clones.tsv")
             var ids = Set<String>()
             for clone in clones {
                 precondition(isIdentifier(clone.cloneID, maxLength: 128) && isIdentifier(clone.sampleID), "ids pass the rule")
@@ -154,7 +156,7 @@ public enum ParserProbe: String, CaseIterable, Sendable {
     static func probeSpikeIns(_ data: [UInt8]) {
         guard let text = String(validating: data, as: UTF8.self) else { return }
         do {
-            let spikes = try readSpikeIns(text: text, path: "spikes.tsv")
+            let spikes = try SpikeInsFile.parse(bytes: Array(text.utf8), path: "spikes.tsv")
             for spike in spikes {
                 precondition(isIdentifier(spike.id), "spike ids pass the rule")
                 precondition(spike.sequence.count >= 30 && spike.sequence.allSatisfy { "ACGT".utf8.contains($0) }, "A/C/G/T")

@@ -12,14 +12,13 @@ struct Cohort: ParsableCommand {
     @Option(name: .long, help: "clinical.csv: patient_id,rfs_days,rfs_event then group columns.")
     var clinical: String
 
-    @Option(name: [.customShort("o"), .long], help: "Output folder (created if missing).")
-    var outdir = "."
+    @OptionGroup var output: OutputFolder
 
     @Option(name: .long, help: "Landmarks as LABEL=DAY,... (default: every timepoint at the median day of its calls).")
     var landmarks: String?
 
     @Option(name: .long, help: "RFS horizon in days.")
-    var horizonDays = 730.0
+    var horizonDays = CohortOptions().horizonDays
 
     @Option(name: .long, help: "clinical.csv columns to break negativity rates down by, comma-separated.")
     var by: String?
@@ -28,46 +27,36 @@ struct Cohort: ParsableCommand {
     var threshold: Double?
 
     func parsedLandmarks() throws -> [Landmark]? {
-        guard let landmarks else { return nil }
-        var parsed: [Landmark] = []
-        for item in landmarks.split(separator: ",") {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, let day = Double(parts[1]), day >= 0 else {
-                throw ValidationError("--landmarks: '\(printable(item))' is not LABEL=DAY")
+        try landmarks.map { text in
+            try parseList(text, option: "--landmarks", expected: "LABEL=DAY") { item in
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, let day = Double(parts[1]), day >= 0 else { return nil }
+                return Landmark(label: parts[0], day: day)
             }
-            parsed.append(Landmark(label: parts[0], day: day))
         }
-        return parsed
     }
 
     func validate() throws {
         _ = try parsedLandmarks()
         if !(horizonDays > 0) { throw ValidationError("--horizon-days must be positive") }
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be between 0 and 1") }
+        if let threshold, !CallRule.isValidThreshold(threshold) { throw ValidationError("--threshold must be between 0 and 1") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let callRows = try CohortAnalysis.readCalls(path: calls)
-            let clinicalRows = try CohortAnalysis.readClinical(path: clinical)
             var options = CohortOptions()
             options.landmarks = try parsedLandmarks()
             options.horizonDays = horizonDays
             options.groupBy = by?.split(separator: ",").map(String.init) ?? []
             options.threshold = threshold
-            let groupColumns = Set(clinicalRows.first?.groups.keys.map { $0 } ?? [])
-            for column in options.groupBy where !groupColumns.contains(column) {
-                printError("\(clinical):1: --by column '\(printable(column))' is not in the file")
-                throw ExitCode(65)
-            }
-            let result = CohortAnalysis.analyse(calls: callRows, clinical: clinicalRows, options: options)
+            let result = try CohortAnalysis.run(callsPath: calls, clinicalPath: clinical, options: options, outdir: output.outdir)
             if !result.missingClinical.isEmpty {
-                FileHandle.standardError.write(Data("mrd cohort: \(result.missingClinical.count) patient(s) in calls but not in clinical, left out: \(result.missingClinical.prefix(10).joined(separator: ", "))\n".utf8))
+                printNote("cohort", "\(result.missingClinical.count) patient(s) in calls but not in clinical, left out: "
+                          + result.missingClinical.prefix(10).joined(separator: ", "))
             }
             if !result.missingCalls.isEmpty {
-                FileHandle.standardError.write(Data("mrd cohort: \(result.missingCalls.count) patient(s) in clinical without calls: \(result.missingCalls.prefix(10).joined(separator: ", "))\n".utf8))
+                printNote("cohort", "\(result.missingCalls.count) patient(s) in clinical without calls: " + result.missingCalls.prefix(10).joined(separator: ", "))
             }
-            try CohortReports.write(result, options: options, to: outdir)
         }
     }
 }

@@ -11,9 +11,11 @@ struct MRDCommand: ParsableCommand {
         subcommands: [Stats.self, Simulate.self, Baseline.self, Track.self, Run.self, Aggregate.self, Cohort.self, Demo.self, ValidateCounts.self]
     )
 
-    /// Signals first: an interrupted command removes its unfinished outputs and exits non-zero.
+    /// Signals first (an interrupted command removes its unfinished outputs and exits non-zero),
+    /// then the environment's tuning knobs.
     static func main() {
         Interruption.install()
+        Tuning.apply()
         main(nil)
     }
 }
@@ -45,6 +47,9 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as OutputError {
         printError(error.description)
         throw ExitCode(74)
+    } catch let error as SheetError {
+        for problem in error.problems { printError(problem) }
+        throw ExitCode(65)
     }
 }
 
@@ -52,12 +57,21 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("mrd: error: \(message)\n".utf8))
 }
 
-/// Options shared by commands that read sequencing files.
-struct ThreadOptions: ParsableArguments {
-    @Option(name: [.customShort("t"), .long], help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+func printNote(_ command: String, _ message: String) {
+    FileHandle.standardError.write(Data("mrd \(command): \(message)\n".utf8))
+}
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+/// Knobs for benchmarks and profiling, read from the environment here only; none changes a result.
+/// `MRD_TIMING` (phase times on stderr), `MRD_READ_MEMO` (distinct reads memoised per worker; 0 off),
+/// `MRD_INFLATE` (`zlib` or `isal`), `MRD_BZIP2=serial` (one bzip2 decoder thread).
+enum Tuning {
+    static let environment = ProcessInfo.processInfo.environment
+    static var readMemo: Int? { environment["MRD_READ_MEMO"].flatMap { Int($0) } }
+
+    static func apply() { PhaseTimer.enabled = environment["MRD_TIMING"] != nil }
+
+    static func decoding(threads: Int) -> DecoderSettings {
+        let inflate = environment["MRD_INFLATE"].flatMap(InflateBackend.init(rawValue:)) ?? .automatic
+        return DecoderSettings(inflate: inflate, bzip2Threads: environment["MRD_BZIP2"] == "serial" ? 1 : threads)
     }
 }

@@ -77,21 +77,15 @@ struct Simulate: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
 
     func parsedLevels() throws -> [Double] {
-        try levels.split(separator: ",").map {
-            guard let value = Double($0.trimmingCharacters(in: .whitespaces)), value >= 0, value <= 1 else {
-                throw ValidationError("--levels: '\(printable($0))' is not a level between 0 and 1")
-            }
-            return value
-        }
+        try parseList(levels, option: "--levels", expected: "a level between 0 and 1") { Double($0).flatMap { (0...1).contains($0) ? $0 : nil } }
     }
 
     func parsedLoci() throws -> [Locus] {
-        try loci.split(separator: ",").map {
-            guard let locus = Locus(rawValue: String($0)), locus != .IGL else {
-                throw ValidationError("--loci: '\(printable($0))' is not one of IGH, IGK, TRB, TRG, TRD")
-            }
-            return locus
-        }
+        try parseList(loci, option: "--loci", expected: "one of IGH, IGK, TRB, TRG, TRD") { Locus(rawValue: $0).flatMap { $0 == .IGL ? nil : $0 } }
+    }
+
+    func parsedSpikeCopies() throws -> [Int] {
+        try parseList(spikeCopies, option: "--spike-copies", expected: "a positive whole number") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
     }
 
     func validate() throws {
@@ -105,19 +99,14 @@ struct Simulate: ParsableCommand {
         if !(0...0.5).contains(indexHopping) { throw ValidationError("--index-hopping must be 0 to 0.5") }
         if !(0...1).contains(evolved) { throw ValidationError("--evolved must be 0 to 1") }
         if let cohort, cohort != "seed-study" { throw ValidationError("--cohort: the one cohort model is 'seed-study'") }
-        for copies in spikeCopies.split(separator: ",") where Int(copies) == nil || Int(copies)! < 1 {
-            throw ValidationError("--spike-copies: '\(printable(copies))' is not a positive whole number")
-        }
+        _ = try parsedSpikeCopies()
     }
 
     func run() throws {
         try runReportingErrors {
             if cohort != nil {
-                let output = CohortSimulator(seed: seed).simulate()
-                try createOutputFolder(out)
-                try OutputSet([((out as NSString).appendingPathComponent("calls.tsv"), output.calls),
-                               ((out as NSString).appendingPathComponent("clinical.csv"), output.clinical)]).commit()
-                FileHandle.standardError.write(Data("mrd simulate: seed-study cohort (calls.tsv, clinical.csv) in \(out)\n".utf8))
+                try CohortSimulator(seed: seed).write(to: out)
+                printNote("simulate", "seed-study cohort (calls.tsv, clinical.csv) in \(out)")
                 return
             }
             var config = SimulationConfig()
@@ -137,14 +126,14 @@ struct Simulate: ParsableCommand {
             config.umiLength = umi
             config.indexHopping = indexHopping
             config.evolvedFraction = evolved
-            config.spikeCopies = spikeCopies.split(separator: ",").map { Int($0)! }
+            config.spikeCopies = try parsedSpikeCopies()
             config.backgroundClonotypes = clonotypes
             config.controls = controls
             config.threads = threadOptions.threads
             let simulator = RunSimulator(config: config, germline: try GermlineReference.bundled())
             let output = try simulator.write(to: URL(fileURLWithPath: out))
             let reads = output.truth.reduce(0) { $0 + $1.totalReads }
-            FileHandle.standardError.write(Data("mrd simulate: \(output.truth.count) samples, \(reads) reads in \(out)\n".utf8))
+            printNote("simulate", "\(output.truth.count) samples, \(reads) reads in \(out)")
         }
     }
 }

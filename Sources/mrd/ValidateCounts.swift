@@ -37,17 +37,7 @@ struct ValidateCounts: ParsableCommand {
     func run() throws {
         var simulation = CountSimulation(mode: CountSimulation.Mode(rawValue: mode)!, cells: cells, readsPerTemplate: readsPerTemplate)
         simulation.strayReads = strayReads
-        var text = "mode\tcells\treads_per_template\tlevel\treplicate\tleukemic_cells\tdetected\tmrd_level\tlod\tloq\tcall\n"
-        for level in levels.split(separator: ",").map({ Double($0)! }) {
-            var random = SeededRandom(seed: seed, stream: "validate-\(mode)-\(cells)-\(level)")
-            for replicate in 0..<replicates {
-                let result = simulation.replicate(level: level, random: &random)
-                let call = result.call
-                text += [mode, String(Int(cells)), String(readsPerTemplate), String(level), String(replicate), String(result.leukemicCells),
-                         call.detected ? "T" : "F", String(call.mrdLevel), call.lod.map { String($0) } ?? "", call.loq.map { String($0) } ?? "",
-                         call.call].joined(separator: "\t") + "\n"
-            }
-        }
+        let text = simulation.table(levels: levels.split(separator: ",").map { Double($0)! }, replicates: replicates, seed: seed)
         try runReportingErrors { try writeStandardOutput(text) }
     }
 }

@@ -43,8 +43,8 @@ struct BaselineCLITests {
 
         // The AIRR Community's validator (installed by Scripts/setup).
         let validator = Process()
-        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        validator.arguments = ["airr-tools", "validate", "rearrangement", "-a", out.appendingPathComponent("P002_DX.airr.tsv").path]
+        validator.executableURL = projectTool("airr-tools")
+        validator.arguments = ["validate", "rearrangement", "-a", out.appendingPathComponent("P002_DX.airr.tsv").path]
         validator.standardOutput = FileHandle.nullDevice
         validator.standardError = FileHandle.nullDevice
         try validator.run()

@@ -74,3 +74,8 @@ func temporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// A tool of the project's Python environment (.venv, made by Scripts/setup).
+func projectTool(_ name: String) -> URL {
+    packageRoot.appendingPathComponent(".venv/bin/\(name)")
+}

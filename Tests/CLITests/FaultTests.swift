@@ -51,7 +51,7 @@ func repeatedGzip(_ block: String, copies: Int, to url: URL) throws {
     gzip.waitUntilExit()
     let member = try Data(contentsOf: URL(fileURLWithPath: scratch.path + ".gz"))
     try? FileManager.default.removeItem(atPath: scratch.path + ".gz")
-    FileManager.default.createFile(atPath: url.path, contents: nil)
+    #expect(FileManager.default.createFile(atPath: url.path, contents: nil))
     let handle = try FileHandle(forWritingTo: url)
     defer { try? handle.close() }
     for _ in 0..<copies { try handle.write(contentsOf: member) }
@@ -180,9 +180,9 @@ struct FaultTests {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
         let empty = out.appendingPathComponent("empty.fastq")
-        FileManager.default.createFile(atPath: empty.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: empty.path, contents: nil))
         let sparse = out.appendingPathComponent("sparse.fastq")
-        FileManager.default.createFile(atPath: sparse.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: sparse.path, contents: nil))
         #expect(truncate(sparse.path, 10 << 30) == 0)
         let truncated = specimenDirectory.appendingPathComponent("truncated.fastq.gz").path
         let cases: [(String, String)] = [

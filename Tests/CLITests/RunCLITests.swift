@@ -153,8 +153,8 @@ struct RunCLITests {
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))
 
         let multiqc = Process()
-        multiqc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        multiqc.arguments = ["multiqc", "-q", "-f", "-o", out.appendingPathComponent("mqc").path, out.appendingPathComponent("multiqc").path]
+        multiqc.executableURL = projectTool("multiqc")
+        multiqc.arguments = ["-q", "-f", "-o", out.appendingPathComponent("mqc").path, out.appendingPathComponent("multiqc").path]
         multiqc.standardOutput = FileHandle.nullDevice
         multiqc.standardError = FileHandle.nullDevice
         try multiqc.run()

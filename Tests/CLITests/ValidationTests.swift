@@ -8,8 +8,8 @@ struct ValidationTests {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Scripts/validate").path, "--quick",
+        process.executableURL = projectTool("python3")
+        process.arguments = [packageRoot.appendingPathComponent("Scripts/validate").path, "--quick",
                              "--out", out.appendingPathComponent("validation.md").path, "--mrd", mrdBinary.path]
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()

@@ -14,7 +14,7 @@ private func table(_ name: String) throws -> [[String: String]] {
 @Suite("mrd baseline on the simulated run")
 struct BaselineTests {
     static let germline = try! GermlineReference.bundled()
-    static let spikes = try! readSpikeIns(path: run.appendingPathComponent("spikes.tsv").path)
+    static let spikes = try! SpikeInsFile.read(path: run.appendingPathComponent("spikes.tsv").path)
 
     static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2, memoCapacity: Int? = nil) throws -> BaselineResult {
         var options = BaselineOptions()
@@ -72,9 +72,9 @@ struct BaselineTests {
 
     @Test("same clones.tsv bytes whatever the thread count")
     func deterministic() throws {
-        let one = BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 1))
-        #expect(BaselineReports.clonesTSV(try Self.analyse("P003_DX", threads: 3)) == one)
-        #expect(one.hasPrefix(BaselineReports.clonesColumns.joined(separator: "\t") + "\n"))
+        let one = ClonesFile.text(BaselineSample.clones(try Self.analyse("P003_DX", threads: 1)))
+        #expect(ClonesFile.text(BaselineSample.clones(try Self.analyse("P003_DX", threads: 3))) == one)
+        #expect(one.hasPrefix(ClonesFile.columns.joined(separator: "\t") + "\n"))
     }
 
     @Test("a read and its reverse complement tie as representative: the forward one wins, in any input order or thread count")
@@ -109,8 +109,8 @@ struct BaselineTests {
         let reference = try Self.analyse(sample, paired: paired, threads: 1, memoCapacity: 0)
         for capacity in [50, BaselineOptions().memoCapacity] {
             let memoised = try Self.analyse(sample, paired: paired, threads: 2, memoCapacity: capacity)
-            #expect(BaselineReports.clonesTSV(memoised) == BaselineReports.clonesTSV(reference))
-            #expect(BaselineReports.airrTSV(memoised) == BaselineReports.airrTSV(reference))
+            #expect(ClonesFile.text(BaselineSample.clones(memoised)) == ClonesFile.text(BaselineSample.clones(reference)))
+            #expect(AIRRFile.text(BaselineSample.airr(memoised)) == AIRRFile.text(BaselineSample.airr(reference)))
             #expect(memoised.unassigned == reference.unassigned && memoised.spikeInReadsByID == reference.spikeInReadsByID)
         }
         #expect(reference.totalReads == reference.assignedReads + reference.spikeInReads + reference.unassigned.values.reduce(0, +))

@@ -42,10 +42,10 @@ private func readAllWith(_ bytes: [UInt8], serial: Bool) throws -> [OwnedRecord]
         let source = try FileSource(path: file.path)
         let decoded = MultiMemberSource(upstream: PrefixedSource(prefix: [], upstream: source),
                                         decoder: try Bzip2Decoder(file: file.path), file: file.path)
-        return try readAll(FastxReader(source: decoded, name: file.path, inflate: .zlib))
+        return try readAll(FastxReader(source: decoded, name: file.path, decoding: DecoderSettings(inflate: .zlib)))
     }
     let parallel = ParallelBzip2Source(upstream: try FileSource(path: file.path), file: file.path, workers: 3)
-    return try readAll(FastxReader(source: parallel, name: file.path, inflate: .zlib))
+    return try readAll(FastxReader(source: parallel, name: file.path, decoding: DecoderSettings(inflate: .zlib)))
 }
 
 @Suite("Parallel bzip2 decoding")

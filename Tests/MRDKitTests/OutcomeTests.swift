@@ -41,8 +41,8 @@ struct SurvivalTests {
         }
         try JSONSerialization.data(withJSONObject: json).write(to: input)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Scripts/lifelines-reference").path, input.path]
+        process.executableURL = projectTool("python3")
+        process.arguments = [packageRoot.appendingPathComponent("Scripts/lifelines-reference").path, input.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -92,8 +92,8 @@ struct CohortTests {
         let output = CohortSimulator(seed: 1).simulate()
         try output.calls.write(to: directory.appendingPathComponent("calls.tsv"), atomically: true, encoding: .utf8)
         try output.clinical.write(to: directory.appendingPathComponent("clinical.csv"), atomically: true, encoding: .utf8)
-        let calls = try CohortAnalysis.readCalls(path: directory.appendingPathComponent("calls.tsv").path)
-        let clinical = try CohortAnalysis.readClinical(path: directory.appendingPathComponent("clinical.csv").path)
+        let calls = try CallsTable.read(path: directory.appendingPathComponent("calls.tsv").path)
+        let clinical = try ClinicalFile.read(path: directory.appendingPathComponent("clinical.csv").path).records
         #expect(clinical.count == 161)
         var options = CohortOptions()
         options.groupBy = ["ph_status", "risk_group"]

@@ -200,11 +200,11 @@ struct ReaderTests {
       arguments: ["reads.bgzf.fastq.gz", "reads.members.fastq.gz", "reads.fastq.gz"])
 func gzipInPieces(_ file: String) throws {
     let bytes = [UInt8](try Data(contentsOf: specimenDirectory.appendingPathComponent(file)))
-    let expected = try readAll(FastxReader(source: MemorySource(bytes), name: file, inflate: .zlib))
+    let expected = try readAll(FastxReader(source: MemorySource(bytes), name: file, decoding: DecoderSettings(inflate: .zlib)))
     #expect(expected.count > 200)
     for backend in inflateBackends {
         for chunk in [1, 2, 5, 17, 19, 4093] {
-            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunk), name: file, inflate: backend)
+            let reader = try FastxReader(source: MemorySource(bytes, chunkLimit: chunk), name: file, decoding: DecoderSettings(inflate: backend))
             #expect(try readAll(reader, batchCapacity: 1000) == expected, "\(backend), pieces of \(chunk)")
         }
     }

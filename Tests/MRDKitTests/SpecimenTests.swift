@@ -15,7 +15,7 @@ struct SpecimenTests {
     @Test("valid specimens: format, compression, counts", arguments: Specimen.valid)
     func validSpecimen(_ specimen: Specimen) throws {
         for backend in inflateBackends {
-            let reader = try FastxReader(path: specimen.path, inflate: backend)
+            let reader = try FastxReader(path: specimen.path, decoding: DecoderSettings(inflate: backend))
             let records = try readAll(reader)
             #expect(reader.compression.rawValue == specimen.compression)
             #expect(reader.format?.rawValue == specimen.format)

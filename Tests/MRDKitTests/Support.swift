@@ -74,7 +74,7 @@ func readAll(_ reader: FastxReader, batchCapacity: Int = 4 << 20, maxRecords: In
 }
 
 func readAll(path: String, inflate: InflateBackend = .automatic) throws -> [OwnedRecord] {
-    try readAll(FastxReader(path: path, inflate: inflate))
+    try readAll(FastxReader(path: path, decoding: DecoderSettings(inflate: inflate)))
 }
 
 /// The backends to test gzip with: zlib always, ISA-L where this machine has it.
@@ -84,4 +84,9 @@ func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// A tool of the project's Python environment (.venv, made by Scripts/setup).
+func projectTool(_ name: String) -> URL {
+    packageRoot.appendingPathComponent(".venv/bin/\(name)")
 }

@@ -135,7 +135,7 @@ struct TrackMatchingTests {
 
 /// One simulated run, tracked in-process: every follow-up's call next to its truth.
 private struct TrackedRun {
-    var calls: [(truth: RunSimulator.SampleTruth, call: MRDCall)] = []
+    var calls: [(truth: SampleTruth, call: MRDCall)] = []
     /// Per follow-up and tracked IGH clone with a D-N-J target: evolved reads found and true.
     var evolved: [(found: Int, truth: Int)] = []
 
@@ -161,7 +161,7 @@ private struct TrackedRun {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-truth-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try RunSimulator(config: config, germline: germline).write(to: directory)
-        let spikes = try readSpikeIns(path: directory.appendingPathComponent("spikes.tsv").path)
+        let spikes = try SpikeInsFile.read(path: directory.appendingPathComponent("spikes.tsv").path)
         var baselineOptions = BaselineOptions()
         baselineOptions.threads = 2
         let baseline = BaselineAnalysis(germline: germline, spikeIns: spikes, options: baselineOptions)
@@ -172,8 +172,8 @@ private struct TrackedRun {
                                           sampleID: diagnosis.sampleID)
             // Through the file, as `mrd track` reads it.
             let clonesFile = directory.appendingPathComponent("\(diagnosis.sampleID).clones.tsv")
-            try BaselineReports.clonesTSV(result).write(to: clonesFile, atomically: true, encoding: .utf8)
-            let tracker = FollowUpTracker(clones: try readBaselineClones(path: clonesFile.path), germline: germline,
+            try ClonesFile.text(BaselineSample.clones(result)).write(to: clonesFile, atomically: true, encoding: .utf8)
+            let tracker = FollowUpTracker(clones: try ClonesFile.read(path: clonesFile.path), germline: germline,
                                           annotator: annotator, spikeIns: spikes, options: trackOptions)
             for sample in output.truth where sample.role == "followup" && sample.patientID == diagnosis.patientID {
                 let counts = try tracker.run(SampleInput(read1: sample.files.map { directory.appendingPathComponent($0).path }),
@@ -200,7 +200,7 @@ struct TrackTruthTests {
         #expect(free.count >= 50)
         for (truth, call) in free {
             #expect(!call.detected, "\(truth.sampleID): \(call.clones.map { "\($0.count.clone.cloneID) \($0.leukemicReads) reads" })")
-            #expect(call.call != "positive")
+            #expect(call.call != .positive)
         }
     }
 
@@ -259,15 +259,15 @@ struct TrackUMITests {
         var baselineOptions = BaselineOptions()
         baselineOptions.threads = 2
         let diagnosis = output.truth.first { $0.role == "baseline" }!
-        let spikes = try readSpikeIns(path: directory.appendingPathComponent("spikes.tsv").path)
+        let spikes = try SpikeInsFile.read(path: directory.appendingPathComponent("spikes.tsv").path)
         let result = try BaselineAnalysis(germline: germline, spikeIns: spikes, options: baselineOptions)
             .run(SampleInput(read1: diagnosis.files.map { directory.appendingPathComponent($0).path }), sampleID: diagnosis.sampleID)
         let clonesFile = directory.appendingPathComponent("clones.tsv")
-        try BaselineReports.clonesTSV(result).write(to: clonesFile, atomically: true, encoding: .utf8)
+        try ClonesFile.text(BaselineSample.clones(result)).write(to: clonesFile, atomically: true, encoding: .utf8)
         var options = TrackOptions()
         options.umiLength = 12
         options.threads = 2
-        let tracker = FollowUpTracker(clones: try readBaselineClones(path: clonesFile.path), germline: germline, annotator: annotator,
+        let tracker = FollowUpTracker(clones: try ClonesFile.read(path: clonesFile.path), germline: germline, annotator: annotator,
                                       spikeIns: spikes, options: options)
         #expect(!tracker.tracked.isEmpty)
         for sample in output.truth where sample.role == "followup" {

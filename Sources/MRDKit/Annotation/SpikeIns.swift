@@ -1,56 +1,5 @@
 import Foundation
 
-/// A spike-in calibrator: synthetic template of known copy number per reaction.
-public struct SpikeInCalibrator: Sendable, Equatable {
-    public var id: String
-    public var sequence: [UInt8]
-    public var copies: Double
-}
-
-/// Reads spikes.tsv (`spike_id sequence copies`, one header line).
-public func readSpikeIns(path: String) throws -> [SpikeInCalibrator] {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(validating: [UInt8](data), as: UTF8.self) else {
-        throw ReadError(FileManager.default.fileExists(atPath: path) ? .unreadableInput : .missingInput, file: path,
-                        "cannot read the spike-in table (expected UTF-8 TSV: spike_id, sequence, copies)")
-    }
-    return try readSpikeIns(text: text, path: path)
-}
-
-/// Parses the text of a spike-in table; `path` names it in messages.
-public func readSpikeIns(text: String, path: String) throws -> [SpikeInCalibrator] {
-    var spikes: [SpikeInCalibrator] = []
-    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-        let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-        if n == 0 {
-            guard trimmed.split(separator: "\t").map(String.init).prefix(3) == ["spike_id", "sequence", "copies"] else {
-                throw ReadError(.malformedRecord, file: path, line: 1, "expected the header 'spike_id<TAB>sequence<TAB>copies'")
-            }
-            continue
-        }
-        if trimmed.isEmpty { continue }
-        let fields = trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count >= 3 else {
-            throw ReadError(.malformedRecord, file: path, line: n + 1, "expected 3 tab-separated fields, found \(fields.count)")
-        }
-        guard isIdentifier(fields[0]) else {
-            throw ReadError(.malformedRecord, file: path, line: n + 1,
-                            "spike_id '\(printable(fields[0]))': expected an identifier of 1-64 characters from A-Z a-z 0-9 . _ -")
-        }
-        let sequence = Array(fields[1].uppercased().utf8)
-        guard sequence.count >= 30, sequence.allSatisfy({ "ACGT".utf8.contains($0) }) else {
-            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])': expected a sequence of A/C/G/T, 30 nt or longer")
-        }
-        guard let copies = Double(fields[2]), copies > 0, copies.isFinite else {
-            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])': expected a positive copy number, found '\(fields[2])'")
-        }
-        guard !spikes.contains(where: { $0.id == fields[0] }) else {
-            throw ReadError(.malformedRecord, file: path, line: n + 1, "spike '\(fields[0])' is listed twice")
-        }
-        spikes.append(SpikeInCalibrator(id: fields[0], sequence: sequence, copies: copies))
-    }
-    return spikes
-}
-
 /// Recognises reads of spike-ins by 16-mers that belong to one spike and to no germline element
 /// (spike-ins are built on real V and J segments, so only their synthetic core identifies them).
 public struct SpikeInMatcher: Sendable {

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Wall-clock times of a command's phases on standard error, when `MRD_TIMING` is set (for
-/// profiling and `Scripts/bench`; outputs are unchanged).
+/// Wall-clock times of a command's phases on standard error, when enabled (the command turns it on
+/// for `MRD_TIMING`, for profiling and `Scripts/bench`; outputs are unchanged).
 public struct PhaseTimer: Sendable {
-    public static let enabled = ProcessInfo.processInfo.environment["MRD_TIMING"] != nil
+    /// Set once at start-up, before any work starts (read-only afterwards).
+    nonisolated(unsafe) public static var enabled = false
     private var last = DispatchTime.now().uptimeNanoseconds
 
     public init() {}

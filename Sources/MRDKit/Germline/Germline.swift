@@ -1,14 +1,5 @@
 import Foundation
 
-/// Immune-receptor loci, as AIRR names them.
-public enum Locus: String, Sendable, CaseIterable, Codable, Comparable {
-    case IGH, IGK, IGL, TRB, TRG, TRD
-
-    public static func < (a: Locus, b: Locus) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
 /// Gene segment types, plus the non-gene elements of incomplete rearrangements.
 public enum SegmentKind: String, Sendable, Codable {
     case V, D, J

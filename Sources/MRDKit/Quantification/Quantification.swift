@@ -19,7 +19,7 @@ public enum CellsMethod: String, Sendable, Codable {
 
 /// Options of the quantification and call.
 public struct CallOptions: Sendable {
-    public var threshold = 1e-4
+    public var threshold = CallRule.defaultThreshold
     /// DNA input in ng (6.5 pg per diploid cell), or cells directly; at most one.
     public var dnaNanograms: Double?
     public var cells: Double?
@@ -168,8 +168,8 @@ public struct MRDCall: Sendable {
     public var threshold: Double
     public var detected: Bool
     public var quantifiable: Bool
-    public var call: String
-    public var callDetail: String
+    public var call: MRDCallKind
+    public var callDetail: CallDetail
     public var qcPass: Bool
     public var qcFlags: [String]
     public var clones: [CloneLevel]
@@ -259,14 +259,10 @@ public enum Quantifier {
                              clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
                              leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
                              mrdLevel: detected ? top!.level : 0, ciLow: nil, ciHigh: nil, lod: nil, loq: nil,
-                             threshold: options.threshold, detected: detected, quantifiable: false, call: "", callDetail: "",
+                             threshold: options.threshold, detected: detected, quantifiable: false, call: .indeterminate, callDetail: .noMarker,
                              qcPass: qcPass, qcFlags: flags, clones: levels, fit: fit, topClone: top?.count.clone.cloneID,
                              evolvedReads: top?.count.evolvedReads ?? 0)
-        guard let top else {
-            result.call = "indeterminate"
-            result.callDetail = "no_marker"
-            return result
-        }
+        guard let top else { return result }  // no marker: indeterminate, no_marker
         let perTemplate = top.readsPerTemplate
         let logSE = top.calibrationLogSE
         let templates = detected ? top.templates : 0
@@ -301,40 +297,8 @@ public enum Quantifier {
             result.quantifiable = true  // a locus fraction, exact for what was sequenced
         }
 
-        let level = result.mrdLevel
-        if let lod = result.lod {
-            if detected && level >= options.threshold {
-                result.call = "positive"
-                result.callDetail = result.quantifiable ? "quantifiable" : "not_quantifiable"
-            } else if !qcPass {
-                result.call = "indeterminate"
-                result.callDetail = "qc_fail"
-            } else if detected {
-                result.call = "negative"
-                result.callDetail = "detected_below_threshold"
-            } else if lod <= options.threshold {
-                result.call = "negative"
-                result.callDetail = "undetected"
-            } else {
-                result.call = "indeterminate"
-                result.callDetail = "insufficient_input"
-            }
-        } else {
-            // No cell count: the level is a locus fraction and there is no LoD to claim negativity.
-            if detected && level >= options.threshold {
-                result.call = "positive"
-                result.callDetail = "quantifiable"
-            } else if !qcPass {
-                result.call = "indeterminate"
-                result.callDetail = "qc_fail"
-            } else if detected {
-                result.call = "negative"
-                result.callDetail = "detected_below_threshold"
-            } else {
-                result.call = "indeterminate"
-                result.callDetail = "insufficient_input"
-            }
-        }
+        (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
+            CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: qcPass))
         return result
     }
 

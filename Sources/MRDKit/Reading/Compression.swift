@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,9 +51,17 @@ public enum InflateBackend: String, Sendable {
     /// Whether ISA-L's inflate can be loaded here.
     public static var isalAvailable: Bool { IsalGzipDecoder.isAvailable }
 
-    /// The backend named by the environment variable `MRD_INFLATE` (`zlib`, `isal`), else automatic.
-    public static var fromEnvironment: InflateBackend {
-        guard let value = getenv("MRD_INFLATE") else { return .automatic }
-        return InflateBackend(rawValue: String(cString: value)) ?? .automatic
+}
+
+/// How compressed input is decoded. The command sets it from its options (`--threads`) and, for
+/// benchmarks, from the environment (`MRD_INFLATE`, `MRD_BZIP2`); results never depend on it.
+public struct DecoderSettings: Sendable, Equatable {
+    public var inflate: InflateBackend = .automatic
+    /// Threads decoding bzip2 blocks side by side (1: one stream decoder, serially).
+    public var bzip2Threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init(inflate: InflateBackend = .automatic, bzip2Threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.inflate = inflate
+        self.bzip2Threads = bzip2Threads
     }
 }

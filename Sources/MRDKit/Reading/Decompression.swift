@@ -329,13 +329,13 @@ final class Bzip2Decoder: MemberDecoder {
 
 /// Stacks the right decoder on `source` for `compression`.
 func decompressingSource(_ source: ByteSource, compression: Compression, file: String,
-                         inflate backend: InflateBackend, parallelBzip2: Bool = true) throws -> ByteSource {
+                         decoding: DecoderSettings) throws -> ByteSource {
     switch compression {
     case .plain:
         return source
     case .gzip, .bgzf:
         let decoder: MemberDecoder
-        switch backend {
+        switch decoding.inflate {
         case .zlib:
             decoder = try ZlibGzipDecoder(file: file)
         case .isal:
@@ -348,9 +348,8 @@ func decompressingSource(_ source: ByteSource, compression: Compression, file: S
         }
         return MultiMemberSource(upstream: source, decoder: decoder, file: file)
     case .bzip2:
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        if parallelBzip2 && cores > 1 && getenv("MRD_BZIP2").map({ String(cString: $0) }) != "serial" {
-            return ParallelBzip2Source(upstream: source, file: file, workers: cores)
+        if decoding.bzip2Threads > 1 {
+            return ParallelBzip2Source(upstream: source, file: file, workers: decoding.bzip2Threads)
         }
         return MultiMemberSource(upstream: source, decoder: try Bzip2Decoder(file: file), file: file)
     }

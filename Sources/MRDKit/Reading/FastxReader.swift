@@ -29,15 +29,13 @@ public final class FastxReader {
 
     /// Opens `path` (`-` for standard input), recognising its compression from the first bytes.
     /// Compressed input is decoded on a thread of its own when `threadedDecompression` is set.
-    public convenience init(path: String, inflate backend: InflateBackend = .fromEnvironment,
-                            threadedDecompression: Bool = true) throws {
+    public convenience init(path: String, decoding: DecoderSettings = DecoderSettings(), threadedDecompression: Bool = true) throws {
         let fileSource = try FileSource(path: path)
-        try self.init(source: fileSource, name: fileSource.name, inflate: backend,
-                      threadedDecompression: threadedDecompression)
+        try self.init(source: fileSource, name: fileSource.name, decoding: decoding, threadedDecompression: threadedDecompression)
     }
 
     /// Reads from any byte source; `name` is used in messages.
-    public init(source raw: ByteSource, name: String, inflate backend: InflateBackend = .fromEnvironment,
+    public init(source raw: ByteSource, name: String, decoding: DecoderSettings = DecoderSettings(),
                 threadedDecompression: Bool = false) throws {
         file = name
         var head = [UInt8](repeating: 0, count: 18)
@@ -45,7 +43,7 @@ public final class FastxReader {
         head.removeSubrange(headCount...)
         compression = try Compression.sniff(head, file: name)
         let replayed = PrefixedSource(prefix: head, upstream: raw)
-        var decoded = try decompressingSource(replayed, compression: compression, file: name, inflate: backend)
+        var decoded = try decompressingSource(replayed, compression: compression, file: name, decoding: decoding)
         // Parallel bzip2 decoding runs on threads of its own already.
         if compression != .plain && threadedDecompression && !(decoded is ParallelBzip2Source) {
             decoded = ThreadedSource(decoded, name: name)

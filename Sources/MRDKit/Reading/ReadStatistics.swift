@@ -71,9 +71,8 @@ public struct FileStatistics: Sendable, Equatable {
     }
 
     /// Reads a sample and returns statistics for read 1 (and read 2 when paired).
-    public static func compute(_ input: SampleInput, threads: Int,
-                               inflate: InflateBackend = .fromEnvironment) throws -> [FileStatistics] {
-        let reader = try SampleReader(input, inflate: inflate)
+    public static func compute(_ input: SampleInput, threads: Int) throws -> [FileStatistics] {
+        let reader = try SampleReader(input)
         // The reader (and decoder) threads take the other cores; stats work is light.
         let tallies = try BatchPipeline.run(reader, workers: max(1, threads - 1),
                                             makeTally: { (ReadStatistics(), ReadStatistics()) }) { batch, tally in

@@ -9,10 +9,13 @@ import Darwin
 public struct SampleInput: Sendable, Equatable {
     public var read1: [String]
     public var read2: [String]
+    /// How compressed files are decoded (never changes what is read).
+    public var decoding: DecoderSettings
 
-    public init(read1: [String], read2: [String] = []) {
+    public init(read1: [String], read2: [String] = [], decoding: DecoderSettings = DecoderSettings()) {
         self.read1 = read1
         self.read2 = read2
+        self.decoding = decoding
     }
 
     public var isPaired: Bool { !read2.isEmpty }
@@ -47,7 +50,6 @@ public struct FileSummary: Sendable, Equatable {
 /// checking that mates agree in name and number.
 public final class SampleReader {
     public let input: SampleInput
-    public let inflate: InflateBackend
     /// Files finished so far: read-1 lanes in order, then read-2 lanes in order.
     public var summaries: [FileSummary] { read1Summaries + read2Summaries }
     private var read1Summaries: [FileSummary] = []
@@ -60,7 +62,7 @@ public final class SampleReader {
 
     /// Checks that every file exists and is readable before anything is read, so that a missing
     /// lane fails the sample at once rather than after the first lanes were processed.
-    public init(_ input: SampleInput, inflate: InflateBackend = .fromEnvironment) throws {
+    public init(_ input: SampleInput) throws {
         guard !input.read1.isEmpty else {
             throw ReadError(.missingInput, file: "-", "no read files given")
         }
@@ -77,7 +79,6 @@ public final class SampleReader {
             }
         }
         self.input = input
-        self.inflate = inflate
     }
 
     /// Refills `batch` with the next records; false at the end of the sample.
@@ -85,8 +86,8 @@ public final class SampleReader {
         precondition((batch.read2 != nil) == input.isPaired, "batch layout does not match the input")
         while lane < input.read1.count {
             if reader1 == nil {
-                reader1 = try FastxReader(path: input.read1[lane], inflate: inflate)
-                if input.isPaired { reader2 = try FastxReader(path: input.read2[lane], inflate: inflate) }
+                reader1 = try FastxReader(path: input.read1[lane], decoding: input.decoding)
+                if input.isPaired { reader2 = try FastxReader(path: input.read2[lane], decoding: input.decoding) }
             }
             let first = reader1!
             if try first.fill(batch.read1) {

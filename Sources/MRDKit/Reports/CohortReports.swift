@@ -2,46 +2,21 @@ import Foundation
 
 /// The files of `mrd cohort`: negativity.tsv, rfs.tsv, km.tsv and cohort.html.
 public enum CohortReports {
-    static func number(_ x: Double?) -> String {
-        guard let x else { return "" }
-        if x == 0 { return "0" }
-        return String(format: "%.10g", x)
-    }
-
-    public static func negativityTSV(_ result: CohortResult) -> String {
-        var text = "landmark\tgroup_by\tgroup\tn\tnegative\trate\tci_low\tci_high\tindeterminate\n"
-        for r in result.negativity {
-            text += [r.landmark, r.groupBy, r.group, String(r.n), String(r.negative), number(r.rate), number(r.ciLow), number(r.ciHigh),
-                     String(r.indeterminate)].joined(separator: "\t") + "\n"
-        }
-        return text
-    }
-
-    public static func rfsTSV(_ result: CohortResult) -> String {
-        var text = "landmark\tmrd_status\tn\tevents\trfs_at_horizon\tci_low\tci_high\tlogrank_p\n"
-        for r in result.rfs {
-            text += [r.landmark, r.status, String(r.n), String(r.events), number(r.rfsAtHorizon), number(r.ciLow), number(r.ciHigh),
-                     number(r.logrankP)].joined(separator: "\t") + "\n"
-        }
-        return text
-    }
-
-    public static func kmTSV(_ result: CohortResult) -> String {
-        var text = "landmark\tmrd_status\ttime\tat_risk\tevents\tsurvival\tci_low\tci_high\n"
-        for (landmark, status, curve) in result.curves {
-            for s in curve.steps {
-                text += [landmark, status, number(s.time), String(s.atRisk), String(s.events), number(s.survival), number(s.ciLow),
-                         number(s.ciHigh)].joined(separator: "\t") + "\n"
+    /// km.tsv rows: every step of every curve.
+    public static func kmRows(_ result: CohortResult) -> [KMRow] {
+        result.curves.flatMap { landmark, status, curve in
+            curve.steps.map { s in
+                KMRow(landmark: landmark, status: status, time: s.time, atRisk: s.atRisk, events: s.events, survival: s.survival,
+                      ciLow: s.ciLow, ciHigh: s.ciHigh)
             }
         }
-        return text
     }
 
     public static func write(_ result: CohortResult, options: CohortOptions, to directory: String) throws {
         try createOutputFolder(directory)
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        try OutputSet([(path("negativity.tsv"), negativityTSV(result)), (path("rfs.tsv"), rfsTSV(result)),
-                       (path("km.tsv"), kmTSV(result)), (path("cohort.html"), html(result, options: options))]).commit()
+        try OutputSet([(path("negativity.tsv"), CohortTables.negativityText(result.negativity)), (path("rfs.tsv"), CohortTables.rfsText(result.rfs)),
+                       (path("km.tsv"), CohortTables.kmText(kmRows(result))), (path("cohort.html"), html(result, options: options))]).commit()
     }
 
     /// One self-contained page: per landmark the Kaplan-Meier curves of MRD-negative and
@@ -50,7 +25,7 @@ public enum CohortReports {
         var body = "<h1>MRD and relapse-free survival</h1>\n<p class=\"meta\">mrd \(MRD.version) &middot; landmarks "
             + result.landmarks.map { "\(htmlEscape($0.label)) (day \(Int($0.day)))" }.joined(separator: ", ")
             + " &middot; horizon \(Int(options.horizonDays)) days"
-            + (options.threshold.map { " &middot; status re-derived at threshold \(htmlEscape(BaselineReports.number($0)))" } ?? "") + "</p>\n"
+            + (options.threshold.map { " &middot; status re-derived at threshold \(htmlEscape(TableNumber.g6($0)))" } ?? "") + "</p>\n"
         if !result.missingClinical.isEmpty || !result.missingCalls.isEmpty {
             body += "<p class=\"warn\">In calls but not in clinical: \(result.missingClinical.count); in clinical but without calls: \(result.missingCalls.count).</p>\n"
         }

@@ -3,38 +3,16 @@ import Foundation
 /// The run-level files of `mrd run`: calls.tsv, controls.tsv, run.json, report.html and the
 /// MultiQC custom-content files.
 public enum RunReports {
-    public static func callsTSV(_ calls: [CallsRow]) -> String {
-        ([CallsRow.columns] + calls.map(\.fields)).map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
-    }
-
-    public static let controlColumns = ["control_id", "patient_id", "clone_id", "locus", "reads", "contaminated"]
-
-    public static func controlsTSV(_ hits: [ControlHit], minReads: Int) -> String {
-        var text = controlColumns.joined(separator: "\t") + "\n"
-        for hit in hits.sorted(by: { ($0.controlID, $0.patientID, $0.cloneID) < ($1.controlID, $1.patientID, $1.cloneID) }) {
-            text += [hit.controlID, hit.patientID, hit.cloneID, hit.locus.rawValue, String(hit.reads), hit.reads >= minReads ? "T" : "F"]
-                .joined(separator: "\t") + "\n"
+    public static func runRecord(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> RunRecord {
+        let samples = result.outcomes.map { outcome in
+            RunRecord.Sample(sampleID: outcome.sample.sampleID, patientID: outcome.sample.patientID, role: outcome.sample.role.rawValue,
+                             status: outcome.ok ? "ok" : "failed", error: outcome.error, reused: outcome.reused, totalReads: outcome.totalReads,
+                             seconds: (outcome.seconds * 1000).rounded() / 1000, inputHash: outcome.inputHash,
+                             readAccounting: outcome.readAccounting)
         }
-        return text
-    }
-
-    public static func runJSON(_ result: RunResult, sheet: SampleSheet, options: RunOptions) -> String {
-        let samples: [[String: Any]] = result.outcomes.map { outcome in
-            var object: [String: Any] = [
-                "sample_id": outcome.sample.sampleID, "patient_id": outcome.sample.patientID, "role": outcome.sample.role.rawValue,
-                "status": outcome.ok ? "ok" : "failed", "error": outcome.error ?? NSNull(), "reused": outcome.reused,
-                "total_reads": outcome.totalReads, "seconds": (outcome.seconds * 1000).rounded() / 1000, "input_hash": outcome.inputHash,
-            ]
-            if let accounting = outcome.readAccounting { object["read_accounting"] = accounting }
-            return object
-        }
-        let object: [String: Any] = [
-            "version": MRD.version, "command_line": options.commandLine, "sheet": sheet.path, "outdir": options.outdir,
-            "finished": ISO8601DateFormatter().string(from: Date()), "samples": samples, "qc_flags": result.qcFlags,
-            "failed_samples": result.failed.map(\.sample.sampleID), "threshold": options.threshold,
-        ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return RunRecord(version: MRD.version, commandLine: options.commandLine, sheet: sheet.path, outdir: options.outdir,
+                         finished: ISO8601DateFormatter().string(from: Date()), samples: samples, qcFlags: result.qcFlags,
+                         failedSamples: result.failed.map(\.sample.sampleID), threshold: options.threshold)
     }
 
     /// MultiQC custom content: a table of the calls.
@@ -51,7 +29,8 @@ public enum RunReports {
                        "leukemic_reads", "total_reads", "qc_pass"]
         text += (["Sample"] + columns).joined(separator: "\t") + "\n"
         for row in calls {
-            text += ([row.sampleID] + columns.map { row.value($0) }).joined(separator: "\t") + "\n"
+            let fields = Dictionary(uniqueKeysWithValues: zip(CallsTable.columns, row.fields))
+            text += ([row.sampleID] + columns.map { fields[$0]! }).joined(separator: "\t") + "\n"
         }
         return text
     }
@@ -78,8 +57,10 @@ public enum RunReports {
 
     /// Where a call goes on a kinetics plot: its level when detected, else its LoD (open marker).
     static func plottedLevel(_ row: CallsRow) -> (level: Double, detected: Bool)? {
-        if row.value("detected") == "T", let level = Double(row.value("mrd_level")), level > 0 { return (level, true) }
-        if let lod = Double(row.value("lod")), lod > 0 { return (lod, false) }
+        // The level as written (six digits), so that report and MultiQC show what calls.tsv says.
+        func written(_ value: Double?) -> Double? { value.flatMap { Double(TableNumber.g6($0)) } }
+        if row.detected, let level = written(row.mrdLevel), level > 0 { return (level, true) }
+        if let lod = written(row.lod), lod > 0 { return (lod, false) }
         return nil
     }
 
@@ -89,12 +70,12 @@ public enum RunReports {
         try createOutputFolder((out as NSString).appendingPathComponent("multiqc"))
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try OutputSet([
-            (path("calls.tsv"), callsTSV(result.calls)),
-            (path("controls.tsv"), controlsTSV(result.controls, minReads: options.detection.minReads)),
+            (path("calls.tsv"), CallsTable.text(result.calls)),
+            (path("controls.tsv"), ControlsTable.text(result.controls)),
             (path("multiqc/mrd_calls_mqc.tsv"), multiqcCallsTSV(result.calls)),
             (path("multiqc/mrd_kinetics_mqc.json"), multiqcKineticsJSON(result.calls)),
             (path("report.html"), RunReportPage.html(result, sheet: sheet, options: options)),
-            (path("run.json"), runJSON(result, sheet: sheet, options: options)),
+            (path("run.json"), runRecord(result, sheet: sheet, options: options).text),
         ]).commit()
     }
 }
@@ -106,12 +87,12 @@ enum RunReportPage {
         let patients = Array(Set(calls.map(\.patientID))).sorted()
         var body = ""
         let failed = result.failed
-        let positives = calls.filter { $0.value("call") == "positive" }.count
-        let negatives = calls.filter { $0.value("call") == "negative" }.count
+        let positives = calls.filter { $0.call == "positive" }.count
+        let negatives = calls.filter { $0.call == "negative" }.count
         let indeterminate = calls.count - positives - negatives
         body += "<h1>MRD report</h1>\n"
         body += "<p class=\"meta\">mrd \(MRD.version) &middot; sheet <code>\(htmlEscape(sheet.path))</code> &middot; threshold "
-            + "\(htmlEscape(BaselineReports.number(options.threshold))) &middot; \(sheet.samples.count) samples, \(calls.count) follow-ups: "
+            + "\(htmlEscape(TableNumber.g6(options.threshold))) &middot; \(sheet.samples.count) samples, \(calls.count) follow-ups: "
             + "<b>\(positives)</b> positive, <b>\(negatives)</b> negative, <b>\(indeterminate)</b> indeterminate"
             + (failed.isEmpty ? "" : ", <span class=\"bad\">\(failed.count) failed</span>") + "</p>\n"
         if !result.qcFlags.isEmpty {
@@ -127,15 +108,17 @@ enum RunReportPage {
                      "leukemic_reads", "total_reads", "cells_assessed", "normalization", "qc_pass"]
         body += shown.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr>\n"
         for row in calls {
-            let cls = row.value("call") == "positive" ? "pos" : (row.value("call") == "negative" ? "neg" : "ind")
-            body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(row.value($0)))</td>" }.joined() + "</tr>\n"
+            let cls = row.call == "positive" ? "pos" : (row.call == "negative" ? "neg" : "ind")
+            let fields = Dictionary(uniqueKeysWithValues: zip(CallsTable.columns, row.fields))
+            body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(fields[$0]!))</td>" }.joined() + "</tr>\n"
         }
         body += "</table>\n<h2>QC</h2>\n<p class=\"note\">Assigned: reads with a rearrangement (baselines) or a locus (follow-ups, controls).</p>\n"
             + "<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>assigned</th><th>QC flags</th>"
             + "<th>reads per spike-in copy</th><th>time s</th></tr>\n"
         for outcome in result.outcomes {
-            let flags = outcome.callsRow?.qcFlags.joined(separator: ", ") ?? ""
-            let perCopy = outcome.callsRow?.readsPerCopy ?? ""
+            let flags = outcome.call?.qcFlags.joined(separator: ", ") ?? ""
+            let perCopy = (outcome.call?.readsPerCopy ?? [:]).filter { $0.key != "all" }.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(String(format: "%.3g", $0.value))" }.joined(separator: ", ")
             let status = outcome.ok ? (outcome.reused ? "ok (kept)" : "ok") : "failed: " + (outcome.error ?? "")
             let assigned = outcome.assignedReads.map { outcome.totalReads > 0 ? String(format: "%.1f%%", 100 * Double($0) / Double(outcome.totalReads)) : "" } ?? ""
             body += "<tr\(outcome.ok ? "" : " class=\"failed\"")><td>\(htmlEscape(outcome.sample.sampleID))</td><td>\(outcome.sample.role.rawValue)</td>"
@@ -174,7 +157,7 @@ enum RunReportPage {
         let width = 420.0, height = 260.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
         let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String)? in
             guard let day = row.day, let plotted = RunReports.plottedLevel(row) else { return nil }
-            return (Double(day), plotted.level, plotted.detected, Double(row.value("lod")), row.sampleID)
+            return (Double(day), plotted.level, plotted.detected, row.lod.flatMap { Double(TableNumber.g6($0)) }, row.sampleID)
         }
         let levels = points.map(\.level) + points.compactMap(\.lod) + [threshold]
         let low = floor(log10(max(1e-7, (levels.min() ?? 1e-6) / 2))), high = max(0, ceil(log10(levels.max() ?? 1)))
@@ -200,7 +183,7 @@ enum RunReportPage {
         svg += "<text x=\"14\" y=\"\(f((top + height - bottom) / 2))\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f((top + height - bottom) / 2)))\">MRD level</text>\n"
         let ty = y(threshold)
         svg += "<line x1=\"\(left)\" y1=\"\(f(ty))\" x2=\"\(width - right)\" y2=\"\(f(ty))\" stroke=\"#c62828\" stroke-dasharray=\"5 4\"/>"
-        svg += "<text x=\"\(width - right - 2)\" y=\"\(f(ty - 4))\" font-size=\"10\" fill=\"#c62828\" text-anchor=\"end\">threshold \(htmlEscape(BaselineReports.number(threshold)))</text>\n"
+        svg += "<text x=\"\(width - right - 2)\" y=\"\(f(ty - 4))\" font-size=\"10\" fill=\"#c62828\" text-anchor=\"end\">threshold \(htmlEscape(TableNumber.g6(threshold)))</text>\n"
         let sorted = points.sorted { $0.day < $1.day }
         if sorted.count > 1 {
             svg += "<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\""
@@ -211,7 +194,7 @@ enum RunReportPage {
                 svg += "<line x1=\"\(f(x(p.day) - 7))\" y1=\"\(f(y(lod)))\" x2=\"\(f(x(p.day) + 7))\" y2=\"\(f(y(lod)))\" stroke=\"#8a93a3\" stroke-width=\"2\"/>"
             }
             svg += "<circle cx=\"\(f(x(p.day)))\" cy=\"\(f(y(p.level)))\" r=\"5\" fill=\"\(p.detected ? "#1f5fa8" : "#ffffff")\" stroke=\"#1f5fa8\" stroke-width=\"2\">"
-                + "<title>\(htmlEscape(p.id)): \(htmlEscape(BaselineReports.number(p.level)))\(p.detected ? "" : " (LoD, not detected)")</title></circle>\n"
+                + "<title>\(htmlEscape(p.id)): \(htmlEscape(TableNumber.g6(p.level)))\(p.detected ? "" : " (LoD, not detected)")</title></circle>\n"
         }
         return svg + "</svg>\n"
     }

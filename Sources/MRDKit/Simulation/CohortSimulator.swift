@@ -42,8 +42,8 @@ public struct CohortSimulator: Sendable {
         var random = SeededRandom(seed: seed, stream: "cohort")
         let p = published
         let overall = (0..<3).map { phPositiveShare * p.negativityPhPositive[$0] + (1 - phPositiveShare) * p.negativityPhNegative[$0] }
-        var calls = CallsRow.columns.joined(separator: "\t") + "\n"
-        var clinical = "patient_id,rfs_days,rfs_event,ph_status,risk_group\n"
+        var calls: [CallsRow] = []
+        var clinical: [ClinicalRecord] = []
         for n in 0..<patients {
             let id = String(format: "C%03d", n + 1)
             let phPositive = random.bernoulli(phPositiveShare)
@@ -62,7 +62,8 @@ public struct CohortSimulator: Sendable {
             let censorTime = 365 + random.uniform() * (8 * 365 - 365)
             let rfsDays = Int(min(eventTime, censorTime).rounded(.down)) + 1
             let event = eventTime <= censorTime
-            clinical += "\(id),\(rfsDays),\(event ? 1 : 0),\(phPositive ? "positive" : "negative"),\(highRisk ? "high" : "standard")\n"
+            clinical.append(ClinicalRecord(patientID: id, rfsDays: Double(rfsDays), event: event,
+                                           groups: ["ph_status": phPositive ? "positive" : "negative", "risk_group": highRisk ? "high" : "standard"]))
             for (l, landmark) in Self.landmarks.enumerated() {
                 let day = landmark.day - 5 + random.below(11)
                 guard day < rfsDays else { break }  // no sample after relapse
@@ -71,16 +72,34 @@ public struct CohortSimulator: Sendable {
                 let lod = 3.2 / cells
                 let level = negative ? 0 : pow(10, -4 + 1.5 * random.normal(mean: 0, sd: 1) / 2) + 1e-4
                 let detected = !negative
-                let fields: [String] = [id, "\(id)_\(landmark.label)", landmark.label, String(day), "1000000", "1000000", "2",
-                                        detected ? "2" : "0", detected ? String(Int(level * cells * 8)) : "0",
-                                        BaselineReports.number(level * cells), BaselineReports.number(level),
-                                        BaselineReports.number(level * 0.7), BaselineReports.number(level * 1.4 + lod),
-                                        BaselineReports.number(lod), "0.0001", detected ? "T" : "F", detected ? "T" : "F",
-                                        negative ? "negative" : "positive", "spike_in+dna_input", "T", BaselineReports.number(15 / cells),
-                                        negative ? "undetected" : "quantifiable"]
-                calls += fields.joined(separator: "\t") + "\n"
+                var row = CallsRow(patientID: id, sampleID: "\(id)_\(landmark.label)", timepoint: landmark.label, day: day,
+                                   threshold: CallRule.defaultThreshold, detected: detected, quantifiable: detected,
+                                   call: negative ? "negative" : "positive", normalization: "spike_in+dna_input", qcPass: true,
+                                   callDetail: negative ? "undetected" : "quantifiable")
+                row.totalReads = 1_000_000
+                row.cellsAssessed = cells
+                row.clonesTracked = 2
+                row.clonesDetected = detected ? 2 : 0
+                row.leukemicReads = detected ? Int(level * cells * 8) : 0
+                row.leukemicTemplates = level * cells
+                row.mrdLevel = level
+                row.ciLow = level * 0.7
+                row.ciHigh = level * 1.4 + lod
+                row.lod = lod
+                row.loq = 15 / cells
+                calls.append(row)
             }
         }
-        return Output(calls: calls, clinical: clinical)
+        return Output(calls: CallsTable.text(calls), clinical: ClinicalFile.text(clinical, groupColumns: ["ph_status", "risk_group"]))
+    }
+}
+
+extension CohortSimulator {
+    /// Writes calls.tsv and clinical.csv into `directory`, both or neither.
+    public func write(to directory: String) throws {
+        let output = simulate()
+        try createOutputFolder(directory)
+        try OutputSet([((directory as NSString).appendingPathComponent("calls.tsv"), output.calls),
+                       ((directory as NSString).appendingPathComponent("clinical.csv"), output.clinical)]).commit()
     }
 }

@@ -310,31 +310,6 @@ public struct RunSimulator: Sendable {
 
     // MARK: - Writing
 
-    /// Per-sample truth, as written to truth.tsv.
-    public struct SampleTruth: Sendable {
-        public var sampleID: String, patientID: String, role: String, timepoint: String
-        public var day: Int?
-        public var cells: Int
-        public var level: Double?
-        public var leukemicCells: Int
-        public var leukemicTemplates: Int
-        public var evolvedTemplates: Int
-        public var leukemicReads: Int
-        public var evolvedReads: Int
-        public var hoppedInReads: Int
-        public var spikeInReads: Int
-        public var totalReads: Int
-        public var files: [String]
-        public var mateFiles: [String]
-        /// Per index clone (by its position in the patient's clone list).
-        public var clones: [CloneTruth] = []
-    }
-
-    public struct CloneTruth: Sendable {
-        public var clone: Int
-        public var templates = 0, reads = 0, evolvedTemplates = 0, evolvedReads = 0
-    }
-
     public struct Output: Sendable {
         public var truth: [SampleTruth]
         public var clones: [(patient: String, clone: SimulatedClone)]
@@ -475,38 +450,21 @@ public struct RunSimulator: Sendable {
     }
 
     func writeSheet(_ truth: [SampleTruth], samples: [Sample], to directory: URL) throws {
-        var text = "patient_id,sample_id,role,timepoint,day,r1,r2,dna_ng,cells\n"
-        for t in truth {
-            let dna = t.cells > 0 ? format(Double(t.cells) * 6.5 / 1000) : ""
-            text += [t.patientID, t.sampleID, t.role, t.timepoint, t.day.map(String.init) ?? "",
-                     t.files.joined(separator: ";"), t.mateFiles.joined(separator: ";"), dna, ""].joined(separator: ",") + "\n"
+        let rows = truth.map { t in
+            SheetRow(patientID: t.patientID, sampleID: t.sampleID, role: SheetSample.Role(rawValue: t.role)!, timepoint: t.timepoint,
+                     day: t.day, reads1: t.files, reads2: t.mateFiles, dnaNanograms: t.cells > 0 ? Double(t.cells) * 6.5 / 1000 : nil)
         }
-        try AtomicFile.write(text, to: directory.appendingPathComponent("sheet.csv").path)
+        try AtomicFile.write(SampleSheet.csv(rows), to: directory.appendingPathComponent("sheet.csv").path)
     }
 
     func writeTruth(_ truth: [SampleTruth], to directory: URL) throws {
-        var text = ["sample_id", "patient_id", "role", "timepoint", "day", "cells", "dna_ng", "true_mrd_level",
-                    "leukemic_cells", "leukemic_templates", "evolved_templates", "leukemic_reads", "evolved_reads",
-                    "hopped_in_reads", "spike_in_reads", "total_reads"].joined(separator: "\t") + "\n"
-        for t in truth {
-            text += [t.sampleID, t.patientID, t.role, t.timepoint, t.day.map(String.init) ?? "", String(t.cells),
-                     t.cells > 0 ? format(Double(t.cells) * 6.5 / 1000) : "", t.level.map(format) ?? "",
-                     String(t.leukemicCells), String(t.leukemicTemplates), String(t.evolvedTemplates), String(t.leukemicReads),
-                     String(t.evolvedReads), String(t.hoppedInReads), String(t.spikeInReads), String(t.totalReads)]
-                .joined(separator: "\t") + "\n"
-        }
-        try AtomicFile.write(text, to: directory.appendingPathComponent("truth.tsv").path)
+        try AtomicFile.write(TruthFile.text(truth), to: directory.appendingPathComponent("truth.tsv").path)
     }
 
     func writeCloneCounts(_ truth: [SampleTruth], _ patients: [Patient], to directory: URL) throws {
-        var text = "sample_id\tclone_id\ttemplates\treads\tevolved_templates\tevolved_reads\n"
-        for t in truth {
-            guard let patient = patients.first(where: { $0.id == t.patientID }) else { continue }
-            for c in t.clones {
-                text += "\(t.sampleID)\t\(patient.clones[c.clone].id)\t\(c.templates)\t\(c.reads)\t\(c.evolvedTemplates)\t\(c.evolvedReads)\n"
-            }
-        }
-        try AtomicFile.write(text, to: directory.appendingPathComponent("truth_counts.tsv").path)
+        var cloneIDs: [String: [String]] = [:]
+        for patient in patients { cloneIDs[patient.id] = patient.clones.map(\.id) }
+        try AtomicFile.write(TruthFile.countsText(truth, cloneIDs: cloneIDs), to: directory.appendingPathComponent("truth_counts.tsv").path)
     }
 
     func writeClones(_ patients: [Patient], to directory: URL) throws {
@@ -524,21 +482,22 @@ public struct RunSimulator: Sendable {
     }
 
     func writeSpikes(_ spikes: [SpikeIn], to directory: URL) throws {
-        var text = "spike_id\tsequence\tcopies\n"
-        for spike in spikes { text += "\(spike.id)\t\(String(decoding: spike.sequence, as: UTF8.self))\t\(spike.copies)\n" }
-        try AtomicFile.write(text, to: directory.appendingPathComponent("spikes.tsv").path)
+        let calibrators = spikes.map { SpikeInCalibrator(id: $0.id, sequence: $0.sequence, copies: Double($0.copies)) }
+        try AtomicFile.write(SpikeInsFile.text(calibrators), to: directory.appendingPathComponent("spikes.tsv").path)
     }
 
     func writeClinical(_ patients: [Patient], to directory: URL) throws {
         var random = SeededRandom(seed: config.seed, stream: "clinical")
-        var text = "patient_id,rfs_days,rfs_event,ph_status,risk_group\n"
+        var records: [ClinicalRecord] = []
         for patient in patients {
             let event = random.bernoulli(0.3)
             let days = event ? 200 + random.below(600) : 730 + random.below(400)
-            text += "\(patient.id),\(days),\(event ? 1 : 0),\(random.bernoulli(0.32) ? "positive" : "negative"),"
-                + "\(random.bernoulli(0.5) ? "high" : "standard")\n"
+            let ph = random.bernoulli(0.32) ? "positive" : "negative"
+            let risk = random.bernoulli(0.5) ? "high" : "standard"
+            records.append(ClinicalRecord(patientID: patient.id, rfsDays: Double(days), event: event, groups: ["ph_status": ph, "risk_group": risk]))
         }
-        try AtomicFile.write(text, to: directory.appendingPathComponent("clinical.csv").path)
+        try AtomicFile.write(ClinicalFile.text(records, groupColumns: ["ph_status", "risk_group"]),
+                             to: directory.appendingPathComponent("clinical.csv").path)
     }
 
     func format(_ value: Double) -> String {

@@ -100,3 +100,22 @@ public struct CountSimulation: Sendable {
         return Replicate(leukemicCells: leukemic, call: call)
     }
 }
+
+extension CountSimulation {
+    /// `replicates` follow-ups at each level, one TSV row each (what Scripts/validate reads).
+    public func table(levels: [Double], replicates: Int, seed: UInt64) -> String {
+        var tsv = TableWriter()
+        tsv.row(["mode", "cells", "reads_per_template", "level", "replicate", "leukemic_cells", "detected", "mrd_level", "lod", "loq", "call"])
+        for level in levels {
+            var random = SeededRandom(seed: seed, stream: "validate-\(mode.rawValue)-\(cells)-\(level)")
+            for replicate in 0..<replicates {
+                let result = self.replicate(level: level, random: &random)
+                let call = result.call
+                tsv.row([mode.rawValue, String(Int(cells)), String(readsPerTemplate), String(level), String(replicate), String(result.leukemicCells),
+                         TableNumber.flag(call.detected), String(call.mrdLevel), call.lod.map { String($0) } ?? "", call.loq.map { String($0) } ?? "",
+                         call.call.rawValue])
+            }
+        }
+        return tsv.text
+    }
+}

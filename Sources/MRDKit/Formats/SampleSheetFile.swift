@@ -46,7 +46,7 @@ public struct SampleSheet: Sendable {
     /// Checks a sheet's bytes; `path` names it in messages and anchors relative file names.
     public init(bytes: [UInt8], path: String) throws {
         self.path = path
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ReadError(.unreadableInput, file: path, "cannot read the sample sheet as UTF-8 text")
         }
         let folder = (path as NSString).deletingLastPathComponent
@@ -56,20 +56,20 @@ public struct SampleSheet: Sendable {
         var problems: [String] = []
         func problem(_ line: Int, _ message: String) { problems.append("\(path):\(line): \(message)") }
 
-        var rows = Self.parseCSV(text)
-        guard !rows.isEmpty else { throw SheetError(problems: ["\(path):1: expected a header line: " + Self.requiredColumns.joined(separator: ",")]) }
-        let header = rows.removeFirst().fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        var column: [String: Int] = [:]
-        for (i, name) in header.enumerated() {
-            if column[name] != nil { problem(1, "column '\(name)' appears twice") } else { column[name] = i }
-        }
-        let missing = Self.requiredColumns.filter { column[$0] == nil }
+        let table = DelimitedTable(bytes: bytes, path: path, dialect: .csv)
+        guard !table.header.isEmpty else { throw SheetError(problems: ["\(path):1: expected a header line: " + Self.requiredColumns.joined(separator: ",")]) }
+        let header = table.header
+        for name in table.repeatedColumns { problem(1, "column '\(name)' appears twice") }
+        let missing = table.missingColumns(Self.requiredColumns)
         if !missing.isEmpty { problem(1, "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))") }
         guard missing.isEmpty else { throw SheetError(problems: problems) }
+        var column: [String: Int] = [:]
+        for name in header where column[name] == nil { column[name] = table.column(name) }
 
         var samples: [SheetSample] = []
         var firstLine: [String: Int] = [:]
-        for row in rows {
+        for r in 0..<table.rowCount {
+            let row = (line: table.line(r), fields: table.fields(r))
             if row.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             guard row.fields.count == header.count else {
                 problem(row.line, "expected \(header.count) comma-separated fields, found \(row.fields.count)")
@@ -152,49 +152,53 @@ public struct SampleSheet: Sendable {
         guard problems.isEmpty else { throw SheetError(problems: problems) }
         self.samples = samples
     }
+}
 
-    /// CSV records with their first line numbers; fields may be double-quoted ("" inside for a quote).
-    static func parseCSV(_ text: String) -> [(line: Int, fields: [String])] {
-        var records: [(Int, [String])] = []
-        var fields: [String] = [], field = "", quoted = false, line = 1, recordLine = 1
-        var chars = Array(text.unicodeScalars)[...]
-        var atFieldStart = true
-        while let c = chars.first {
-            chars = chars.dropFirst()
-            if quoted {
-                if c == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars = chars.dropFirst() } else { quoted = false }
-                } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where atFieldStart:
-                quoted = true
-                atFieldStart = false
-            case ",":
-                fields.append(field)
-                field = ""
-                atFieldStart = true
-            case "\r":
-                continue
-            case "\n":
-                fields.append(field)
-                records.append((recordLine, fields))
-                fields = []
-                field = ""
-                line += 1
-                recordLine = line
-                atFieldStart = true
-            default:
-                field.unicodeScalars.append(c)
-                atFieldStart = false
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty { fields.append(field); records.append((recordLine, fields)) }
-        return records
+
+/// One row as it is written to a sheet: values as they appear in the file (paths relative).
+public struct SheetRow: Sendable, Equatable {
+    public var patientID: String
+    public var sampleID: String
+    public var role: SheetSample.Role
+    public var timepoint: String
+    public var day: Int?
+    public var reads1: [String]
+    public var reads2: [String] = []
+    public var dnaNanograms: Double?
+    public var cells: Double?
+    public var clones: String?
+
+    public init(patientID: String, sampleID: String, role: SheetSample.Role, timepoint: String, day: Int?, reads1: [String],
+                reads2: [String] = [], dnaNanograms: Double? = nil, cells: Double? = nil, clones: String? = nil) {
+        self.patientID = patientID
+        self.sampleID = sampleID
+        self.role = role
+        self.timepoint = timepoint
+        self.day = day
+        self.reads1 = reads1
+        self.reads2 = reads2
+        self.dnaNanograms = dnaNanograms
+        self.cells = cells
+        self.clones = clones
     }
 }
 
+extension SampleSheet {
+    /// The CSV text of a sheet: the contract's columns (and `clones` when a row has one), values
+    /// quoted when they hold a comma or a quote.
+    public static func csv(_ rows: [SheetRow]) -> String {
+        let withClones = rows.contains { $0.clones != nil }
+        func quoted(_ value: String) -> String {
+            value.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }
+        var text = (requiredColumns + (withClones ? ["clones"] : [])).joined(separator: ",") + "\n"
+        for row in rows {
+            var fields = [row.patientID, row.sampleID, row.role.rawValue, row.timepoint, row.day.map(String.init) ?? "",
+                          row.reads1.joined(separator: ";"), row.reads2.joined(separator: ";"),
+                          row.dnaNanograms.map(TableNumber.plain) ?? "", row.cells.map(TableNumber.plain) ?? ""]
+            if withClones { fields.append(row.clones ?? "") }
+            text += fields.map(quoted).joined(separator: ",") + "\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// FID.call.json: a follow-up's quantities, call and QC, as the contract lists them, then mrd's
+/// extensions. What `mrd run` and `mrd aggregate` build calls.tsv from.
+public struct CallRecord: Codable, Sendable, Equatable {
+    public struct DetectionRuleRecord: Codable, Sendable, Equatable {
+        public var minReads: Int
+        public var templateFraction: Double
+        public var bleedSignificance: Double
+        enum CodingKeys: String, CodingKey {
+            case minReads = "min_reads", templateFraction = "template_fraction", bleedSignificance = "bleed_significance"
+        }
+        public init(minReads: Int, templateFraction: Double, bleedSignificance: Double) {
+            self.minReads = minReads
+            self.templateFraction = templateFraction
+            self.bleedSignificance = bleedSignificance
+        }
+    }
+
+    public var sampleID: String
+    public var version: String
+    public var commandLine: [String]
+    public var inputs: [String]
+    public var totalReads: Int
+    public var readsPerLocus: [String: Int]
+    public var spikeInReads: Int
+    /// `spike_in`, `umi` or `reads`.
+    public var templateMethod: String
+    /// `dna_input`, `cells` or `none`.
+    public var cellsMethod: String
+    @Nullable public var cellsAssessed: Double?
+    public var clonesTracked: Int
+    public var clonesDetected: Int
+    public var leukemicReads: Int
+    public var leukemicTemplates: Double
+    public var mrdLevel: Double
+    @Nullable public var mrdCILow: Double?
+    @Nullable public var mrdCIHigh: Double?
+    @Nullable public var lod: Double?
+    @Nullable public var loq: Double?
+    public var threshold: Double
+    public var detected: Bool
+    public var quantifiable: Bool
+    public var call: String
+    public var callDetail: String
+    public var qcPass: Bool
+    public var qcFlags: [String]
+    // Extensions.
+    @Nullable public var topClone: String?
+    public var evolvedReads: Int
+    /// total_reads = sum of reads_per_locus + spike_in_reads + the unassigned reads.
+    public var unassignedReads: [String: Int]
+    public var detectionRule: DetectionRuleRecord
+    public var spikeInReadsByID: [String: Int]
+    /// Reads per spike-in copy by locus and over all spikes (`all`), when spike-ins were given.
+    public var readsPerCopy: [String: Double]?
+    public var spikeInOutliers: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case sampleID = "sample_id", version, commandLine = "command_line", inputs, totalReads = "total_reads"
+        case readsPerLocus = "reads_per_locus", spikeInReads = "spike_in_reads", templateMethod = "template_method"
+        case cellsMethod = "cells_method", cellsAssessed = "cells_assessed", clonesTracked = "clones_tracked"
+        case clonesDetected = "clones_detected", leukemicReads = "leukemic_reads", leukemicTemplates = "leukemic_templates"
+        case mrdLevel = "mrd_level", mrdCILow = "mrd_ci_low", mrdCIHigh = "mrd_ci_high", lod, loq, threshold, detected
+        case quantifiable, call, callDetail = "call_detail", qcPass = "qc_pass", qcFlags = "qc_flags", topClone = "top_clone"
+        case evolvedReads = "evolved_reads", unassignedReads = "unassigned_reads", detectionRule = "detection_rule"
+        case spikeInReadsByID = "spike_in_reads_by_id", readsPerCopy = "reads_per_copy", spikeInOutliers = "spike_in_outliers"
+    }
+
+    public var text: String { JSONFile.text(self) }
+
+    public static func read(path: String) throws -> CallRecord {
+        try JSONFile.read(CallRecord.self, path: path, what: "call.json of mrd track")
+    }
+
+    /// Reads assigned to a locus.
+    public var locusReads: Int { readsPerLocus.values.reduce(0, +) }
+}

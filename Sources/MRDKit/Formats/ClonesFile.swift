@@ -1,0 +1,166 @@
+import Foundation
+
+/// One row of a baseline's ID.clones.tsv: a clonotype of the diagnostic sample, trackable or not.
+public struct BaselineClone: Sendable, Equatable {
+    public var cloneID: String
+    public var sampleID: String
+    public var locus: Locus
+    public var kind: RearrangementKind
+    public var vCall: String
+    public var dCall = ""
+    public var jCall: String
+    public var junction: [UInt8]
+    public var junctionAA: String?
+    public var productive: Bool?
+    public var count: Int
+    public var fraction = 0.0
+    public var locusReads = 0
+    public var trackable: Bool
+    public var target: [UInt8]
+    // Extensions (appended after the contract's columns).
+    public var nearestCloneID: String?
+    public var nearestDistance: Int?
+    public var notTrackableReason = ""
+    public var untemplated: Int?
+
+    public init(cloneID: String, sampleID: String, locus: Locus, kind: RearrangementKind, vCall: String, dCall: String = "",
+                jCall: String, junction: [UInt8], count: Int, trackable: Bool, target: [UInt8]) {
+        self.cloneID = cloneID
+        self.sampleID = sampleID
+        self.locus = locus
+        self.kind = kind
+        self.vCall = vCall
+        self.dCall = dCall
+        self.jCall = jCall
+        self.junction = junction
+        self.count = count
+        self.trackable = trackable
+        self.target = target
+    }
+
+    public var junctionString: String { String(decoding: junction, as: UTF8.self) }
+}
+
+/// ID.clones.tsv: the contract's columns in their order, then mrd's extensions.
+public enum ClonesFile {
+    public static let columns = ["clone_id", "sample_id", "locus", "v_call", "d_call", "j_call", "junction", "junction_aa",
+                                 "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
+                                 "trackable", "target", "rearrangement",
+                                 // Extensions (appended, as the contract allows).
+                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt"]
+    /// What tracking needs; the other columns are read when present.
+    static let required = ["clone_id", "sample_id", "locus", "v_call", "j_call", "junction", "clone_count", "trackable", "target", "rearrangement"]
+
+    /// The table's text, rows in the order given.
+    public static func text(_ clones: [BaselineClone]) -> String {
+        var tsv = TableWriter()
+        tsv.row(columns)
+        for c in clones {
+            tsv.field(c.cloneID); tsv.field(c.sampleID); tsv.field(c.locus.rawValue)
+            tsv.field(c.vCall); tsv.field(c.dCall); tsv.field(c.jCall); tsv.field(c.junction)
+            tsv.field(c.junctionAA ?? ""); tsv.field(c.junction.count); tsv.field(TableNumber.flag(c.productive))
+            tsv.field(c.count); tsv.field(TableNumber.g6(c.fraction)); tsv.field(c.locusReads); tsv.field(c.trackable)
+            tsv.field(c.target); tsv.field(c.kind.rawValue)
+            tsv.field(c.nearestCloneID ?? ""); tsv.field(c.nearestDistance.map(String.init) ?? ""); tsv.field(c.notTrackableReason)
+            tsv.field(c.untemplated.map(String.init) ?? "")
+            tsv.endRow()
+        }
+        return tsv.text
+    }
+
+    /// Reads ID.clones.tsv (the contract's columns; more may follow) and checks every value, so that a
+    /// damaged file is refused with its line instead of tracking the wrong thing.
+    public static func read(path: String) throws -> [BaselineClone] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ReadError(.missingInput, file: path, "no such clones file (expected the ID.clones.tsv of `mrd baseline`)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReadError(.unreadableInput, file: path, "cannot read the clones file")
+        }
+        return try parse(bytes: [UInt8](data), path: path)
+    }
+
+    /// Parses the bytes of a clones.tsv; `path` names it in messages.
+    public static func parse(bytes: [UInt8], path: String) throws -> [BaselineClone] {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ReadError(.malformedRecord, file: path, line: 1, "expected UTF-8 text (a clones.tsv of `mrd baseline`)")
+        }
+        let table = DelimitedTable(bytes: bytes, path: path, dialect: .tsv)
+        guard !table.header.isEmpty else {
+            throw ReadError(.emptyInput, file: path, line: 1, "expected a header line starting with 'clone_id'")
+        }
+        try table.requireColumns(required)
+        var clones: [BaselineClone] = []
+        var seen = Set<String>()
+        for r in 0..<table.rowCount {
+            let line = table.line(r)
+            guard table.fieldCount(r) == table.header.count else {
+                throw ReadError(.malformedRecord, file: path, line: line,
+                                "expected \(table.header.count) tab-separated fields, found \(table.fieldCount(r))")
+            }
+            func value(_ name: String) -> String { table.value(r, name) }
+            func bad(_ name: String, _ expected: String) -> ReadError {
+                ReadError(.malformedRecord, file: path, line: line, "column \(name): expected \(expected), found '\(printable(value(name)))'")
+            }
+            let id = value("clone_id")
+            guard isIdentifier(id, maxLength: 128) else { throw bad("clone_id", "a clone id (A-Z a-z 0-9 . _ -)") }
+            guard isIdentifier(value("sample_id")) else { throw bad("sample_id", "a sample id (A-Z a-z 0-9 . _ -, at most 64)") }
+            guard seen.insert(id).inserted else {
+                throw ReadError(.malformedRecord, file: path, line: line, "clone_id '\(id)' appears twice")
+            }
+            guard let locus = Locus(rawValue: value("locus")) else { throw bad("locus", "one of IGH, IGK, IGL, TRB, TRG, TRD") }
+            guard let kind = RearrangementKind(rawValue: value("rearrangement")) else {
+                throw bad("rearrangement", "one of " + RearrangementKind.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            let junction = Array(table.bytes(r, table.column("junction")!))
+            guard !junction.isEmpty, junction.allSatisfy({ "ACGTN".utf8.contains($0) }) else { throw bad("junction", "a nucleotide sequence (A/C/G/T/N)") }
+            guard let count = Int(value("clone_count")), count >= 0 else { throw bad("clone_count", "a count") }
+            let trackable: Bool
+            switch value("trackable") {
+            case "T": trackable = true
+            case "F": trackable = false
+            default: throw bad("trackable", "T or F")
+            }
+            let target = Array(table.bytes(r, table.column("target")!))
+            if trackable {
+                guard target.count >= junction.count, target.allSatisfy({ "ACGT".utf8.contains($0) }) else {
+                    throw bad("target", "the A/C/G/T sequence holding the junction of a trackable clone")
+                }
+                guard let _ = target.firstRange(of: junction) else {
+                    throw ReadError(.malformedRecord, file: path, line: line, "column target: the junction of clone '\(id)' is not inside its target")
+                }
+            }
+            var clone = BaselineClone(cloneID: id, sampleID: value("sample_id"), locus: locus, kind: kind, vCall: value("v_call"),
+                                      dCall: value("d_call"), jCall: value("j_call"), junction: junction, count: count,
+                                      trackable: trackable, target: target)
+            // The other columns, where present (files of other tools may lack them).
+            if !value("junction_aa").isEmpty { clone.junctionAA = value("junction_aa") }
+            switch value("productive") {
+            case "T": clone.productive = true
+            case "F": clone.productive = false
+            case "": break
+            default: throw bad("productive", "T, F or empty")
+            }
+            if !value("clone_fraction").isEmpty {
+                guard let fraction = Double(value("clone_fraction")), (0...1).contains(fraction) else { throw bad("clone_fraction", "a fraction") }
+                clone.fraction = fraction
+            }
+            if !value("locus_reads").isEmpty {
+                guard let reads = Int(value("locus_reads")), reads >= 0 else { throw bad("locus_reads", "a count") }
+                clone.locusReads = reads
+            }
+            if !value("nearest_clone_id").isEmpty { clone.nearestCloneID = value("nearest_clone_id") }
+            if !value("nearest_distance").isEmpty {
+                guard let distance = Int(value("nearest_distance")), distance >= 0 else { throw bad("nearest_distance", "an edit distance") }
+                clone.nearestDistance = distance
+            }
+            clone.notTrackableReason = value("not_trackable_reason")
+            if !value("untemplated_nt").isEmpty {
+                guard let untemplated = Int(value("untemplated_nt")), untemplated >= 0 else { throw bad("untemplated_nt", "a count") }
+                clone.untemplated = untemplated
+            }
+            clones.append(clone)
+        }
+        return clones
+    }
+}

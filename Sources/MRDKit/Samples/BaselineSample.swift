@@ -1,0 +1,113 @@
+import Foundation
+
+/// A diagnostic sample: its reads annotated into clonotypes, index clones chosen, and its files
+/// (ID.clones.tsv, ID.airr.tsv, ID.baseline.json) written together. `mrd baseline`, `mrd run` and
+/// the workflow's baseline jobs all go through here.
+public struct BaselineSample: Sendable {
+    public var sampleID: String
+    public var input: SampleInput
+
+    public init(sampleID: String, input: SampleInput) {
+        self.sampleID = sampleID
+        self.input = input
+    }
+
+    /// What a finished baseline gives the run.
+    public struct Outcome: Sendable {
+        public var clones: [BaselineClone]
+        public var summary: BaselineSummary
+    }
+
+    public static func clonesPath(in directory: String, sampleID: String) -> String {
+        (directory as NSString).appendingPathComponent("\(sampleID).clones.tsv")
+    }
+
+    public static func summaryPath(in directory: String, sampleID: String) -> String {
+        (directory as NSString).appendingPathComponent("\(sampleID).baseline.json")
+    }
+
+    /// Analyses the sample and writes its files into `directory`, all or none.
+    public func run(context: AnalysisContext, options: BaselineOptions, directory: String, commandLine: [String]) throws -> Outcome {
+        let analysis = BaselineAnalysis(annotator: context.annotator, spikeIns: context.spikeIns, options: options)
+        let result = try analysis.run(input, sampleID: sampleID)
+        var timer = PhaseTimer()
+        let outcome = Outcome(clones: Self.clones(result), summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
+        try createOutputFolder(directory)
+        let base = (directory as NSString).appendingPathComponent(sampleID)
+        // The two tables of a large sample take a while to format: side by side when threads allow.
+        var tables = ["", ""]
+        let airr = Self.airr(result)
+        if options.threads > 1 {
+            tables.withUnsafeMutableBufferPointer { buffer in
+                let box = UncheckedBox(buffer)
+                DispatchQueue.concurrentPerform(iterations: 2) { table in
+                    box.value[table] = table == 0 ? ClonesFile.text(outcome.clones) : AIRRFile.text(airr)
+                }
+            }
+        } else {
+            tables = [ClonesFile.text(outcome.clones), AIRRFile.text(airr)]
+        }
+        try OutputSet([(base + ".clones.tsv", tables[0]), (base + ".airr.tsv", tables[1]),
+                       (base + ".baseline.json", outcome.summary.text)]).commit()
+        timer.mark("outputs")
+        return outcome
+    }
+
+    /// clones.tsv rows, one per clonotype, in clone order.
+    static func clones(_ result: BaselineResult) -> [BaselineClone] {
+        result.clonotypes.map { c in
+            var clone = BaselineClone(cloneID: c.cloneID, sampleID: result.sampleID, locus: c.locus, kind: c.kind, vCall: c.vCall,
+                                      dCall: c.dCall, jCall: c.jCall, junction: c.junction, count: c.count, trackable: c.trackable,
+                                      target: c.target)
+            clone.junctionAA = c.junctionAA
+            clone.productive = c.productive
+            clone.fraction = c.fraction
+            clone.locusReads = c.locusReads
+            clone.nearestCloneID = c.nearestCloneID
+            clone.nearestDistance = c.nearestDistance
+            clone.notTrackableReason = c.notTrackableReason
+            clone.untemplated = c.untemplated
+            return clone
+        }
+    }
+
+    /// AIRR rows, one per clonotype representative (the read turned V-to-J).
+    static func airr(_ result: BaselineResult) -> [AIRRRearrangement] {
+        result.clonotypes.map { c in
+            let length = c.representative.count
+            var row = AIRRRearrangement(sequenceID: c.cloneID, sequence: String(decoding: c.representative, as: UTF8.self))
+            row.revComp = c.representativeReversed
+            row.productive = c.productive
+            row.vCall = c.vCall; row.dCall = c.dCall; row.jCall = c.jCall
+            row.junction = c.junctionString
+            row.junctionAA = c.junctionAA ?? ""
+            row.vCigar = c.vAlignment?.cigar(readLength: length) ?? ""
+            row.jCigar = c.jAlignment?.cigar(readLength: length) ?? ""
+            row.locus = c.locus.rawValue
+            row.junctionLength = c.junction.count
+            row.duplicateCount = c.count
+            row.cloneID = c.cloneID
+            if let v = c.vAlignment {
+                (row.vSequenceStart, row.vSequenceEnd, row.vGermlineStart, row.vGermlineEnd) = (v.readStart + 1, v.readEnd, v.germlineStart + 1, v.germlineEnd)
+            }
+            if let j = c.jAlignment {
+                (row.jSequenceStart, row.jSequenceEnd, row.jGermlineStart, row.jGermlineEnd) = (j.readStart + 1, j.readEnd, j.germlineStart + 1, j.germlineEnd)
+            }
+            return row
+        }
+    }
+
+    static func summary(_ result: BaselineResult, inputs: [String], commandLine: [String]) -> BaselineSummary {
+        var unassigned: [String: Int] = [:]
+        for reason in UnassignedReason.allCases { unassigned[reason.rawValue] = result.unassigned[reason] ?? 0 }
+        var perLocus: [String: Int] = [:]
+        for (locus, n) in result.readsPerLocus { perLocus[locus.rawValue] = n }
+        var notTrackable: [String: String] = [:]
+        for c in result.clonotypes where !c.notTrackableReason.isEmpty { notTrackable[c.cloneID] = c.notTrackableReason }
+        return BaselineSummary(sampleID: result.sampleID, version: MRD.version, commandLine: commandLine, inputs: inputs,
+                               totalReads: result.totalReads, assignedReads: result.assignedReads, unassignedReads: unassigned,
+                               spikeInReads: result.spikeInReads, spikeInReadsByID: result.spikeInReadsByID, readsPerLocus: perLocus,
+                               clonotypes: result.clonotypes.count, trackable: result.trackable.map(\.cloneID),
+                               noTrackableReason: result.noTrackableReason, notTrackable: notTrackable)
+    }
+}
