@@ -7,27 +7,13 @@ struct Baseline: ParsableCommand {
         abstract: "Find the clonotypes of a diagnostic sample and mark the trackable index clones.")
 
     @OptionGroup var files: ReadFiles
-
-    @Option(name: .long, help: "Sample id ([A-Za-z0-9._-], 1-64 characters).")
-    var sample: String
-
+    @Option(name: .long, help: "Sample id ([A-Za-z0-9._-], 1-64 characters).") var sample: String
     @OptionGroup var output: OutputFolder
-
-    @Option(name: .long, help: "Loci to analyse, comma-separated.")
-    var loci = Locus.allCases.map(\.rawValue).joined(separator: ",")
-
-    @Option(name: .long, help: "Smallest share of its locus reads for an index clone.")
-    var minFraction = BaselineOptions().minFraction
-
-    @Option(name: .long, help: "Fewest reads for an index clone.")
-    var minReads = BaselineOptions().minReads
-
-    @Option(name: .long, help: "Smallest share of the dominant clone's templates for an index clone of the other lineage.")
-    var minDominance = BaselineOptions().minDominance
-
-    @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.")
-    var minUntemplated = BaselineOptions().minUntemplated
-
+    @Option(name: .long, help: "Loci to analyse, comma-separated.") var loci = Locus.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(name: .long, help: "Smallest share of its locus reads for an index clone.") var minFraction = BaselineOptions().minFraction
+    @Option(name: .long, help: "Fewest reads for an index clone.") var minReads = BaselineOptions().minReads
+    @Option(name: .long, help: "Smallest share of the dominant clone's templates for an index clone of the other lineage.") var minDominance = BaselineOptions().minDominance
+    @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.") var minUntemplated = BaselineOptions().minUntemplated
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var threadOptions: ThreadOptions
 

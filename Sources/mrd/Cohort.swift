@@ -6,25 +6,13 @@ struct Cohort: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "MRD-negativity rates at landmarks and relapse-free survival by MRD status (Kaplan-Meier, log-rank).")
 
-    @Option(name: .long, help: "calls.tsv of one or more runs.")
-    var calls: String
-
-    @Option(name: .long, help: "clinical.csv: patient_id,rfs_days,rfs_event then group columns.")
-    var clinical: String
-
+    @Option(name: .long, help: "calls.tsv of one or more runs.") var calls: String
+    @Option(name: .long, help: "clinical.csv: patient_id,rfs_days,rfs_event then group columns.") var clinical: String
     @OptionGroup var output: OutputFolder
-
-    @Option(name: .long, help: "Landmarks as LABEL=DAY,... (default: every timepoint at the median day of its calls).")
-    var landmarks: String?
-
-    @Option(name: .long, help: "RFS horizon in days.")
-    var horizonDays = CohortOptions().horizonDays
-
-    @Option(name: .long, help: "clinical.csv columns to break negativity rates down by, comma-separated.")
-    var by: String?
-
-    @Option(name: .long, help: "Re-derive MRD status at this threshold from level, LoD and detection.")
-    var threshold: Double?
+    @Option(name: .long, help: "Landmarks as LABEL=DAY,... (default: every timepoint at the median day of its calls).") var landmarks: String?
+    @Option(name: .long, help: "RFS horizon in days.") var horizonDays = CohortOptions().horizonDays
+    @Option(name: .long, help: "clinical.csv columns to break negativity rates down by, comma-separated.") var by: String?
+    @Option(name: .long, help: "Re-derive MRD status at this threshold from level, LoD and detection.") var threshold: Double?
 
     func parsedLandmarks() throws -> [Landmark]? {
         try landmarks.map { text in

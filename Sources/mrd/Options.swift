@@ -4,8 +4,7 @@ import MRDKit
 
 /// -t/--threads, shared by every command that reads sequencing files.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: [.customShort("t"), .long], help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("t"), .long], help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -14,11 +13,8 @@ struct ThreadOptions: ParsableArguments {
 
 /// The read files of one sample: lanes as arguments, their mates with --r2.
 struct ReadFiles: ParsableArguments {
-    @Argument(help: "Read files (lanes); '-' is standard input.")
-    var reads: [String]
-
-    @Option(name: .long, help: "Mate files of paired-end data, one per read file.")
-    var r2: [String] = []
+    @Argument(help: "Read files (lanes); '-' is standard input.") var reads: [String]
+    @Option(name: .long, help: "Mate files of paired-end data, one per read file.") var r2: [String] = []
 
     func validate() throws {
         if reads.isEmpty { throw ValidationError("give at least one read file") }
@@ -35,17 +31,13 @@ struct ReadFiles: ParsableArguments {
 
 /// -o/--outdir.
 struct OutputFolder: ParsableArguments {
-    @Option(name: [.customShort("o"), .long], help: "Output folder (created if missing).")
-    var outdir = "."
+    @Option(name: [.customShort("o"), .long], help: "Output folder (created if missing).") var outdir = "."
 }
 
 /// --spike-ins and --germline: the shared inputs of an analysis.
 struct ReferenceOptions: ParsableArguments {
-    @Option(name: .long, help: "Spike-in table (spike_id, sequence, copies), added to every reaction.")
-    var spikeIns: String?
-
-    @Option(name: .long, help: "Germline folder in the layout of the bundled one (default: bundled).")
-    var germline: String?
+    @Option(name: .long, help: "Spike-in table (spike_id, sequence, copies), added to every reaction.") var spikeIns: String?
+    @Option(name: .long, help: "Germline folder in the layout of the bundled one (default: bundled).") var germline: String?
 
     func context(loci: [Locus] = Locus.allCases) throws -> AnalysisContext {
         try AnalysisContext.load(germlineDirectory: germline, loci: loci, spikeInsPath: spikeIns)
@@ -54,11 +46,8 @@ struct ReferenceOptions: ParsableArguments {
 
 /// --threshold and --umi: the call settings `mrd track`, `mrd run` and `mrd aggregate` share.
 struct CallSettings: ParsableArguments {
-    @Option(name: .long, help: "MRD threshold for the calls.")
-    var threshold = CallRule.defaultThreshold
-
-    @Option(name: .long, help: "UMI at the start of read 1: N12 or NNNNNNNNNNNN (12 bases).")
-    var umi: String?
+    @Option(name: .long, help: "MRD threshold for the calls.") var threshold = CallRule.defaultThreshold
+    @Option(name: .long, help: "UMI at the start of read 1: N12 or NNNNNNNNNNNN (12 bases).") var umi: String?
 
     /// UMI length from the pattern, nil when malformed.
     static func umiLength(_ pattern: String) -> Int? {

@@ -6,22 +6,13 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process a whole sequencing run from its sample sheet: baselines, follow-up calls, controls, report.")
 
-    @Argument(help: "The sample sheet (CSV: patient_id,sample_id,role,timepoint,day,r1,r2,dna_ng,cells[,clones]).")
-    var sheet: String
-
+    @Argument(help: "The sample sheet (CSV: patient_id,sample_id,role,timepoint,day,r1,r2,dna_ng,cells[,clones]).") var sheet: String
     @OptionGroup var output: OutputFolder
     @OptionGroup var callSettings: CallSettings
     @OptionGroup var reference: ReferenceOptions
-
-    @Flag(name: .long, help: "Skip samples whose outputs are complete and whose inputs and options are unchanged.")
-    var resume = false
-
-    @Flag(name: .long, help: "No progress lines on standard error.")
-    var quiet = false
-
-    @Flag(name: .long, help: "Throughput and ETA on each progress line even when standard error is not a terminal.")
-    var progress = false
-
+    @Flag(name: .long, help: "Skip samples whose outputs are complete and whose inputs and options are unchanged.") var resume = false
+    @Flag(name: .long, help: "No progress lines on standard error.") var quiet = false
+    @Flag(name: .long, help: "Throughput and ETA on each progress line even when standard error is not a terminal.") var progress = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
@@ -42,18 +33,11 @@ struct Aggregate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a run's calls.tsv, controls.tsv, report.html, multiqc/ and run.json from per-sample outputs (workflow use).")
 
-    @Argument(help: "The run's sample sheet.")
-    var sheet: String
-
-    @Option(name: [.customShort("o"), .long], help: "The run folder: per-sample outputs under DIR/samples/<sample_id>/; run-level files written here.")
-    var outdir = "."
-
+    @Argument(help: "The run's sample sheet.") var sheet: String
+    @Option(name: [.customShort("o"), .long], help: "The run folder: per-sample outputs under DIR/samples/<sample_id>/; run-level files written here.") var outdir = "."
     @OptionGroup var callSettings: CallSettings
     @OptionGroup var reference: ReferenceOptions
-
-    @Flag(name: .long, help: "No progress lines on standard error.")
-    var quiet = false
-
+    @Flag(name: .long, help: "No progress lines on standard error.") var quiet = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
@@ -72,9 +56,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the committed TestReads run end to end (mrd run, mrd cohort) and print its calls next to the truth.")
 
-    @Option(name: [.customShort("o"), .long], help: "Output folder (default: a new temporary folder).")
-    var outdir: String?
-
+    @Option(name: [.customShort("o"), .long], help: "Output folder (default: a new temporary folder).") var outdir: String?
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {

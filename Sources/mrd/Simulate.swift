@@ -14,66 +14,26 @@ struct Simulate: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Output folder (created if missing).")
-    var out: String
-
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 1
-
-    @Option(name: .long, help: "Number of patients.")
-    var patients = 3
-
-    @Option(name: .long, help: "True MRD level of each follow-up, comma-separated (one follow-up each).")
-    var levels: String = "1e-2,1e-3,0"
-
-    @Option(name: .long, help: "Cells in each follow-up's DNA input.")
-    var cells = 50_000
-
-    @Option(name: .long, help: "Cells in each diagnostic sample.")
-    var diagnosticCells = 5_000
-
-    @Option(name: .long, help: "Reads per sample (mean).")
-    var reads = 4_000
-
-    @Option(name: .long, help: "Read length.")
-    var readLength = 150
-
-    @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.")
-    var loci = "IGH,IGK,TRB,TRG"
-
-    @Flag(name: .long, help: "Paired-end reads for every sample.")
-    var paired = false
-
-    @Option(name: .long, help: "Samples sequenced paired-end (comma-separated ids).")
-    var pairedSamples = "P002_DX"
-
-    @Option(name: .long, help: "Samples written as bzip2 (comma-separated ids).")
-    var bzip2Samples = "P003_FU2"
-
-    @Option(name: .long, help: "Samples split over two lane files (comma-separated ids).")
-    var laneSplitSamples = "P001_FU1"
-
-    @Option(name: .long, help: "UMI length at the start of read 1 (0: none).")
-    var umi = 0
-
-    @Option(name: .long, help: "Share of reads assigned to another sample of the run.")
-    var indexHopping = 0.002
-
-    @Option(name: .long, help: "Share of follow-up leukemic templates with a VH replacement of the IGH clone.")
-    var evolved = 0.0
-
-    @Option(name: .long, help: "Spike-in copies per reaction, comma-separated (one calibrator per value and locus).")
-    var spikeCopies = "20,100,400"
-
-    @Option(name: .long, help: "Background clonotypes per locus and patient.")
-    var clonotypes = 2_000
-
-    @Flag(name: .long, inversion: .prefixedNo, help: "Add no-template and polyclonal control samples.")
-    var controls = true
-
-    @Option(name: .long, help: "Write an outcome cohort instead of reads: 'seed-study' (calls.tsv + clinical.csv, see docs/cohort.md).")
-    var cohort: String?
-
+    @Option(name: .long, help: "Output folder (created if missing).") var out: String
+    @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Number of patients.") var patients = 3
+    @Option(name: .long, help: "True MRD level of each follow-up, comma-separated (one follow-up each).") var levels: String = "1e-2,1e-3,0"
+    @Option(name: .long, help: "Cells in each follow-up's DNA input.") var cells = 50_000
+    @Option(name: .long, help: "Cells in each diagnostic sample.") var diagnosticCells = 5_000
+    @Option(name: .long, help: "Reads per sample (mean).") var reads = 4_000
+    @Option(name: .long, help: "Read length.") var readLength = 150
+    @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.") var loci = "IGH,IGK,TRB,TRG"
+    @Flag(name: .long, help: "Paired-end reads for every sample.") var paired = false
+    @Option(name: .long, help: "Samples sequenced paired-end (comma-separated ids).") var pairedSamples = "P002_DX"
+    @Option(name: .long, help: "Samples written as bzip2 (comma-separated ids).") var bzip2Samples = "P003_FU2"
+    @Option(name: .long, help: "Samples split over two lane files (comma-separated ids).") var laneSplitSamples = "P001_FU1"
+    @Option(name: .long, help: "UMI length at the start of read 1 (0: none).") var umi = 0
+    @Option(name: .long, help: "Share of reads assigned to another sample of the run.") var indexHopping = 0.002
+    @Option(name: .long, help: "Share of follow-up leukemic templates with a VH replacement of the IGH clone.") var evolved = 0.0
+    @Option(name: .long, help: "Spike-in copies per reaction, comma-separated (one calibrator per value and locus).") var spikeCopies = "20,100,400"
+    @Option(name: .long, help: "Background clonotypes per locus and patient.") var clonotypes = 2_000
+    @Flag(name: .long, inversion: .prefixedNo, help: "Add no-template and polyclonal control samples.") var controls = true
+    @Option(name: .long, help: "Write an outcome cohort instead of reads: 'seed-study' (calls.tsv + clinical.csv, see docs/cohort.md).") var cohort: String?
     @OptionGroup var threadOptions: ThreadOptions
 
     func parsedLevels() throws -> [Double] {

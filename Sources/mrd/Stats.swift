@@ -13,10 +13,7 @@ struct Stats: ParsableCommand {
     )
 
     @OptionGroup var files: ReadFiles
-
-    @Flag(name: .long, help: "Print JSON instead of a TSV table.")
-    var json = false
-
+    @Flag(name: .long, help: "Print JSON instead of a TSV table.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {

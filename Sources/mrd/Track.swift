@@ -7,36 +7,17 @@ struct Track: ParsableCommand {
         abstract: "Count the index clones' reads in a follow-up sample, quantify MRD and call it.")
 
     @OptionGroup var files: ReadFiles
-
-    @Option(name: .long, help: "The baseline's ID.clones.tsv (from mrd baseline).")
-    var clones: String
-
-    @Option(name: .long, help: "Follow-up sample id ([A-Za-z0-9._-], 1-64 characters).")
-    var sample: String
-
+    @Option(name: .long, help: "The baseline's ID.clones.tsv (from mrd baseline).") var clones: String
+    @Option(name: .long, help: "Follow-up sample id ([A-Za-z0-9._-], 1-64 characters).") var sample: String
     @OptionGroup var output: OutputFolder
-
-    @Option(name: .long, help: "DNA input in ng (6.5 pg per diploid cell).")
-    var dnaNg: Double?
-
-    @Option(name: .long, help: "Cells in the input (instead of --dna-ng).")
-    var cells: Double?
-
+    @Option(name: .long, help: "DNA input in ng (6.5 pg per diploid cell).") var dnaNg: Double?
+    @Option(name: .long, help: "Cells in the input (instead of --dna-ng).") var cells: Double?
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var callSettings: CallSettings
-
-    @Flag(name: .long, help: "Do not count VH-replacement (evolved) reads as leukemic.")
-    var noEvolved = false
-
-    @Option(name: .long, help: "Matching tolerance: cost per 50 nt of junction (substitution 1, indel base 2).")
-    var tolerance = MatchTolerance().costPer50
-
-    @Option(name: .long, help: "Detection rule: fewest leukemic reads for a clone to count as detected.")
-    var minReads = DetectionRule().minReads
-
-    @Option(name: .long, help: "Detection rule: also at least this share of one template's reads (reads per template x F).")
-    var templateFraction = DetectionRule().templateFraction
-
+    @Flag(name: .long, help: "Do not count VH-replacement (evolved) reads as leukemic.") var noEvolved = false
+    @Option(name: .long, help: "Matching tolerance: cost per 50 nt of junction (substitution 1, indel base 2).") var tolerance = MatchTolerance().costPer50
+    @Option(name: .long, help: "Detection rule: fewest leukemic reads for a clone to count as detected.") var minReads = DetectionRule().minReads
+    @Option(name: .long, help: "Detection rule: also at least this share of one template's reads (reads per template x F).") var templateFraction = DetectionRule().templateFraction
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {

@@ -7,26 +7,13 @@ struct ValidateCounts: ParsableCommand {
         commandName: "validate-counts",
         abstract: "Count-level follow-up replicates through mrd track's quantification and calls (for Scripts/validate).")
 
-    @Option(name: .long, help: "Templates method: spike_in, umi or reads.")
-    var mode = "spike_in"
-
-    @Option(name: .long, help: "Cells in each follow-up's input.")
-    var cells = 1_000_000.0
-
-    @Option(name: .long, help: "Mean reads per template.")
-    var readsPerTemplate = 5.0
-
-    @Option(name: .long, help: "MRD levels, comma-separated.")
-    var levels = "0,1e-6,1e-5,1e-4,1e-3,1e-2,1e-1"
-
-    @Option(name: .long, help: "Replicates per level.")
-    var replicates = 20
-
-    @Option(name: .long, help: "Mean stray (hopped) reads per tracked clone.")
-    var strayReads = 0.02
-
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 1
+    @Option(name: .long, help: "Templates method: spike_in, umi or reads.") var mode = "spike_in"
+    @Option(name: .long, help: "Cells in each follow-up's input.") var cells = 1_000_000.0
+    @Option(name: .long, help: "Mean reads per template.") var readsPerTemplate = 5.0
+    @Option(name: .long, help: "MRD levels, comma-separated.") var levels = "0,1e-6,1e-5,1e-4,1e-3,1e-2,1e-1"
+    @Option(name: .long, help: "Replicates per level.") var replicates = 20
+    @Option(name: .long, help: "Mean stray (hopped) reads per tracked clone.") var strayReads = 0.02
+    @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
 
     func validate() throws {
         guard CountSimulation.Mode(rawValue: mode) != nil else { throw ValidationError("--mode: spike_in, umi or reads") }
