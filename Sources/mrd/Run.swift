@@ -13,15 +13,18 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Skip samples whose outputs are complete and whose inputs and options are unchanged.") var resume = false
     @Flag(name: .long, help: "No progress lines on standard error.") var quiet = false
     @Flag(name: .long, help: "Throughput and ETA on each progress line even when standard error is not a terminal.") var progress = false
+    @Flag(name: .long, help: "Check the sheet, print its samples as JSON (paths resolved) and stop: what a workflow plans its jobs from.") var plan = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         try runReportingErrors {
+            let checked = try SampleSheet(path: sheet)
+            if plan { return try writeStandardOutput(SheetPlan(checked).text) }
             var options = runOptions(callSettings: callSettings, reference: reference, outdir: output.outdir, threads: threadOptions.threads)
             options.resume = resume
             options.progress = progress || isatty(STDERR_FILENO) == 1
             let quiet = self.quiet
-            let result = try RunAnalysis(sheet: try SampleSheet(path: sheet), options: options).run { line in
+            let result = try RunAnalysis(sheet: checked, options: options).run { line in
                 if !quiet { printNote("run", line) }
             }
             try exitIfFailed(result)

@@ -91,8 +91,14 @@ struct WorkflowTests {
         }
         try sheet.write(to: out.appendingPathComponent("sheet.csv"), atomically: true, encoding: .utf8)
         try "patient_id,rfs_days,rfs_event\n".write(to: out.appendingPathComponent("clinical.csv"), atomically: true, encoding: .utf8)
-        let plan = try snakemake(["-n", "--cores", "2", "--config", "sheet=sheet.csv", "outdir=results", "clinical=clinical.csv"], directory: out)
+        let config = ["--config", "sheet=sheet.csv", "outdir=results", "clinical=clinical.csv", "mrd=\(mrdBinary.path)"]
+        let plan = try snakemake(["-n", "--cores", "2"] + config, directory: out)
         #expect(plan.status == 0, "\(plan.output)")
         #expect(jobCounts(plan.output) == ["baseline": 24, "track": 72, "aggregate": 1, "cohort": 1, "all": 1, "total": 99], "\(plan.output)")
+        // The workflow plans from `mrd run --plan`: a bad sheet is refused with mrd's own message and line.
+        try (sheet + "P025,../P025,followup,month6,180,x.fastq.gz,,325,\n").write(to: out.appendingPathComponent("sheet.csv"), atomically: true, encoding: .utf8)
+        let refused = try snakemake(["-n", "--cores", "2"] + config, directory: out)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("sheet.csv:98: sample_id '../P025' is not an identifier"), "\(refused.output)")
     }
 }

@@ -258,12 +258,12 @@ public enum TableNumber {
         return String(format: "%.10g", value)
     }
 
-    /// Whole numbers without a decimal point, others with six significant digits (inputs written
-    /// by the simulator: copies, DNA input).
+    /// Whole numbers without a decimal point, others in their shortest exact form (inputs such as
+    /// copies, DNA input and days, which must read back as the same value).
     public static func plain(_ value: Double) -> String {
         if value == 0 { return "0" }
         if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-        return String(format: "%.6g", value)
+        return "\(value)"
     }
 
     /// A contract boolean.

@@ -65,7 +65,7 @@ public enum MRDTable {
         try table.requireColumns(Array(columns.prefix(8)))
         var rows: [MRDRow] = []
         for r in 0..<table.rowCount {
-            var fields = TableFields(table: table, row: r)
+            let fields = TableFields(table: table, row: r)
             rows.append(MRDRow(sampleID: fields.text("sample_id"), cloneID: fields.text("clone_id"), locus: fields.text("locus"),
                                junction: fields.text("junction"), reads: try fields.count("reads"),
                                evolvedReads: try fields.count("evolved_reads"), templates: try fields.number("templates"),

@@ -202,3 +202,37 @@ extension SampleSheet {
         return text
     }
 }
+
+/// The checked sheet as JSON (`mrd run SHEET --plan`): what a workflow plans its jobs from, so that
+/// the sheet is parsed and checked in one place only. Paths are resolved against the sheet's folder.
+public struct SheetPlan: Codable, Sendable, Equatable {
+    public struct Sample: Codable, Sendable, Equatable {
+        public var patientID: String
+        public var sampleID: String
+        public var role: String
+        public var timepoint: String
+        @Nullable public var day: Int?
+        public var r1: [String]
+        public var r2: [String]
+        @Nullable public var dnaNanograms: Double?
+        @Nullable public var cells: Double?
+        @Nullable public var clones: String?
+
+        enum CodingKeys: String, CodingKey {
+            case patientID = "patient_id", sampleID = "sample_id", role, timepoint, day, r1, r2, dnaNanograms = "dna_ng", cells, clones
+        }
+    }
+
+    public var sheet: String
+    public var samples: [Sample]
+
+    public init(_ sheet: SampleSheet) {
+        self.sheet = sheet.path
+        samples = sheet.samples.map {
+            Sample(patientID: $0.patientID, sampleID: $0.sampleID, role: $0.role.rawValue, timepoint: $0.timepoint, day: $0.day,
+                   r1: $0.reads1, r2: $0.reads2, dnaNanograms: $0.dnaNanograms, cells: $0.cells, clones: $0.clones)
+        }
+    }
+
+    public var text: String { JSONFile.text(self) }
+}

@@ -117,27 +117,6 @@ struct BaselineTests {
         #expect(reference.spikeInReads > 0)
     }
 
-    @Test("sequence memo: finds what was inserted, by content; declines when full")
-    func sequenceMemo() {
-        var memo = SequenceMemo<Int>(capacity: 3)
-        func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-            Array(text.utf8).withUnsafeBufferPointer(body)
-        }
-        let words = ["ACGTACGTACGT", "ACGTACGTACGA", ""]
-        for (i, word) in words.enumerated() {
-            withBytes(word) { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: i) == i) }
-        }
-        for (i, word) in words.enumerated() {
-            withBytes(word) { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == i) }
-        }
-        // Same hash, different bytes: not found (the bytes are compared).
-        let storedHash = withBytes(words[0]) { SequenceMemo<Int>.hash($0) }
-        withBytes("ACGTACGTACGG") { #expect(memo.index(of: $0, hash: storedHash) == nil) }
-        withBytes("TTTT") { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: 9) == nil) }
-        withBytes("TTTT") { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == nil) }
-        #expect(memo.count == 3)
-    }
-
     @Test("error satellites fold into their parent; similar-size neighbours do not")
     func errorFolding() {
         func clone(_ junction: String, _ count: Int) -> Clonotype {
@@ -162,7 +141,5 @@ struct BaselineTests {
         #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
         wellRead.count = 40  // 250x: folds whatever its quality
         #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_040])
-        #expect(boundedEditDistance(Array("ACGTACGT".utf8), Array("ACGACGT".utf8), limit: 2) == 1)
-        #expect(boundedEditDistance(Array("AAAA".utf8), Array("TTTT".utf8), limit: 2) == 3)
     }
 }

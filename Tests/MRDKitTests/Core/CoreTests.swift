@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import MRDKit
+
+@Suite("Core: identifiers, escaping, hashing, edit distances, concurrency helpers")
+struct CoreTests {
+    @Test("sequence memo: finds what was inserted, by content; declines when full")
+    func sequenceMemo() {
+        var memo = SequenceMemo<Int>(capacity: 3)
+        func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            Array(text.utf8).withUnsafeBufferPointer(body)
+        }
+        let words = ["ACGTACGTACGT", "ACGTACGTACGA", ""]
+        for (i, word) in words.enumerated() {
+            withBytes(word) { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: i) == i) }
+        }
+        for (i, word) in words.enumerated() {
+            withBytes(word) { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == i) }
+        }
+        // Same hash, different bytes: not found (the bytes are compared).
+        let storedHash = withBytes(words[0]) { SequenceMemo<Int>.hash($0) }
+        withBytes("ACGTACGTACGG") { #expect(memo.index(of: $0, hash: storedHash) == nil) }
+        withBytes("TTTT") { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: 9) == nil) }
+        withBytes("TTTT") { #expect(memo.index(of: $0, hash: SequenceMemo<Int>.hash($0)) == nil) }
+        #expect(memo.count == 3)
+    }
+
+    @Test("identifiers follow the contract's rule; printable and HTML escaping")
+    func text() {
+        for good in ["P001", "a.b_c-D", String(repeating: "x", count: 64)] { #expect(isIdentifier(good), "\(good)") }
+        for bad in ["", ".", "..", "a/b", "a b", "é", String(repeating: "x", count: 65)] { #expect(!isIdentifier(bad), "\(bad)") }
+        #expect(isIdentifier(String(repeating: "x", count: 100), maxLength: 128))
+        #expect(printable("a\tb\\c\u{1b}") == "a\\x09b\\x5cc\\x1b")
+        #expect(printable(String(repeating: "y", count: 70)).hasSuffix("..."))
+        #expect(htmlEscape("<script>\"&'</script>") == "&lt;script&gt;&quot;&amp;&#39;&lt;/script&gt;")
+    }
+
+    @Test("edit distance (Levenshtein, banded) and alignment cost (indel 2)")
+    func distances() {
+        #expect(boundedEditDistance(Array("ACGTACGT".utf8), Array("ACGACGT".utf8), limit: 2) == 1)
+        #expect(boundedEditDistance(Array("AAAA".utf8), Array("TTTT".utf8), limit: 2) == 3)
+        #expect(boundedEditDistance(Array("ACGT".utf8), Array("ACGT".utf8), limit: 0) == 0)
+        #expect(alignmentCost(Array("ACGTACGT".utf8)[...], Array("ACGACGT".utf8)[...], gap: 2, limit: 4) == 2)
+        #expect(alignmentCost(Array("ACGTACGT".utf8)[...], Array("ACGAACGT".utf8)[...], gap: 2, limit: 4) == 1)
+        #expect(alignmentCost(Array("AAAAAAAA".utf8)[...], Array("TTTTTTTT".utf8)[...], gap: 2, limit: 3) == 4)
+    }
+
+    @Test("content hash: same bytes same hash, whatever the file name; one byte changes it")
+    func contentHashes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-core-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b"), c = folder.appendingPathComponent("c")
+        try Data("ACGT\n".utf8).write(to: a)
+        try Data("ACGT\n".utf8).write(to: b)
+        try Data("ACGA\n".utf8).write(to: c)
+        #expect(try contentHash([a.path]) == contentHash([b.path]))
+        #expect(try contentHash([a.path]) != contentHash([c.path]))
+        #expect(try contentHash([a.path, c.path]) != contentHash([c.path, a.path]))
+        #expect { try contentHash([folder.appendingPathComponent("none").path]) } throws: { ($0 as? ReadError)?.exitCode == 66 }
+    }
+
+    @Test("parallel map keeps input order whatever the thread count")
+    func parallelMapOrder() {
+        let values = Array(0..<10_000)
+        for threads in [1, 2, 3, 8] { #expect(values.parallelMap(threads: threads) { $0 * 3 } == values.map { $0 * 3 }) }
+    }
+}
