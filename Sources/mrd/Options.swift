@@ -48,6 +48,7 @@ struct ReferenceOptions: ParsableArguments {
 struct CallSettings: ParsableArguments {
     @Option(name: .long, help: "MRD threshold for the calls.") var threshold = CallRule.defaultThreshold
     @Option(name: .long, help: "UMI at the start of read 1: N12 or NNNNNNNNNNNN (12 bases).") var umi: String?
+    @Option(name: .long, help: "Without a cell count: 'cells' (no level; call indeterminate no_cell_count) or 'reads' (the marker's share of its locus reads, on purpose).") var levelBasis: String = LevelBasis.cells.rawValue
 
     /// UMI length from the pattern, nil when malformed.
     static func umiLength(_ pattern: String) -> Int? {
@@ -59,12 +60,14 @@ struct CallSettings: ParsableArguments {
     func validate() throws {
         if !CallRule.isValidThreshold(threshold) { throw ValidationError("--threshold must be between 0 and 1") }
         if let umi, Self.umiLength(umi) == nil { throw ValidationError("--umi: expected N<length> or a run of N, e.g. N12") }
+        if LevelBasis(rawValue: levelBasis) == nil { throw ValidationError("--level-basis: expected cells or reads") }
     }
 
     func followUp(threads: Int) -> FollowUpOptions {
         var options = FollowUpOptions()
         options.threshold = threshold
         options.umiLength = umi.flatMap(Self.umiLength) ?? 0
+        options.levelBasis = LevelBasis(rawValue: levelBasis) ?? .cells
         options.threads = threads
         options.memoCapacity = Tuning.readMemo
         return options

@@ -31,6 +31,8 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "Share of reads assigned to another sample of the run.") var indexHopping = 0.002
     @Option(name: .long, help: "Share of follow-up leukemic templates with a VH replacement of the IGH clone.") var evolved = 0.0
     @Option(name: .long, help: "Spike-in copies per reaction, comma-separated (one calibrator per value and locus).") var spikeCopies = "20,100,400"
+    @Option(name: .long, help: "Loci that get spike-in calibrators, comma-separated (default: every simulated locus).") var spikeLoci: String?
+    @Option(name: .long, help: "Relative reads per template of loci, e.g. TRB=3,IGK=0.5 (default 1 each).") var locusEfficiency: String?
     @Option(name: .long, help: "Background clonotypes per locus and patient.") var clonotypes = 2_000
     @Flag(name: .long, inversion: .prefixedNo, help: "Add no-template and polyclonal control samples.") var controls = true
     @Option(name: .long, help: "Write an outcome cohort instead of reads: 'seed-study' (calls.tsv + clinical.csv, see docs/cohort.md).") var cohort: String?
@@ -48,8 +50,24 @@ struct Simulate: ParsableCommand {
         try parseList(spikeCopies, option: "--spike-copies", expected: "a positive whole number") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
     }
 
+    func parsedSpikeLoci() throws -> [Locus]? {
+        try spikeLoci.map { try parseList($0, option: "--spike-loci", expected: "one of the simulated loci", Locus.init(rawValue:)) }
+    }
+
+    func parsedEfficiency() throws -> [Locus: Double] {
+        guard let locusEfficiency else { return [:] }
+        let pairs = try parseList(locusEfficiency, option: "--locus-efficiency", expected: "LOCUS=FACTOR with a positive factor") { item -> (Locus, Double)? in
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false)
+            guard parts.count == 2, let locus = Locus(rawValue: String(parts[0])), let factor = Double(parts[1]), factor > 0, factor.isFinite else { return nil }
+            return (locus, factor)
+        }
+        return Dictionary(pairs, uniquingKeysWith: { $1 })
+    }
+
     func validate() throws {
         _ = try parsedLevels()
+        _ = try parsedSpikeLoci()
+        _ = try parsedEfficiency()
         let parsed = try parsedLoci()
         if parsed.isEmpty { throw ValidationError("--loci: give at least one locus") }
         if patients < 1 || patients > 999 { throw ValidationError("--patients must be 1 to 999") }
@@ -87,6 +105,8 @@ struct Simulate: ParsableCommand {
             config.indexHopping = indexHopping
             config.evolvedFraction = evolved
             config.spikeCopies = try parsedSpikeCopies()
+            config.spikeLoci = try parsedSpikeLoci()
+            config.locusEfficiency = try parsedEfficiency()
             config.backgroundClonotypes = clonotypes
             config.controls = controls
             config.threads = threadOptions.threads

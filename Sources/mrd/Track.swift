@@ -7,7 +7,8 @@ struct Track: ParsableCommand {
         abstract: "Count the index clones' reads in a follow-up sample, quantify MRD and call it.")
 
     @OptionGroup var files: ReadFiles
-    @Option(name: .long, help: "The baseline's ID.clones.tsv (from mrd baseline).") var clones: String
+    @Option(name: .long, help: "The index clones: the baseline's ID.clones.tsv, an AIRR Rearrangement TSV or a FASTA of clone sequences.") var clones: String
+    @Option(name: .long, help: "Other patients' clones files of the run (repeatable): index clones shared with them are not tracked.") var otherClones: [String] = []
     @Option(name: .long, help: "Follow-up sample id ([A-Za-z0-9._-], 1-64 characters).") var sample: String
     @OptionGroup var output: OutputFolder
     @Option(name: .long, help: "DNA input in ng (6.5 pg per diploid cell).") var dnaNg: Double?
@@ -28,12 +29,16 @@ struct Track: ParsableCommand {
         if tolerance < 1 { throw ValidationError("--tolerance must be at least 1") }
         if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
         if !(0...10).contains(templateFraction) { throw ValidationError("--template-fraction must be between 0 and 10") }
+        if otherClones.contains(clones) { throw ValidationError("--other-clones: \(clones) is this patient's own --clones") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let baseline = try ClonesFile.read(path: clones)
             let context = try reference.context()
+            var byFile = ["": try IndexClonesInput.load(path: clones, annotator: context.annotator)]
+            for (n, path) in otherClones.enumerated() { byFile["\(n)"] = try IndexClonesInput.load(path: path, annotator: context.annotator) }
+            SharedClones.mark(&byFile)
+            let baseline = byFile[""]!
             var options = callSettings.followUp(threads: threadOptions.threads)
             options.tolerance = MatchTolerance(costPer50: tolerance)
             options.countEvolved = !noEvolved

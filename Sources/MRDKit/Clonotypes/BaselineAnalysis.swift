@@ -124,7 +124,9 @@ public struct BaselineAnalysis: Sendable {
             for (locus, n) in reads where n > 0 { readsPerCopy[locus] = n / copies[locus]! }
         }
         for i in clonotypes.indices {
-            clonotypes[i].templates = Double(clonotypes[i].count) / (readsPerCopy[clonotypes[i].locus] ?? 1)
+            let perCopy = readsPerCopy[clonotypes[i].locus]
+            clonotypes[i].templates = Double(clonotypes[i].count) / (perCopy ?? 1)
+            clonotypes[i].templatesCalibrated = perCopy != nil
         }
         timer.mark("clonotypes: ids, templates")
         IndexCloneSelection(options: options).select(&clonotypes)

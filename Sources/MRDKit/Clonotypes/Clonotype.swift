@@ -28,6 +28,9 @@ public struct Clonotype: Sendable, Equatable {
     public var consensusJunctionStart = 0
     /// Templates (reads / reads per spike-in copy of the locus; reads without spike-ins).
     public var templates = 0.0
+    /// Whether `templates` come from spike-ins of the clone's own locus: only such templates are
+    /// comparable across loci (each locus has its own PCR and pooling).
+    public var templatesCalibrated = false
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
@@ -61,10 +64,11 @@ public struct BaselineOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Shortest junction that can be tracked apart from the background.
     public var minJunctionLength = 18
-    /// Smallest share of the dominant clone's templates (reads per spike-in copy of each locus when
-    /// spike-ins are given) for an index clone of the other lineage (TR in a B-ALL, IG in a T-ALL):
-    /// every leukemic cell carries each marker, so such a clone far below the dominant one is a
-    /// normal expanded clone (a CMV-driven T-cell clone reaching 5% of TRB) or a minor subclone.
+    /// Smallest share of the leading clone's templates (both loci calibrated by their own spike-ins)
+    /// or of its locus fraction (otherwise) for an index clone of the other lineage (TR in a B-ALL,
+    /// IG in a T-ALL): every leukemic cell carries each marker, so such a clone far below the
+    /// leading one is a normal expanded clone (a CMV-driven T-cell clone at 5% of TRB) or a minor
+    /// subclone. See `IndexCloneSelection`.
     public var minDominance = 0.2
     /// Fewest untemplated junction bases for an index clone of a kind other than VDJ (see
     /// `Clonotype.untemplated`).

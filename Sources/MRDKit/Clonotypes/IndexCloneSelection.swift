@@ -20,18 +20,47 @@ struct IndexCloneSelection {
         return best
     }
 
+    static func isB(_ locus: Locus) -> Bool { locus.rawValue.hasPrefix("IG") }
+
+    /// Why clone `c` of the other lineage than the leading clone is not kept, if it is not.
+    ///
+    /// The leading clone is the one with the largest share of its own locus reads (a share needs no
+    /// calibration, so it is comparable across loci): its lineage is the leukemia's, and it and the
+    /// other clones of that lineage are never held to this rule (the main IG marker of a B-ALL, the
+    /// main TR marker of a T-ALL). A clone of the other lineage must reach `minDominance` of the
+    /// largest templates of the leading lineage when both loci are calibrated by spike-ins of their
+    /// own (templates then count molecules, which every leukemic cell carries once per marker);
+    /// otherwise templates are not comparable (another locus's spike-ins, or reads, measure another
+    /// PCR) and the clone must reach `minDominance` of the leading clone's locus fraction instead.
+    func crossLineageReason(_ c: Clonotype, leading: Clonotype, leadingLineage: [Clonotype]) -> String? {
+        guard Self.isB(c.locus) != Self.isB(leading.locus) else { return nil }
+        let calibrated = leadingLineage.filter(\.templatesCalibrated)
+        if c.templatesCalibrated, let reference = calibrated.max(by: { $0.templates < $1.templates }), reference.templates > 0 {
+            guard c.templates < options.minDominance * reference.templates else { return nil }
+            return String(format: "%@ clone at %.0f%% of the %@ clone %@'s templates (< %.0f%%, both calibrated by their own locus's spike-ins): a normal expanded clone or a minor subclone",
+                          c.locus.rawValue, 100 * c.templates / reference.templates, reference.locus.rawValue, reference.cloneID,
+                          100 * options.minDominance)
+        }
+        guard c.fraction < options.minDominance * leading.fraction else { return nil }
+        return String(format: "%@ clone at %.1f%% of its locus reads, under %.0f%% of the leading %@ clone %@'s %.1f%% (templates of the two loci are not comparable without spike-ins of each): a normal expanded clone or a minor subclone",
+                      c.locus.rawValue, 100 * c.fraction, 100 * options.minDominance, leading.locus.rawValue, leading.cloneID,
+                      100 * leading.fraction)
+    }
+
     func select(_ clonotypes: inout [Clonotype]) {
-        // The dominant clone sets the leukemia's lineage; a marker of the other lineage (TR in a
-        // B-ALL, IG in a T-ALL) must reach `minDominance` of its templates. (Within a lineage, long
-        // junctions that short reads rarely cover would look small too, so they are not held to it.)
-        func isB(_ locus: Locus) -> Bool { locus.rawValue.hasPrefix("IG") }
-        let dominantClone = clonotypes.filter { $0.fraction >= options.minFraction }.max { $0.templates < $1.templates }
+        let candidates = clonotypes.filter { $0.fraction >= options.minFraction && $0.count >= options.minReads }
+        // Ties: IG first, then clone order.
+        let leading = candidates.enumerated().max { a, b in
+            if a.element.fraction != b.element.fraction { return a.element.fraction < b.element.fraction }
+            if Self.isB(a.element.locus) != Self.isB(b.element.locus) { return Self.isB(b.element.locus) }
+            return a.offset > b.offset
+        }?.element
+        let leadingLineage = leading.map { lead in candidates.filter { Self.isB($0.locus) == Self.isB(lead.locus) } } ?? []
         for i in clonotypes.indices {
             let c = clonotypes[i]
             guard c.fraction >= options.minFraction else { continue }
-            if let dominant = dominantClone, isB(dominant.locus) != isB(c.locus), c.templates < options.minDominance * dominant.templates {
-                clonotypes[i].notTrackableReason = String(format: "%@ clone at %.0f%% of the dominant %@ clone's templates (< %.0f%%): a normal expanded clone or a minor subclone",
-                                                          c.locus.rawValue, 100 * c.templates / dominant.templates, dominant.locus.rawValue, 100 * options.minDominance)
+            if let leading, let reason = crossLineageReason(c, leading: leading, leadingLineage: leadingLineage) {
+                clonotypes[i].notTrackableReason = reason
                 continue
             }
             if c.count < options.minReads {

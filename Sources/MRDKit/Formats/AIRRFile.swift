@@ -23,6 +23,9 @@ public struct AIRRRearrangement: Sendable, Equatable {
     public var cloneID = ""
     public var vSequenceStart: Int?, vSequenceEnd: Int?, vGermlineStart: Int?, vGermlineEnd: Int?
     public var jSequenceStart: Int?, jSequenceEnd: Int?, jGermlineStart: Int?, jGermlineEnd: Int?
+    /// mrd's custom fields: whether the clonotype is an index clone, and why not.
+    public var mrdTrackable: Bool?
+    public var mrdNotTrackableReason = ""
 
     public init(sequenceID: String, sequence: String) {
         self.sequenceID = sequenceID
@@ -37,7 +40,9 @@ public enum AIRRFile {
                                  "germline_alignment", "junction", "junction_aa", "v_cigar", "d_cigar", "j_cigar", "locus",
                                  "junction_length", "duplicate_count", "clone_id", "v_sequence_start", "v_sequence_end",
                                  "v_germline_start", "v_germline_end", "j_sequence_start", "j_sequence_end", "j_germline_start",
-                                 "j_germline_end"]
+                                 "j_germline_end",
+                                 // Custom fields (AIRR allows them after the schema's).
+                                 "mrd_trackable", "mrd_not_trackable_reason"]
 
     public static func text(_ rows: [AIRRRearrangement]) -> String {
         var tsv = TableWriter()
@@ -50,6 +55,7 @@ public enum AIRRFile {
             tsv.field(r.locus); tsv.field(number(r.junctionLength)); tsv.field(number(r.duplicateCount)); tsv.field(r.cloneID)
             for value in [r.vSequenceStart, r.vSequenceEnd, r.vGermlineStart, r.vGermlineEnd,
                           r.jSequenceStart, r.jSequenceEnd, r.jGermlineStart, r.jGermlineEnd] { tsv.field(number(value)) }
+            tsv.field(TableNumber.flag(r.mrdTrackable)); tsv.field(r.mrdNotTrackableReason)
             tsv.endRow()
         }
         return tsv.text
@@ -64,7 +70,8 @@ public enum AIRRFile {
     }
 
     static func parse(table: DelimitedTable) throws -> [AIRRRearrangement] {
-        try table.requireColumns(["sequence_id", "sequence"])
+        try table.requireColumns(["sequence_id"])
+        if table.column("sequence") == nil && table.column("junction") == nil { try table.requireColumns(["sequence"]) }
         var rows: [AIRRRearrangement] = []
         for r in 0..<table.rowCount {
             let line = table.line(r)
@@ -72,7 +79,6 @@ public enum AIRRFile {
                 throw ReadError(.malformedRecord, file: table.path, line: line,
                                 "expected \(table.header.count) tab-separated fields, found \(table.fieldCount(r))")
             }
-            func value(_ name: String) -> String { table.value(r, name) }
             func flag(_ name: String) throws -> Bool? {
                 switch value(name) {
                 case "T", "TRUE", "true", "True": return true
@@ -90,6 +96,7 @@ public enum AIRRFile {
                 }
                 return number
             }
+            func value(_ name: String) -> String { table.column(name) == nil ? "" : table.value(r, name) }
             var row = AIRRRearrangement(sequenceID: value("sequence_id"), sequence: value("sequence"))
             row.revComp = try flag("rev_comp")
             row.productive = try flag("productive")

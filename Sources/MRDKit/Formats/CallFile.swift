@@ -33,7 +33,8 @@ public struct CallRecord: Codable, Sendable, Equatable {
     public var clonesDetected: Int
     public var leukemicReads: Int
     public var leukemicTemplates: Double
-    public var mrdLevel: Double
+    /// Empty without a cell count (contract v3), unless the level basis is reads.
+    @Nullable public var mrdLevel: Double?
     @Nullable public var mrdCILow: Double?
     @Nullable public var mrdCIHigh: Double?
     @Nullable public var lod: Double?
@@ -55,6 +56,35 @@ public struct CallRecord: Codable, Sendable, Equatable {
     /// Reads per spike-in copy by locus and over all spikes (`all`), when spike-ins were given.
     public var readsPerCopy: [String: Double]?
     public var spikeInOutliers: [String]?
+    // Contract v3.
+    /// The marker's net reads / its locus reads.
+    @Nullable public var readFraction: Double?
+    /// `cells` or `reads` (`--level-basis`).
+    public var levelBasis: String
+    /// One sentence: why this call (and for an indeterminate one, what would resolve it).
+    public var reason: String
+    /// Ids of the tracked clones.
+    public var markers: [String]
+    /// The UMI check, with UMIs.
+    public var umiCheck: UMICheckRecord?
+
+    public struct UMICheckRecord: Codable, Sendable, Equatable {
+        public var length: Int
+        public var reads: Int
+        public var topTenShare: Double
+        public var meanTopBaseShare: Double
+        public var random: Bool
+        enum CodingKeys: String, CodingKey {
+            case length, reads, topTenShare = "top_ten_share", meanTopBaseShare = "mean_top_base_share", random
+        }
+        public init(length: Int, reads: Int, topTenShare: Double, meanTopBaseShare: Double, random: Bool) {
+            self.length = length
+            self.reads = reads
+            self.topTenShare = topTenShare
+            self.meanTopBaseShare = meanTopBaseShare
+            self.random = random
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", version, commandLine = "command_line", inputs, totalReads = "total_reads"
@@ -65,6 +95,7 @@ public struct CallRecord: Codable, Sendable, Equatable {
         case quantifiable, call, callDetail = "call_detail", qcPass = "qc_pass", qcFlags = "qc_flags", topClone = "top_clone"
         case evolvedReads = "evolved_reads", unassignedReads = "unassigned_reads", detectionRule = "detection_rule"
         case spikeInReadsByID = "spike_in_reads_by_id", readsPerCopy = "reads_per_copy", spikeInOutliers = "spike_in_outliers"
+        case readFraction = "read_fraction", levelBasis = "level_basis", reason, markers, umiCheck = "umi_check"
     }
 
     public var text: String { JSONFile.text(self) }

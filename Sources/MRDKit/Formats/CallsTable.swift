@@ -25,6 +25,13 @@ public struct CallsRow: Sendable, Equatable {
     public var qcPass: Bool
     public var loq: Double?
     public var callDetail: String
+    // Contract v3.
+    public var reason = ""
+    public var readFraction: Double?
+    /// Tracked clone ids.
+    public var markers: [String] = []
+    // Extension.
+    public var qcFlags: [String] = []
 
     public init(patientID: String, sampleID: String, timepoint: String, day: Int?, threshold: Double, detected: Bool = false,
                 quantifiable: Bool = false, call: String, normalization: String = "", qcPass: Bool = false, callDetail: String) {
@@ -58,7 +65,8 @@ public struct CallsRow: Sendable, Equatable {
         return [patientID, sampleID, timepoint, integer(day), integer(totalReads), TableNumber.g6(cellsAssessed), integer(clonesTracked),
                 integer(clonesDetected), integer(leukemicReads), TableNumber.g6(leukemicTemplates), TableNumber.g6(mrdLevel),
                 TableNumber.g6(ciLow), TableNumber.g6(ciHigh), TableNumber.g6(lod), TableNumber.g6(threshold), TableNumber.flag(detected),
-                TableNumber.flag(quantifiable), call, normalization, TableNumber.flag(qcPass), TableNumber.g6(loq), callDetail]
+                TableNumber.flag(quantifiable), call, normalization, TableNumber.flag(qcPass), TableNumber.g6(loq), callDetail,
+                reason, TableNumber.g6(readFraction), markers.joined(separator: ";"), qcFlags.joined(separator: ";")]
     }
 }
 
@@ -66,7 +74,9 @@ public struct CallsRow: Sendable, Equatable {
 public enum CallsTable {
     public static let columns = ["patient_id", "sample_id", "timepoint", "day", "total_reads", "cells_assessed", "clones_tracked",
                                  "clones_detected", "leukemic_reads", "leukemic_templates", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod",
-                                 "threshold", "detected", "quantifiable", "call", "normalization", "qc_pass", "loq", "call_detail"]
+                                 "threshold", "detected", "quantifiable", "call", "normalization", "qc_pass", "loq", "call_detail",
+                                 // Contract v3, in its order; then mrd's extension.
+                                 "reason", "read_fraction", "markers", "qc_flags"]
     /// What an outcome analysis needs; other columns are read when present (calls of older runs).
     static let required = ["patient_id", "sample_id", "timepoint", "day", "call", "detected", "mrd_level", "lod"]
     public static let calls = ["positive", "negative", "indeterminate"]
@@ -105,6 +115,10 @@ public enum CallsTable {
             row.ciHigh = try fields.optionalNumber("mrd_ci_high")
             row.lod = try fields.optionalNumber("lod")
             row.loq = try fields.optionalNumber("loq")
+            row.reason = fields.text("reason")
+            row.readFraction = try fields.optionalNumber("read_fraction")
+            row.markers = fields.text("markers").split(separator: ";").map(String.init)
+            row.qcFlags = fields.text("qc_flags").split(separator: ";").map(String.init)
             rows.append(row)
         }
         return rows

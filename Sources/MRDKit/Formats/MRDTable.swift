@@ -9,7 +9,8 @@ public struct MRDRow: Sendable, Equatable {
     public var reads: Int
     public var evolvedReads: Int
     public var templates: Double
-    public var mrdLevel: Double
+    /// Empty without a cell count (contract v3).
+    public var mrdLevel: Double?
     // Extensions.
     public var detected: Bool
     public var exactReads: Int
@@ -18,10 +19,13 @@ public struct MRDRow: Sendable, Equatable {
     public var umis: Int?
     public var readsPerTemplate: Double
     public var expectedBleedReads: Double
+    /// Net reads / reads of the clone's locus (contract v3).
+    public var readFraction: Double?
 
     public init(sampleID: String, cloneID: String, locus: String, junction: String, reads: Int, evolvedReads: Int, templates: Double,
-                mrdLevel: Double, detected: Bool, exactReads: Int, rejectedReads: Int, umis: Int?, readsPerTemplate: Double,
-                expectedBleedReads: Double) {
+                mrdLevel: Double?, detected: Bool, exactReads: Int, rejectedReads: Int, umis: Int?, readsPerTemplate: Double,
+                expectedBleedReads: Double, readFraction: Double? = nil) {
+        self.readFraction = readFraction
         self.sampleID = sampleID
         self.cloneID = cloneID
         self.locus = locus
@@ -44,7 +48,7 @@ public enum MRDTable {
     public static let columns = ["sample_id", "clone_id", "locus", "junction", "reads", "evolved_reads", "templates", "mrd_level",
                                  // Extensions (appended, as the contract allows).
                                  "detected", "exact_reads", "rejected_reads", "umis", "reads_per_template",
-                                 "expected_bleed_reads"]
+                                 "expected_bleed_reads", "read_fraction"]
 
     public static func text(_ rows: [MRDRow]) -> String {
         var tsv = TableWriter()
@@ -52,7 +56,8 @@ public enum MRDTable {
         for r in rows {
             tsv.row([r.sampleID, r.cloneID, r.locus, r.junction, String(r.reads), String(r.evolvedReads), TableNumber.g6(r.templates),
                      TableNumber.g6(r.mrdLevel), TableNumber.flag(r.detected), String(r.exactReads), String(r.rejectedReads),
-                     r.umis.map(String.init) ?? "", TableNumber.g6(r.readsPerTemplate), TableNumber.g6(r.expectedBleedReads)])
+                     r.umis.map(String.init) ?? "", TableNumber.g6(r.readsPerTemplate), TableNumber.g6(r.expectedBleedReads),
+                     TableNumber.g6(r.readFraction)])
         }
         return tsv.text
     }
@@ -69,11 +74,12 @@ public enum MRDTable {
             rows.append(MRDRow(sampleID: fields.text("sample_id"), cloneID: fields.text("clone_id"), locus: fields.text("locus"),
                                junction: fields.text("junction"), reads: try fields.count("reads"),
                                evolvedReads: try fields.count("evolved_reads"), templates: try fields.number("templates"),
-                               mrdLevel: try fields.number("mrd_level"), detected: try fields.flag("detected") ?? false,
+                               mrdLevel: try fields.optionalNumber("mrd_level"), detected: try fields.flag("detected") ?? false,
                                exactReads: try fields.optionalCount("exact_reads") ?? 0,
                                rejectedReads: try fields.optionalCount("rejected_reads") ?? 0, umis: try fields.optionalCount("umis"),
                                readsPerTemplate: try fields.optionalNumber("reads_per_template") ?? 1,
-                               expectedBleedReads: try fields.optionalNumber("expected_bleed_reads") ?? 0))
+                               expectedBleedReads: try fields.optionalNumber("expected_bleed_reads") ?? 0,
+                               readFraction: try fields.optionalNumber("read_fraction")))
         }
         return rows
     }

@@ -19,6 +19,8 @@ public enum CallDetail: String, Sendable, CaseIterable {
     case qcFail = "qc_fail"
     /// Indeterminate: the patient has no trackable clone.
     case noMarker = "no_marker"
+    /// Indeterminate: no DNA input or cell count, so no level per cell (contract v3).
+    case noCellCount = "no_cell_count"
     /// Indeterminate: the sample could not be processed.
     case failed
 }
@@ -47,9 +49,13 @@ public struct CallRule: Sendable, Equatable {
         public var lod: Double?
         public var quantifiable: Bool
         public var qcPass: Bool
+        /// The level is per cell assessed (or a read fraction asked for on purpose).
+        public var cellCountKnown: Bool
 
-        public init(hasMarker: Bool = true, detected: Bool, level: Double?, lod: Double?, quantifiable: Bool, qcPass: Bool) {
+        public init(hasMarker: Bool = true, detected: Bool, level: Double?, lod: Double?, quantifiable: Bool, qcPass: Bool,
+                    cellCountKnown: Bool = true) {
             self.hasMarker = hasMarker
+            self.cellCountKnown = cellCountKnown
             self.detected = detected
             self.level = level
             self.lod = lod
@@ -58,6 +64,7 @@ public struct CallRule: Sendable, Equatable {
         }
     }
 
+    /// - indeterminate `no_cell_count` without a cell count (and no read-fraction basis asked for);
     /// - positive when detected at or above the threshold (even when QC failed: `qc_pass` says so);
     /// - else indeterminate `qc_fail` when QC failed;
     /// - negative `detected_below_threshold` when detected below it;
@@ -65,6 +72,7 @@ public struct CallRule: Sendable, Equatable {
     /// - else indeterminate `insufficient_input` (the LoD is above the threshold, or unknown).
     public func decide(_ evidence: Evidence) -> (call: MRDCallKind, detail: CallDetail) {
         guard evidence.hasMarker else { return (.indeterminate, .noMarker) }
+        guard evidence.cellCountKnown else { return (.indeterminate, .noCellCount) }
         if evidence.detected, let level = evidence.level, level >= threshold {
             return (.positive, evidence.quantifiable ? .quantifiable : .notQuantifiable)
         }

@@ -17,8 +17,22 @@ public enum CellsMethod: String, Sendable, Codable {
     case none
 }
 
+/// What a follow-up's `mrd_level` is a share of.
+public enum LevelBasis: String, Sendable, CaseIterable {
+    /// Leukemic templates per cell assessed (the DNA input or cell count is needed).
+    case cells
+    /// The marker's share of its locus reads, asked for on purpose (`--level-basis reads`): not a
+    /// level per cell, and `normalization` says so.
+    case reads
+}
+
 /// Options of the quantification and call.
 public struct CallOptions: Sendable {
+    public var levelBasis = LevelBasis.cells
+    /// QC codes the sample inherits from its patient's baseline (e.g. `shared_index_clone`).
+    public var inheritedFlags: [String] = []
+    /// Why the patient has no trackable clone (from the baseline), for the reason of a no_marker call.
+    public var noMarkerDetail: String?
     public var threshold = CallRule.defaultThreshold
     /// DNA input in ng (6.5 pg per diploid cell), or cells directly; at most one.
     public var dnaNanograms: Double?
@@ -138,9 +152,13 @@ public struct CloneLevel: Sendable {
     /// Reads that count as leukemic (evolved included when counted).
     public var leukemicReads: Int
     public var templates: Double
-    /// Templates / cells, or the fraction of the locus reads without a cell count.
-    public var level: Double
+    /// Templates / cells; nil without a cell count (or the read fraction with `--level-basis reads`).
+    public var level: Double?
+    /// Net reads / reads of the clone's locus.
+    public var readFraction: Double
     public var detected: Bool
+    /// Calibrated by spike-ins of its own locus (or by UMIs): comparable with other such clones.
+    public var ownCalibration: Bool
     public var readsPerTemplate: Double
     public var calibrationLogSE: Double
 }
@@ -160,7 +178,9 @@ public struct MRDCall: Sendable {
     public var clonesDetected: Int
     public var leukemicReads: Int
     public var leukemicTemplates: Double
-    public var mrdLevel: Double
+    public var mrdLevel: Double?
+    public var readFraction: Double?
+    public var levelBasis: LevelBasis
     public var ciLow: Double?
     public var ciHigh: Double?
     public var lod: Double?
@@ -176,6 +196,13 @@ public struct MRDCall: Sendable {
     public var fit: SpikeInFit?
     public var topClone: String?
     public var evolvedReads: Int
+    /// The LoD in leukemic templates (what the input must hold for the LoD to reach a level).
+    public var lodTemplates: Double?
+    public var umiProfile: UMIProfile?
+    /// Ids of the tracked clones.
+    public var markers: [String]
+    /// One sentence: why this call, and for an indeterminate one what would resolve it.
+    public var reason = ""
 }
 
 /// From counts to templates, cells, the level with its interval, the LoD/LoQ and the call, as the
@@ -185,7 +212,10 @@ public enum Quantifier {
 
     public static func call(_ counts: FollowUpCounts, spikes: [SpikeInCalibrator], spikeLoci: [Locus?], options: CallOptions) -> MRDCall {
         var flags: [String] = []
-        let templateMethod: TemplateMethod = options.useUMIs ? .umi : (spikes.isEmpty ? .reads : .spikeIn)
+        // UMIs that are not random (a --umi on reads without them) do not count molecules.
+        let umisUsable = options.useUMIs && (counts.umiProfile?.looksRandom ?? true)
+        if options.useUMIs && !umisUsable { flags.append("umi_not_random") }
+        let templateMethod: TemplateMethod = umisUsable ? .umi : (spikes.isEmpty ? .reads : .spikeIn)
         var fit: SpikeInFit?
         if !spikes.isEmpty {
             let f = SpikeInFit.fit(spikes: spikes, loci: spikeLoci, reads: counts.spikeInReads)
@@ -205,6 +235,9 @@ public enum Quantifier {
             cellsMethod = .none
         }
         if counts.totalReads < options.minTotalReads { flags.append("low_reads") }
+        let assigned = counts.readsPerLocus.values.reduce(0, +) + counts.spikeInReads.reduce(0, +)
+        if counts.totalReads > 0 && Double(assigned) < 0.1 * Double(counts.totalReads) { flags.append("low_assignment") }
+        for flag in options.inheritedFlags where !flags.contains(flag) { flags.append(flag) }
 
         var levels: [CloneLevel] = []
         var fallbackLoci = false
@@ -212,12 +245,13 @@ public enum Quantifier {
             let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
             // Reads an abundant neighbour's misreads explain are not leukemic molecules.
             let netReads = max(0, Double(leukemicReads) - count.expectedBleedReads)
-            var templates = netReads, perTemplate = 1.0, logSE = 0.0
+            var templates = netReads, perTemplate = 1.0, logSE = 0.0, ownCalibration = false
             switch templateMethod {
             case .spikeIn:
                 if let fit, fit.overallReadsPerCopy > 0 {
                     let calibration = fit.forLocus(count.clone.locus)
                     if !calibration.ownLocus { fallbackLoci = true }
+                    ownCalibration = calibration.ownLocus
                     perTemplate = calibration.readsPerCopy
                     logSE = calibration.logSE
                     templates = netReads / perTemplate
@@ -225,30 +259,31 @@ public enum Quantifier {
             case .umi:
                 templates = Double(count.umis)
                 perTemplate = count.umis > 0 ? Double(leukemicReads) / Double(count.umis) : 1
+                ownCalibration = true
             case .reads: break
             }
-            let level: Double
-            if let cells {
-                level = templates / cells
-            } else {
-                let locusReads = counts.readsPerLocus[count.clone.locus] ?? 0
-                level = locusReads > 0 ? netReads / Double(locusReads) : 0
-            }
+            let locusReads = counts.readsPerLocus[count.clone.locus] ?? 0
+            let readFraction = locusReads > 0 ? netReads / Double(locusReads) : 0
+            let level: Double? = options.levelBasis == .reads ? readFraction : cells.map { templates / $0 }
             levels.append(CloneLevel(count: count, leukemicReads: leukemicReads, templates: templates, level: level,
+                                     readFraction: readFraction,
                                      detected: options.detection.detects(reads: leukemicReads, readsPerTemplate: perTemplate,
                                                                          expectedBleed: count.expectedBleedReads),
-                                     readsPerTemplate: perTemplate,
+                                     ownCalibration: ownCalibration, readsPerTemplate: perTemplate,
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
-        // Failing flags: the calibration the levels rest on is missing, or the sample is too thin.
-        let qcPass = !flags.contains("spike_in_missing") && !flags.contains("low_reads")
+        let qcPass = !flags.contains { QCCode.failing.contains($0) }
 
         // The sample's marker: the highest detected clone, else the clone with most reads (for the
-        // interval and LoD), ties by clone id.
+        // interval and LoD), ties by clone id. Clones calibrated by their own locus's spike-ins (or
+        // UMIs) come first: a level from another locus's spike-ins measures another PCR.
         let detectedLevels = levels.filter(\.detected)
-        let top = (detectedLevels.isEmpty ? levels : detectedLevels).max { a, b in
-            if a.level != b.level { return a.level < b.level }
+        let pool = detectedLevels.isEmpty ? levels : detectedLevels
+        let ranked = pool.contains(where: \.ownCalibration) ? pool.filter(\.ownCalibration) : pool
+        let top = ranked.max { a, b in
+            let (x, y) = (a.level ?? a.readFraction, b.level ?? b.readFraction)
+            if x != y { return x < y }
             if a.leukemicReads != b.leukemicReads { return a.leukemicReads < b.leukemicReads }
             return a.count.clone.cloneID > b.count.clone.cloneID
         }
@@ -258,18 +293,24 @@ public enum Quantifier {
                              readsWithoutLocus: counts.readsWithoutLocus, spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
                              clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
                              leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
-                             mrdLevel: detected ? top!.level : 0, ciLow: nil, ciHigh: nil, lod: nil, loq: nil,
+                             mrdLevel: top == nil ? nil : (detected ? top!.level : top!.level.map { _ in 0 }),
+                             readFraction: top == nil ? nil : (detected ? top!.readFraction : 0), levelBasis: options.levelBasis,
+                             ciLow: nil, ciHigh: nil, lod: nil, loq: nil,
                              threshold: options.threshold, detected: detected, quantifiable: false, call: .indeterminate, callDetail: .noMarker,
                              qcPass: qcPass, qcFlags: flags, clones: levels, fit: fit, topClone: top?.count.clone.cloneID,
-                             evolvedReads: top?.count.evolvedReads ?? 0)
-        guard let top else { return result }  // no marker: indeterminate, no_marker
+                             evolvedReads: top?.count.evolvedReads ?? 0, umiProfile: counts.umiProfile,
+                             markers: counts.clones.map(\.clone.cloneID))
+        guard let top else {  // no marker: indeterminate, no_marker
+            result.reason = CallReason.sentence(result, options: options)
+            return result
+        }
         let perTemplate = top.readsPerTemplate
         let logSE = top.calibrationLogSE
         let templates = detected ? top.templates : 0
         // Variance of the template estimate per template: cells (Poisson), reads of a template
         // (1/r), PCR over-dispersion (1/size); UMIs count molecules, so only the first remains.
         let dispersion = templateMethod == .umi ? 1 : 1 + 1 / max(perTemplate, 1e-9) + 1 / options.pcrSize
-        if let cells {
+        if let cells, options.levelBasis == .cells {
             let effective = templates / dispersion
             let (low, high) = Statistics.poissonInterval(effective)
             let z = 1.959963984540054
@@ -285,6 +326,7 @@ public enum Quantifier {
             let lodTemplates = detectionLimit(readsPerTemplate: perTemplate,
                                               minReads: options.detection.requiredReads(readsPerTemplate: perTemplate), pcrSize: options.pcrSize)
             result.lod = lodTemplates / cells
+            result.lodTemplates = lodTemplates
             // LoQ: where the template estimate's CV reaches 30% (checked against replicates in
             // docs/validation.md: empirical LoQ 15-20 cells with spike-ins).
             let loqVariance = 0.09 - logSE * logSE
@@ -293,12 +335,14 @@ public enum Quantifier {
                 result.loq = loqTemplates / cells
                 result.quantifiable = detected && templates >= loqTemplates
             }
-        } else if detected {
+        } else if detected && options.levelBasis == .reads {
             result.quantifiable = true  // a locus fraction, exact for what was sequenced
         }
 
         (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
-            CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: qcPass))
+            CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: qcPass,
+                              cellCountKnown: cells != nil || options.levelBasis == .reads))
+        result.reason = CallReason.sentence(result, options: options)
         return result
     }
 

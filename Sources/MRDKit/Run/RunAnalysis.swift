@@ -129,11 +129,14 @@ public struct RunAnalysis: Sendable {
         }
         for sample in sheet.samples where sample.clones != nil && patientClones[sample.patientID] == nil {
             do {
-                patientClones[sample.patientID] = .success((sample.clones!, try ClonesFile.read(path: sample.clones!)))
+                patientClones[sample.patientID] = .success((sample.clones!, try IndexClonesInput.load(path: sample.clones!, annotator: context.annotator,
+                                                                                                     options: baselineOptions)))
             } catch {
                 patientClones[sample.patientID] = .failure(SampleFailure(message: "clones file: \(describe(error))"))
             }
         }
+
+        try markSharedClones(&patientClones)
 
         // Follow-ups, one tracker per patient.
         var trackers: [String: FollowUpTracker] = [:]
@@ -165,7 +168,7 @@ public struct RunAnalysis: Sendable {
                 try SampleCompletion(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).write(directory, sample.sampleID)
             } catch {
                 outcome.error = describe(error)
-                outcome.callsRow = Self.failedRow(sample, threshold: options.threshold)
+                outcome.callsRow = Self.failedRow(sample, threshold: options.threshold, error: outcome.error!)
             }
             progress.report(outcome)
             result.outcomes.append(outcome)
@@ -174,6 +177,25 @@ public struct RunAnalysis: Sendable {
         let clonesByPatient = patientClones.compactMapValues { try? $0.get().clones }
         try finish(&result, clonesByPatient: clonesByPatient, context: context) { progress.report($0) }
         return result
+    }
+
+    /// Index clones shared between patients are not tracked (`SharedClones`); the clones.tsv and
+    /// baseline.json of this run's baselines are rewritten to say so (clones files from earlier
+    /// runs are the user's and stay as they are).
+    func markSharedClones(_ patientClones: inout [String: Result<(path: String, clones: [BaselineClone]), SampleFailure>]) throws {
+        var loaded: [String: [BaselineClone]] = [:]
+        for (patient, entry) in patientClones { if case .success(let value) = entry { loaded[patient] = value.clones } }
+        for patient in SharedClones.mark(&loaded).sorted() {
+            guard case .success(let value) = patientClones[patient] else { continue }
+            let clones = loaded[patient]!
+            if let sample = sheet.samples.last(where: { $0.role == .baseline && $0.patientID == patient }) {
+                let directory = sampleDirectory(sample.sampleID)
+                if BaselineSample.clonesPath(in: directory, sampleID: sample.sampleID) == value.path {
+                    try BaselineSample.rewriteIndexClones(clones, directory: directory, sampleID: sample.sampleID)
+                }
+            }
+            patientClones[patient] = .success((value.path, clones))
+        }
     }
 
     /// The part `mrd run` and `mrd aggregate` share: controls scanned for every patient's index
@@ -207,9 +229,47 @@ public struct RunAnalysis: Sendable {
             result.outcomes.append(outcome)
         }
         if result.controls.contains(where: \.contaminated) { result.qcFlags.append("control_contamination") }
+        Self.flagContamination(&result)
         if result.outcomes.contains(where: { $0.sample.role == .control && !$0.ok }) { result.qcFlags.append("control_failed") }
         result.calls = result.outcomes.compactMap(\.callsRow).sorted(by: CallsRow.order)
         try RunReports.write(result, sheet: sheet, options: options)
+    }
+
+    /// Follow-ups of a patient whose index clone a control carries get `control_contamination`.
+    /// The control's reads of the clone are the background any sample of the run may carry (index
+    /// hopping or carry-over): a detection that background explains (Poisson upper tail at or above
+    /// 0.001, as the detection rule's bleed test) fails QC, so it is neither a positive with
+    /// `qc_pass` T nor a negative; one far beyond it keeps its call and says so.
+    static func flagContamination(_ result: inout RunResult) {
+        let hits = result.controls.filter(\.contaminated)
+        guard !hits.isEmpty else { return }
+        for o in result.outcomes.indices where result.outcomes[o].sample.role == .followup {
+            guard var row = result.outcomes[o].callsRow, row.callDetail != CallDetail.failed.rawValue else { continue }
+            let mine = hits.filter { $0.patientID == row.patientID }
+            guard !mine.isEmpty else { continue }
+            row.qcFlags.append("control_contamination")
+            let seen = mine.map { "\($0.cloneID) in \($0.controlID) (\($0.reads) read\($0.reads == 1 ? "" : "s"))" }.joined(separator: ", ")
+            let call = result.outcomes[o].call
+            let background = Double(mine.filter { $0.cloneID == call?.topClone }.map(\.reads).max() ?? 0)
+            let reads = call?.leukemicReads ?? 0
+            let explained = row.detected && background > 0 && Statistics.regularizedGammaP(Double(max(reads, 1)), background) >= 0.001
+            if explained {
+                row.qcPass = false
+                if row.call == MRDCallKind.negative.rawValue {
+                    row.call = MRDCallKind.indeterminate.rawValue
+                    row.callDetail = CallDetail.qcFail.rawValue
+                    row.reason = "Detected below the threshold with \(reads) reads, no more than a control of the run carries (\(seen)): "
+                        + "the reads may be carry-over or index hopping, so neither negativity nor a level can be claimed."
+                } else {
+                    row.reason += " A control of the run carries as many reads of the marker (\(seen)): the positive may be carry-over or index hopping (qc_pass F)."
+                }
+            } else if row.detected {
+                row.reason += " A control carries reads of this patient's index clone (\(seen)); this sample's \(reads) reads are well beyond that."
+            } else {
+                row.reason += " A control carries reads of this patient's index clone (\(seen)); nothing was detected here."
+            }
+            result.outcomes[o].callsRow = row
+        }
     }
 
     /// `mrd aggregate`: the run-level outputs from the per-sample outputs already under
@@ -237,11 +297,12 @@ public struct RunAnalysis: Sendable {
         }
         for sample in sheet.samples where sample.clones != nil && clonesByPatient[sample.patientID] == nil && failedPatients[sample.patientID] == nil {
             do {
-                clonesByPatient[sample.patientID] = try ClonesFile.read(path: sample.clones!)
+                clonesByPatient[sample.patientID] = try IndexClonesInput.load(path: sample.clones!, annotator: context.annotator, options: baselineOptions)
             } catch {
                 failedPatients[sample.patientID] = "clones file: \(describe(error))"
             }
         }
+        SharedClones.mark(&clonesByPatient)
         for sample in sheet.samples where sample.role == .followup {
             var outcome = SampleOutcome(sample: sample)
             let path = FollowUpSample.callPath(in: sampleDirectory(sample.sampleID), sampleID: sample.sampleID)
@@ -250,7 +311,7 @@ public struct RunAnalysis: Sendable {
                 outcome.record(try CallRecord.read(path: path))
             } catch {
                 outcome.error = FileManager.default.fileExists(atPath: path) ? describe(error) : "\(path): no call.json (the sample's mrd track did not finish)"
-                outcome.callsRow = Self.failedRow(sample, threshold: options.threshold)
+                outcome.callsRow = Self.failedRow(sample, threshold: options.threshold, error: outcome.error!)
             }
             result.outcomes.append(outcome)
         }
@@ -265,7 +326,8 @@ public struct RunAnalysis: Sendable {
     static func callsRow(_ sample: SheetSample, _ call: CallRecord) -> CallsRow {
         var row = CallsRow(patientID: sample.patientID, sampleID: sample.sampleID, timepoint: sample.timepoint, day: sample.day,
                            threshold: call.threshold, detected: call.detected, quantifiable: call.quantifiable, call: call.call,
-                           normalization: "\(call.templateMethod)+\(call.cellsMethod)", qcPass: call.qcPass, callDetail: call.callDetail)
+                           normalization: "\(call.templateMethod)+\(call.cellsMethod)" + (call.levelBasis == LevelBasis.reads.rawValue ? "+reads_fraction" : ""),
+                           qcPass: call.qcPass, callDetail: call.callDetail)
         row.totalReads = call.totalReads
         row.cellsAssessed = call.cellsAssessed
         row.clonesTracked = call.clonesTracked
@@ -277,13 +339,19 @@ public struct RunAnalysis: Sendable {
         row.ciHigh = call.mrdCIHigh
         row.lod = call.lod
         row.loq = call.loq
+        row.reason = call.reason
+        row.readFraction = call.readFraction
+        row.markers = call.markers
+        row.qcFlags = call.qcFlags
         return row
     }
 
     /// A follow-up that could not be processed.
-    static func failedRow(_ sample: SheetSample, threshold: Double) -> CallsRow {
-        CallsRow(patientID: sample.patientID, sampleID: sample.sampleID, timepoint: sample.timepoint, day: sample.day, threshold: threshold,
-                 call: MRDCallKind.indeterminate.rawValue, callDetail: CallDetail.failed.rawValue)
+    static func failedRow(_ sample: SheetSample, threshold: Double, error: String) -> CallsRow {
+        var row = CallsRow(patientID: sample.patientID, sampleID: sample.sampleID, timepoint: sample.timepoint, day: sample.day, threshold: threshold,
+                           call: MRDCallKind.indeterminate.rawValue, callDetail: CallDetail.failed.rawValue)
+        row.reason = "The sample could not be processed (\(error.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " "))): fix the input and re-run."
+        return row
     }
 
     func describe(_ error: Error) -> String {

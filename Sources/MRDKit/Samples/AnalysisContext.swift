@@ -30,6 +30,8 @@ public struct FollowUpOptions: Sendable, Equatable {
     /// Count VH-replacement reads as leukemic.
     public var countEvolved = true
     public var detection = DetectionRule()
+    /// Without a cell count, `reads` reports the read fraction as the level (on purpose only).
+    public var levelBasis = LevelBasis.cells
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Distinct reads memoised per worker; nil keeps the tracker's default.
     public var memoCapacity: Int?
@@ -55,12 +57,13 @@ public struct FollowUpOptions: Sendable, Equatable {
         call.useUMIs = umiLength > 0
         call.countEvolved = countEvolved
         call.detection = detection
+        call.levelBasis = levelBasis
         return call
     }
 
     /// The settings that change a follow-up's outputs, for completion records.
     public var fingerprint: String {
         "threshold=\(threshold) tolerance=\(tolerance.costPer50) umi=\(umiLength) evolved=\(countEvolved) "
-            + "detection=\(detection.minReads)/\(detection.templateFraction)"
+            + "detection=\(detection.minReads)/\(detection.templateFraction) basis=\(levelBasis.rawValue)"
     }
 }

@@ -53,6 +53,23 @@ public struct BaselineSample: Sendable {
         return outcome
     }
 
+    /// Rewrites clones.tsv and the index clones of baseline.json after a run-level check changed
+    /// which clones are trackable (both files, or neither).
+    public static func rewriteIndexClones(_ clones: [BaselineClone], directory: String, sampleID: String) throws {
+        let summaryPath = Self.summaryPath(in: directory, sampleID: sampleID)
+        var summary = try BaselineSummary.read(path: summaryPath)
+        summary.trackable = clones.filter(\.trackable).map(\.cloneID)
+        for clone in clones where !clone.notTrackableReason.isEmpty { summary.notTrackable[clone.cloneID] = clone.notTrackableReason }
+        for clone in clones where clone.notTrackableReason.isEmpty { summary.notTrackable[clone.cloneID] = nil }
+        if summary.trackable.isEmpty {
+            summary.noTrackableReason = clones.filter { !$0.notTrackableReason.isEmpty }.map { "\($0.cloneID): \($0.notTrackableReason)" }
+                .joined(separator: "; ")
+        } else {
+            summary.noTrackableReason = nil
+        }
+        try OutputSet([(clonesPath(in: directory, sampleID: sampleID), ClonesFile.text(clones)), (summaryPath, summary.text)]).commit()
+    }
+
     /// clones.tsv rows, one per clonotype, in clone order.
     static func clones(_ result: BaselineResult) -> [BaselineClone] {
         result.clonotypes.map { c in
@@ -80,6 +97,8 @@ public struct BaselineSample: Sendable {
             row.productive = c.productive
             row.vCall = c.vCall; row.dCall = c.dCall; row.jCall = c.jCall
             row.junction = c.junctionString
+            row.mrdTrackable = c.trackable
+            row.mrdNotTrackableReason = c.notTrackableReason
             row.junctionAA = c.junctionAA ?? ""
             row.vCigar = c.vAlignment?.cigar(readLength: length) ?? ""
             row.jCigar = c.jAlignment?.cigar(readLength: length) ?? ""

@@ -34,7 +34,9 @@ public struct FollowUpSample: Sendable {
     public func run(tracker: FollowUpTracker, context: AnalysisContext, options: FollowUpOptions, directory: String,
                     commandLine: [String]) throws -> CallRecord {
         let counts = try tracker.run(input, sampleID: sampleID)
-        let callOptions = options.call(dnaNanograms: dnaNanograms, cells: cells)
+        var callOptions = options.call(dnaNanograms: dnaNanograms, cells: cells)
+        callOptions.inheritedFlags = Self.inheritedFlags(tracker.clones)
+        callOptions.noMarkerDetail = Self.noMarkerDetail(tracker.clones)
         let call = Quantifier.call(counts, spikes: context.spikeIns, spikeLoci: tracker.index.spikeLoci, options: callOptions)
         let record = Self.record(call, spikes: context.spikeIns, spikeReads: counts.spikeInReads, detection: callOptions.detection,
                                  inputs: input.allFiles, commandLine: commandLine)
@@ -42,6 +44,18 @@ public struct FollowUpSample: Sendable {
         let paths = Self.outputPaths(in: directory, sampleID: sampleID)
         try OutputSet([(paths[0], MRDTable.text(Self.rows(call))), (paths[1], record.text)]).commit()
         return record
+    }
+
+    /// QC codes a follow-up inherits from its patient's clones.
+    static func inheritedFlags(_ clones: [BaselineClone]) -> [String] {
+        clones.contains { $0.notTrackableReason.hasPrefix(SharedClones.reasonPrefix) } ? ["shared_index_clone"] : []
+    }
+
+    /// Why none of the clones is trackable (nil when one is).
+    static func noMarkerDetail(_ clones: [BaselineClone]) -> String? {
+        guard !clones.contains(where: \.trackable) else { return nil }
+        let reasons = clones.filter { !$0.notTrackableReason.isEmpty }.prefix(3).map { "\($0.cloneID): \($0.notTrackableReason)" }
+        return reasons.isEmpty ? "no clonotype of the diagnostic sample reached the index-clone thresholds" : reasons.joined(separator: "; ")
     }
 
     /// mrd.tsv rows, one per tracked clone.
@@ -52,7 +66,7 @@ public struct FollowUpSample: Sendable {
                           reads: c.reads, evolvedReads: c.evolvedReads, templates: level.templates, mrdLevel: level.level,
                           detected: level.detected, exactReads: c.exactReads, rejectedReads: c.rejectedReads,
                           umis: call.templateMethod == .umi ? c.umis : nil, readsPerTemplate: level.readsPerTemplate,
-                          expectedBleedReads: c.expectedBleedReads)
+                          expectedBleedReads: c.expectedBleedReads, readFraction: level.readFraction)
         }
     }
 
@@ -77,6 +91,9 @@ public struct FollowUpSample: Sendable {
                           detectionRule: .init(minReads: detection.minReads, templateFraction: detection.templateFraction,
                                                bleedSignificance: detection.bleedSignificance),
                           spikeInReadsByID: Dictionary(uniqueKeysWithValues: zip(spikes.map(\.id), spikeReads)),
-                          readsPerCopy: perCopy, spikeInOutliers: call.fit?.outliers)
+                          readsPerCopy: perCopy, spikeInOutliers: call.fit?.outliers, readFraction: call.readFraction,
+                          levelBasis: call.levelBasis.rawValue, reason: call.reason, markers: call.markers,
+                          umiCheck: call.umiProfile.map { .init(length: $0.length, reads: $0.reads, topTenShare: $0.topTenShare,
+                                                                meanTopBaseShare: $0.meanTopBaseShare, random: $0.looksRandom) })
     }
 }

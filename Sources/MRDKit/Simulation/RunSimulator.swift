@@ -32,6 +32,11 @@ public struct SimulationConfig: Sendable {
     public var evolvedFraction = 0.0
     /// Spike-in copies per reaction; each locus gets one calibrator per entry.
     public var spikeCopies: [Int] = [20, 100, 400]
+    /// Loci whose calibrators are added (nil: every simulated locus).
+    public var spikeLoci: [Locus]? = nil
+    /// Reads per template of a locus relative to the others (multiplex PCR efficiency and pooling;
+    /// spike-ins of a locus share its efficiency): 1 when not given.
+    public var locusEfficiency: [Locus: Double] = [:]
     /// Normal clonotypes per index clone that differ from it by 1-3 junction substitutions.
     public var nearNeighbours = 2
     public var backgroundClonotypes = 2_000
@@ -71,6 +76,8 @@ public struct RunSimulator: Sendable {
         var templates: Int
         var reads: Int
         var category: Category
+        /// The molecule's locus (nil for hopped reads), for its PCR efficiency.
+        var locus: Locus? = nil
         enum Category: Equatable { case leukemic(Int), evolved(Int), background, spikeIn, hopped }
     }
 
@@ -149,11 +156,11 @@ public struct RunSimulator: Sendable {
     }
 
     /// Background templates of a locus drawn from a repertoire (Poisson per clonotype).
-    func background(_ repertoire: [(Rearrangement, Double)], templates: Double, random: inout SeededRandom) -> [Entry] {
+    func background(_ repertoire: [(Rearrangement, Double)], templates: Double, locus: Locus, random: inout SeededRandom) -> [Entry] {
         let total = repertoire.reduce(0) { $0 + $1.1 }
         return repertoire.compactMap { rearrangement, weight in
             let n = random.poisson(templates * weight / total)
-            return n > 0 ? Entry(sequence: rearrangement.sequence, templates: n, reads: 0, category: .background) : nil
+            return n > 0 ? Entry(sequence: rearrangement.sequence, templates: n, reads: 0, category: .background, locus: locus) : nil
         }
     }
 
@@ -182,7 +189,7 @@ public struct RunSimulator: Sendable {
     public func spikeIns() -> [SpikeIn] {
         var random = SeededRandom(seed: config.seed, stream: "spikes")
         var spikes: [SpikeIn] = []
-        for locus in config.loci {
+        for locus in config.loci where config.spikeLoci?.contains(locus) ?? true {
             for (n, copies) in config.spikeCopies.enumerated() {
                 var choices = RecombinationModel.Choices()
                 let kind: RearrangementKind = locus == .IGH || locus == .TRB || locus == .TRD ? .VDJ : .VJ
@@ -210,10 +217,10 @@ public struct RunSimulator: Sendable {
                 for (n, clone) in patient.clones.enumerated() where clone.rearrangement.locus == locus {
                     diagnostic.entries.append(Entry(sequence: clone.rearrangement.sequence,
                                                     templates: random.poisson(templates * clone.diagnosticFraction), reads: 0,
-                                                    category: clone.isLeukemic ? .leukemic(n) : .background))
+                                                    category: clone.isLeukemic ? .leukemic(n) : .background, locus: locus))
                 }
                 let rest = templates * max(0.02, 1 - min(0.98, leukemicShare)) * 0.9
-                diagnostic.entries += background(patient.repertoire[locus]!, templates: rest, random: &random)
+                diagnostic.entries += background(patient.repertoire[locus]!, templates: rest, locus: locus, random: &random)
             }
             samples.append(diagnostic)
             for (f, level) in config.levels.enumerated() {
@@ -226,20 +233,21 @@ public struct RunSimulator: Sendable {
                         ? random.binomial(sample.leukemicCells, config.evolvedFraction) : 0
                     if sample.leukemicCells - evolvedCount > 0 {
                         sample.entries.append(Entry(sequence: clone.rearrangement.sequence,
-                                                    templates: sample.leukemicCells - evolvedCount, reads: 0, category: .leukemic(n)))
+                                                    templates: sample.leukemicCells - evolvedCount, reads: 0, category: .leukemic(n),
+                                                    locus: clone.rearrangement.locus))
                     }
                     if evolvedCount > 0 {
                         sample.entries.append(Entry(sequence: evolved(clone.rearrangement, random: &random).sequence,
-                                                    templates: evolvedCount, reads: 0, category: .evolved(n)))
+                                                    templates: evolvedCount, reads: 0, category: .evolved(n), locus: .IGH))
                     }
                 }
                 for locus in config.loci {
                     let templates = Double(config.cells) * lymphoidFraction(locus)
                     for clone in patient.clones where !clone.isLeukemic && clone.rearrangement.locus == locus {
                         let n = random.poisson(templates * clone.diagnosticFraction)
-                        if n > 0 { sample.entries.append(Entry(sequence: clone.rearrangement.sequence, templates: n, reads: 0, category: .background)) }
+                        if n > 0 { sample.entries.append(Entry(sequence: clone.rearrangement.sequence, templates: n, reads: 0, category: .background, locus: locus)) }
                     }
-                    sample.entries += background(patient.repertoire[locus]!, templates: templates, random: &random)
+                    sample.entries += background(patient.repertoire[locus]!, templates: templates, locus: locus, random: &random)
                 }
                 samples.append(sample)
             }
@@ -251,7 +259,7 @@ public struct RunSimulator: Sendable {
                                     cells: config.cells, level: nil)
             for locus in config.loci {
                 let repertoire = makeRepertoire(locus, count: config.backgroundClonotypes, random: &random)
-                polyclonal.entries += background(repertoire, templates: Double(config.cells) * lymphoidFraction(locus), random: &random)
+                polyclonal.entries += background(repertoire, templates: Double(config.cells) * lymphoidFraction(locus), locus: locus, random: &random)
             }
             samples.append(polyclonal)
         }
@@ -260,7 +268,7 @@ public struct RunSimulator: Sendable {
             var random = SeededRandom(seed: config.seed, stream: "pcr-\(samples[s].id)")
             for spike in spikes {
                 samples[s].entries.append(Entry(sequence: spike.sequence, templates: random.poisson(Double(spike.copies)),
-                                                reads: 0, category: .spikeIn))
+                                                reads: 0, category: .spikeIn, locus: spike.locus))
             }
         }
         // Libraries are pooled to similar depths; a sample with far fewer templates than the others
@@ -273,8 +281,9 @@ public struct RunSimulator: Sendable {
             let readsPerTemplate = Double(config.readsPerSample) / Double(templates)
             for e in samples[s].entries.indices {
                 let n = Double(samples[s].entries[e].templates)
+                let efficiency = samples[s].entries[e].locus.flatMap { config.locusEfficiency[$0] } ?? 1
                 samples[s].entries[e].reads = n > 0
-                    ? random.negativeBinomial(mean: n * readsPerTemplate, size: n * config.pcrSize) : 0
+                    ? random.negativeBinomial(mean: n * readsPerTemplate * efficiency, size: n * config.pcrSize) : 0
             }
             samples[s].paired = config.paired || config.pairedSamples.contains(samples[s].id)
             if config.bzip2Samples.contains(samples[s].id) { samples[s].compression = "bzip2" }

@@ -45,6 +45,79 @@ public struct FollowUpCounts: Sendable {
     /// Reads with no J-side germline k-mer (primer dimers, off-target).
     public var readsWithoutLocus = 0
     public var clones: [TrackedCloneCount] = []
+    /// What the UMI bases of the reads look like (with UMIs only).
+    public var umiProfile: UMIProfile?
+}
+
+/// The UMI bases of a sample's reads, to tell random UMIs from a `--umi` given on reads without
+/// them (whose first bases are then primer or germline sequence, shared by most reads).
+public struct UMIProfile: Sendable, Equatable {
+    /// Reads hashed by UMI into this many buckets (merging is addition: independent of threads).
+    static let buckets = 1 << 16
+    public var length: Int
+    public var reads = 0
+    /// Per UMI position, counts of A, C, G, T (other bases not counted).
+    var baseCounts: [Int]
+    var bucketCounts: [UInt32]
+
+    init(length: Int) {
+        self.length = length
+        baseCounts = [Int](repeating: 0, count: 4 * length)
+        bucketCounts = [UInt32](repeating: 0, count: Self.buckets)
+    }
+
+    mutating func add(_ umi: UnsafeBufferPointer<UInt8>) {
+        reads += 1
+        var hash: UInt64 = 0xcbf29ce484222325
+        for (p, base) in umi.enumerated() {
+            hash = (hash ^ UInt64(base)) &* 0x100000001b3
+            switch base | 0x20 {
+            case UInt8(ascii: "a"): baseCounts[4 * p] += 1
+            case UInt8(ascii: "c"): baseCounts[4 * p + 1] += 1
+            case UInt8(ascii: "g"): baseCounts[4 * p + 2] += 1
+            case UInt8(ascii: "t"): baseCounts[4 * p + 3] += 1
+            default: break
+            }
+        }
+        bucketCounts[Int(truncatingIfNeeded: hash >> 48)] &+= 1
+    }
+
+    mutating func merge(_ other: UMIProfile) {
+        reads += other.reads
+        for i in baseCounts.indices { baseCounts[i] += other.baseCounts[i] }
+        for i in bucketCounts.indices { bucketCounts[i] &+= other.bucketCounts[i] }
+    }
+
+    /// Share of the reads in the ten commonest UMIs (an upper bound: UMIs sharing a hash bucket
+    /// add up). Random UMIs spread over 4^length values; primer bases pile up on a few.
+    public var topTenShare: Double {
+        guard reads > 0 else { return 0 }
+        return Double(bucketCounts.sorted(by: >).prefix(10).reduce(0) { $0 + Int($1) }) / Double(reads)
+    }
+
+    /// Mean over positions of the commonest base's share (random: about 0.25-0.3).
+    public var meanTopBaseShare: Double {
+        guard length > 0 else { return 0 }
+        var sum = 0.0
+        for p in 0..<length {
+            let counts = baseCounts[(4 * p)..<(4 * p + 4)]
+            let total = counts.reduce(0, +)
+            if total > 0 { sum += Double(counts.max()!) / Double(total) }
+        }
+        return sum / Double(length)
+    }
+
+    /// Fewest reads to judge from.
+    public static let minReads = 500
+
+    /// UMIs are taken as not random when the ten commonest values carry a quarter of the reads:
+    /// each value is one molecule's family, and a quarter of a sample's reads in ten molecules means
+    /// under about 40 molecules in all (a sample too empty to quantify anyway), while the first
+    /// bases of UMI-free amplicon reads (primers, V and J starts) pile up on a few values.
+    /// (`meanTopBaseShare` is reported alongside.)
+    public var looksRandom: Bool {
+        reads < Self.minReads || topTenShare < 0.25
+    }
 }
 
 /// Per-worker tally of a follow-up.
@@ -61,17 +134,20 @@ struct TrackTally {
     /// Per locus, and one more for reads without a locus.
     var loci = [Int](repeating: 0, count: Locus.allCases.count + 1)
     var windows: [TargetWindow: WindowTally] = [:]
+    var umiProfile: UMIProfile?
     var scratch: TargetIndex.Scratch
     var memo: SequenceMemo<TargetIndex.BasesVerdict>
 
-    init(index: TargetIndex, memoCapacity: Int = 0) {
+    init(index: TargetIndex, memoCapacity: Int = 0, umiLength: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
+        if umiLength > 0 { umiProfile = UMIProfile(length: umiLength) }
         scratch = TargetIndex.Scratch(index: index)
         memo = SequenceMemo(capacity: memoCapacity)
     }
 
     mutating func merge(_ other: TrackTally) {
         total += other.total
+        if let theirs = other.umiProfile { umiProfile?.merge(theirs) }
         for i in spikes.indices { spikes[i] += other.spikes[i] }
         for i in loci.indices { loci[i] += other.loci[i] }
         for (key, tally) in other.windows {
@@ -187,12 +263,13 @@ public struct FollowUpTracker: Sendable {
         let umiLength = options.umiLength
         let memoCapacity = options.memoCapacity
         let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads),
-                                            makeTally: { TrackTally(index: index, memoCapacity: memoCapacity) }) { batch, tally in
+                                            makeTally: { TrackTally(index: index, memoCapacity: memoCapacity, umiLength: umiLength) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
                 let first = batch.read1[i]
                 let umiCount = min(umiLength, first.sequence.count)
                 let umi = umiCount > 0 ? Bases(Array(first.sequence.prefix(umiCount))) : nil
+                if umiCount == umiLength && umiCount > 0 { tally.umiProfile?.add(UnsafeBufferPointer(rebasing: first.sequence.prefix(umiCount))) }
                 func strip(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
                     guard umiCount > 0, b.count >= umiCount else { return b }
                     return UnsafeBufferPointer(rebasing: b[umiCount...])
@@ -233,7 +310,7 @@ public struct FollowUpTracker: Sendable {
                 tally.loci[locus ?? Locus.allCases.count] += 1
             }
         }
-        var merged = TrackTally(index: index)
+        var merged = TrackTally(index: index, umiLength: umiLength)
         for tally in tallies { merged.merge(tally) }
         return finish(merged, sampleID: sampleID)
     }
@@ -244,6 +321,7 @@ public struct FollowUpTracker: Sendable {
         counts.spikeInReads = tally.spikes
         for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
         counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
+        counts.umiProfile = tally.umiProfile
         counts.clones = tracked.map { TrackedCloneCount(clone: clones[$0]) }
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
         for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }

@@ -112,7 +112,7 @@ extension CountSimulation {
                 let result = self.replicate(level: level, random: &random)
                 let call = result.call
                 tsv.row([mode.rawValue, String(Int(cells)), String(readsPerTemplate), String(level), String(replicate), String(result.leukemicCells),
-                         TableNumber.flag(call.detected), String(call.mrdLevel), call.lod.map { String($0) } ?? "", call.loq.map { String($0) } ?? "",
+                         TableNumber.flag(call.detected), call.mrdLevel.map { String($0) } ?? "", call.lod.map { String($0) } ?? "", call.loq.map { String($0) } ?? "",
                          call.call.rawValue])
             }
         }

@@ -1,0 +1,110 @@
+import Foundation
+
+/// The QC codes of a follow-up's `qc_flags` (call.json, calls.tsv), what each means, and which
+/// ones fail the sample (a failed sample keeps a positive call, with `qc_pass` F, and is otherwise
+/// indeterminate `qc_fail`).
+public enum QCCode {
+    public static let meanings: [(code: String, failing: Bool, meaning: String)] = [
+        ("spike_in_missing", true, "no spike-in read was found, so reads could not be turned into templates"),
+        ("spike_in_outlier", false, "a spike-in's reads per copy is more than 3x off the fit (spike_in_outliers in call.json)"),
+        ("spike_in_locus_fallback", false, "a tracked locus has no spike-ins of its own and was calibrated by the other loci's"),
+        ("templates_from_reads", true, "neither spike-ins nor UMIs: reads were taken as templates, which overstates the level and understates the LoD (give --spike-ins or --umi)"),
+        ("low_reads", true, "fewer than 1,000 reads"),
+        ("low_assignment", true, "under 10% of the reads were assigned to an immune-receptor locus (not a human IG/TR library, or mostly primer dimers or off-target product)"),
+        ("umi_not_random", true, "the UMI bases of read 1 are not random: these reads carry no UMIs (run without --umi) or the UMI length is wrong; the sample was not quantified from them"),
+        ("shared_index_clone", false, "an index clone of this patient is also in another patient's diagnostic sample (a spike-in, a contamination or a public clonotype) and is not tracked"),
+        ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
+    ]
+    public static let failing: Set<String> = Set(meanings.filter(\.failing).map(\.code))
+    public static func meaning(_ code: String) -> String? { meanings.first { $0.code == code }?.meaning }
+}
+
+/// The one-sentence `reason` of a call (contract v3).
+public enum CallReason {
+    static func level(_ value: Double) -> String { String(format: "%.2g", value) }
+
+    static func percent(_ value: Double) -> String {
+        value >= 0.1 ? String(format: "%.0f%%", 100 * value) : String(format: "%.2g%%", 100 * value)
+    }
+
+    static func grouped(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    /// DNA for a number of cells at 6.5 pg per diploid cell, in ng or ug.
+    static func dna(cells: Double) -> String {
+        let ng = cells * Quantifier.picogramsPerCell / 1000
+        return ng >= 1000 ? String(format: "%.2g ug", ng / 1000) : String(format: "%.2g ng", ng)
+    }
+
+    /// What the QC flags say, appended to a reason.
+    public static func qcSentence(_ flags: [String], umi: UMIProfile? = nil) -> String {
+        guard !flags.isEmpty else { return "" }
+        let parts = flags.map { code -> String in
+            var text = "\(code) (\(QCCode.meaning(code) ?? "see the README"))"
+            if code == "umi_not_random", let umi {
+                text += String(format: "; the 10 commonest %d-base UMIs carry %.0f%% of %d reads", umi.length, 100 * umi.topTenShare, umi.reads)
+            }
+            return text
+        }
+        return " QC: " + parts.joined(separator: "; ") + "."
+    }
+
+    public static func sentence(_ call: MRDCall, options: CallOptions) -> String {
+        let threshold = level(call.threshold)
+        let top = call.clones.first { $0.count.clone.cloneID == call.topClone }
+        let marker = top.map { "\($0.count.clone.cloneID) (\($0.count.clone.locus.rawValue))" } ?? "the marker"
+        let basis = call.levelBasis == .reads ? " of its locus reads (--level-basis reads: a read share, not a level per cell)" : ""
+        let failing = call.qcFlags.filter { QCCode.failing.contains($0) }
+        var text: String
+        switch call.callDetail {
+        case .noMarker:
+            text = "The patient has no trackable index clone, so there is nothing to measure"
+                + (options.noMarkerDetail.map { " (\($0))" } ?? "") + "."
+        case .noCellCount:
+            text = "No DNA input or cell count was given, so no level per cell can be stated"
+            if let fraction = call.readFraction, call.detected { text += "; \(marker) is \(percent(fraction)) of its locus reads" }
+            text += ". Give dna_ng or cells (--dna-ng, --cells), or --level-basis reads to report the read share on purpose."
+        case .quantifiable, .notQuantifiable:
+            text = "\(marker) detected at \(level(call.mrdLevel ?? 0))\(basis)"
+            if let low = call.ciLow, let high = call.ciHigh { text += " (95% CI \(level(low))-\(level(high)))" }
+            text += ", at or above the \(threshold) threshold"
+            if call.callDetail == .notQuantifiable, let loq = call.loq {
+                text += ", below the LoQ \(level(loq)): positive, not quantifiable"
+            } else if let loq = call.loq {
+                text += ", quantifiable (LoQ \(level(loq)))"
+            }
+            text += failing.isEmpty ? "." : "; reported with qc_pass F."
+        case .detectedBelowThreshold:
+            text = "\(marker) detected at \(level(call.mrdLevel ?? 0))\(basis), below the \(threshold) threshold."
+        case .undetected:
+            let cells = call.cellsAssessed.map { " in \(grouped($0)) cells" } ?? ""
+            text = "No index-clone read passed detection (\(call.clonesTracked) clone\(call.clonesTracked == 1 ? "" : "s") tracked)\(cells); "
+                + "the LoD \(level(call.lod ?? 0)) is at or below the \(threshold) threshold."
+        case .insufficientInput:
+            if let lod = call.lod, let lodTemplates = call.lodTemplates {
+                let needed = lodTemplates / call.threshold
+                text = "Nothing detected at or above the threshold, but the LoD \(level(lod)) is above the \(threshold) threshold: "
+                    + "\(dna(cells: needed)) DNA (\(grouped(needed)) cells) or more is needed to call negative"
+                if let perTemplate = top?.readsPerTemplate, perTemplate < 2, call.templateMethod != .umi {
+                    text += String(format: ", sequenced deeply enough for at least 2 reads per template (now %.2g)", perTemplate)
+                }
+                text += "."
+            } else {
+                text = "Nothing detected at or above the \(threshold) threshold, and without a cell count no LoD can be stated: give dna_ng or cells."
+            }
+        case .qcFail:
+            text = "QC failed (\(failing.joined(separator: ", "))) and nothing was detected at or above the \(threshold) threshold, "
+                + "so negativity cannot be claimed; resolve the QC problem and re-run."
+        case .failed:
+            text = "The sample could not be processed."
+        }
+        return text + qcSentence(call.qcFlags, umi: call.umiProfile)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import MRDKit
+
+/// A clonotype above the index-clone thresholds (40 nt VDJ junction, 500 untemplated-rich reads).
+private func clone(_ id: String, _ locus: Locus, fraction: Double, templates: Double, calibrated: Bool, junction seed: UInt64) -> Clonotype {
+    var random = SeededRandom(seed: seed, stream: "junction")
+    let junction = (0..<40).map { _ in Array("ACGT".utf8)[random.below(4)] }
+    let locusReads = 10_000
+    var c = Clonotype(locus: locus, kind: .VDJ, vCall: "\(locus)V1", dCall: "", jCall: "\(locus)J1", junction: junction,
+                      count: Int(fraction * Double(locusReads)), representative: [UInt8](repeating: 65, count: 10) + junction + [UInt8](repeating: 65, count: 10),
+                      representativeReversed: false, representativeJunctionStart: 10)
+    c.cloneID = id
+    c.locusReads = locusReads
+    c.templates = templates
+    c.templatesCalibrated = calibrated
+    c.untemplated = 12
+    return c
+}
+
+private func select(_ clones: [Clonotype]) -> [String: String] {
+    var clones = clones
+    IndexCloneSelection(options: BaselineOptions()).select(&clones)
+    return Dictionary(uniqueKeysWithValues: clones.map { ($0.cloneID, $0.trackable ? "trackable" : $0.notTrackableReason) })
+}
+
+@Suite("Index clones of two lineages")
+struct IndexCloneSelectionTests {
+    @Test("spike-ins for IGH only: the IGH marker stays although TRB reads, taken as templates, outnumber it")
+    func oneLocusCalibrated() {
+        // IGH templates = reads / IGH reads per copy; TRB has no spike-ins of its own (templates = reads).
+        // (The rule before: IGH's 300 templates were under 20% of TRB's 9,000 "templates", and the
+        // B-ALL's main marker was dropped.)
+        let result = select([clone("IGH_1", .IGH, fraction: 0.9, templates: 300, calibrated: true, junction: 1),
+                             clone("TRB_1", .TRB, fraction: 0.6, templates: 9_000, calibrated: false, junction: 2),
+                             clone("TRB_2", .TRB, fraction: 0.08, templates: 800, calibrated: false, junction: 3)])
+        #expect(result["IGH_1"] == "trackable")
+        #expect(result["TRB_1"] == "trackable")
+        // A normal expanded T-cell clone: 8% of TRB is under 20% of the leading clone's 90%.
+        #expect(result["TRB_2"]?.hasPrefix("TRB clone at 8.0% of its locus reads, under 20% of the leading IGH clone IGH_1's 90.0%") == true, "\(result)")
+        // With TRB leading (a share larger than IGH's), the IGH marker is the other lineage's and passes on its share.
+        let reversed = select([clone("IGH_1", .IGH, fraction: 0.45, templates: 300, calibrated: true, junction: 1),
+                               clone("TRB_1", .TRB, fraction: 0.86, templates: 9_000, calibrated: false, junction: 2)])
+        #expect(reversed["IGH_1"] == "trackable")
+    }
+
+    @Test("spike-ins for every locus: templates compared, the normal expanded T-cell clone kept out")
+    func everyLocusCalibrated() {
+        let result = select([clone("IGH_1", .IGH, fraction: 0.8, templates: 4_000, calibrated: true, junction: 1),
+                             clone("TRB_1", .TRB, fraction: 0.7, templates: 3_500, calibrated: true, junction: 2),
+                             clone("TRB_2", .TRB, fraction: 0.25, templates: 300, calibrated: true, junction: 3)])
+        #expect(result["IGH_1"] == "trackable")
+        #expect(result["TRB_1"] == "trackable")
+        // 25% of TRB reads (it would pass the fraction comparison) but 8% of the IGH clone's templates.
+        #expect(result["TRB_2"]?.hasPrefix("TRB clone at 8% of the IGH clone IGH_1's templates") == true, "\(result)")
+    }
+
+    @Test("the leading lineage is never held to the rule: a T-ALL keeps its TR markers, an IG clone far below is out")
+    func tALL() {
+        let result = select([clone("TRG_1", .TRG, fraction: 0.95, templates: 5_000, calibrated: true, junction: 1),
+                             clone("TRB_1", .TRB, fraction: 0.3, templates: 400, calibrated: true, junction: 2),
+                             clone("IGH_1", .IGH, fraction: 0.5, templates: 200, calibrated: true, junction: 3)])
+        #expect(result["TRG_1"] == "trackable")
+        #expect(result["TRB_1"] == "trackable", "same lineage as the leading clone")
+        #expect(result["IGH_1"]?.hasPrefix("IGH clone at 4% of the TRG clone TRG_1's templates") == true, "\(result)")
+    }
+
+    @Test("no spike-ins: locus fractions compared")
+    func noCalibration() {
+        let result = select([clone("IGH_1", .IGH, fraction: 0.45, templates: 4_500, calibrated: false, junction: 1),
+                             clone("TRB_1", .TRB, fraction: 0.86, templates: 40_000, calibrated: false, junction: 2),
+                             clone("TRB_2", .TRB, fraction: 0.06, templates: 600, calibrated: false, junction: 3)])
+        #expect(result["IGH_1"] == "trackable", "45% of IGH is over 20% of 86%")
+        #expect(result["TRB_1"] == "trackable")
+        #expect(result["TRB_2"] == "trackable", "same lineage as the leading TRB clone")
+    }
+}
+
+/// Whole simulated runs of B-ALL patients with an IGH and a TRB marker, baselines analysed as
+/// `mrd baseline` does, under each calibration.
+@Suite("IGH + TRB patients under each calibration")
+struct CrossLineageRunTests {
+    static let germline = try! GermlineReference.bundled()
+
+    @Test("every leukemic IGH and TRB clone is trackable", arguments: ["IGH", "all", "none", "umi"])
+    func everyMarkerTrackable(_ calibration: String) throws {
+        var config = SimulationConfig()
+        config.seed = 16
+        config.patients = 3
+        config.levels = []
+        config.loci = [.IGH, .TRB]
+        config.diagnosticCells = 10_000
+        config.readsPerSample = 20_000
+        config.readLength = 250
+        config.sequencing.readLength = 250
+        config.controls = false
+        // TRB amplifies twice as well as IGH: reads of the two loci are not comparable.
+        config.locusEfficiency = [.TRB: 2]
+        config.threads = 2
+        switch calibration {
+        case "IGH": config.spikeLoci = [.IGH]
+        case "none": config.spikeLoci = []
+        case "umi": config.spikeLoci = []; config.umiLength = 8
+        default: break
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-lineage-\(calibration)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try RunSimulator(config: config, germline: Self.germline).write(to: directory)
+        let spikes = output.spikes.map { SpikeInCalibrator(id: $0.id, sequence: $0.sequence, copies: Double($0.copies)) }
+        var options = BaselineOptions()
+        options.threads = 2
+        let analysis = BaselineAnalysis(germline: Self.germline, spikeIns: spikes, options: options)
+        var leukemic = 0
+        for patient in ["P001", "P002", "P003"] {
+            let sample = "\(patient)_DX"
+            let result = try analysis.run(SampleInput(read1: [directory.appendingPathComponent("\(sample)_R1.fastq.gz").path]), sampleID: sample)
+            let truth = output.clones.filter { $0.patient == patient && $0.clone.isLeukemic }
+            #expect(Set(truth.map { $0.clone.rearrangement.locus }) == [.IGH, .TRB])
+            for (_, clone) in truth {
+                leukemic += 1
+                let found = result.clonotypes.first { $0.junction == Array(clone.rearrangement.junctionString.utf8) }
+                #expect(found?.trackable == true, "\(calibration) \(clone.id): \(found?.notTrackableReason ?? "not found")")
+            }
+            // Nothing else is trackable: near-neighbours and the background stay out.
+            let trackable = Set(result.trackable.map(\.junctionString))
+            #expect(trackable.isSubset(of: Set(truth.map { $0.clone.rearrangement.junctionString })), "\(calibration) \(sample)")
+        }
+        #expect(leukemic >= 6)
+    }
+}
