@@ -42,7 +42,8 @@ struct RunCLITests {
         // Sorted by patient, day, sample; the contract's columns.
         let header = try read(out.appendingPathComponent("out/calls.tsv")).split(separator: "\n")[0]
         #expect(header == "patient_id\tsample_id\ttimepoint\tday\ttotal_reads\tcells_assessed\tclones_tracked\tclones_detected\tleukemic_reads\t"
-                + "leukemic_templates\tmrd_level\tmrd_ci_low\tmrd_ci_high\tlod\tthreshold\tdetected\tquantifiable\tcall\tnormalization\tqc_pass\tloq\tcall_detail")
+                + "leukemic_templates\tmrd_level\tmrd_ci_low\tmrd_ci_high\tlod\tthreshold\tdetected\tquantifiable\tcall\tnormalization\tqc_pass\tloq\tcall_detail"
+                + "\treason\tread_fraction\tmarkers\tqc_flags")
         let keys = calls.map { ($0["patient_id"]!, Int($0["day"]!) ?? Int.max, $0["sample_id"]!) }
         #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 })
         #expect(calls.count == 15)

@@ -83,6 +83,7 @@ public struct BaselineAnalysis: Sendable {
                       templatedThreePrime: group.representative!.templatedThreePrime,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
                       junctionQualitySums: group.junctionQualitySums)
+            clonotype.forwardCount = group.forward
             clonotype.consensus = consensus.bases
             clonotype.consensusJunctionStart = consensus.junctionOffset
             return clonotype
@@ -123,9 +124,10 @@ public struct BaselineAnalysis: Sendable {
             }
             for (locus, n) in reads where n > 0 { readsPerCopy[locus] = n / copies[locus]! }
         }
+        ReadCoverage.assign(&clonotypes)
         for i in clonotypes.indices {
             let perCopy = readsPerCopy[clonotypes[i].locus]
-            clonotypes[i].templates = Double(clonotypes[i].count) / (perCopy ?? 1)
+            clonotypes[i].templates = Double(clonotypes[i].count) / ((perCopy ?? 1) * clonotypes[i].coverage)
             clonotypes[i].templatesCalibrated = perCopy != nil
         }
         timer.mark("clonotypes: ids, templates")

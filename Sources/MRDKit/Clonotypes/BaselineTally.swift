@@ -16,6 +16,8 @@ struct BaselineTally {
     struct Group {
         let key: Key
         var count = 0
+        /// Reads read V-to-J (not reverse-complemented): how the clone's reads cover it by orientation.
+        var forward = 0
         /// Reads per V, D and J call, by the worker's call ids until `settle`, by name after it.
         var callIDs: [CallIDs: Int] = [:]
         var calls: [Calls: Int] = [:]
@@ -201,6 +203,7 @@ struct BaselineTally {
         case .group:
             let g = verdict.value
             groups[g].count += 1
+            if !verdict.reversed && entry == nil { groups[g].forward += 1 }
             if entry == nil {
                 groups[g].callIDs[verdict.calls, default: 0] += 1
                 groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
@@ -227,6 +230,7 @@ struct BaselineTally {
             case .unassigned: unassigned[verdict.value] += verdict.used
             case .group:
                 groups[verdict.value].callIDs[verdict.calls, default: 0] += verdict.used
+                if !verdict.reversed { groups[verdict.value].forward += verdict.used }
                 memo.withKey(entry) { bytes in
                     groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
                 }
@@ -255,6 +259,7 @@ struct BaselineTally {
                 continue
             }
             groups[g].count += group.count
+            groups[g].forward += group.forward
             for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
             for p in groups[g].junctionQualitySums.indices { groups[g].junctionQualitySums[p] += group.junctionQualitySums[p] }
             for q in groups[g].baseCounts.indices { groups[g].baseCounts[q] += group.baseCounts[q] }

@@ -31,6 +31,12 @@ public struct Clonotype: Sendable, Equatable {
     /// Whether `templates` come from spike-ins of the clone's own locus: only such templates are
     /// comparable across loci (each locus has its own PCR and pooling).
     public var templatesCalibrated = false
+    /// Reads of the clonotype read V-to-J (the rest were reverse-complemented).
+    public var forwardCount = 0
+    /// Share of the clone's molecules' reads that can span its junction and flanks, relative to a
+    /// molecule read fully from both ends (1 when the orientations are covered alike; about 1/2
+    /// when reads from one end stop short of a long junction): see `ReadCoverage`.
+    public var coverage = 1.0
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil

@@ -75,6 +75,7 @@ enum ErrorFolding {
             }
             if let parent {
                 clonotypes[parent].count += count
+                clonotypes[parent].forwardCount += clonotypes[i].forwardCount
                 folded[i] = true
             } else {
                 // Only a clone 20x larger than the smallest one can be anyone's parent.

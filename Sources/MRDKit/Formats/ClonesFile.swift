@@ -22,6 +22,8 @@ public struct BaselineClone: Sendable, Equatable {
     public var nearestDistance: Int?
     public var notTrackableReason = ""
     public var untemplated: Int?
+    /// Share of the clone's reads that can span its target relative to a spike-in's (`ReadCoverage`).
+    public var coverage = 1.0
 
     public init(cloneID: String, sampleID: String, locus: Locus, kind: RearrangementKind, vCall: String, dCall: String = "",
                 jCall: String, junction: [UInt8], count: Int, trackable: Bool, target: [UInt8]) {
@@ -47,7 +49,7 @@ public enum ClonesFile {
                                  "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
                                  "trackable", "target", "rearrangement",
                                  // Extensions (appended, as the contract allows).
-                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt"]
+                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt", "coverage"]
     /// What tracking needs; the other columns are read when present.
     static let required = ["clone_id", "sample_id", "locus", "v_call", "j_call", "junction", "clone_count", "trackable", "target", "rearrangement"]
 
@@ -63,6 +65,7 @@ public enum ClonesFile {
             tsv.field(c.target); tsv.field(c.kind.rawValue)
             tsv.field(c.nearestCloneID ?? ""); tsv.field(c.nearestDistance.map(String.init) ?? ""); tsv.field(c.notTrackableReason)
             tsv.field(c.untemplated.map(String.init) ?? "")
+            tsv.field(TableNumber.g6(c.coverage))
             tsv.endRow()
         }
         return tsv.text
@@ -158,6 +161,10 @@ public enum ClonesFile {
             if !value("untemplated_nt").isEmpty {
                 guard let untemplated = Int(value("untemplated_nt")), untemplated >= 0 else { throw bad("untemplated_nt", "a count") }
                 clone.untemplated = untemplated
+            }
+            if !value("coverage").isEmpty {
+                guard let coverage = Double(value("coverage")), coverage > 0, coverage <= 1 else { throw bad("coverage", "a share above 0, at most 1") }
+                clone.coverage = coverage
             }
             clones.append(clone)
         }

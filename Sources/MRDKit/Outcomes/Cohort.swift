@@ -37,7 +37,8 @@ public enum CohortAnalysis {
     static func status(_ call: CallsRow, threshold: Double?) -> String? {
         guard let threshold else { return call.call == MRDCallKind.indeterminate.rawValue ? nil : call.call }
         let evidence = CallRule.Evidence(hasMarker: call.callDetail != CallDetail.noMarker.rawValue, detected: call.detected,
-                                         level: call.mrdLevel, lod: call.lod, quantifiable: call.quantifiable, qcPass: call.qcPass)
+                                         level: call.mrdLevel, lod: call.lod, quantifiable: call.quantifiable, qcPass: call.qcPass,
+                                         cellCountKnown: call.callDetail != CallDetail.noCellCount.rawValue && call.callDetail != CallDetail.failed.rawValue)
         let decision = CallRule(threshold: threshold).decide(evidence)
         return decision.call == .indeterminate ? nil : decision.call.rawValue
     }

@@ -252,7 +252,9 @@ public enum Quantifier {
                     let calibration = fit.forLocus(count.clone.locus)
                     if !calibration.ownLocus { fallbackLoci = true }
                     ownCalibration = calibration.ownLocus
-                    perTemplate = calibration.readsPerCopy
+                    // Reads per template that can be counted: a clone read fully from one end only
+                    // yields its coverage share of a spike-in's reads per copy.
+                    perTemplate = calibration.readsPerCopy * count.clone.coverage
                     logSE = calibration.logSE
                     templates = netReads / perTemplate
                 }

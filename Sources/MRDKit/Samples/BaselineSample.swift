@@ -31,7 +31,10 @@ public struct BaselineSample: Sendable {
         let analysis = BaselineAnalysis(annotator: context.annotator, spikeIns: context.spikeIns, options: options)
         let result = try analysis.run(input, sampleID: sampleID)
         var timer = PhaseTimer()
-        let outcome = Outcome(clones: Self.clones(result), summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
+        var clones = Self.clones(result)
+        try Self.measureCoverage(&clones, clonotypes: result.clonotypes, input: input, context: context, threads: options.threads)
+        timer.mark("coverage")
+        let outcome = Outcome(clones: clones, summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
         try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(sampleID)
         // The two tables of a large sample take a while to format: side by side when threads allow.
@@ -51,6 +54,28 @@ public struct BaselineSample: Sendable {
                        (base + ".baseline.json", outcome.summary.text)]).commit()
         timer.mark("outputs")
         return outcome
+    }
+
+    /// Each index clone's `coverage` (see `ReadCoverage`), measured with the tracker's own rule: the
+    /// diagnostic reads are tracked against the index clones as a follow-up's would be, and the
+    /// orientations of the counted reads compared with the sample's (its clonotypes' median).
+    static func measureCoverage(_ clones: inout [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext,
+                                threads: Int) throws {
+        guard clones.contains(where: \.trackable) else { return }
+        var track = TrackOptions()
+        track.threads = threads
+        let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator, spikeIns: context.spikeIns,
+                                      options: track)
+        let counts = try tracker.run(input, sampleID: "coverage")
+        var shares: [Locus: Double] = [:]
+        for locus in Set(clones.filter(\.trackable).map(\.locus)) {
+            shares[locus] = ReadCoverage.forwardShare(clonotypes.filter { $0.locus == locus })
+        }
+        for (t, c) in tracker.tracked.enumerated() {
+            guard let share = shares[clones[c].locus] else { continue }
+            let count = counts.clones[t]
+            clones[c].coverage = ReadCoverage.coverage(forward: count.forwardReads, count: count.reads, forwardShare: share)
+        }
     }
 
     /// Rewrites clones.tsv and the index clones of baseline.json after a run-level check changed
@@ -84,6 +109,7 @@ public struct BaselineSample: Sendable {
             clone.nearestDistance = c.nearestDistance
             clone.notTrackableReason = c.notTrackableReason
             clone.untemplated = c.untemplated
+            clone.coverage = c.coverage
             return clone
         }
     }

@@ -17,7 +17,7 @@ public enum IndexClonesInput {
     static let flank = 10
 
     public static func sniff(path: String) throws -> Format {
-        guard FileManager.default.fileExists(atPath: path) else { throw ReadError(.missingInput, file: path, "no such index-clone file") }
+        guard FileManager.default.fileExists(atPath: path) else { throw ReadError(.missingInput, file: path, "no such clones file") }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ReadError(.unreadableInput, file: path, "cannot read the index-clone file")
         }

@@ -23,6 +23,8 @@ public struct TrackedCloneCount: Sendable, Equatable {
     public var reads = 0
     /// Of those, reads identical to the target.
     public var exactReads = 0
+    /// Of those, reads on the target's own strand (V-to-J).
+    public var forwardReads = 0
     /// Reads with the clone's D-N-J part behind another V (VH replacement).
     public var evolvedReads = 0
     /// Reads within tolerance that were nearer to another baseline clonotype, or to a variant
@@ -124,6 +126,8 @@ public struct UMIProfile: Sendable, Equatable {
 struct TrackTally {
     struct WindowTally {
         var count = 0
+        /// Reads matched on the target's own strand.
+        var forward = 0
         var qualitySums: [Int] = []
         /// Sum over the reads of each base's error probability (from its quality).
         var errorSums: [Double] = []
@@ -153,6 +157,7 @@ struct TrackTally {
         for (key, tally) in other.windows {
             guard var mine = windows[key] else { windows[key] = tally; continue }
             mine.count += tally.count
+            mine.forward += tally.forward
             for p in mine.qualitySums.indices where p < tally.qualitySums.count { mine.qualitySums[p] += tally.qualitySums[p] }
             for p in mine.errorSums.indices where p < tally.errorSums.count { mine.errorSums[p] += tally.errorSums[p] }
             for (umi, n) in tally.umis { mine.umis[umi, default: 0] += n }
@@ -289,11 +294,12 @@ public struct FollowUpTracker: Sendable {
                 case .spikeIn(let s):
                     tally.spikes[s] += 1
                     continue
-                case .matched(_, _, let window, let qualities):
+                case .matched(_, _, let window, let qualities, let reversed):
                     let length = window.bases.bytes.count
                     var entry = tally.windows[window] ?? TrackTally.WindowTally(qualitySums: [Int](repeating: 0, count: length),
                                                                                 errorSums: [Double](repeating: 0, count: length))
                     entry.count += 1
+                    if !reversed { entry.forward += 1 }
                     if qualities.count == length {
                         for p in qualities.indices {
                             let q = Int(qualities[p]) &- 33
@@ -326,12 +332,13 @@ public struct FollowUpTracker: Sendable {
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
         for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }
         for (t, target) in index.targets.enumerated() {
-            let (reads, exact, rejected, umis, bleed) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
+            let (reads, exact, rejected, umis, bleed, forward) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
             if target.evolved {
                 counts.clones[target.clone].evolvedReads += reads
                 counts.clones[target.clone].evolvedUMIs = Self.distinctUMIs(umis)
             } else {
                 counts.clones[target.clone].reads += reads
+                counts.clones[target.clone].forwardReads += forward
                 counts.clones[target.clone].exactReads += exact
                 counts.clones[target.clone].umis = Self.distinctUMIs(umis)
                 counts.clones[target.clone].expectedBleedReads = bleed
@@ -357,7 +364,7 @@ public struct FollowUpTracker: Sendable {
     /// its reads had the chance its base quality gives of being misread there, a third of the time
     /// into the target's base.
     static func cluster(_ target: TrackedTarget, windows: [(TargetWindow, TrackTally.WindowTally)])
-        -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int], bleed: Double) {
+        -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int], bleed: Double, forward: Int) {
         let sorted = windows.sorted { a, b in
             if a.1.count != b.1.count { return a.1.count > b.1.count }
             if a.0.clipLeft != b.0.clipLeft { return a.0.clipLeft < b.0.clipLeft }
@@ -369,7 +376,7 @@ public struct FollowUpTracker: Sendable {
             guard left + right < sequence.count else { return [] }
             return sequence[left..<(sequence.count - right)]
         }
-        var reads = 0, exact = 0, rejected = 0, bleed = 0.0
+        var reads = 0, exact = 0, rejected = 0, bleed = 0.0, forward = 0
         var umis: [Bases: Int] = [:]
         func addBleed(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) {
             guard bases.count == reference.count else { return }
@@ -414,6 +421,7 @@ public struct FollowUpTracker: Sendable {
             }
             if counts {
                 reads += entry.count
+                forward += entry.forward
                 if toIndex == 0 { exact += entry.count }
                 for (umi, n) in entry.umis { umis[umi, default: 0] += n }
             } else {
@@ -422,7 +430,7 @@ public struct FollowUpTracker: Sendable {
                 ownClones.append(window)
             }
         }
-        return (reads, exact, rejected, umis, bleed)
+        return (reads, exact, rejected, umis, bleed, forward)
     }
 
     /// A variant clone's bases over the part of the target another window also covers.

@@ -128,7 +128,8 @@ public struct TargetIndex: Sendable {
     /// What one read is.
     public enum Verdict: Sendable, Equatable {
         case spikeIn(Int)
-        case matched(target: Int, cost: Int, window: TargetWindow, qualities: [UInt8])
+        /// `reversed`: the read is the target's reverse complement.
+        case matched(target: Int, cost: Int, window: TargetWindow, qualities: [UInt8], reversed: Bool)
         case unmatched
     }
 
@@ -189,7 +190,7 @@ public struct TargetIndex: Sendable {
             case .matched(let target, let cost, let window, let start, let end, let reversed):
                 var qualities = quality.count == readLength ? Array(quality[start..<end]) : []
                 if reversed { qualities.reverse() }
-                return .matched(target: target, cost: cost, window: window, qualities: qualities)
+                return .matched(target: target, cost: cost, window: window, qualities: qualities, reversed: reversed)
             }
         }
     }

@@ -126,7 +126,10 @@ struct RoundTripTests {
                               lod: nil, loq: nil, threshold: 1e-4, detected: true, quantifiable: true, call: "indeterminate",
                               callDetail: "insufficient_input", qcPass: true, qcFlags: ["low_reads"], topClone: "P1_DX_IGH_1", evolvedReads: 0,
                               unassignedReads: ["no_locus": 50], detectionRule: .init(minReads: 2, templateFraction: 0.25, bleedSignificance: 0.001),
-                              spikeInReadsByID: ["S1": 50], readsPerCopy: ["all": 2.5, "IGH": 2.5], spikeInOutliers: [])
+                              spikeInReadsByID: ["S1": 50], readsPerCopy: ["all": 2.5, "IGH": 2.5], spikeInOutliers: [],
+                              readFraction: 0.0123, levelBasis: "cells", reason: "No DNA input or cell count was given.",
+                              markers: ["P1_DX_IGH_1", "P1_DX_TRB_2"],
+                              umiCheck: .init(length: 8, reads: 1000, topTenShare: 0.01, meanTopBaseShare: 0.3, random: true))
         let callText = call.text
         for field in ["cells_assessed", "mrd_ci_low", "mrd_ci_high", "lod", "loq"] { #expect(callText.contains("\"\(field)\" : null"), "\(field)") }
         #expect(try CallRecord.read(path: try write(callText, "c.json")) == call)
@@ -149,8 +152,9 @@ struct RoundTripTests {
     @Test("mrd.tsv, calls.tsv and controls.tsv")
     func trackTables() throws {
         let rows = [MRDRow(sampleID: "F", cloneID: "C1", locus: "IGH", junction: "TGTGG", reads: 12, evolvedReads: 1, templates: 3.25, mrdLevel: 2.3e-5,
-                           detected: true, exactReads: 10, rejectedReads: 0, umis: nil, readsPerTemplate: 3.69231, expectedBleedReads: 0.012),
-                    MRDRow(sampleID: "F", cloneID: "C2", locus: "TRB", junction: "TGTTT", reads: 0, evolvedReads: 0, templates: 0, mrdLevel: 0,
+                           detected: true, exactReads: 10, rejectedReads: 0, umis: nil, readsPerTemplate: 3.69231, expectedBleedReads: 0.012,
+                           readFraction: 0.0021),
+                    MRDRow(sampleID: "F", cloneID: "C2", locus: "TRB", junction: "TGTTT", reads: 0, evolvedReads: 0, templates: 0, mrdLevel: nil,
                            detected: false, exactReads: 0, rejectedReads: 3, umis: 0, readsPerTemplate: 1, expectedBleedReads: 0)]
         #expect(try MRDTable.read(path: try write(MRDTable.text(rows), "F.mrd.tsv")) == rows)
 
@@ -159,11 +163,15 @@ struct RoundTripTests {
         measured.totalReads = 40000; measured.cellsAssessed = 153846; measured.clonesTracked = 2; measured.clonesDetected = 1
         measured.leukemicReads = 120; measured.leukemicTemplates = 35.5; measured.mrdLevel = 0.000230751; measured.ciLow = 0.000161
         measured.ciHigh = 0.000331; measured.lod = 2.1e-5; measured.loq = 9.75e-5
+        measured.reason = "P1_DX_IGH_1 (IGH) detected at 0.00023, at or above the 0.0001 threshold."; measured.readFraction = 0.0042
+        measured.markers = ["P1_DX_IGH_1", "P1_DX_TRB_2"]; measured.qcFlags = ["spike_in_outlier", "control_contamination"]
         let failed = RunAnalysis.failedRow(SheetSample(line: 3, patientID: "P1", sampleID: "P1_FU2", role: .followup, timepoint: "", day: nil,
-                                                       reads1: ["x"], reads2: []), threshold: 1e-4)
+                                                       reads1: ["x"], reads2: []), threshold: 1e-4, error: "x: no such file")
         let text = CallsTable.text([measured, failed])
         #expect(text.hasPrefix(CallsTable.columns.joined(separator: "\t") + "\n"))
         #expect(try CallsTable.read(path: try write(text, "calls.tsv")) == [measured, failed])
+        #expect(failed.reason == "The sample could not be processed (x: no such file): fix the input and re-run.")
+        #expect(text.contains("\tP1_DX_IGH_1;P1_DX_TRB_2\tspike_in_outlier;control_contamination\n"))
 
         let hits = [ControlHit(controlID: "NTC", patientID: "P1", cloneID: "C1", locus: .IGH, reads: 3, contaminated: true),
                     ControlHit(controlID: "NTC", patientID: "P2", cloneID: "C9", locus: .TRG, reads: 0, contaminated: false)]

@@ -216,12 +216,12 @@ struct TrackTruthTests {
     func quantification() {
         let quantified = TrackedRun.shared.calls.filter { $0.truth.leukemicCells >= 20 }
         #expect(quantified.count >= 10)
-        let errors = quantified.map { abs(log10($0.call.mrdLevel / (Double($0.truth.leukemicCells) / Double($0.truth.cells)))) }.sorted()
+        let errors = quantified.map { abs(log10($0.call.mrdLevel! / (Double($0.truth.leukemicCells) / Double($0.truth.cells)))) }.sorted()
         let median = errors[errors.count / 2]
         #expect(median <= 0.2, "median |log10 error| \(median): \(errors)")
         for (truth, call) in quantified {
             let (low, high) = (call.ciLow ?? 0, call.ciHigh ?? 0)
-            #expect(low < call.mrdLevel && call.mrdLevel < high, "\(truth.sampleID)")
+            #expect(low < call.mrdLevel! && call.mrdLevel! < high, "\(truth.sampleID)")
         }
         // Over the tracked IGH clones that have a D-N-J target.
         let evolvedTruth = TrackedRun.shared.evolved.reduce(0) { $0 + $1.truth }

@@ -1,0 +1,49 @@
+import Foundation
+
+/// How completely a clone's reads can show its junction, from the orientations they were read in.
+///
+/// Single-end reads of an amplicon start at either end. A spike-in or a short amplicon is spanned
+/// from both ends; a long junction (or a long amplicon) only from one, so half of its molecules'
+/// reads (the sample's share of the other orientation) can never be counted, while the spike-ins
+/// that turn reads into templates lose none. Left alone this biases the clone's templates, and its
+/// MRD levels, low by that share. The sample's orientation shares are measured on its clonotypes
+/// (their median forward share: most are spanned from both ends); a clone whose reads fall short in
+/// one orientation (under a third of what the shares predict, with enough reads to tell) gets
+/// coverage = 1 / max over orientations of (observed share / expected share), else 1.
+public enum ReadCoverage {
+    /// Fewest reads of a clone to judge its orientations.
+    static let minReads = 20
+    /// Fewest clonotypes of a locus (with `minReads`) to take the locus's own shares.
+    static let minClonotypes = 5
+
+    /// The forward share of a locus's reads: the median over its clonotypes with enough reads, else
+    /// the share over all its reads.
+    static func forwardShare(_ clonotypes: [Clonotype]) -> Double? {
+        let judged = clonotypes.filter { $0.count >= minReads }.map { Double($0.forwardCount) / Double($0.count) }.sorted()
+        if judged.count >= minClonotypes { return judged[judged.count / 2] }
+        let total = clonotypes.reduce(0) { $0 + $1.count }
+        return total > 0 ? Double(clonotypes.reduce(0) { $0 + $1.forwardCount }) / Double(total) : nil
+    }
+
+    /// The coverage of one clone given the locus's forward share.
+    static func coverage(forward: Int, count: Int, forwardShare share: Double) -> Double {
+        // Reads from one end only (directional libraries): nothing to compare.
+        guard count >= minReads, share > 0.05, share < 0.95 else { return 1 }
+        let observedForward = Double(forward) / Double(count)
+        let forwardRatio = observedForward / share, reverseRatio = (1 - observedForward) / (1 - share)
+        guard min(forwardRatio, reverseRatio) < 1.0 / 3 else { return 1 }
+        return min(1, 1 / max(forwardRatio, reverseRatio))
+    }
+
+    /// Sets `coverage` of every clonotype, locus by locus.
+    static func assign(_ clonotypes: inout [Clonotype]) {
+        var byLocus: [Locus: [Int]] = [:]
+        for i in clonotypes.indices { byLocus[clonotypes[i].locus, default: []].append(i) }
+        for (_, members) in byLocus {
+            guard let share = forwardShare(members.map { clonotypes[$0] }) else { continue }
+            for i in members {
+                clonotypes[i].coverage = coverage(forward: clonotypes[i].forwardCount, count: clonotypes[i].count, forwardShare: share)
+            }
+        }
+    }
+}
