@@ -19,6 +19,9 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "Number of patients.") var patients = 3
     @Option(name: .long, help: "True MRD level of each follow-up, comma-separated (one follow-up each).") var levels: String = "1e-2,1e-3,0"
     @Option(name: .long, help: "Cells in each follow-up's DNA input.") var cells = 50_000
+    @Option(name: .long, help: "Cells of particular follow-ups, e.g. P003_FU2=3000 (comma-separated).") var sampleCells: String?
+    @Option(name: .long, help: "Share of follow-up cells that are B cells (IG background).") var bCellFraction = SimulationConfig().bCellFraction
+    @Option(name: .long, help: "Share of follow-up cells that are T cells (TR background).") var tCellFraction = SimulationConfig().tCellFraction
     @Option(name: .long, help: "Cells in each diagnostic sample.") var diagnosticCells = 5_000
     @Option(name: .long, help: "Reads per sample (mean).") var reads = 4_000
     @Option(name: .long, help: "Read length.") var readLength = 150
@@ -64,8 +67,20 @@ struct Simulate: ParsableCommand {
         return Dictionary(pairs, uniquingKeysWith: { $1 })
     }
 
+    func parsedSampleCells() throws -> [String: Int] {
+        guard let sampleCells else { return [:] }
+        let pairs = try parseList(sampleCells, option: "--sample-cells", expected: "SAMPLE=CELLS with a positive whole number") { item -> (String, Int)? in
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false)
+            guard parts.count == 2, let cells = Int(parts[1]), cells >= 1 else { return nil }
+            return (String(parts[0]), cells)
+        }
+        return Dictionary(pairs, uniquingKeysWith: { $1 })
+    }
+
     func validate() throws {
         _ = try parsedLevels()
+        _ = try parsedSampleCells()
+        if !(0...1).contains(bCellFraction) || !(0...1).contains(tCellFraction) { throw ValidationError("--b-cell-fraction and --t-cell-fraction must be between 0 and 1") }
         _ = try parsedSpikeLoci()
         _ = try parsedEfficiency()
         let parsed = try parsedLoci()
@@ -93,6 +108,9 @@ struct Simulate: ParsableCommand {
             config.levels = try parsedLevels()
             config.cells = cells
             config.diagnosticCells = diagnosticCells
+            config.sampleCells = try parsedSampleCells()
+            config.bCellFraction = bCellFraction
+            config.tCellFraction = tCellFraction
             config.readsPerSample = reads
             config.readLength = readLength
             config.sequencing.readLength = readLength

@@ -7,9 +7,13 @@ struct SimulateCLITests {
     func committedRunIsReproducible() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let result = try runMRD(["simulate", "--out", out.path, "--seed", "20261125", "--reads", "3000"])
-        #expect(result.status == 0, "\(result.stderr)")
         let committed = packageRoot.appendingPathComponent("TestReads/run")
+        // The command recorded in TestReads/run/COMMAND, with the output folder replaced.
+        let recorded = try String(contentsOf: committed.appendingPathComponent("COMMAND"), encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("mrd simulate ") }!.split(separator: " ").map(String.init)
+        #expect(Array(recorded.prefix(4)) == ["mrd", "simulate", "--out", "TestReads/run"])
+        let result = try runMRD(["simulate", "--out", out.path] + recorded.dropFirst(4))
+        #expect(result.status == 0, "\(result.stderr)")
         let made = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         let kept = try FileManager.default.contentsOfDirectory(atPath: committed.path).filter { $0 != "COMMAND" }.sorted()
         #expect(made == kept)

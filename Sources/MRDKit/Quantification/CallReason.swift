@@ -40,7 +40,8 @@ public enum CallReason {
     /// DNA for a number of cells at 6.5 pg per diploid cell, in ng or ug.
     static func dna(cells: Double) -> String {
         let ng = cells * Quantifier.picogramsPerCell / 1000
-        return ng >= 1000 ? String(format: "%.2g ug", ng / 1000) : String(format: "%.2g ng", ng)
+        if ng >= 1000 { return String(format: "%.1f ug", ng / 1000) }
+        return ng >= 10 ? String(format: "%.0f ng", ng) : String(format: "%.1f ng", ng)
     }
 
     /// What the QC flags say, appended to a reason.

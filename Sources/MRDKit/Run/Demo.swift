@@ -35,11 +35,17 @@ public enum DemoRun {
             table.row([row.sampleID, row.call, row.callDetail, TableNumber.g6(row.mrdLevel), ci, TableNumber.g6(row.lod),
                        (trueLevel[row.sampleID] ?? nil).map(TableNumber.plain) ?? ""])
         }
+        // Why each call is what it is (calls.tsv's reason), without the QC notes every call shares.
+        var reasons = "\nWhy:\n"
+        for row in result.calls {
+            let sentence = row.reason.components(separatedBy: " QC: ").first ?? row.reason
+            reasons += "  \(row.sampleID): \(sentence)\n"
+        }
         var cohortOptions = CohortOptions()
         cohortOptions.groupBy = ["ph_status", "risk_group"]
         let clinical = try ClinicalFile.read(path: folder + "/clinical.csv")
         let cohort = CohortAnalysis.analyse(calls: try CallsTable.read(path: outdir + "/calls.tsv"), clinical: clinical.records, options: cohortOptions)
         try CohortReports.write(cohort, options: cohortOptions, to: outdir + "/cohort")
-        return Outcome(run: result, table: table.text)
+        return Outcome(run: result, table: table.text + reasons)
     }
 }

@@ -12,6 +12,8 @@ public struct SimulationConfig: Sendable {
     public var days: [Int] = [35, 90, 180]
     /// Cells in each follow-up's DNA input (6.5 pg per diploid cell).
     public var cells = 50_000
+    /// Follow-ups with another DNA input (cells), by sample id.
+    public var sampleCells: [String: Int] = [:]
     public var diagnosticCells = 5_000
     /// Share of the cells carrying a rearrangement of the locus in the polyclonal background
     /// (B cells for IG loci, T cells for TR loci), after therapy.
@@ -227,7 +229,8 @@ public struct RunSimulator: Sendable {
                 var sample = Sample(id: "\(patient.id)_FU\(f + 1)", patient: patient.id, role: "followup",
                                     timepoint: f < config.timepoints.count ? config.timepoints[f] : "followup\(f + 1)",
                                     day: f < config.days.count ? config.days[f] : nil, cells: config.cells, level: level)
-                sample.leukemicCells = random.poisson(level * Double(config.cells))
+                sample.cells = config.sampleCells[sample.id] ?? config.cells
+                sample.leukemicCells = random.poisson(level * Double(sample.cells))
                 for (n, clone) in patient.clones.enumerated() where clone.isLeukemic {
                     let evolvedCount = clone.rearrangement.locus == .IGH
                         ? random.binomial(sample.leukemicCells, config.evolvedFraction) : 0
@@ -242,7 +245,7 @@ public struct RunSimulator: Sendable {
                     }
                 }
                 for locus in config.loci {
-                    let templates = Double(config.cells) * lymphoidFraction(locus)
+                    let templates = Double(sample.cells) * lymphoidFraction(locus)
                     for clone in patient.clones where !clone.isLeukemic && clone.rearrangement.locus == locus {
                         let n = random.poisson(templates * clone.diagnosticFraction)
                         if n > 0 { sample.entries.append(Entry(sequence: clone.rearrangement.sequence, templates: n, reads: 0, category: .background, locus: locus)) }
