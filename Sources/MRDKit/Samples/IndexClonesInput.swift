@@ -142,7 +142,7 @@ public enum IndexClonesInput {
             guard seen.insert(record.id).inserted else { throw ReadError(.malformedRecord, file: path, line: record.line, "clone id '\(printable(record.id))' given twice") }
             guard case .success(let a) = annotator.annotate(record.sequence) else {
                 throw ReadError(.malformedRecord, file: path, line: record.line,
-                                "record '\(printable(record.id))': no junction found (not a human IG/TR rearrangement spanning V or D to J)")
+                                "record '\(printable(record.id))': no junction found: expected a human IG/TR rearrangement with enough V (or D) and J sequence to place them (about 30 nt beyond the junction on each side; \(record.sequence.count) nt given)")
             }
             let junction = Array(a.junction)
             var clone = BaselineClone(cloneID: record.id, sampleID: sample, locus: a.locus, kind: a.kind, vCall: a.vCall, dCall: a.dCall,

@@ -128,3 +128,36 @@ struct CrossLineageRunTests {
         #expect(leukemic >= 6)
     }
 }
+
+@Suite("Index clones shared between patients")
+struct SharedCloneTests {
+    func clone(_ id: String, junction: String, count: Int, locusReads: Int, trackable: Bool = true) -> BaselineClone {
+        var c = BaselineClone(cloneID: id, sampleID: String(id.prefix(7)), locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+                              junction: Array(junction.utf8), count: count, trackable: trackable, target: Array(("AAAAAAAAAA" + junction + "CCCCCCCCCC").utf8))
+        c.locusReads = locusReads
+        c.fraction = Double(count) / Double(locusReads)
+        return c
+    }
+
+    @Test("a junction at index-clone level in two patients (a spike-in run without --spike-ins) is not tracked in either; hopped reads do not count")
+    func shared() {
+        let spike = "TGTGCGAGAGGTCCCTACGGTAGCAGCTGGTACTTTGACTACTGG"
+        let leukemia = "TGTGCGAAAGATCGGGGTATAGCAGTGGCTGGTACCCCTTTGACTACTGG"
+        var patients: [String: [BaselineClone]] = [
+            "P1": [clone("P1_DX_1", junction: leukemia, count: 8_000, locusReads: 10_000), clone("P1_DX_2", junction: spike, count: 900, locusReads: 10_000)],
+            // P1's leukemia hopped into P2's diagnostic sample: 0.1% of its rate.
+            "P2": [clone("P2_DX_1", junction: spike, count: 700, locusReads: 9_000), clone("P2_DX_9", junction: leukemia, count: 8, locusReads: 9_000, trackable: false)],
+        ]
+        let changed = SharedClones.mark(&patients)
+        #expect(changed == ["P1", "P2"])
+        #expect(patients["P1"]![0].trackable, "hopped reads in P2 are below 5% of P1's rate")
+        #expect(!patients["P1"]![1].trackable)
+        #expect(patients["P1"]![1].notTrackableReason.hasPrefix("shared_index_clone: the junction is also a clonotype of the diagnostic sample of P2"))
+        #expect(!patients["P2"]![0].trackable && patients["P2"]![0].notTrackableReason.contains("of P1 ("))
+        // A second check changes nothing; with P2 gone from the run, P1's clone is restored.
+        #expect(SharedClones.mark(&patients).isEmpty)
+        var alone = ["P1": patients["P1"]!]
+        #expect(SharedClones.mark(&alone) == ["P1"])
+        #expect(alone["P1"]![1].trackable && alone["P1"]![1].notTrackableReason.isEmpty)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+
+private let committedRun = packageRoot.appendingPathComponent("TestReads/run")
+
+private func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+/// True MRD level of each follow-up of TestReads/run.
+private func truthLevels() throws -> [String: Double] {
+    var levels: [String: Double] = [:]
+    for row in parseTSV(try read(committedRun.appendingPathComponent("truth.tsv"))) where row["role"] == "followup" {
+        levels[row["sample_id"]!] = Double(row["true_mrd_level"]!)!
+    }
+    return levels
+}
+
+/// `mrd run` on TestReads/run (or on `sheet`) with extra arguments; its calls.tsv rows.
+private func runCalls(_ arguments: [String], sheet: URL = committedRun.appendingPathComponent("sheet.csv"), in out: URL) throws -> [[String: String]] {
+    let result = try runMRD(["run", sheet.path, "-o", out.path, "-t", "2"] + arguments, directory: out.deletingLastPathComponent())
+    #expect(result.status == 0, "\(arguments): \(result.stderr)")
+    return parseTSV(try read(out.appendingPathComponent("calls.tsv")))
+}
+
+/// The ordinary slips of issue 16 on a real run (spike-ins in every reaction, IGH and TRB markers):
+/// none may give a confident wrong answer.
+@Suite("Slips: no --spike-ins, no cell count, --umi on reads without UMIs")
+struct SlipTests {
+    @Test("every call of the run says why, and lists its markers")
+    func reasons() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let calls = try runCalls(["--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path], in: out.appendingPathComponent("run"))
+        #expect(calls.count == 9)
+        for row in calls {
+            #expect(row["reason"]!.count > 30, "\(row["sample_id"]!)")
+            #expect(row["markers"]!.split(separator: ";").count == Int(row["clones_tracked"]!), "\(row["sample_id"]!)")
+        }
+        let indeterminate = calls.first { $0["sample_id"] == "P003_FU3" }!
+        #expect(indeterminate["call"] == "indeterminate" && indeterminate["call_detail"] == "insufficient_input")
+        #expect(indeterminate["reason"]!.contains("ng DNA ("), "the DNA input that would resolve it: \(indeterminate["reason"]!)")
+        let negative = calls.first { $0["sample_id"] == "P001_FU3" }!
+        #expect(negative["call"] == "negative" && Double(negative["lod"]!)! < 1e-4)
+        // The IGH marker is tracked in every patient although only IGH has spike-ins.
+        for patient in ["P001", "P002", "P003"] {
+            let markers = calls.first { $0["patient_id"] == patient }!["markers"]!
+            #expect(markers.contains("_IGH_") && markers.contains("_TRB_"), "\(patient): \(markers)")
+        }
+    }
+
+    @Test("no --spike-ins: the spike-ins are shared clonotypes, not index clones; no truth-0 sample positive with qc_pass T")
+    func noSpikeIns() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let calls = try runCalls([], in: out.appendingPathComponent("run"))
+        let truth = try truthLevels()
+        #expect(calls.count == 9)
+        for row in calls {
+            let id = row["sample_id"]!
+            #expect(row["qc_flags"]!.split(separator: ";").contains("templates_from_reads"), "\(id)")
+            #expect(row["qc_pass"] == "F", "\(id): reads are not templates")
+            if truth[id] == 0 { #expect(!(row["call"] == "positive" && row["qc_pass"] == "T"), "\(id)") }
+            #expect(row["call"] != "negative", "\(id): no negativity without templates")
+        }
+        // The calibrators, in every diagnostic sample, are clonotypes there but never index clones
+        // (here the cross-lineage rule already keeps them out; SharedCloneTests covers the case it
+        // does not).
+        let spikes = parseTSV(try read(committedRun.appendingPathComponent("spikes.tsv"))).map { $0["sequence"]! }
+        for patient in ["P001", "P002", "P003"] {
+            let clones = parseTSV(try read(out.appendingPathComponent("run/samples/\(patient)_DX/\(patient)_DX.clones.tsv")))
+            let spikeClones = clones.filter { clone in spikes.contains { $0.contains(clone["junction"]!) } && Double(clone["clone_fraction"]!)! >= 0.05 }
+            #expect(!spikeClones.isEmpty, "\(patient): the spike-ins are clonotypes of its diagnostic sample")
+            #expect(spikeClones.allSatisfy { $0["trackable"] == "F" }, "\(patient)")
+        }
+    }
+
+    @Test("no cell count: no level, call indeterminate no_cell_count; --level-basis reads gives the read share on purpose")
+    func noCellCount() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // The sheet with dna_ng and cells emptied, read paths made absolute.
+        var lines = try read(committedRun.appendingPathComponent("sheet.csv")).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for i in 1..<lines.count {
+            var fields = lines[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            for column in ["r1", "r2"] {
+                let c = header.firstIndex(of: column)!
+                fields[c] = fields[c].split(separator: ";").map { committedRun.appendingPathComponent(String($0)).path }.joined(separator: ";")
+            }
+            fields[header.firstIndex(of: "dna_ng")!] = ""
+            fields[header.firstIndex(of: "cells")!] = ""
+            lines[i] = fields.joined(separator: ",")
+        }
+        let sheet = out.appendingPathComponent("sheet.csv")
+        try (lines.joined(separator: "\n") + "\n").write(to: sheet, atomically: true, encoding: .utf8)
+        let spikes = ["--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path]
+        let truth = try truthLevels()
+
+        let calls = try runCalls(spikes, sheet: sheet, in: out.appendingPathComponent("cells"))
+        #expect(calls.count == 9)
+        for row in calls {
+            let id = row["sample_id"]!
+            #expect(row["call"] == "indeterminate" && row["call_detail"] == "no_cell_count", "\(id)")
+            for column in ["mrd_level", "lod", "mrd_ci_low", "mrd_ci_high", "cells_assessed"] { #expect(row[column] == "", "\(id) \(column)") }
+            #expect(row["normalization"] == "spike_in+none")
+            #expect(row["reason"]!.contains("Give dna_ng or cells"), "\(id)")
+            if truth[id]! > 0 { #expect(Double(row["read_fraction"]!)! > 0, "\(id)") }
+        }
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("cells/samples/P001_FU1/P001_FU1.call.json"))) as! [String: Any]
+        #expect(call["mrd_level"] is NSNull)
+        #expect((call["read_fraction"] as? Double ?? 0) > 0)
+
+        let reads = try runCalls(spikes + ["--level-basis", "reads"], sheet: sheet, in: out.appendingPathComponent("reads"))
+        for row in reads {
+            let id = row["sample_id"]!
+            #expect(row["normalization"] == "spike_in+none+reads_fraction", "\(id)")
+            #expect(row["mrd_level"] == row["read_fraction"], "\(id)")
+            #expect(row["lod"] == "", "\(id)")
+            if truth[id] == 0 { #expect(row["call"] != "positive", "\(id)") }
+            if row["call"] == "positive" { #expect(row["reason"]!.contains("--level-basis reads: a read share, not a level per cell"), "\(id)") }
+        }
+    }
+
+    @Test("--umi on reads without UMIs: umi_not_random, quantified from the spike-ins, never a confident call")
+    func umiOnUMIFreeReads() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let spikes = ["--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path]
+        let plain = try runCalls(spikes, in: out.appendingPathComponent("plain"))
+        let umi = try runCalls(spikes + ["--umi", "N8"], in: out.appendingPathComponent("umi"))
+        let truth = try truthLevels()
+        for (a, b) in zip(plain, umi) {
+            let id = b["sample_id"]!
+            #expect(b["qc_flags"]!.split(separator: ";").contains("umi_not_random"), "\(id)")
+            #expect(b["qc_pass"] == "F" && b["normalization"] == "spike_in+dna_input", "\(id)")
+            if truth[id] == 0 { #expect(!(b["call"] == "positive" && b["qc_pass"] == "T"), "\(id)") }
+            // Positives stay positive at about the level the spike-ins give (8 fewer bases per read).
+            if a["call"] == "positive" {
+                #expect(b["call"] == "positive", "\(id)")
+                let ratio = Double(b["mrd_level"]!)! / Double(a["mrd_level"]!)!
+                #expect(ratio > 0.7 && ratio < 1.3, "\(id): \(ratio)")
+            }
+        }
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("umi/samples/P001_FU1/P001_FU1.call.json"))) as! [String: Any]
+        let check = call["umi_check"] as! [String: Any]
+        #expect(check["random"] as? Bool == false)
+        #expect((check["top_ten_share"] as! Double) > 0.25)
+    }
+
+    @Test("index clones given as AIRR TSV or FASTA: the same calls as with clones.tsv")
+    func clonesFromElsewhere() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P002_DX_R1.fastq.gz").path, "--r2",
+                                   committedRun.appendingPathComponent("P002_DX_R2.fastq.gz").path, "--sample", "P002_DX", "-o", out.path,
+                                   "--spike-ins", spikes, "-t", "2"], directory: out)
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        let clonesTSV = out.appendingPathComponent("P002_DX.clones.tsv")
+        #expect(parseTSV(try read(clonesTSV)).filter { $0["trackable"] == "T" }.count == 2)
+        // A FASTA of the index clones' sequences, as a lab would paste them from a report (in
+        // lower case, wrapped at 60, one of them reverse-complemented).
+        let airrRows = parseTSV(try read(out.appendingPathComponent("P002_DX.airr.tsv"))).filter { $0["mrd_trackable"] == "T" }
+        let fasta = out.appendingPathComponent("index.fasta")
+        try airrRows.enumerated().map { n, row -> String in
+            var sequence = row["sequence"]!
+            if n == 1 { sequence = String(sequence.reversed().map { ["A": "T", "C": "G", "G": "C", "T": "A"][$0] ?? $0 }) }
+            let wrapped = stride(from: 0, to: sequence.count, by: 60).map { i -> String in
+                let start = sequence.index(sequence.startIndex, offsetBy: i)
+                return String(sequence[start..<(sequence.index(start, offsetBy: 60, limitedBy: sequence.endIndex) ?? sequence.endIndex)])
+            }
+            return ">\(row["sequence_id"]!) from the diagnostic report\n" + wrapped.joined(separator: "\n").lowercased() + "\n"
+        }.joined().write(to: fasta, atomically: true, encoding: .utf8)
+        // A too short sequence is refused with what is needed.
+        let short = out.appendingPathComponent("short.fasta")
+        try ">c1\nTGTGCGAGAGATTACGGTGACTACTGG\n".write(to: short, atomically: true, encoding: .utf8)
+        let refused = try runMRD(["track", committedRun.appendingPathComponent("P002_FU1_R1.fastq.gz").path, "--clones", short.path,
+                                  "--sample", "X", "-o", out.appendingPathComponent("short").path], directory: out)
+        #expect(refused.status == 65 && refused.stderr.contains("short.fasta:1: record 'c1': no junction found"), "\(refused.stderr)")
+        // An AIRR TSV of the index clones only, with a sequence the junction sits in.
+        let airr = out.appendingPathComponent("index.airr.tsv")
+        try ("sequence_id\tlocus\tv_call\tj_call\tjunction\tsequence\n" + airrRows.map {
+            [$0["sequence_id"]!, $0["locus"]!, $0["v_call"]!, $0["j_call"]!, $0["junction"]!, $0["sequence"]!].joined(separator: "\t") + "\n"
+        }.joined()).write(to: airr, atomically: true, encoding: .utf8)
+
+        for sample in ["P002_FU1", "P002_FU2", "P002_FU3"] {
+            var calls: [[String: Any]] = []
+            for (name, clones) in [("tsv", clonesTSV), ("airr-own", out.appendingPathComponent("P002_DX.airr.tsv")), ("airr", airr), ("fasta", fasta)] {
+                let dir = out.appendingPathComponent("\(name)-\(sample)")
+                let result = try runMRD(["track", committedRun.appendingPathComponent("\(sample)_R1.fastq.gz").path, "--clones", clones.path,
+                                         "--sample", sample, "-o", dir.path, "--dna-ng", "975", "--spike-ins", spikes, "-t", "2"], directory: out)
+                #expect(result.status == 0, "\(name): \(result.stderr)")
+                calls.append(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(sample).call.json"))) as! [String: Any])
+            }
+            let reference = calls[0]
+            for call in calls.dropFirst() {
+                #expect(call["call"] as? String == reference["call"] as? String, "\(sample)")
+                #expect(call["call_detail"] as? String == reference["call_detail"] as? String, "\(sample)")
+                #expect(call["clones_tracked"] as? Int == 2, "\(sample)")
+                let (level, expected) = (call["mrd_level"] as? Double ?? -1, reference["mrd_level"] as? Double ?? -1)
+                #expect(abs(level - expected) <= 0.1 * expected, "\(sample): \(level) vs \(expected)")
+            }
+        }
+        // A file of none of the three kinds is refused with what was expected.
+        try "hello\tworld\n".write(to: out.appendingPathComponent("odd.tsv"), atomically: true, encoding: .utf8)
+        let odd = try runMRD(["track", committedRun.appendingPathComponent("P002_FU1_R1.fastq.gz").path, "--clones", "odd.tsv",
+                              "--sample", "X", "-o", out.appendingPathComponent("odd").path], directory: out)
+        #expect(odd.status == 65)
+        #expect(odd.stderr.contains("odd.tsv:1: expected clones.tsv (mrd baseline"), "\(odd.stderr)")
+    }
+}
