@@ -146,6 +146,26 @@ struct SlipTests {
         #expect((check["top_ten_share"] as! Double) > 0.25)
     }
 
+    @Test("real UMIs pass the UMI check and are what the templates count")
+    func randomUMIs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let sim = out.appendingPathComponent("sim")
+        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "8", "--patients", "2", "--levels", "1e-2,0", "--umi", "8",
+                               "--reads", "4000", "--no-controls", "-t", "2"], directory: out)
+        #expect(made.status == 0, "\(made.stderr)")
+        let calls = try runCalls(["--umi", "N8", "--spike-ins", sim.appendingPathComponent("spikes.tsv").path],
+                                 sheet: sim.appendingPathComponent("sheet.csv"), in: out.appendingPathComponent("run"))
+        #expect(calls.count == 4)
+        for row in calls {
+            #expect(!row["qc_flags"]!.contains("umi_not_random"), "\(row["sample_id"]!)")
+            #expect(row["normalization"] == "umi+dna_input", "\(row["sample_id"]!)")
+            let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run/samples/\(row["sample_id"]!)/\(row["sample_id"]!).call.json"))) as! [String: Any]
+            let check = call["umi_check"] as! [String: Any]
+            #expect(check["random"] as? Bool == true && (check["top_ten_share"] as! Double) < 0.05, "\(check)")
+        }
+    }
+
     @Test("index clones given as AIRR TSV or FASTA: the same calls as with clones.tsv")
     func clonesFromElsewhere() throws {
         let out = try temporaryDirectory()

@@ -6,13 +6,16 @@ import Foundation
 /// from both ends; a long junction (or a long amplicon) only from one, so half of its molecules'
 /// reads (the sample's share of the other orientation) can never be counted, while the spike-ins
 /// that turn reads into templates lose none. Left alone this biases the clone's templates, and its
-/// MRD levels, low by that share. The sample's orientation shares are measured on its clonotypes
-/// (their median forward share: most are spanned from both ends); a clone whose reads fall short in
+/// MRD levels, low by that share. The sample's orientation shares are measured on its spike-in reads
+/// (short cores that every read spans), or without spike-ins on its clonotypes (their median
+/// forward share: most are spanned from both ends, when reads are long enough); a clone whose reads fall short in
 /// one orientation (under a third of what the shares predict, with enough reads to tell) gets
 /// coverage = 1 / max over orientations of (observed share / expected share), else 1.
 public enum ReadCoverage {
     /// Fewest reads of a clone to judge its orientations.
     static let minReads = 20
+    /// Fewest spike-in reads to take the sample's orientation shares from them.
+    static let minSpikeReads = 50
     /// Fewest clonotypes of a locus (with `minReads`) to take the locus's own shares.
     static let minClonotypes = 5
 

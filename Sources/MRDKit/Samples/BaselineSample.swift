@@ -67,9 +67,14 @@ public struct BaselineSample: Sendable {
         let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator, spikeIns: context.spikeIns,
                                       options: track)
         let counts = try tracker.run(input, sampleID: "coverage")
+        // The sample's forward share: from its spike-ins (short: every read spans them) when it has
+        // enough of them, else from its clonotypes (most of which are spanned from both ends).
         var shares: [Locus: Double] = [:]
+        let spikeReads = counts.spikeInReads.reduce(0, +)
         for locus in Set(clones.filter(\.trackable).map(\.locus)) {
-            shares[locus] = ReadCoverage.forwardShare(clonotypes.filter { $0.locus == locus })
+            shares[locus] = spikeReads >= ReadCoverage.minSpikeReads
+                ? Double(counts.spikeInForwardReads) / Double(spikeReads)
+                : ReadCoverage.forwardShare(clonotypes.filter { $0.locus == locus })
         }
         for (t, c) in tracker.tracked.enumerated() {
             guard let share = shares[clones[c].locus] else { continue }

@@ -47,6 +47,8 @@ public struct FollowUpCounts: Sendable {
     /// Reads with no J-side germline k-mer (primer dimers, off-target).
     public var readsWithoutLocus = 0
     public var clones: [TrackedCloneCount] = []
+    /// Spike-in reads read on the spike's own strand.
+    public var spikeInForwardReads = 0
     /// What the UMI bases of the reads look like (with UMIs only).
     public var umiProfile: UMIProfile?
 }
@@ -135,6 +137,9 @@ struct TrackTally {
     }
     var total = 0
     var spikes: [Int]
+    /// Spike-in reads on the spike's own strand: the sample's forward share, from molecules every
+    /// read spans.
+    var spikeForward = 0
     /// Per locus, and one more for reads without a locus.
     var loci = [Int](repeating: 0, count: Locus.allCases.count + 1)
     var windows: [TargetWindow: WindowTally] = [:]
@@ -151,6 +156,7 @@ struct TrackTally {
 
     mutating func merge(_ other: TrackTally) {
         total += other.total
+        spikeForward += other.spikeForward
         if let theirs = other.umiProfile { umiProfile?.merge(theirs) }
         for i in spikes.indices { spikes[i] += other.spikes[i] }
         for i in loci.indices { loci[i] += other.loci[i] }
@@ -291,8 +297,9 @@ public struct FollowUpTracker: Sendable {
                     if locus == nil { locus = mateLocus }
                 }
                 switch verdict {
-                case .spikeIn(let s):
+                case .spikeIn(let s, let reversed):
                     tally.spikes[s] += 1
+                    if !reversed { tally.spikeForward += 1 }
                     continue
                 case .matched(_, _, let window, let qualities, let reversed):
                     let length = window.bases.bytes.count
@@ -328,6 +335,7 @@ public struct FollowUpTracker: Sendable {
         for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
         counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
         counts.umiProfile = tally.umiProfile
+        counts.spikeInForwardReads = tally.spikeForward
         counts.clones = tracked.map { TrackedCloneCount(clone: clones[$0]) }
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
         for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }

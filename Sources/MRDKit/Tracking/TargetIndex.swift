@@ -114,7 +114,12 @@ public struct TargetIndex: Sendable {
         let owners = specific.owners
         // One strand's specific k-mers, sampled at every other position: half of those.
         let required = specific.perSpike.map { Int32(max(2, $0 / (2 * Self.stride))) }
-        for (kmer, s) in owners.sorted(by: { $0.key < $1.key }) { entries.append((kmer, Hit(kind: .spike, id: Int32(s), offset: 0))) }
+        // A spike hit's offset is its strand: 1 for a k-mer of the reverse strand only (the read's orientation).
+        var forwardKmers = Set<UInt32>()
+        for spike in spikes { scanner.forEach(spike.sequence) { _, kmer in forwardKmers.insert(kmer) } }
+        for (kmer, s) in owners.sorted(by: { $0.key < $1.key }) {
+            entries.append((kmer, Hit(kind: .spike, id: Int32(s), offset: forwardKmers.contains(kmer) ? 0 : 1)))
+        }
         table = KmerTable(entries)
         filter = KmerFilter(entries.map(\.0), bits: 16)
         spikeRequired = required
@@ -127,7 +132,8 @@ public struct TargetIndex: Sendable {
 
     /// What one read is.
     public enum Verdict: Sendable, Equatable {
-        case spikeIn(Int)
+        /// `reversed`: the read is the spike-in's reverse complement.
+        case spikeIn(Int, reversed: Bool)
         /// `reversed`: the read is the target's reverse complement.
         case matched(target: Int, cost: Int, window: TargetWindow, qualities: [UInt8], reversed: Bool)
         case unmatched
@@ -136,6 +142,8 @@ public struct TargetIndex: Sendable {
     /// Per-worker scratch space, so that scanning a read allocates nothing.
     public struct Scratch: Sendable {
         var spikeHits: [Int32]
+        /// Of those, hits by k-mers of the spike-in's reverse strand only.
+        var spikeReverseHits: [Int32]
         var touchedSpikes: [Int32] = []
         var locusVotes = [Int32](repeating: 0, count: Locus.allCases.count)
         var candidates: [(oriented: Int32, diagonal: Int32, hits: Int32)] = []
@@ -144,6 +152,7 @@ public struct TargetIndex: Sendable {
 
         public init(index: TargetIndex) {
             spikeHits = [Int32](repeating: 0, count: index.spikes.count)
+            spikeReverseHits = [Int32](repeating: 0, count: index.spikes.count)
         }
     }
 
@@ -176,7 +185,7 @@ public struct TargetIndex: Sendable {
     /// where in the read a match lies.
     public struct BasesVerdict: Sendable {
         enum Kind: Sendable {
-            case spikeIn(Int)
+            case spikeIn(Int, reversed: Bool)
             case matched(target: Int, cost: Int, window: TargetWindow, start: Int, end: Int, reversed: Bool)
             case unmatched
         }
@@ -185,7 +194,7 @@ public struct TargetIndex: Sendable {
 
         func verdict(quality: UnsafeBufferPointer<UInt8>, readLength: Int) -> Verdict {
             switch kind {
-            case .spikeIn(let spike): return .spikeIn(spike)
+            case .spikeIn(let spike, let reversed): return .spikeIn(spike, reversed: reversed)
             case .unmatched: return .unmatched
             case .matched(let target, let cost, let window, let start, let end, let reversed):
                 var qualities = quality.count == readLength ? Array(quality[start..<end]) : []
@@ -224,6 +233,7 @@ public struct TargetIndex: Sendable {
                     case .spike:
                         if scratch.spikeHits[Int(hit.id)] == 0 { scratch.touchedSpikes.append(hit.id) }
                         scratch.spikeHits[Int(hit.id)] += 1
+                        scratch.spikeReverseHits[Int(hit.id)] += hit.offset
                     case .target:
                         let diagonal = Int32(position) - hit.offset
                         if let c = scratch.candidates.firstIndex(where: { $0.oriented == hit.id && abs($0.diagonal - diagonal) <= 3 }) {
@@ -238,13 +248,17 @@ public struct TargetIndex: Sendable {
         var bestVotes: Int32 = 0
         locus = nil
         for (l, votes) in scratch.locusVotes.enumerated() where votes > bestVotes { bestVotes = votes; locus = l }
-        var spike: Int?
+        var spike: Int?, spikeReversed = false
         for s in scratch.touchedSpikes {
-            if scratch.spikeHits[Int(s)] >= spikeRequired[Int(s)], spike == nil || scratch.spikeHits[Int(s)] > scratch.spikeHits[spike!] { spike = Int(s) }
+            if scratch.spikeHits[Int(s)] >= spikeRequired[Int(s)], spike == nil || scratch.spikeHits[Int(s)] > scratch.spikeHits[spike!] {
+                spike = Int(s)
+                spikeReversed = 2 * scratch.spikeReverseHits[Int(s)] > scratch.spikeHits[Int(s)]
+            }
             scratch.spikeHits[Int(s)] = 0
+            scratch.spikeReverseHits[Int(s)] = 0
         }
         scratch.touchedSpikes.removeAll(keepingCapacity: true)
-        if let spike { return .spikeIn(spike) }
+        if let spike { return .spikeIn(spike, reversed: spikeReversed) }
         guard !scratch.candidates.isEmpty else { return .unmatched }
 
         var best: (target: Int, cost: Int, oriented: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)?
