@@ -249,7 +249,7 @@ struct FaultTests {
         // glibc's per-thread malloc arenas make a peak depend on how the threads were scheduled (the
         // same 10M-read track: 63 MB alone, 140 MB beside the other tests); this test is about growth
         // with the number of reads, so the arenas are capped for both measurements alike.
-        let arenas = ["MALLOC_ARENA_MAX=2"]
+        let arenas = ["MALLOC_ARENA_MAX=1"]
         for millions in [1, 10] {
             let reads = out.appendingPathComponent("same\(millions).fastq.gz")
             try repeatedGzip(block, copies: millions * 100, to: reads)
