@@ -105,11 +105,15 @@ enum RunReportPage {
         }
         body += "</div>\n<h2>Calls</h2>\n<table>\n<tr>"
         let shown = ["patient_id", "sample_id", "timepoint", "day", "call", "call_detail", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod", "loq",
-                     "leukemic_reads", "total_reads", "cells_assessed", "normalization", "qc_pass"]
+                     "read_fraction", "leukemic_reads", "total_reads", "cells_assessed", "normalization", "qc_pass", "qc_flags", "reason"]
         body += shown.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr>\n"
         for row in calls {
             let cls = row.call == "positive" ? "pos" : (row.call == "negative" ? "neg" : "ind")
-            let fields = Dictionary(uniqueKeysWithValues: zip(CallsTable.columns, row.fields))
+            var fields = Dictionary(uniqueKeysWithValues: zip(CallsTable.columns, row.fields))
+            // A level from reads (--level-basis reads) says so next to the value.
+            if row.normalization.hasSuffix("+reads_fraction"), let level = fields["mrd_level"], !level.isEmpty {
+                fields["mrd_level"] = level + " (share of locus reads, not per cell)"
+            }
             body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(fields[$0]!))</td>" }.joined() + "</tr>\n"
         }
         body += "</table>\n<h2>QC</h2>\n<p class=\"note\">Assigned: reads with a rearrangement (baselines) or a locus (follow-ups, controls).</p>\n"
