@@ -151,6 +151,23 @@ public enum ParserProbe: String, CaseIterable, Sendable {
         } catch {
             preconditionFailure("unexpected error type: \(error)")
         }
+        // The same bytes as an AIRR TSV of index clones (`--clones` from MiXCR, IgBLAST, Vidjil).
+        do {
+            let clones = try IndexClonesInput.airr(bytes: data, path: "index.airr.tsv")
+            var ids = Set<String>()
+            for clone in clones {
+                precondition(ids.insert(clone.cloneID).inserted, "clone ids are unique")
+                precondition(!clone.junction.isEmpty && !clone.cloneID.contains(";"), "a junction; ids fit calls.tsv's markers")
+                if clone.trackable {
+                    precondition(clone.target.firstRange(of: clone.junction) != nil, "target holds the junction")
+                    precondition(clone.junction.allSatisfy { "ACGT".utf8.contains($0) }, "trackable junctions are ACGT")
+                }
+            }
+        } catch let error as ReadError {
+            precondition(error.line.map { $0 >= 1 } ?? true, "error lines start at 1")
+        } catch {
+            preconditionFailure("unexpected error type: \(error)")
+        }
     }
 
     static func probeSpikeIns(_ data: [UInt8]) {

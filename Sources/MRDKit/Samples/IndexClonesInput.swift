@@ -75,7 +75,17 @@ public enum IndexClonesInput {
     }
 
     static func airr(path: String, options: BaselineOptions) throws -> [BaselineClone] {
-        let table = try DelimitedTable.load(path: path, dialect: .tsv, what: "AIRR rearrangement table of index clones")
+        try airr(table: try DelimitedTable.load(path: path, dialect: .tsv, what: "AIRR rearrangement table of index clones"), options: options)
+    }
+
+    /// An AIRR TSV's index clones from its bytes (what the fuzz probe feeds).
+    public static func airr(bytes: [UInt8], path: String, options: BaselineOptions = BaselineOptions()) throws -> [BaselineClone] {
+        try airr(table: try DelimitedTable.parse(bytes: bytes, path: path, dialect: .tsv, what: "AIRR rearrangement table of index clones"),
+                 options: options)
+    }
+
+    static func airr(table: DelimitedTable, options: BaselineOptions) throws -> [BaselineClone] {
+        let path = table.path
         try table.requireColumns(["junction"])
         let sample = "clones:" + ((path as NSString).lastPathComponent)
         let ownTrackable = table.column("mrd_trackable") != nil
