@@ -16,6 +16,7 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.") var minUntemplated = BaselineOptions().minUntemplated
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var threadOptions: ThreadOptions
+    @Flag(name: .long, help: "No summary line on stderr (a low_assignment warning is still printed).") var quiet = false
 
     func parsedLoci() throws -> [Locus] {
         try parseList(loci, option: "--loci", expected: "one of IGH, IGK, IGL, TRB, TRG, TRD", Locus.init(rawValue:))
@@ -43,8 +44,9 @@ struct Baseline: ParsableCommand {
             if let memo = Tuning.readMemo { options.memoCapacity = memo }
             let context = try reference.context(loci: options.loci)
             timer.mark("germline index")
-            _ = try BaselineSample(sampleID: sample, input: files.input(threads: threadOptions.threads))
+            let outcome = try BaselineSample(sampleID: sample, input: files.input(threads: threadOptions.threads))
                 .run(context: context, options: options, directory: output.outdir, commandLine: CommandLine.arguments)
+            if !quiet || outcome.summary.qcFlags.contains("low_assignment") { printNote("baseline", outcome.summary.summaryLine) }
         }
     }
 }

@@ -35,7 +35,7 @@ struct BaselineCLITests {
         }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("P002_DX.baseline.json"))) as! [String: Any]
         #expect(json["sample_id"] as? String == "P002_DX")
-        #expect(json["version"] as? String == "0.1.0")
+        #expect(json["version"] as? String == "0.2.0")
         let total = json["total_reads"] as! Int
         let unassigned = (json["unassigned_reads"] as! [String: Int]).values.reduce(0, +)
         #expect(total == (json["assigned_reads"] as! Int) + (json["spike_in_reads"] as! Int) + unassigned)

@@ -146,6 +146,38 @@ struct SlipTests {
         #expect((check["top_ten_share"] as! Double) > 0.25)
     }
 
+    @Test("a library that is not human IG/TR: low_assignment, a line on stderr, no negative from it")
+    func notAnImmuneLibrary() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // 3,000 reads of random sequence (a non-human or off-target library).
+        var generator = SystemRandomNumberGenerator()
+        var text = ""
+        for n in 0..<3_000 {
+            let bases = String((0..<150).map { _ in "ACGT".randomElement(using: &generator)! })
+            text += "@r\(n)\n\(bases)\n+\n\(String(repeating: "I", count: 150))\n"
+        }
+        let reads = out.appendingPathComponent("other.fastq")
+        try text.write(to: reads, atomically: true, encoding: .utf8)
+        let baseline = try runMRD(["baseline", reads.path, "--sample", "OTHER", "-o", out.path, "--quiet"], directory: out)
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        #expect(baseline.stderr.contains("mrd baseline: OTHER: 0 of 3000 reads assigned (0.0%") && baseline.stderr.contains("low_assignment"),
+                "\(baseline.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("OTHER.baseline.json"))) as! [String: Any]
+        #expect(summary["qc_flags"] as? [String] == ["low_assignment"])
+        // A normal diagnostic sample prints its summary line, without the code.
+        let normal = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                 "-o", out.appendingPathComponent("dx").path], directory: out)
+        #expect(normal.status == 0 && normal.stderr.contains("mrd baseline: P001_DX: ") && !normal.stderr.contains("low_assignment"), "\(normal.stderr)")
+        // Tracked as a follow-up of P001: not a negative.
+        let track = try runMRD(["track", reads.path, "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", "F",
+                                "-o", out.path, "--dna-ng", "975"], directory: out)
+        #expect(track.status == 0, "\(track.stderr)")
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("F.call.json"))) as! [String: Any]
+        #expect((call["qc_flags"] as! [String]).contains("low_assignment"))
+        #expect(call["call"] as? String == "indeterminate" && call["call_detail"] as? String == "qc_fail")
+    }
+
     @Test("real UMIs pass the UMI check and are what the templates count")
     func randomUMIs() throws {
         let out = try temporaryDirectory()

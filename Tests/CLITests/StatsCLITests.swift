@@ -22,7 +22,7 @@ struct StatsCLITests {
     func version() throws {
         let result = try runMRD(["--version"])
         #expect(result.status == 0)
-        #expect(result.stdout == "0.1.0\n")
+        #expect(result.stdout == "0.2.0\n")
     }
 
     @Test("valid files: counts and labels in the TSV", arguments: validRows)

@@ -18,12 +18,14 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     @Nullable public var noTrackableReason: String?
     /// Why each clone above the fraction threshold is not trackable.
     public var notTrackable: [String: String]
+    /// QC codes of the diagnostic sample (`low_assignment`).
+    public var qcFlags: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", version, commandLine = "command_line", inputs, totalReads = "total_reads"
         case assignedReads = "assigned_reads", unassignedReads = "unassigned_reads", spikeInReads = "spike_in_reads"
         case spikeInReadsByID = "spike_in_reads_by_id", readsPerLocus = "reads_per_locus", clonotypes, trackable
-        case noTrackableReason = "no_trackable_reason", notTrackable = "not_trackable"
+        case noTrackableReason = "no_trackable_reason", notTrackable = "not_trackable", qcFlags = "qc_flags"
     }
 
     public init(sampleID: String, version: String, commandLine: [String], inputs: [String], totalReads: Int, assignedReads: Int,
@@ -46,6 +48,26 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     }
 
     public var text: String { JSONFile.text(self) }
+
+    /// Under this share of reads given a rearrangement or a spike-in, the library is not what mrd
+    /// reads (not human IG/TR, mostly primer dimers or off-target product): `low_assignment`.
+    public static let minAssignedShare = 0.1
+
+    /// One line for stderr: how many reads were assigned, and the commonest reasons the others were not.
+    public var summaryLine: String {
+        let assigned = assignedReads + spikeInReads
+        let share = totalReads > 0 ? Double(assigned) / Double(totalReads) : 0
+        var line = "\(sampleID): \(assigned) of \(totalReads) reads assigned (\(String(format: "%.1f", 100 * share))%: \(assignedReads) to a rearrangement, \(spikeInReads) spike-in)"
+        let unassigned = totalReads - assigned
+        if unassigned > 0 {
+            let top = unassignedReads.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
+            line += "; unassigned: " + top.map { "\($0.key) \(String(format: "%.0f", 100 * Double($0.value) / Double(totalReads)))%" }.joined(separator: ", ")
+        }
+        if qcFlags.contains("low_assignment") {
+            line += ". low_assignment: under 10% of the reads are human IG/TR rearrangements; check the library (species, primers, adapters) and the --loci"
+        }
+        return line
+    }
 
     public static func read(path: String) throws -> BaselineSummary {
         try JSONFile.read(BaselineSummary.self, path: path, what: "baseline.json of mrd baseline")

@@ -99,6 +99,7 @@ public struct RunAnalysis: Sendable {
             var outcome = SampleOutcome(sample: sample)
             let directory = sampleDirectory(sample.sampleID)
             let clonesPath = BaselineSample.clonesPath(in: directory, sampleID: sample.sampleID)
+            var lowAssignment: String?
             do {
                 outcome.inputHash = try contentHash(sample.reads1 + sample.reads2) + " " + settings
                 let clones: [BaselineClone]
@@ -118,6 +119,7 @@ public struct RunAnalysis: Sendable {
                 outcome.totalReads = summary.totalReads
                 outcome.assignedReads = summary.assignedReads
                 outcome.ok = true
+                if summary.qcFlags.contains("low_assignment") { lowAssignment = summary.summaryLine }
                 try SampleCompletion(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).write(directory, sample.sampleID)
                 patientClones[sample.patientID] = .success((clonesPath, clones))
             } catch {
@@ -125,6 +127,7 @@ public struct RunAnalysis: Sendable {
                 patientClones[sample.patientID] = .failure(SampleFailure(message: "its patient's baseline \(sample.sampleID) failed"))
             }
             progress.report(outcome)
+            if let lowAssignment { log(lowAssignment) }
             result.outcomes.append(outcome)
         }
         for sample in sheet.samples where sample.clones != nil && patientClones[sample.patientID] == nil {
@@ -149,6 +152,8 @@ public struct RunAnalysis: Sendable {
                 let (clonesPath, baselineClones) = try clones.get()
                 outcome.inputHash = try contentHash(sample.reads1 + sample.reads2 + [clonesPath]) + " " + settings
                     + " dna=\(sample.dnaNanograms.map { String($0) } ?? "") cells=\(sample.cells.map { String($0) } ?? "")"
+                    // Which clones are tracked can change without the clones file (the check across patients).
+                    + " tracked=" + baselineClones.filter(\.trackable).map(\.cloneID).joined(separator: ",")
                 let outputs = FollowUpSample.outputPaths(in: directory, sampleID: sample.sampleID)
                 let call: CallRecord
                 if options.resume, let record = SampleCompletion.load(directory, sample.sampleID), record.ok, record.inputHash == outcome.inputHash,

@@ -154,10 +154,14 @@ public struct BaselineSample: Sendable {
         for (locus, n) in result.readsPerLocus { perLocus[locus.rawValue] = n }
         var notTrackable: [String: String] = [:]
         for c in result.clonotypes where !c.notTrackableReason.isEmpty { notTrackable[c.cloneID] = c.notTrackableReason }
-        return BaselineSummary(sampleID: result.sampleID, version: MRD.version, commandLine: commandLine, inputs: inputs,
-                               totalReads: result.totalReads, assignedReads: result.assignedReads, unassignedReads: unassigned,
-                               spikeInReads: result.spikeInReads, spikeInReadsByID: result.spikeInReadsByID, readsPerLocus: perLocus,
-                               clonotypes: result.clonotypes.count, trackable: result.trackable.map(\.cloneID),
-                               noTrackableReason: result.noTrackableReason, notTrackable: notTrackable)
+        var summary = BaselineSummary(sampleID: result.sampleID, version: MRD.version, commandLine: commandLine, inputs: inputs,
+                                      totalReads: result.totalReads, assignedReads: result.assignedReads, unassignedReads: unassigned,
+                                      spikeInReads: result.spikeInReads, spikeInReadsByID: result.spikeInReadsByID, readsPerLocus: perLocus,
+                                      clonotypes: result.clonotypes.count, trackable: result.trackable.map(\.cloneID),
+                                      noTrackableReason: result.noTrackableReason, notTrackable: notTrackable)
+        if result.totalReads > 0 && Double(result.assignedReads + result.spikeInReads) < BaselineSummary.minAssignedShare * Double(result.totalReads) {
+            summary.qcFlags.append("low_assignment")
+        }
+        return summary
     }
 }
