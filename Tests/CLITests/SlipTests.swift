@@ -73,6 +73,53 @@ struct SlipTests {
         }
     }
 
+    @Test("no --spike-ins on an IGH-only run: the calibrators become shared_index_clone in every patient, and the workflow's --other-clones agrees")
+    func sharedSpikeIns() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let sim = out.appendingPathComponent("sim")
+        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "21", "--patients", "3", "--loci", "IGH", "--levels", "1e-3,0",
+                               "--reads", "4000", "--no-controls", "-t", "2"], directory: out)
+        #expect(made.status == 0, "\(made.stderr)")
+        let calls = try runCalls([], sheet: sim.appendingPathComponent("sheet.csv"), in: out.appendingPathComponent("run"))
+        #expect(calls.count == 6)
+        let spikes = parseTSV(try read(sim.appendingPathComponent("spikes.tsv"))).map { $0["sequence"]! }
+        for row in calls {
+            #expect(row["qc_flags"]!.split(separator: ";").contains("shared_index_clone"), "\(row["sample_id"]!)")
+            #expect(row["reason"]!.contains("shared_index_clone (an index clone of this patient is also in another patient's"))
+            if row["sample_id"]!.hasSuffix("FU2") { #expect(!(row["call"] == "positive" && row["qc_pass"] == "T")) }
+        }
+        for patient in ["P001", "P002", "P003"] {
+            let clones = parseTSV(try read(out.appendingPathComponent("run/samples/\(patient)_DX/\(patient)_DX.clones.tsv")))
+            let shared = clones.filter { $0["not_trackable_reason"]!.hasPrefix("shared_index_clone: ") }
+            #expect(!shared.isEmpty, "\(patient)")
+            for clone in shared {
+                #expect(clone["trackable"] == "F")
+                #expect(spikes.contains { $0.contains(clone["junction"]!) }, "\(clone["clone_id"]!) is a calibrator")
+            }
+            let trackable = clones.filter { $0["trackable"] == "T" }
+            #expect(!trackable.isEmpty && trackable.allSatisfy { clone in !spikes.contains { $0.contains(clone["junction"]!) } }, "\(patient)")
+        }
+        // mrd track with the other patients' clones files (what the workflow's track jobs pass) marks the same clones.
+        let own = out.appendingPathComponent("dx1")
+        for patient in ["P001", "P002", "P003"] {
+            let result = try runMRD(["baseline", sim.appendingPathComponent("\(patient)_DX_R1.fastq.gz").path, "--sample", "\(patient)_DX",
+                                     "-o", own.path, "--quiet"], directory: out)
+            #expect(result.status == 0)
+        }
+        let track = try runMRD(["track", sim.appendingPathComponent("P001_FU1_L001_R1.fastq.gz").path, sim.appendingPathComponent("P001_FU1_L002_R1.fastq.gz").path,
+                                "--clones", own.appendingPathComponent("P001_DX.clones.tsv").path,
+                                "--other-clones", own.appendingPathComponent("P002_DX.clones.tsv").path,
+                                "--other-clones", own.appendingPathComponent("P003_DX.clones.tsv").path,
+                                "--sample", "P001_FU1", "-o", own.path, "--dna-ng", "325"], directory: out)
+        #expect(track.status == 0, "\(track.stderr)")
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: own.appendingPathComponent("P001_FU1.call.json"))) as! [String: Any]
+        let runCall = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run/samples/P001_FU1/P001_FU1.call.json"))) as! [String: Any]
+        #expect((call["qc_flags"] as! [String]).contains("shared_index_clone"))
+        #expect(call["markers"] as? [String] == runCall["markers"] as? [String])
+        #expect(call["mrd_level"] as? Double == runCall["mrd_level"] as? Double)
+    }
+
     @Test("no cell count: no level, call indeterminate no_cell_count; --level-basis reads gives the read share on purpose")
     func noCellCount() throws {
         let out = try temporaryDirectory()
