@@ -12,6 +12,8 @@ import Foundation
 /// one orientation (under a third of what the shares predict, with enough reads to tell) gets
 /// coverage = 1 / max over orientations of (observed share / expected share), else 1.
 public enum ReadCoverage {
+    /// Reads of the diagnostic sample (the first ones) tracked to measure coverage.
+    public static let reads = 50_000
     /// Fewest reads of a clone to judge its orientations.
     static let minReads = 20
     /// Fewest spike-in reads to take the sample's orientation shares from them.

@@ -59,6 +59,10 @@ public final class SampleReader {
     private var reader1: FastxReader?
     private var reader2: FastxReader?
     private var batchesRead = 0
+    /// Read no more than this many records (pairs) of the sample: the first ones, in file order, so
+    /// a prefix is the same whatever the thread count.
+    public var recordLimit = Int.max
+    private var delivered = 0
 
     /// Checks that every file exists and is readable before anything is read, so that a missing
     /// lane fails the sample at once rather than after the first lanes were processed.
@@ -84,13 +88,14 @@ public final class SampleReader {
     /// Refills `batch` with the next records; false at the end of the sample.
     public func next(into batch: ReadBatch) throws -> Bool {
         precondition((batch.read2 != nil) == input.isPaired, "batch layout does not match the input")
-        while lane < input.read1.count {
+        while lane < input.read1.count && delivered < recordLimit {
             if reader1 == nil {
                 reader1 = try FastxReader(path: input.read1[lane], decoding: input.decoding)
                 if input.isPaired { reader2 = try FastxReader(path: input.read2[lane], decoding: input.decoding) }
             }
             let first = reader1!
-            if try first.fill(batch.read1) {
+            if try first.fill(batch.read1, maxRecords: recordLimit - delivered) {
+                delivered += batch.read1.count
                 if let mates = batch.read2, let second = reader2 {
                     try fillMates(mates, from: second, for: batch.read1)
                 }

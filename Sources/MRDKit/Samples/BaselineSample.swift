@@ -66,7 +66,8 @@ public struct BaselineSample: Sendable {
         track.threads = threads
         let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator, spikeIns: context.spikeIns,
                                       options: track)
-        let counts = try tracker.run(input, sampleID: "coverage")
+        // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
+        let counts = try tracker.run(input, sampleID: "coverage", recordLimit: ReadCoverage.reads)
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
         var shares: [Locus: Double] = [:]

@@ -268,8 +268,10 @@ public struct FollowUpTracker: Sendable {
         return Array(junction[start...])
     }
 
-    public func run(_ input: SampleInput, sampleID: String) throws -> FollowUpCounts {
+    /// - Parameter recordLimit: track only the first this many reads (pairs) of the sample.
+    public func run(_ input: SampleInput, sampleID: String, recordLimit: Int = .max) throws -> FollowUpCounts {
         let reader = try SampleReader(input)
+        reader.recordLimit = recordLimit
         let index = self.index
         let umiLength = options.umiLength
         let memoCapacity = options.memoCapacity

@@ -94,6 +94,31 @@ struct ReaderTests {
         #expect(reader.summaries.map(\.compression) == [.gzip, .gzip, .bzip2, .bzip2])
     }
 
+    @Test("a record limit reads exactly the first N pairs, across lanes")
+    func recordLimit() throws {
+        let lanes = SampleInput(
+            read1: ["pair_L1_R1.fastq.gz", "pair_L2_R1.fastq.gz"].map { specimenDirectory.appendingPathComponent($0).path },
+            read2: ["pair_L1_R2.fastq.bz2", "pair_L2_R2.fastq.bz2"].map { specimenDirectory.appendingPathComponent($0).path })
+        func ids(limit: Int, capacity: Int) throws -> [String] {
+            let reader = try SampleReader(lanes)
+            reader.recordLimit = limit
+            let batch = ReadBatch(paired: true, capacity: capacity)
+            var names: [String] = []
+            while try reader.next(into: batch) {
+                #expect(batch.read2!.count == batch.read1.count)
+                for i in 0..<batch.count { names.append(batch.read1[i].idString) }
+            }
+            return names
+        }
+        let all = try ids(limit: .max, capacity: 2048)
+        #expect(all.count == 150)
+        for limit in [0, 1, 69, 70, 71, 100, 150, 1_000] {
+            for capacity in [512, 2048, 1 << 20] {
+                #expect(try ids(limit: limit, capacity: capacity) == Array(all.prefix(limit)), "limit \(limit), capacity \(capacity)")
+            }
+        }
+    }
+
     @Test("mate names: /1 and /2 suffixes ignored, anything else compared")
     func mateNames() {
         func match(_ a: String, _ b: String) -> Bool {
