@@ -158,6 +158,24 @@ struct RunCLITests {
         #expect(html.contains("<svg") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))
 
+        // One page per patient: the latest result in words, its markers, each follow-up's reason, the review block.
+        for patient in ["P001", "P002", "P003"] {
+            let page = try read(out.appendingPathComponent("patients/\(patient).html"))
+            #expect(!page.contains("<script") && !page.contains("src=\"http"))
+            #expect(page.contains("MRD report &middot; patient \(patient)") && page.contains("Reviewed by:") && page.contains("@page"))
+            #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;"), "the month-3 timepoint, escaped")
+            let calls = parseTSV(try read(out.appendingPathComponent("calls.tsv"))).filter { $0["patient_id"] == patient }
+            for row in calls {
+                #expect(page.contains(row["reason"]!.replacingOccurrences(of: "'", with: "&#39;")), "\(row["sample_id"]!)'s reason")
+                for marker in row["markers"]!.split(separator: ";") { #expect(page.contains("<td>\(marker)</td>")) }
+            }
+            #expect(page.contains("Latest (\(calls.last!["sample_id"]!)"))
+        }
+        let p003 = try read(out.appendingPathComponent("patients/P003.html"))
+        #expect(p003.contains("MRD <b>indeterminate</b> (insufficient input)") && p003.contains("219 ng DNA (33,719 cells)"))
+        let p001 = try read(out.appendingPathComponent("patients/P001.html"))
+        #expect(p001.contains("MRD <b>negative</b> at 10<sup>-4</sup>; sensitivity (LoD) 5.6 &times; 10<sup>-5</sup>"), "\(p001.prefix(2000))")
+
         let multiqc = Process()
         multiqc.executableURL = projectTool("multiqc")
         multiqc.arguments = ["-q", "-f", "-o", out.appendingPathComponent("mqc").path, out.appendingPathComponent("multiqc").path]

@@ -68,6 +68,9 @@ public enum RunReports {
     public static func write(_ result: RunResult, sheet: SampleSheet, options: RunOptions) throws {
         let out = options.outdir
         try createOutputFolder((out as NSString).appendingPathComponent("multiqc"))
+        // One page per patient with a follow-up (patient ids are identifiers: safe file names).
+        let patients = Array(Set(result.calls.map(\.patientID))).sorted()
+        if !patients.isEmpty { try createOutputFolder((out as NSString).appendingPathComponent("patients")) }
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try OutputSet([
             (path("calls.tsv"), CallsTable.text(result.calls)),
@@ -76,7 +79,9 @@ public enum RunReports {
             (path("multiqc/mrd_kinetics_mqc.json"), multiqcKineticsJSON(result.calls)),
             (path("report.html"), RunReportPage.html(result, sheet: sheet, options: options)),
             (path("run.json"), runRecord(result, sheet: sheet, options: options).text),
-        ]).commit()
+        ] + patients.map { patient in
+            (path("patients/\(patient).html"), PatientReportPage.html(patient: patient, result: result, sheet: sheet, options: options))
+        }).commit()
     }
 }
 

@@ -46,6 +46,10 @@ public struct RunResult: Sendable {
     public var calls: [CallsRow] = []
     public var controls: [ControlHit] = []
     public var qcFlags: [String] = []
+    /// Each patient's baseline clones (after the check across patients), for the patient pages.
+    public var clonesByPatient: [String: [BaselineClone]] = [:]
+    /// Per follow-up, the ids of its detected clones (from its mrd.tsv).
+    public var detectedClones: [String: Set<String>] = [:]
     public var failed: [SampleOutcome] { outcomes.filter { !$0.ok } }
 }
 
@@ -237,6 +241,11 @@ public struct RunAnalysis: Sendable {
         Self.flagContamination(&result)
         if result.outcomes.contains(where: { $0.sample.role == .control && !$0.ok }) { result.qcFlags.append("control_failed") }
         result.calls = result.outcomes.compactMap(\.callsRow).sorted(by: CallsRow.order)
+        result.clonesByPatient = clonesByPatient
+        for outcome in result.outcomes where outcome.sample.role == .followup && outcome.ok {
+            let path = FollowUpSample.outputPaths(in: sampleDirectory(outcome.sample.sampleID), sampleID: outcome.sample.sampleID)[0]
+            if let rows = try? MRDTable.read(path: path) { result.detectedClones[outcome.sample.sampleID] = Set(rows.filter(\.detected).map(\.cloneID)) }
+        }
         try RunReports.write(result, sheet: sheet, options: options)
     }
 
