@@ -164,11 +164,12 @@ enum RunReportPage {
     /// One patient's MRD levels on a log10 axis against days since diagnosis.
     static func kineticsSVG(patient: String, rows: [CallsRow], threshold: Double) -> String {
         let width = 420.0, height = 260.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
-        let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String)? in
+        let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String, ci: (Double, Double)?)? in
             guard let day = row.day, let plotted = RunReports.plottedLevel(row) else { return nil }
-            return (Double(day), plotted.level, plotted.detected, row.lod.flatMap { Double(TableNumber.g6($0)) }, row.sampleID)
+            let ci = plotted.detected ? row.ciLow.flatMap { low in row.ciHigh.map { (max(low, 1e-9), $0) } } : nil
+            return (Double(day), plotted.level, plotted.detected, row.lod.flatMap { Double(TableNumber.g6($0)) }, row.sampleID, ci)
         }
-        let levels = points.map(\.level) + points.compactMap(\.lod) + [threshold]
+        let levels = points.map(\.level) + points.compactMap(\.lod) + points.compactMap { $0.ci?.1 } + [threshold]
         let low = floor(log10(max(1e-7, (levels.min() ?? 1e-6) / 2))), high = max(0, ceil(log10(levels.max() ?? 1)))
         let maxDay = max(1, points.map(\.day).max() ?? 1)
         func x(_ day: Double) -> Double { left + (width - left - right) * day / (maxDay * 1.05) }
@@ -180,7 +181,7 @@ enum RunReportPage {
         while exponent <= high {
             let yy = y(pow(10, exponent))
             svg += "<line x1=\"\(left)\" y1=\"\(f(yy))\" x2=\"\(width - right)\" y2=\"\(f(yy))\" stroke=\"#eef1f5\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" font-size=\"10\" text-anchor=\"end\">1e\(Int(exponent))</text>\n"
+            svg += "<text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" font-size=\"10\" text-anchor=\"end\">10<tspan dy=\"-4\" font-size=\"8\">\(Int(exponent))</tspan></text>\n"
             exponent += 1
         }
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#8a93a3\"/>"
@@ -194,17 +195,31 @@ enum RunReportPage {
         svg += "<line x1=\"\(left)\" y1=\"\(f(ty))\" x2=\"\(width - right)\" y2=\"\(f(ty))\" stroke=\"#c62828\" stroke-dasharray=\"5 4\"/>"
         svg += "<text x=\"\(width - right - 2)\" y=\"\(f(ty - 4))\" font-size=\"10\" fill=\"#c62828\" text-anchor=\"end\">threshold \(htmlEscape(TableNumber.g6(threshold)))</text>\n"
         let sorted = points.sorted { $0.day < $1.day }
-        if sorted.count > 1 {
-            svg += "<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"1.5\" points=\""
-                + sorted.map { "\(f(x($0.day))),\(f(y($0.level)))" }.joined(separator: " ") + "\"/>\n"
+        // Solid between measured points; dashed to or from a point drawn at its LoD (not a measurement).
+        for (a, b) in zip(sorted, sorted.dropFirst()) {
+            let dash = a.detected && b.detected ? "" : " stroke-dasharray=\"4 4\""
+            svg += "<line x1=\"\(f(x(a.day)))\" y1=\"\(f(y(a.level)))\" x2=\"\(f(x(b.day)))\" y2=\"\(f(y(b.level)))\" stroke=\"#1f5fa8\" stroke-width=\"1.5\"\(dash)/>\n"
         }
         for p in sorted {
+            if let (low, high) = p.ci {
+                let cx = x(p.day)
+                svg += "<line x1=\"\(f(cx))\" y1=\"\(f(y(high)))\" x2=\"\(f(cx))\" y2=\"\(f(y(low)))\" stroke=\"#1f5fa8\" stroke-width=\"1\"/>"
+                    + "<line x1=\"\(f(cx - 4))\" y1=\"\(f(y(high)))\" x2=\"\(f(cx + 4))\" y2=\"\(f(y(high)))\" stroke=\"#1f5fa8\"/>"
+                    + "<line x1=\"\(f(cx - 4))\" y1=\"\(f(y(low)))\" x2=\"\(f(cx + 4))\" y2=\"\(f(y(low)))\" stroke=\"#1f5fa8\"/>\n"
+            }
             if let lod = p.lod {
-                svg += "<line x1=\"\(f(x(p.day) - 7))\" y1=\"\(f(y(lod)))\" x2=\"\(f(x(p.day) + 7))\" y2=\"\(f(y(lod)))\" stroke=\"#8a93a3\" stroke-width=\"2\"/>"
+                // Beside the marker, so that it is never hidden under it.
+                svg += "<line x1=\"\(f(x(p.day) + 8))\" y1=\"\(f(y(lod)))\" x2=\"\(f(x(p.day) + 18))\" y2=\"\(f(y(lod)))\" stroke=\"#8a93a3\" stroke-width=\"3\">"
+                    + "<title>\(htmlEscape(p.id)) LoD \(htmlEscape(TableNumber.g6(lod)))</title></line>"
             }
             svg += "<circle cx=\"\(f(x(p.day)))\" cy=\"\(f(y(p.level)))\" r=\"5\" fill=\"\(p.detected ? "#1f5fa8" : "#ffffff")\" stroke=\"#1f5fa8\" stroke-width=\"2\">"
                 + "<title>\(htmlEscape(p.id)): \(htmlEscape(TableNumber.g6(p.level)))\(p.detected ? "" : " (LoD, not detected)")</title></circle>\n"
         }
+        // Legend, inside the figure.
+        let lx = left + 8, ly = top + 4
+        svg += "<g font-size=\"9\"><circle cx=\"\(f(lx))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#1f5fa8\"/><text x=\"\(f(lx + 8))\" y=\"\(f(ly + 3))\">detected (95% CI)</text>"
+            + "<circle cx=\"\(f(lx + 100))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#fff\" stroke=\"#1f5fa8\" stroke-width=\"1.5\"/><text x=\"\(f(lx + 108))\" y=\"\(f(ly + 3))\">not detected, at LoD</text>"
+            + "<line x1=\"\(f(lx + 215))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 225))\" y2=\"\(f(ly))\" stroke=\"#8a93a3\" stroke-width=\"3\"/><text x=\"\(f(lx + 229))\" y=\"\(f(ly + 3))\">LoD</text></g>\n"
         return svg + "</svg>\n"
     }
 
