@@ -350,7 +350,7 @@ public final class Annotator: Sendable {
         guard start >= 0, end <= n, end - start >= 3 else { return .failure(.junctionNotCovered) }
         let kind: RearrangementKind
         switch (elementRole[fiveElement], elementRole[threeElement]) {
-        case (.v, .j): kind = [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ
+        case (.v, .j): kind = .complete(locus)
         case (.dUpstream, .j): kind = .DJ
         case (.v, .kde): kind = .vKde
         case (.intron, .kde): kind = .intronKde

@@ -47,6 +47,15 @@ struct IndexCloneSelection {
                       100 * leading.fraction)
     }
 
+    /// The junction checks an index clone from anywhere (a baseline, an AIRR TSV, a FASTA) must pass.
+    func tooShort(_ junction: [UInt8]) -> String? {
+        junction.count < options.minJunctionLength ? "junction too short (\(junction.count) nt < \(options.minJunctionLength))" : nil
+    }
+
+    func ambiguous(_ junction: [UInt8]) -> String? {
+        junction.contains(where: { !"ACGT".utf8.contains($0) }) ? "junction has ambiguous bases" : nil
+    }
+
     func select(_ clonotypes: inout [Clonotype]) {
         let candidates = clonotypes.filter { $0.fraction >= options.minFraction && $0.count >= options.minReads }
         // Ties: IG first, then clone order.
@@ -67,8 +76,8 @@ struct IndexCloneSelection {
                 clonotypes[i].notTrackableReason = "too few reads (\(c.count) < \(options.minReads))"
                 continue
             }
-            if c.junction.count < options.minJunctionLength {
-                clonotypes[i].notTrackableReason = "junction too short (\(c.junction.count) nt < \(options.minJunctionLength))"
+            if let reason = tooShort(c.junction) {
+                clonotypes[i].notTrackableReason = reason
                 continue
             }
             // One junction side (VJ, DJ, Kde, VD, DD) and few added bases: normal cells make the same
@@ -78,8 +87,8 @@ struct IndexCloneSelection {
                 clonotypes[i].notTrackableReason = "junction nearly germline (\(c.untemplated) untemplated nt < \(options.minUntemplated)): normal cells share such junctions"
                 continue
             }
-            if c.junction.contains(where: { !"ACGT".utf8.contains($0) }) {
-                clonotypes[i].notTrackableReason = "junction has ambiguous bases"
+            if let reason = ambiguous(c.junction) {
+                clonotypes[i].notTrackableReason = reason
                 continue
             }
             // A near neighbour does not stop tracking (`mrd track` counts a read for an index clone

@@ -19,6 +19,9 @@ public enum RearrangementKind: String, Sendable, CaseIterable, Codable {
 
     public var isComplete: Bool { self == .VDJ || self == .VJ }
 
+    /// A V-to-J rearrangement of `locus`: VDJ on the loci with D genes (IGH, TRB, TRD), else VJ.
+    public static func complete(_ locus: Locus) -> RearrangementKind { [.IGH, .TRB, .TRD].contains(locus) ? .VDJ : .VJ }
+
     /// In frame and without a stop codon; nil for incomplete rearrangements.
     public func productive(_ junction: [UInt8]) -> Bool? {
         guard isComplete else { return nil }

@@ -38,8 +38,9 @@ public enum CallReason {
     }
 
     /// DNA for a number of cells at 6.5 pg per diploid cell, in ng or ug.
-    static func dna(cells: Double) -> String {
-        let ng = cells * Quantifier.picogramsPerCell / 1000
+    static func dna(cells: Double) -> String { dna(nanograms: cells * Quantifier.picogramsPerCell / 1000) }
+
+    static func dna(nanograms ng: Double) -> String {
         if ng >= 1000 { return String(format: "%.1f ug", ng / 1000) }
         return ng >= 10 ? String(format: "%.0f ng", ng) : String(format: "%.1f ng", ng)
     }

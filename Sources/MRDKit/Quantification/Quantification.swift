@@ -295,8 +295,9 @@ public enum Quantifier {
                              readsWithoutLocus: counts.readsWithoutLocus, spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
                              clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
                              leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
-                             mrdLevel: top == nil ? nil : (detected ? top!.level : top!.level.map { _ in 0 }),
-                             readFraction: top == nil ? nil : (detected ? top!.readFraction : 0), levelBasis: options.levelBasis,
+                             // 0 when nothing was detected; nil without a marker or a cell count.
+                             mrdLevel: top?.level.map { detected ? $0 : 0 },
+                             readFraction: top.map { detected ? $0.readFraction : 0 }, levelBasis: options.levelBasis,
                              ciLow: nil, ciHigh: nil, lod: nil, loq: nil,
                              threshold: options.threshold, detected: detected, quantifiable: false, call: .indeterminate, callDetail: .noMarker,
                              qcPass: qcPass, qcFlags: flags, clones: levels, fit: fit, topClone: top?.count.clone.cloneID,

@@ -13,7 +13,7 @@ enum PatientReportPage {
         let mantissa = value / pow(10, Double(exponent))
         let rounded = (mantissa * 10).rounded() / 10
         let (m, e) = rounded >= 10 ? (rounded / 10, exponent + 1) : (rounded, exponent)
-        let percent = String(format: value * 100 >= 0.1 ? "%.2g%%" : "%.2g%%", value * 100)
+        let percent = String(format: "%.2g%%", value * 100)
         return String(format: "%.1f", m) + " &times; 10<sup>\(e)</sup> (\(htmlEscape(percent)))"
     }
 
@@ -26,7 +26,7 @@ enum PatientReportPage {
     static func latest(_ row: CallsRow, sample: SheetSample?, threshold: Double) -> String {
         var input = ""
         if let cells = row.cellsAssessed {
-            let dna = sample?.dnaNanograms.map { $0 >= 1000 ? String(format: "%.1f ug DNA, ", $0 / 1000) : String(format: "%.0f ng DNA, ", $0) } ?? ""
+            let dna = sample?.dnaNanograms.map { CallReason.dna(nanograms: $0) + " DNA, " } ?? ""
             input = " from \(dna)\(CallReason.grouped(cells)) cells"
         }
         let sensitivity = row.lod.map { "; sensitivity (LoD) \(level($0))\(input)" } ?? ""

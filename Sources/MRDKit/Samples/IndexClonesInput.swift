@@ -46,22 +46,14 @@ public enum IndexClonesInput {
 
     /// The baseline's checks of an index clone given from elsewhere; nil when it passes.
     static func check(_ junction: [UInt8], options: BaselineOptions) -> String? {
-        if junction.contains(where: { !"ACGT".utf8.contains($0) }) { return "junction has bases other than A, C, G, T" }
-        if junction.count < options.minJunctionLength { return "junction too short (\(junction.count) nt < \(options.minJunctionLength))" }
-        return nil
+        let selection = IndexCloneSelection(options: options)
+        return selection.tooShort(junction) ?? selection.ambiguous(junction)
     }
 
     static func locus(named name: String, vCall: String) -> Locus? {
         if let locus = Locus(rawValue: name.uppercased()) { return locus }
         let gene = vCall.split(separator: ",").first.map { String($0.trimmingCharacters(in: .whitespaces).prefix(3)).uppercased() } ?? ""
         return Locus(rawValue: gene)
-    }
-
-    static func kind(_ locus: Locus) -> RearrangementKind {
-        switch locus {
-        case .IGH, .TRB, .TRD: return .VDJ
-        default: return .VJ
-        }
     }
 
     /// The junction with up to `flank` bases each side from `sequence` (either strand), else the junction.
@@ -110,7 +102,7 @@ public enum IndexClonesInput {
             id = id.replacingOccurrences(of: ";", with: "_")
             guard seen.insert(id).inserted else { throw ReadError(.malformedRecord, file: path, line: line, "clone id '\(printable(id))' given twice") }
             let count = Int(value("duplicate_count")) ?? Int(value("consensus_count")) ?? Int(value("clone_count")) ?? 0
-            var clone = BaselineClone(cloneID: id, sampleID: sample, locus: locus, kind: kind(locus), vCall: vCall, dCall: value("d_call"),
+            var clone = BaselineClone(cloneID: id, sampleID: sample, locus: locus, kind: .complete(locus), vCall: vCall, dCall: value("d_call"),
                                       jCall: value("j_call"), junction: junction, count: count, trackable: true,
                                       target: target(junction: junction, sequence: Array(value("sequence").uppercased().utf8)))
             clone.junctionAA = value("junction_aa").isEmpty ? nil : value("junction_aa")

@@ -194,7 +194,7 @@ public struct RunSimulator: Sendable {
         for locus in config.loci where config.spikeLoci?.contains(locus) ?? true {
             for (n, copies) in config.spikeCopies.enumerated() {
                 var choices = RecombinationModel.Choices()
-                let kind: RearrangementKind = locus == .IGH || locus == .TRB || locus == .TRD ? .VDJ : .VJ
+                let kind = RearrangementKind.complete(locus)
                 var r = model.rearrange(locus, kind: kind, using: &random, choices: &choices)
                 let core = (0..<30).map { _ in Array("ACGT".utf8)[random.below(4)] }
                 r.sequence = Array(r.sequence[..<(r.junctionStart + 3)]) + core + r.sequence[(r.junctionEnd - 3)...]
