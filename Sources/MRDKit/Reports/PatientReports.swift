@@ -61,7 +61,7 @@ enum PatientReportPage {
         if tracked.isEmpty {
             body += "<p class=\"bad\">No trackable index clone: the follow-ups cannot be measured.</p>\n"
         } else {
-            body += "<table>\n<tr><th>clone</th><th>locus</th><th>V</th><th>D</th><th>J</th><th>junction</th><th>junction (aa)</th>"
+            body += "<div class=\"wide\"><table>\n<tr><th>clone</th><th>locus</th><th>V</th><th>D</th><th>J</th><th>junction</th><th>junction (aa)</th>"
                 + "<th>share at diagnosis</th><th>detected in</th></tr>\n"
             for clone in tracked {
                 let detectedIn = calls.filter { result.detectedClones[$0.sampleID]?.contains(clone.cloneID) ?? false }.map(\.sampleID)
@@ -70,7 +70,7 @@ enum PatientReportPage {
                     + "<td class=\"seq\">\(htmlEscape(clone.junctionAA ?? ""))</td><td>\(String(format: "%.1f%%", 100 * clone.fraction))</td>"
                     + "<td>\(detectedIn.isEmpty ? "none" : htmlEscape(detectedIn.joined(separator: ", ")))</td></tr>\n"
             }
-            body += "</table>\n"
+            body += "</table></div>\n"
         }
         let minFraction = options.baseline.minFraction
         let leftOut = clones.filter { !$0.trackable && $0.fraction >= minFraction && !$0.notTrackableReason.isEmpty }
@@ -142,7 +142,7 @@ enum PatientReportPage {
         table.kv th { width: 190px; } .sample { page-break-inside: avoid; }
         .sample.pos h3 { color: #b3261e; } .sample.neg h3 { color: #1e7b34; } .sample.ind h3 { color: #8a6d00; }
         svg { background: #fff; border: 1px solid #d8dde6; max-width: 100%; height: auto; }
-        .box { border: 1px solid #8892a6; height: 70px; }
+        .box { border: 1px solid #8892a6; height: 70px; } .wide { overflow-x: auto; }
         @page { size: A4; margin: 15mm; }
         @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } .signoff { page-break-inside: avoid; } }
         </style></head><body>

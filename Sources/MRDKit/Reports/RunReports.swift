@@ -174,7 +174,7 @@ enum RunReportPage {
         let maxDay = max(1, points.map(\.day).max() ?? 1)
         func x(_ day: Double) -> Double { left + (width - left - right) * day / (maxDay * 1.05) }
         func y(_ level: Double) -> Double { top + (height - top - bottom) * (high - log10(level)) / max(1, high - low) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
             + "aria-label=\"MRD kinetics of \(htmlEscape(patient))\">\n"
         svg += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"600\">\(htmlEscape(patient))</text>\n"
         var exponent = low
