@@ -41,6 +41,10 @@ size_t mrd_find_invalid_nucleotide(const uint8_t *p, size_t n) {
     return n;
 }
 
+void mrd_uppercase_letters(uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] &= 0xDF;
+}
+
 size_t mrd_find_invalid_quality(const uint8_t *p, size_t n) {
     const size_t block = 64;
     size_t i = 0;
@@ -88,6 +92,35 @@ uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30) {
     }
     *q30 = high;
     return sum - 33 * (uint64_t)n;
+}
+
+long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
+                         long core_from, long core_to, long diagonal, long trimmed_side, long trimmed_minimum) {
+    const uint8_t *r = read + diagonal;
+    long first = -diagonal > 0 ? -diagonal : 0;
+    long last = read_len - diagonal < element_len ? read_len - diagonal : element_len;
+    if (last <= first) return 0;
+    // The core clipped to the overlap of read and element (it may lie wholly outside it).
+    if (core_from < first) core_from = first;
+    if (core_from > last) core_from = last;
+    if (core_to > last) core_to = last;
+    if (core_to < core_from) core_to = core_from;
+    long score = 0;
+    for (long i = core_from; i < core_to; i++) score += r[i] == element[i] ? 1 : -4;
+    long run = 0, best = 0;
+    for (long i = core_from - 1; i >= first; i--) {
+        run += r[i] == element[i] ? 1 : -4;
+        if (run > best) best = run;
+    }
+    if (trimmed_side < 0 && best <= trimmed_minimum) best = 0;
+    score += best;
+    run = 0; best = 0;
+    for (long i = core_to; i < last; i++) {
+        run += r[i] == element[i] ? 1 : -4;
+        if (run > best) best = run;
+    }
+    if (trimmed_side > 0 && best <= trimmed_minimum) best = 0;
+    return score + best;
 }
 
 long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,

@@ -28,6 +28,16 @@ uint64_t mrd_hash_bytes(const uint8_t *p, size_t n);
 /// Writes value as printf's "%.6g" into out (size n, NUL-terminated); returns the length.
 int mrd_format_g6(double value, char *out, size_t n);
 
+/// Upper-cases letters in place (the bytes are already checked to be IUPAC letters).
+void mrd_uppercase_letters(uint8_t *p, size_t n);
+/// Ungapped score of `element` on `read` along `diagonal` (read position - element position):
+/// +1 per match, -4 per mismatch over [core_from, core_to), plus the best-scoring extension from the
+/// core towards each end (ends that recombination trimmed or that the read does not reach cost nothing).
+/// The extension on `trimmed_side` (-1 left, +1 right: the junction side, where the element meets
+/// untemplated bases) counts only above `trimmed_minimum`, so that chance matches of a few N bases
+/// never choose between alleles.
+long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
+                         long core_from, long core_to, long diagonal, long trimmed_side, long trimmed_minimum);
 long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,
                         long diagonal);
 

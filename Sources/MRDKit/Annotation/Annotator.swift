@@ -35,6 +35,10 @@ public struct ReadAnnotation: Sendable, Equatable {
     /// Ungapped alignments of the V and J genes on `sequence` (nil for elements that are not genes).
     public var vAlignment: SegmentAlignment?
     public var jAlignment: SegmentAlignment?
+    /// The V gene's gapped alignment (hypermutation, small indels), when asked for.
+    public var vGapped: GeneAlignment?
+    /// The V allele's whole germline sequence (that of the first tied allele), with `vGapped`.
+    public var vGermline: [UInt8] = []
     /// Junction bases that are germline of the 5' element (from the junction start) and of the 3'
     /// element (up to the junction end): what recombination did not add.
     public var templatedFivePrime = 0
@@ -89,6 +93,8 @@ public struct AnnotationScratch {
     var cursor: [Int32]
     var selected: [Int32] = []
     var diagonals: [Int32] = []
+    /// Per diagonal entry: whether its hit lies near the element's junction anchor.
+    var near: [UInt8] = []
     var histogram: [Int32] = []
     var placements: [Annotator.Placement] = []
     /// The best 5' and 3' candidates of the last read located (ties, in allele-name order).
@@ -124,16 +130,23 @@ public final class Annotator: Sendable {
     private let elementLocus: [Locus]
     private let elementAnchor: [Int]
     private let alleleRank: [Int32]
-    private let scoreFrom: [Int32]
-    private let scoreTo: [Int32]
+    /// The part of each element scored in full (around its junction anchor); the score extends from
+    /// it towards both ends as far as that pays (`mrd_extension_score`).
+    private let coreFrom: [Int32]
+    private let coreTo: [Int32]
     private let elementStart: [Int]
+    private let elementLength: [Int32]
+    /// J and Kde elements per locus, for `rescueThreePrime`.
+    private let threePrimeByLocus: [Locus: [Int32]]
+    /// Element offset from which a hit counts as near the junction anchor (V: the last 110 nt).
+    private let nearFrom: [Int32]
     private let elementBases: [UInt8]
     /// Each element's alleles as an AIRR call (comma-separated, sorted).
     private let elementCalls: [String]
     /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
     private let dSeedTable: [Locus: DSeedIndex]
 
-    static let maxHitsPerKmer = 48
+    static let maxHitsPerKmer = 400
 
     /// A k-mer occurrence in an element, in 4 bytes: `packed` = element << 1 | 1 when the
     /// element's k-mer is the canonical (smaller) one of the pair, else element << 1.
@@ -150,12 +163,10 @@ public final class Annotator: Sendable {
         for segment in germline.segments where loci.contains(segment.locus) {
             switch segment.kind {
             case .V:
+                // The whole V: long amplicons (leader, FR1) and merged pairs call the gene over all
+                // of it, and somatic hypermutation leaves seeds somewhere along 300 nt.
                 guard let anchor = segment.anchor else { continue }
-                let start = max(0, anchor - 90)
-                var element = GermlineElement(segment: segment, role: .v, sequence: Array(segment.sequence[start...]),
-                                              anchor: anchor - start)
-                element.segmentOffset = start
-                elements.append(element)
+                elements.append(GermlineElement(segment: segment, role: .v, sequence: segment.sequence, anchor: anchor))
             case .D:
                 if !segment.upstream.isEmpty {
                     let flank = Array(segment.upstream.suffix(70))
@@ -202,8 +213,9 @@ public final class Annotator: Sendable {
         }
         precondition(elements.count < 1 << 15 && (elements.map(\.sequence.count).max() ?? 0) < 1 << 16,
                      "germline elements beyond the 4-byte hit layout")
-        // k-mers shared by very many elements (conserved framework motifs) say little about which
-        // element it is and would cost the most: the diagonal score decides among alleles instead.
+        // Only k-mers shared by very many elements are left out (poly-A and the like). Conserved
+        // framework k-mers stay: a read from the J side holds 20-30 nt of V, all of it conserved,
+        // and leaving those out lost whole long-junction clones (48 hits was the old cap).
         table = KmerTable(entries, maxHits: Self.maxHitsPerKmer)
         self.elements = elements
         maxElementLength = elements.map(\.sequence.count).max() ?? 0
@@ -214,12 +226,25 @@ public final class Annotator: Sendable {
         var rank = [Int32](repeating: 0, count: elements.count)
         for (r, e) in elements.indices.sorted(by: { elements[$0].segment.allele < elements[$1].segment.allele }).enumerated() { rank[e] = Int32(r) }
         alleleRank = rank
-        scoreFrom = elements.map { element in
-            Int32(element.isFivePrime ? 0 : (element.role == .j ? max(0, element.anchor - 3) : element.anchor))
+        // Cores: the V's Cys codon and the 12 nt before it, the J's Trp/Phe codon and the codon after
+        // it, the 6 nt of other elements next to their anchor. Everything else is extension, so a read
+        // that ends inside J, starts inside V or runs into a constant region or primer scores what it has.
+        let cores = elements.map { element -> (Int32, Int32) in
+            let a = element.anchor
+            switch element.role {
+            case .v: return (Int32(max(0, a - 12)), Int32(a + 3))
+            case .j: return (Int32(max(0, a - 3)), Int32(a + 3))
+            case .dUpstream, .intron: return (Int32(max(0, a - 6)), Int32(a))
+            case .kde, .d3Downstream: return (Int32(a), Int32(min(element.sequence.count, a + 6)))
+            }
         }
-        scoreTo = elements.map { element in
-            Int32(element.isFivePrime ? element.anchor + (element.role == .v ? 3 : 0) : element.sequence.count)
-        }
+        coreFrom = cores.map(\.0)
+        coreTo = cores.map(\.1)
+        elementLength = elements.map { Int32($0.sequence.count) }
+        var threes: [Locus: [Int32]] = [:]
+        for (e, element) in elements.enumerated() where element.role == .j || element.role == .kde { threes[element.locus, default: []].append(Int32(e)) }
+        threePrimeByLocus = threes
+        nearFrom = elements.map { $0.role == .v ? Int32(max(0, $0.anchor - 110)) : 0 }
         var starts: [Int] = [], bases: [UInt8] = []
         for element in elements {
             starts.append(bases.count)
@@ -239,7 +264,7 @@ public final class Annotator: Sendable {
     }
 
     /// Placement of one element on the read: diagonal (read position - element position), the
-    /// number of k-mer hits on it, and its score along it.
+    /// number of k-mer hits of the element on the chosen strand, and its score along the diagonal.
     public struct Placement: Sendable {
         var element: Int32
         var diagonal: Int32
@@ -317,6 +342,12 @@ public final class Annotator: Sendable {
                 if isFivePrime[e] { bestFive.1 = max(bestFive.1, count) } else { bestThree.1 = max(bestThree.1, count) }
             }
         }
+        // A lone 12-mer shared with some germline element happens by chance in a few percent of
+        // unrelated reads: no germline found.
+        if max(bestFive.0, bestFive.1, bestThree.0, bestThree.1) < 2 {
+            for slot in scratch.touched { scratch.counts[Int(slot)] = 0 }
+            return .failure(.noGermline)
+        }
         // Orientation: the strand whose best 5' plus best 3' elements have more k-mer hits.
         let reversed = bestFive.1 + bestThree.1 > bestFive.0 + bestThree.0
         placements(strand: reversed ? 1 : 0, readLength: n, bestFive: reversed ? bestFive.1 : bestFive.0,
@@ -339,7 +370,13 @@ public final class Annotator: Sendable {
             candidates = (best(fivePrime: true, bases, &scratch), best(fivePrime: false, bases, &scratch))
         }
         guard candidates.0 else { return .failure(.noFivePrime) }
-        guard candidates.1 else { return .failure(.noThreePrime) }
+        if !candidates.1 {
+            // A J that seeding missed (a read ending a few bases into it, mutations in it): the few J
+            // alleles of the V's locus are compared base by base downstream of the V instead.
+            let found = reversed ? scratch.reverse.withUnsafeBufferPointer { rescueThreePrime($0, &scratch) }
+                                 : rescueThreePrime(bases, &scratch)
+            guard found else { return .failure(.noThreePrime) }
+        }
         let five = scratch.fives[0], three = scratch.threes[0]
         // Flat per-element arrays: copying a GermlineElement would retain its strings and arrays.
         let fiveElement = Int(five.element), threeElement = Int(three.element)
@@ -382,7 +419,10 @@ public final class Annotator: Sendable {
             scratch.cursor[Int(e)] = total
             total += scratch.counts[strand * elementCount + Int(e)]
         }
-        if scratch.diagonals.count < Int(total) { scratch.diagonals = [Int32](repeating: 0, count: Int(total) * 2) }
+        if scratch.diagonals.count < Int(total) {
+            scratch.diagonals = [Int32](repeating: 0, count: Int(total) * 2)
+            scratch.near = [UInt8](repeating: 0, count: Int(total) * 2)
+        }
         let shift = maxElementLength
         if scratch.histogram.count < shift + n + 1 { scratch.histogram = [Int32](repeating: 0, count: shift + n + 1) }
         let lastStart = Int32(n - k)
@@ -390,6 +430,7 @@ public final class Annotator: Sendable {
         table.hits.withUnsafeBufferPointer { hits in
             scratch.cursor.withUnsafeMutableBufferPointer { cursor in
                 scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
+                  scratch.near.withUnsafeMutableBufferPointer { near in
                     for seed in scratch.found {
                         for h in Int(seed.start)..<Int(seed.end) {
                             let hit = hits[h]
@@ -399,9 +440,11 @@ public final class Annotator: Sendable {
                             guard c >= 0 else { continue }
                             // On the reverse strand the k-mer at forward position p starts at n - k - p.
                             diagonals[Int(c)] = (wanted ? seed.position : lastStart - seed.position) - Int32(hit.offset)
+                            near[Int(c)] = Int32(hit.offset) >= nearFrom[e] ? 1 : 0
                             cursor[e] = c + 1
                         }
                     }
+                  }
                 }
             }
         }
@@ -410,18 +453,24 @@ public final class Annotator: Sendable {
             for e in scratch.selected {
                 let bucketEnd = Int(scratch.cursor[Int(e)])
                 scratch.cursor[Int(e)] = -1
+                // The diagonal with most hits near the junction anchor (a V with an indel from
+                // hypermutation has two diagonals, and the junction lies on the 3' one), else with
+                // most hits anywhere; the smallest diagonal on ties.
                 var bestDiagonal = Int32.max, bestHits: Int32 = 0
-                for i in bucketStart..<bucketEnd {
-                    let d = scratch.diagonals[i]
-                    let slot = Int(d) + shift
-                    histogram[slot] += 1
-                    let hits = histogram[slot]
-                    // Most hits; the smallest diagonal on ties.
-                    if hits > bestHits || (hits == bestHits && d < bestDiagonal) { bestHits = hits; bestDiagonal = d }
+                for nearOnly in [true, false] {
+                    for i in bucketStart..<bucketEnd where !nearOnly || scratch.near[i] != 0 {
+                        let d = scratch.diagonals[i]
+                        let slot = Int(d) + shift
+                        histogram[slot] += 1
+                        let hits = histogram[slot]
+                        if hits > bestHits || (hits == bestHits && d < bestDiagonal) { bestHits = hits; bestDiagonal = d }
+                    }
+                    for i in bucketStart..<bucketEnd { histogram[Int(scratch.diagonals[i]) + shift] = 0 }
+                    if bestHits >= 2 { break }
+                    bestDiagonal = Int32.max; bestHits = 0
                 }
-                for i in bucketStart..<bucketEnd { histogram[Int(scratch.diagonals[i]) + shift] = 0 }
                 bucketStart = bucketEnd
-                scratch.placements.append(Placement(element: e, diagonal: bestDiagonal, hits: bestHits))
+                scratch.placements.append(Placement(element: e, diagonal: bestDiagonal, hits: scratch.counts[strand * elementCount + Int(e)]))
             }
         }
     }
@@ -440,8 +489,9 @@ public final class Annotator: Sendable {
         elementBases.withUnsafeBufferPointer { arena in
             for var p in scratch.placements where isFivePrime[Int(p.element)] == fivePrime && p.hits * 2 >= topHits {
                 let e = Int(p.element)
-                p.score = Int32(mrd_diagonal_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[e],
-                                                   Int(scoreFrom[e]), Int(scoreTo[e]), Int(p.diagonal)))
+                p.score = Int32(mrd_extension_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[e],
+                                                    Int(elementLength[e]), Int(coreFrom[e]), Int(coreTo[e]), Int(p.diagonal),
+                                                    isFivePrime[e] ? 1 : -1, Self.trimmedExtensionMinimum))
                 if p.score > topScore {
                     topScore = p.score
                     out.removeAll(keepingCapacity: true)
@@ -454,26 +504,66 @@ public final class Annotator: Sendable {
         return true
     }
 
-    /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
-    ///   call `dCall` once per junction instead).
-    public func annotate(_ bases: [UInt8], callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
-        var scratch = AnnotationScratch(self)
-        return bases.withUnsafeBufferPointer { annotate($0, scratch: &scratch, callD: callD) }
+    /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every
+    /// diagonal that puts its anchor 3-200 nt downstream of the 5' anchor; into the scratch's `threes`.
+    private func rescueThreePrime(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
+        guard let five = scratch.fives.first, let candidates = threePrimeByLocus[elementLocus[Int(five.element)]] else { return false }
+        let start = elementAnchor[Int(five.element)] + Int(five.diagonal)
+        var out = scratch.threes
+        out.removeAll(keepingCapacity: true)
+        var topScore = Int32.min
+        elementBases.withUnsafeBufferPointer { arena in
+            for e in candidates {
+                let element = Int(e), anchor = elementAnchor[element]
+                // The anchor codon must lie inside the read.
+                let lowest = start + 3 - anchor, highest = min(start + 200, read.count - 3) - anchor
+                guard lowest <= highest else { continue }
+                for diagonal in lowest...highest {
+                    let score = Int32(mrd_extension_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
+                                                          Int(elementLength[element]), Int(coreFrom[element]), Int(coreTo[element]), diagonal,
+                                                          -1, Self.trimmedExtensionMinimum))
+                    if score > topScore {
+                        topScore = score
+                        out.removeAll(keepingCapacity: true)
+                    }
+                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                }
+            }
+        }
+        // Stricter than a seeded placement: this one was searched for, over a few hundred places.
+        if topScore < Self.rescueMinimumScore { out.removeAll(keepingCapacity: true) }
+        if out.count > 1 { out.sort { alleleRank[Int($0.element)] < alleleRank[Int($1.element)] } }
+        scratch.threes = out
+        return !out.isEmpty
     }
 
-    /// As `annotate(_:callD:)`, with a worker's scratch.
-    public func annotate(_ bases: UnsafeBufferPointer<UInt8>, scratch: inout AnnotationScratch, callD: Bool = true) -> Result<ReadAnnotation, UnassignedReason> {
+    static let rescueMinimumScore: Int32 = 18
+    /// Germline runs on the junction side of an element count when longer than this: 1-6 bases there
+    /// match N nucleotides by chance as often as not.
+    static let trimmedExtensionMinimum = 6
+
+    /// - Parameter callD: find the D gene of VDJ junctions (callers that group reads by junction can
+    ///   call `dCall` once per junction instead).
+    ///   - gapped: also align the V gene with gaps (`vGapped`), as AIRR output wants.
+    public func annotate(_ bases: [UInt8], callD: Bool = true, gapped: Bool = false) -> Result<ReadAnnotation, UnassignedReason> {
+        var scratch = AnnotationScratch(self)
+        return bases.withUnsafeBufferPointer { annotate($0, scratch: &scratch, callD: callD, gapped: gapped) }
+    }
+
+    /// As `annotate(_:callD:gapped:)`, with a worker's scratch.
+    public func annotate(_ bases: UnsafeBufferPointer<UInt8>, scratch: inout AnnotationScratch, callD: Bool = true,
+                         gapped: Bool = false) -> Result<ReadAnnotation, UnassignedReason> {
         switch locate(bases, &scratch) {
         case .failure(let reason): return .failure(reason)
         case .success(let location):
             let read = location.reversed ? scratch.reverse : Array(bases)
-            return .success(annotation(location, read: read, scratch: scratch, callD: callD))
+            return .success(annotation(location, read: read, scratch: scratch, callD: callD, gapped: gapped))
         }
     }
 
     /// The full annotation of a located read (`read` in V-to-J direction): calls, templated
     /// junction ends, V and J alignments.
-    func annotation(_ location: Location, read: [UInt8], scratch: AnnotationScratch, callD: Bool) -> ReadAnnotation {
+    func annotation(_ location: Location, read: [UInt8], scratch: AnnotationScratch, callD: Bool, gapped: Bool = false) -> ReadAnnotation {
         let fiveElement = elements[Int(location.five.element)], threeElement = elements[Int(location.three.element)]
         let start = location.junctionStart, end = location.junctionEnd
         var annotation = ReadAnnotation(locus: location.locus, kind: location.kind, vCall: "", dCall: "", jCall: "", sequence: read,
@@ -499,7 +589,18 @@ public final class Annotator: Sendable {
               read[end - 1 - threeLength] == threeElement.sequence[threeElement.anchor - 1 - threeLength] { threeLength += 1 }
         annotation.templatedFivePrime = fiveLength
         annotation.templatedThreePrime = threeLength
-        if fiveElement.role == .v { annotation.vAlignment = alignV(fiveElement, Int(location.five.diagonal), read) }
+        if fiveElement.role == .v {
+            let v = alignV(fiveElement, Int(location.five.diagonal), read)
+            annotation.vAlignment = v
+            if gapped {
+                // Gapped from the Cys codon 5'-wards; the ungapped run from the Cys on as found.
+                let germline = fiveElement.segment.sequence
+                let tail = max(0, v.readEnd - start)
+                annotation.vGapped = GeneAligner.extendV(read: read, readEnd: start, germline: germline,
+                                                         germlineEnd: fiveElement.segmentOffset + fiveElement.anchor, tail: tail)
+                annotation.vGermline = germline
+            }
+        }
         if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, Int(location.three.diagonal), read) }
         return annotation
     }
@@ -507,7 +608,16 @@ public final class Annotator: Sendable {
     /// The V gene on its diagonal: from where it enters the read to the last base of the germline
     /// run that still matches after the Cys codon (trimmed 3' ends stop there).
     func alignV(_ element: GermlineElement, _ diagonal: Int, _ read: [UInt8]) -> SegmentAlignment {
-        let first = max(0, -diagonal)  // element offset of the first read base
+        // From the start of the best-scoring extension upstream of the Cys region (+1 / -4): a
+        // primer or leader that is not this allele's germline stays outside.
+        let lowest = max(0, -diagonal)  // element offset of the first read base
+        var first = max(lowest, element.anchor - 12), run = 0, best = 0
+        var i = first - 1
+        while i >= lowest {
+            run += read[i + diagonal] == element.sequence[i] ? 1 : -4
+            if run > best { best = run; first = i }
+            i -= 1
+        }
         var end = element.anchor + 3
         while end < element.sequence.count, end + diagonal < read.count, read[end + diagonal] == element.sequence[end] { end += 1 }
         end = min(end, read.count - diagonal)
@@ -537,10 +647,29 @@ public final class Annotator: Sendable {
         dMatch(locus, junction).length
     }
 
-    private func dMatch(_ locus: Locus, _ junction: [UInt8]) -> (calls: String, length: Int) {
-        guard let genes = dGenes[locus], let seeds = dSeedTable[locus], junction.count >= Self.dSeed else { return ("", 0) }
+    /// Where the D gene lies in a junction: its call (ties listed), and the first tied gene's
+    /// longest exact match, 0-based on the junction and on that gene.
+    public struct DPlacement: Sendable, Equatable {
+        public var calls: String
+        public var length: Int
+        public var junctionStart: Int
+        public var germlineStart: Int
+        public var germlineLength: Int
+    }
+
+    /// The D gene's place in `junction`, nil when no D gene matches 6 nt or more.
+    public func dPlacement(_ locus: Locus, _ junction: [UInt8]) -> DPlacement? {
+        let match = dMatch(locus, junction)
+        guard match.length > 0, let genes = dGenes[locus] else { return nil }
+        return DPlacement(calls: match.calls, length: match.length, junctionStart: match.junctionStart, germlineStart: match.germlineStart,
+                          germlineLength: genes[match.gene].sequence.count)
+    }
+
+    private func dMatch(_ locus: Locus, _ junction: [UInt8]) -> (calls: String, length: Int, gene: Int, junctionStart: Int, germlineStart: Int) {
+        guard let genes = dGenes[locus], let seeds = dSeedTable[locus], junction.count >= Self.dSeed else { return ("", 0, 0, 0, 0) }
         // Every exact match of 6 nt or more starts with a shared 6-mer: look those up, then extend.
         var longest = [Int](repeating: 0, count: genes.count)
+        var found = [(Int, Int)](repeating: (0, 0), count: genes.count)
         DSeedIndex.forEachSeed(junction) { start, code in
             for place in Int(seeds.starts[code])..<Int(seeds.starts[code + 1]) {
                 let gene = Int(seeds.places[place].gene), offset = Int(seeds.places[place].offset)
@@ -549,11 +678,12 @@ public final class Annotator: Sendable {
                 guard offset == 0 || start == 0 || d[offset - 1] != junction[start - 1] else { continue }
                 var length = Self.dSeed
                 while offset + length < d.count, start + length < junction.count, d[offset + length] == junction[start + length] { length += 1 }
-                longest[gene] = max(longest[gene], length)
+                if length > longest[gene] { longest[gene] = length; found[gene] = (start, offset) }
             }
         }
-        guard let best = longest.max(), best >= Self.dSeed else { return ("", 0) }
-        return (genes.indices.filter { longest[$0] == best }.map { genes[$0].allele }.joined(separator: ","), best)
+        guard let best = longest.max(), best >= Self.dSeed else { return ("", 0, 0, 0, 0) }
+        let tied = genes.indices.filter { longest[$0] == best }
+        return (tied.map { genes[$0].allele }.joined(separator: ","), best, tied[0], found[tied[0]].0, found[tied[0]].1)
     }
 
     static let dSeed = 6

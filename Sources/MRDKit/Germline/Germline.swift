@@ -52,6 +52,7 @@ public struct GermlineReference: Sendable {
     public init(directory: URL) throws {
         self.directory = directory
         var segments: [GermlineSegment] = []
+        var ungappedV = Set<Int>()
         let files: [(String, Locus, SegmentKind, Flank)] = [
             ("ogrdb/IGHV", .IGH, .V, .none), ("ogrdb/IGHD", .IGH, .D, .none), ("imgt/IGHJ+down", .IGH, .J, .down),
             ("imgt/IGHD+up", .IGH, .D, .up),
@@ -69,9 +70,11 @@ public struct GermlineReference: Sendable {
                 throw ReadError(.missingInput, file: url.path, "germline file missing (expected the layout of the bundled germline folder)")
             }
             for (header, raw) in try Self.readFASTA(url) {
+                if kind == .V && !raw.contains(UInt8(ascii: ".")) { ungappedV.insert(segments.count) }
                 segments.append(Self.segment(header: header, raw: raw, locus: locus, kind: kind, flank: flank, file: name))
             }
         }
+        Self.placeUngappedCysteines(&segments, ungapped: ungappedV)
         self.segments = segments
     }
 
@@ -149,6 +152,31 @@ public struct GermlineReference: Sendable {
         return GermlineSegment(allele: allele, locus: locus, kind: kind, sequence: sequence,
                                upstream: upper(up), downstream: upper(down),
                                functionality: functionality, anchor: anchor)
+    }
+
+    /// An ungapped V-REGION in a file of gapped ones (IMGT gives some pseudogene and partial alleles
+    /// without gaps, frameshifts included) takes its Cys from a gapped allele of the same gene whose
+    /// 21 nt around the Cys occur in it once: reading frames from codon 1 are wrong after a frameshift.
+    static func placeUngappedCysteines(_ segments: inout [GermlineSegment], ungapped: Set<Int>) {
+        var gappedByGene: [String: [Int]] = [:]
+        for (i, segment) in segments.enumerated() where segment.kind == .V && !ungapped.contains(i) && segment.anchor != nil {
+            gappedByGene[segment.gene, default: []].append(i)
+        }
+        for i in ungapped.sorted() {
+            let segment = segments[i]
+            guard let siblings = gappedByGene[segment.gene] else { continue }
+            for sibling in siblings {
+                let reference = segments[sibling].sequence, anchor = segments[sibling].anchor!
+                guard anchor >= 15, anchor + 6 <= reference.count else { continue }
+                let probe = reference[(anchor - 15)..<(anchor + 6)]
+                let places = segment.sequence.indices.dropLast(probe.count - 1).filter { segment.sequence[$0..<($0 + probe.count)] == probe }
+                guard places.count == 1 else { continue }
+                segments[i] = GermlineSegment(allele: segment.allele, locus: segment.locus, kind: segment.kind, sequence: segment.sequence,
+                                              upstream: segment.upstream, downstream: segment.downstream,
+                                              functionality: segment.functionality, anchor: places[0] + 15)
+                break
+            }
+        }
     }
 
     static func isCysteine(_ s: [UInt8], _ i: Int) -> Bool {

@@ -411,7 +411,9 @@ struct FastxParser {
     private func validateSequence(_ b: UnsafeMutablePointer<UInt8>, _ start: Int, _ length: Int,
                                   _ headerStart: Int, _ headerEnd: Int, _ line: Int) throws {
         let offset = mrd_find_invalid_nucleotide(b + start, length)
-        if offset == length { return }
+        // Upper case from here on: lab FASTA and soft-masked exports carry lower-case bases, and
+        // every later comparison is byte for byte.
+        if offset == length { mrd_uppercase_letters(b + start, length); return }
         throw invalidCharacter("sequence", expected: "IUPAC nucleotide codes (ACGTUN RYSWKM BDHV, either case)",
                                b, start, offset, headerStart, headerEnd, line)
     }
