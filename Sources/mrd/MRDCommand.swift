@@ -8,7 +8,7 @@ struct MRDCommand: ParsableCommand {
         commandName: "mrd",
         abstract: "Minimal residual disease from immune-receptor (IG/TR) sequencing reads.",
         version: MRD.version,
-        subcommands: [Stats.self, Simulate.self, Baseline.self, Track.self, Run.self, Aggregate.self, Cohort.self, Demo.self, ValidateCounts.self]
+        subcommands: [Stats.self, Simulate.self, Annotate.self, Baseline.self, Track.self, Run.self, Aggregate.self, Cohort.self, Demo.self, ValidateCounts.self]
     )
 
     /// Signals first (an interrupted command removes its unfinished outputs and exits non-zero),

@@ -66,14 +66,19 @@ struct BaselineCLITests {
                 let start = Int(row["\(gene)_sequence_start"]!)!, end = Int(row["\(gene)_sequence_end"]!)!
                 let germlineStart = Int(row["\(gene)_germline_start"]!)!, germlineEnd = Int(row["\(gene)_germline_end"]!)!
                 #expect(1 <= start && start <= end && end <= sequence.count)
-                #expect(end - start == germlineEnd - germlineStart)
                 var counts: [Character: Int] = [:]
                 var number = 0
                 for ch in row["\(gene)_cigar"]! {
                     if let digit = ch.wholeNumberValue { number = number * 10 + digit } else { counts[ch, default: 0] += number; number = 0 }
                 }
-                #expect(counts["M"] == end - start + 1)
-                #expect((counts["S"] ?? 0) + counts["M"]! == sequence.count)
+                // Read bases are M + I, germline bases M + D (gapped V alignments).
+                #expect(counts["M"]! + (counts["I"] ?? 0) == end - start + 1)
+                #expect(counts["M"]! + (counts["D"] ?? 0) == germlineEnd - germlineStart + 1)
+                #expect((counts["S"] ?? 0) + counts["M"]! + (counts["I"] ?? 0) == sequence.count)
+                if gene == "v", let identity = Double(row["v_identity"]!) {
+                    #expect(identity > 0.7 && identity <= 1)
+                    #expect(row["sequence_alignment"]!.count == row["germline_alignment"]!.count)
+                }
                 #expect((counts["N"] ?? 0) == germlineStart - 1)
                 if gene == "v" { #expect(start <= junctionStart + 1 && end >= junctionStart + 3) }
                 if gene == "j" { #expect(start <= junctionEnd - 2 && end >= junctionEnd) }

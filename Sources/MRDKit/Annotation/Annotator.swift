@@ -145,6 +145,9 @@ public final class Annotator: Sendable {
     private let elementCalls: [String]
     /// (locus, 6-mer code) -> (index in dGenes[locus], offset in the gene), for D calls.
     private let dSeedTable: [Locus: DSeedIndex]
+    /// J gene sequences by allele, for alignments in AIRR output.
+    private let jSequences: [String: [UInt8]]
+    private let vSequences: [String: [UInt8]]
 
     static let maxHitsPerKmer = 400
 
@@ -261,6 +264,27 @@ public final class Annotator: Sendable {
         var dSeedTable: [Locus: DSeedIndex] = [:]
         for (locus, genes) in dGenes { dSeedTable[locus] = DSeedIndex(genes.map(\.sequence)) }
         self.dSeedTable = dSeedTable
+        var jSequences: [String: [UInt8]] = [:]
+        for segment in germline.segments where segment.kind == .J && loci.contains(segment.locus) { jSequences[segment.allele] = segment.sequence }
+        self.jSequences = jSequences
+        var vSequences: [String: [UInt8]] = [:]
+        for segment in germline.segments where segment.kind == .V && loci.contains(segment.locus) { vSequences[segment.allele] = segment.sequence }
+        self.vSequences = vSequences
+    }
+
+    /// The gapped V alignment of a read turned V-to-J, from its ungapped V alignment (on the
+    /// diagonal that placed the junction) and the allele's name; with that allele's sequence.
+    public func gappedV(read: [UInt8], junctionStart: Int, ungapped v: SegmentAlignment, allele: String) -> (GeneAlignment, [UInt8])? {
+        guard let germline = vSequences[allele] else { return nil }
+        return GeneAligner.alignV(read: read, junctionStart: junctionStart, ungapped: v, germline: germline).map { ($0, germline) }
+    }
+
+    /// A J allele's gene sequence (without flank).
+    public func jGene(_ allele: String) -> [UInt8]? { jSequences[allele] }
+
+    /// A D allele's gene sequence, of the genes that D calls are made from.
+    public func dGene(_ locus: Locus, allele: String) -> [UInt8]? {
+        dGenes[locus]?.first { $0.allele == allele }?.sequence
     }
 
     /// Placement of one element on the read: diagonal (read position - element position), the
@@ -595,9 +619,7 @@ public final class Annotator: Sendable {
             if gapped {
                 // Gapped from the Cys codon 5'-wards; the ungapped run from the Cys on as found.
                 let germline = fiveElement.segment.sequence
-                let tail = max(0, v.readEnd - start)
-                annotation.vGapped = GeneAligner.extendV(read: read, readEnd: start, germline: germline,
-                                                         germlineEnd: fiveElement.segmentOffset + fiveElement.anchor, tail: tail)
+                annotation.vGapped = GeneAligner.alignV(read: read, junctionStart: start, ungapped: v, germline: germline)
                 annotation.vGermline = germline
             }
         }

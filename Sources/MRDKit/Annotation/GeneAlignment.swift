@@ -58,6 +58,26 @@ public enum GeneAligner {
     /// Widest indel drift allowed between read and gene over the whole extension.
     static let band = 12
 
+    /// The V alignment of a read turned V-to-J from its ungapped one (on the diagonal that placed the
+    /// junction): that one as it is when it reaches the read's or the gene's 5' end (no indel can
+    /// hide there), else the gapped extension from the Cys.
+    public static func alignV(read: [UInt8], junctionStart: Int, ungapped v: SegmentAlignment, germline: [UInt8]) -> GeneAlignment? {
+        guard junctionStart >= v.readStart, junctionStart <= v.readEnd, v.readEnd <= read.count else { return nil }
+        let germlineAnchor = v.germlineStart + (junctionStart - v.readStart)
+        let tail = min(v.readEnd - junctionStart, germline.count - germlineAnchor)
+        guard germlineAnchor <= germline.count, tail >= 0 else { return nil }
+        // Within a few bases of an end: a primer or the gene's start, not an indel.
+        if v.readStart <= 3 || v.germlineStart <= 3 {
+            var identical = 0
+            for p in v.readStart..<(junctionStart + tail) where read[p] == germline[v.germlineStart + p - v.readStart] { identical += 1 }
+            let length = junctionStart + tail - v.readStart
+            return GeneAlignment(readStart: v.readStart, readEnd: junctionStart + tail, germlineStart: v.germlineStart,
+                                 germlineEnd: germlineAnchor + tail, germlineLength: germline.count,
+                                 operations: length > 0 ? [(.match, length)] : [], identical: identical)
+        }
+        return extendV(read: read, readEnd: junctionStart, germline: germline, germlineEnd: germlineAnchor, tail: tail)
+    }
+
     /// Aligns `germline[..<germlineEnd]` with `read[..<readEnd]` backwards from the two ends, which
     /// must be aligned with each other (the ungapped part from there on is `tail` columns long).
     public static func extendV(read: [UInt8], readEnd: Int, germline: [UInt8], germlineEnd: Int, tail: Int) -> GeneAlignment {
@@ -139,4 +159,11 @@ public enum GeneAligner {
         return GeneAlignment(readStart: n - bestI, readEnd: readEnd + tail, germlineStart: m - bestJ, germlineEnd: germlineEnd + tail,
                              germlineLength: germline.count, operations: operations, identical: identical)
     }
+}
+
+/// Germline bases placed on a read: a D gene's exact match inside a junction.
+public struct PlacedGermline: Sendable, Equatable {
+    /// 0-based start on the read.
+    public var start: Int
+    public var bases: [UInt8]
 }

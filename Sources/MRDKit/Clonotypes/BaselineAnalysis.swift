@@ -93,9 +93,25 @@ public struct BaselineAnalysis: Sendable {
         timer.mark("clonotypes: sort")
         clonotypes = ErrorFolding.fold(clonotypes)
         timer.mark("clonotypes: fold")
+        // Gapped V alignments of the representatives (AIRR v_identity, alignments), once per clonotype.
+        let annotator = self.annotator
+        let gapped = clonotypes.parallelMap(threads: options.threads) { c -> (GeneAlignment, [UInt8])? in
+            guard let v = c.vAlignment, let allele = c.vCall.split(separator: ",").first else { return nil }
+            return annotator.gappedV(read: c.representative, junctionStart: c.representativeJunctionStart, ungapped: v, allele: String(allele))
+        }
+        for i in clonotypes.indices { if let (v, germline) = gapped[i] { clonotypes[i].vGapped = v; clonotypes[i].vGermline = germline } }
+        timer.mark("clonotypes: V alignments")
         // D genes are called once per clonotype, not per read.
         for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
-            clonotypes[i].dCall = annotator.dCall(clonotypes[i].locus, clonotypes[i].junction)
+            guard let place = annotator.dPlacement(clonotypes[i].locus, clonotypes[i].junction) else { clonotypes[i].dCall = ""; continue }
+            clonotypes[i].dCall = place.calls
+            if let gene = annotator.dGene(clonotypes[i].locus, allele: String(place.calls.split(separator: ",")[0])) {
+                clonotypes[i].dOnRepresentative = PlacedGermline(start: clonotypes[i].representativeJunctionStart + place.junctionStart,
+                                                                 bases: Array(gene[place.germlineStart..<(place.germlineStart + place.length)]))
+            }
+        }
+        for i in clonotypes.indices {
+            if let allele = clonotypes[i].jCall.split(separator: ",").first, let gene = annotator.jGene(String(allele)) { clonotypes[i].jGermline = gene }
         }
         for i in clonotypes.indices {
             let c = clonotypes[i]

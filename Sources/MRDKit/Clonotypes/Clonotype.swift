@@ -40,6 +40,13 @@ public struct Clonotype: Sendable, Equatable {
     /// V and J alignments on the representative read.
     public var vAlignment: SegmentAlignment? = nil
     public var jAlignment: SegmentAlignment? = nil
+    /// The representative's gapped V alignment and that allele's sequence (for AIRR output).
+    public var vGapped: GeneAlignment? = nil
+    public var vGermline: [UInt8] = []
+    /// The J allele's gene sequence and, for VDJ, where the D gene matched (start on the
+    /// representative, its bases): for AIRR alignments.
+    public var jGermline: [UInt8] = []
+    public var dOnRepresentative: PlacedGermline? = nil
     /// Phred quality summed over the clonotype's reads at each junction position (reads without
     /// qualities count as Q40): sequencing errors sit at low-quality bases, true variants do not.
     public var junctionQualitySums: [Int] = []

@@ -23,9 +23,14 @@ public struct AIRRRearrangement: Sendable, Equatable {
     public var cloneID = ""
     public var vSequenceStart: Int?, vSequenceEnd: Int?, vGermlineStart: Int?, vGermlineEnd: Int?
     public var jSequenceStart: Int?, jSequenceEnd: Int?, jGermlineStart: Int?, jGermlineEnd: Int?
-    /// mrd's custom fields: whether the clonotype is an index clone, and why not.
+    /// Fractional identity (0-1) of the V alignment, gaps counting as differences.
+    public var vIdentity: Double?
+    public var dSequenceStart: Int?, dSequenceEnd: Int?, dGermlineStart: Int?, dGermlineEnd: Int?
+    /// mrd's custom fields: whether the clonotype is an index clone, and why not; why a read got no
+    /// annotation (`mrd annotate`).
     public var mrdTrackable: Bool?
     public var mrdNotTrackableReason = ""
+    public var mrdUnassignedReason = ""
 
     public init(sequenceID: String, sequence: String) {
         self.sequenceID = sequenceID
@@ -42,11 +47,14 @@ public enum AIRRFile {
                                  "v_germline_start", "v_germline_end", "j_sequence_start", "j_sequence_end", "j_germline_start",
                                  "j_germline_end",
                                  // Custom fields (AIRR allows them after the schema's).
-                                 "mrd_trackable", "mrd_not_trackable_reason"]
+                                 "mrd_trackable", "mrd_not_trackable_reason",
+                                 // Added in 0.3 (schema fields after the custom ones: columns only ever get appended).
+                                 "v_identity", "d_sequence_start", "d_sequence_end", "d_germline_start", "d_germline_end",
+                                 "mrd_unassigned_reason"]
 
-    public static func text(_ rows: [AIRRRearrangement]) -> String {
+    public static func text(_ rows: [AIRRRearrangement], header: Bool = true) -> String {
         var tsv = TableWriter()
-        tsv.row(columns)
+        if header { tsv.row(columns) }
         func number(_ value: Int?) -> String { value.map(String.init) ?? "" }
         for r in rows {
             tsv.field(r.sequenceID); tsv.field(r.sequence); tsv.field(TableNumber.flag(r.revComp)); tsv.field(TableNumber.flag(r.productive))
@@ -56,6 +64,9 @@ public enum AIRRFile {
             for value in [r.vSequenceStart, r.vSequenceEnd, r.vGermlineStart, r.vGermlineEnd,
                           r.jSequenceStart, r.jSequenceEnd, r.jGermlineStart, r.jGermlineEnd] { tsv.field(number(value)) }
             tsv.field(TableNumber.flag(r.mrdTrackable)); tsv.field(r.mrdNotTrackableReason)
+            tsv.field(r.vIdentity.map { String(format: "%.4f", $0) } ?? "")
+            for value in [r.dSequenceStart, r.dSequenceEnd, r.dGermlineStart, r.dGermlineEnd] { tsv.field(number(value)) }
+            tsv.field(r.mrdUnassignedReason)
             tsv.endRow()
         }
         return tsv.text

@@ -132,13 +132,22 @@ public struct BaselineSample: Sendable {
             row.mrdTrackable = c.trackable
             row.mrdNotTrackableReason = c.notTrackableReason
             row.junctionAA = c.junctionAA ?? ""
-            row.vCigar = c.vAlignment?.cigar(readLength: length) ?? ""
+            row.vCigar = c.vGapped?.cigar(readLength: length) ?? c.vAlignment?.cigar(readLength: length) ?? ""
+            row.vIdentity = c.vGapped?.identity
+            if let v = c.vGapped, let j = c.jAlignment, !c.jGermline.isEmpty {
+                row.setAlignments(sequence: c.representative, v: v, vGermline: c.vGermline, j: j, jGermline: c.jGermline, d: c.dOnRepresentative)
+            }
+            if let d = c.dOnRepresentative {
+                (row.dSequenceStart, row.dSequenceEnd) = (d.start + 1, d.start + d.bases.count)
+            }
             row.jCigar = c.jAlignment?.cigar(readLength: length) ?? ""
             row.locus = c.locus.rawValue
             row.junctionLength = c.junction.count
             row.duplicateCount = c.count
             row.cloneID = c.cloneID
-            if let v = c.vAlignment {
+            if let v = c.vGapped {
+                (row.vSequenceStart, row.vSequenceEnd, row.vGermlineStart, row.vGermlineEnd) = (v.readStart + 1, v.readEnd, v.germlineStart + 1, v.germlineEnd)
+            } else if let v = c.vAlignment {
                 (row.vSequenceStart, row.vSequenceEnd, row.vGermlineStart, row.vGermlineEnd) = (v.readStart + 1, v.readEnd, v.germlineStart + 1, v.germlineEnd)
             }
             if let j = c.jAlignment {

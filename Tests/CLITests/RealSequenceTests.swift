@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// `mrd annotate` on real, published rearrangements (TestReads/real): locus, V gene and J gene
+/// against the calls that came with them.
+@Suite("Real sequences")
+struct RealSequenceTests {
+    static let real = packageRoot.appendingPathComponent("TestReads/real")
+
+    struct Expected {
+        var id: String
+        var sequence: String
+        var locus: String
+        var vCall: String
+        var jCall: String
+        var junction: String
+    }
+
+    /// `IGHV3-23*01,IGHV3-23D*01` -> {IGHV3-23, IGHV3-23D}; Cell Ranger's `TRAV14DV4` and IMGT's
+    /// `TRAV14/DV4` are one gene.
+    static func genes(_ call: String) -> Set<String> {
+        Set(call.split(separator: ",").map { String($0.split(separator: "*")[0]).replacingOccurrences(of: "/", with: "") })
+    }
+
+    static func fromAIRR(_ text: String) -> [Expected] {
+        parseTSV(text.replacingOccurrences(of: "\"", with: "")).map { row in
+            let v = row["v_call"] ?? ""
+            return Expected(id: row["sequence_id"]!, sequence: row["sequence"]!, locus: row["locus"].flatMap { $0.isEmpty ? nil : $0 } ?? String(v.prefix(3)),
+                            vCall: v, jCall: row["j_call"] ?? "", junction: row["junction"] ?? "")
+        }
+    }
+
+    static func fromCellRanger(_ data: Data) throws -> [Expected] {
+        let contigs = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        var seen = Set<String>()
+        return contigs.compactMap { contig in
+            let name = contig["contig_name"] as! String
+            guard seen.insert(name).inserted else { return nil }
+            let annotations = contig["annotations"] as! [[String: Any]]
+            func gene(_ region: (String) -> Bool) -> String {
+                annotations.compactMap { a -> String? in
+                    let feature = a["feature"] as! [String: Any]
+                    return region(feature["region_type"] as! String) ? feature["gene_name"] as? String : nil
+                }.first ?? ""
+            }
+            let chain = annotations.compactMap { ($0["feature"] as! [String: Any])["chain"] as? String }.first ?? ""
+            return Expected(id: name, sequence: contig["sequence"] as! String, locus: chain, vCall: gene { $0.contains("V-REGION") },
+                            jCall: gene { $0 == "J-REGION" }, junction: contig["cdr3_seq"] as? String ?? "")
+        }
+    }
+
+    struct Score {
+        var total = 0, locus = 0, v = 0, j = 0, junction = 0, otherLocusAssigned = 0
+        func share(_ n: Int) -> Double { Double(n) / Double(max(1, total)) }
+    }
+
+    /// Annotates `expected` with the real binary (as FASTA) and scores gene-level agreement.
+    func score(_ expected: [Expected], name: String) throws -> Score {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fasta = directory.appendingPathComponent("\(name).fa")
+        try expected.map { ">\($0.id)\n\($0.sequence)\n" }.joined().write(to: fasta, atomically: true, encoding: .utf8)
+        let output = directory.appendingPathComponent("\(name).airr.tsv")
+        let result = try runMRD(["annotate", fasta.path, "-o", output.path, "-t", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("reads annotated"))
+        let rows = parseTSV(try String(contentsOf: output, encoding: .utf8))
+        #expect(rows.count == expected.count)
+        #expect(rows.map { $0["sequence_id"]! } == expected.map(\.id), "rows in input order")
+        var score = Score()
+        for (truth, row) in zip(expected, rows) {
+            guard ["IGH", "IGK", "IGL", "TRB", "TRG", "TRD"].contains(truth.locus) else {
+                if row["locus"] != "" { score.otherLocusAssigned += 1 }
+                #expect(row["locus"] == "", "\(truth.id): \(truth.locus) annotated as \(row["locus"]!)")
+                continue
+            }
+            score.total += 1
+            if row["locus"] == truth.locus { score.locus += 1 }
+            if !Self.genes(row["v_call"]!).isDisjoint(with: Self.genes(truth.vCall)) { score.v += 1 }
+            if truth.jCall.isEmpty || !Self.genes(row["j_call"]!).isDisjoint(with: Self.genes(truth.jCall)) { score.j += 1 }
+            if row["junction"] == truth.junction { score.junction += 1 }
+            // Every annotated row is well formed: identity in (0, 1], both alignments equally long.
+            if row["locus"] != "", let identity = Double(row["v_identity"] ?? "") {
+                #expect(identity > 0.5 && identity <= 1)
+                #expect(row["sequence_alignment"]!.count == row["germline_alignment"]!.count)
+            }
+        }
+        print("real \(name): \(score.total) sequences: locus \(score.share(score.locus)), V \(score.share(score.v)), J \(score.share(score.j)), junction \(score.share(score.junction))")
+        return score
+    }
+
+    @Test("AIRR Community example: 101 hypermutated IGH, 300-400 nt")
+    func airrStandards() throws {
+        let text = try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))
+        let s = try score(Self.fromAIRR(text), name: "airr-standards")
+        #expect(s.total == 101)
+        #expect(s.share(s.locus) >= 0.98)
+        #expect(s.share(s.v) >= 0.92)
+        #expect(s.share(s.j) >= 0.97)
+        #expect(s.share(s.junction) >= 0.98)
+    }
+
+    @Test("scirpy's IG contigs: 158 IGH/IGK/IGL of 600-1000 nt with leader, adapter and C region")
+    func scirpyIG() throws {
+        let text = try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8)
+        let s = try score(Self.fromAIRR(text), name: "scirpy-ig")
+        #expect(s.total == 158)
+        #expect(s.share(s.locus) >= 0.98)
+        #expect(s.share(s.v) >= 0.95)
+        #expect(s.share(s.j) >= 0.95)
+        #expect(s.share(s.junction) >= 0.98)
+    }
+
+    @Test("10x Cell Ranger contigs: TRB and IG right, TRA left unassigned")
+    func cellRanger() throws {
+        var expected: [Expected] = []
+        for name in ["all_contig_annotations.json", "10k_BMMNC_5pv2_nextgem_Multiplex_vdj_t_all_contig_annotations_small.json"] {
+            expected += try Self.fromCellRanger(try Data(contentsOf: Self.real.appendingPathComponent("scirpy/\(name)")))
+        }
+        let s = try score(expected, name: "cellranger")
+        #expect(s.total == 8)
+        #expect(s.otherLocusAssigned == 0)
+        #expect(s.locus >= 7 && s.j == s.total && s.v >= 6)
+    }
+}
+
+/// The text of a gzip file, through the system's gzip (the test reads what the fixture holds).
+func gunzipText(_ url: URL) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "gzip -dc \"$0\"", url.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+@Suite("mrd annotate")
+struct AnnotateCLITests {
+    @Test("the same bytes with 1 and 2 threads, in input order; every read a row")
+    func threadIndependent() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reads = packageRoot.appendingPathComponent("TestReads/run/P001_DX_R1.fastq.gz").path
+        var outputs: [String] = []
+        for threads in ["1", "2"] {
+            let path = directory.appendingPathComponent("t\(threads).tsv").path
+            let result = try runMRD(["annotate", reads, "-o", path, "-t", threads, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.isEmpty)
+            outputs.append(try String(contentsOfFile: path, encoding: .utf8))
+        }
+        #expect(outputs[0] == outputs[1])
+        let rows = parseTSV(outputs[0])
+        let stats = try runMRD(["stats", reads])
+        #expect(stats.status == 0)
+        #expect(rows.count > 5000)
+        // Annotated or a reason, never neither.
+        #expect(rows.allSatisfy { ($0["locus"]!.isEmpty) != ($0["mrd_unassigned_reason"]!.isEmpty) })
+        #expect(rows.filter { !$0["locus"]!.isEmpty }.count * 10 >= rows.count * 8)
+    }
+
+    @Test("a malformed file: exit 65 naming file, line and record, nothing under the output name")
+    func badInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bad = directory.appendingPathComponent("bad.fastq")
+        try "@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\nIII\n".write(to: bad, atomically: true, encoding: .utf8)
+        let path = directory.appendingPathComponent("out.tsv").path
+        let result = try runMRD(["annotate", bad.path, "-o", path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("bad.fastq:") && result.stderr.contains("record 'r2'"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
