@@ -31,8 +31,20 @@ public struct BaselineAnalysis: Sendable {
                 let hash = SequenceMemo<BaselineTally.Verdict>.readHash(record.sequence)
                 guard partition.owns(hash) else { continue }
                 tally.total += 1
+                // Paired-end: overlapping mates are one read, the whole amplicon.
+                if let mates = batch.read2 {
+                    tally.pairs.readPairs += 1
+                    if tally.merger.merge(record, mates[i]) {
+                        tally.pairs.mergedPairs += 1
+                        let merged = tally.merger.record(like: record)
+                        let (entry, verdict) = tally.verdict(merged.sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(merged.sequence),
+                                                             classifier: classifier)
+                        tally.count(verdict, entry: entry, bases: merged.sequence, quality: merged.quality)
+                        continue
+                    }
+                }
                 var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
-                // Paired-end: use the mate when read 1 does not span the junction.
+                // Paired-end, mates that do not overlap: use the mate when read 1 does not span the junction.
                 if verdict.kind == .unassigned, let mates = batch.read2 {
                     let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(mates[i].sequence), classifier: classifier)
                     if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
@@ -61,6 +73,7 @@ public struct BaselineAnalysis: Sendable {
         var timer = PhaseTimer()
         var result = BaselineResult(sampleID: sampleID)
         result.totalReads = tally.total
+        if tally.pairs.readPairs > 0 { result.pairs = tally.pairs }
         for (i, reason) in UnassignedReason.allCases.enumerated() where tally.unassigned[i] > 0 { result.unassigned[reason] = tally.unassigned[i] }
         result.spikeInReads = tally.spikes.values.reduce(0, +)
         if let matcher = spikeMatcher {

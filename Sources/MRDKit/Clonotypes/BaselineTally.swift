@@ -115,6 +115,9 @@ struct BaselineTally {
         memo = SequenceMemo(capacity: memoCapacity)
     }
     var total = 0
+    /// Paired-end: overlapping mates merged before annotation (per worker).
+    var merger = PairMerger()
+    var pairs = PairCounts()
     var spikes: [Int: Int] = [:]
     var unassigned = [Int](repeating: 0, count: UnassignedReason.allCases.count)
 
@@ -250,6 +253,7 @@ struct BaselineTally {
     /// Adds a settled tally into this settled one.
     mutating func merge(_ other: BaselineTally) {
         total += other.total
+        pairs.add(other.pairs)
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
         for group in other.groups {

@@ -95,6 +95,8 @@ public struct BaselineOptions: Sendable {
 public struct BaselineResult: Sendable {
     public var sampleID: String
     public var totalReads = 0
+    /// Paired-end input: pairs read and merged (nil for single-end).
+    public var pairs: PairCounts?
     public var assignedReads = 0
     public var spikeInReads = 0
     public var spikeInReadsByID: [String: Int] = [:]

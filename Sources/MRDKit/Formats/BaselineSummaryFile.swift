@@ -20,12 +20,17 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     public var notTrackable: [String: String]
     /// QC codes of the diagnostic sample (`low_assignment`).
     public var qcFlags: [String] = []
+    /// Paired-end input (contract v3): pairs read, merged into one read, and not merged; null for single-end.
+    @Nullable public var readPairs: Int?
+    @Nullable public var mergedPairs: Int?
+    @Nullable public var unmergedPairs: Int?
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", version, commandLine = "command_line", inputs, totalReads = "total_reads"
         case assignedReads = "assigned_reads", unassignedReads = "unassigned_reads", spikeInReads = "spike_in_reads"
         case spikeInReadsByID = "spike_in_reads_by_id", readsPerLocus = "reads_per_locus", clonotypes, trackable
         case noTrackableReason = "no_trackable_reason", notTrackable = "not_trackable", qcFlags = "qc_flags"
+        case readPairs = "read_pairs", mergedPairs = "merged_pairs", unmergedPairs = "unmerged_pairs"
     }
 
     public init(sampleID: String, version: String, commandLine: [String], inputs: [String], totalReads: Int, assignedReads: Int,

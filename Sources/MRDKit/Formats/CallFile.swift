@@ -67,6 +67,10 @@ public struct CallRecord: Codable, Sendable, Equatable {
     public var markers: [String]
     /// The UMI check, with UMIs.
     public var umiCheck: UMICheckRecord?
+    /// Paired-end input: pairs read, merged into one read, and not merged; null for single-end.
+    @Nullable public var readPairs: Int? = nil
+    @Nullable public var mergedPairs: Int? = nil
+    @Nullable public var unmergedPairs: Int? = nil
 
     public struct UMICheckRecord: Codable, Sendable, Equatable {
         public var length: Int
@@ -96,6 +100,7 @@ public struct CallRecord: Codable, Sendable, Equatable {
         case evolvedReads = "evolved_reads", unassignedReads = "unassigned_reads", detectionRule = "detection_rule"
         case spikeInReadsByID = "spike_in_reads_by_id", readsPerCopy = "reads_per_copy", spikeInOutliers = "spike_in_outliers"
         case readFraction = "read_fraction", levelBasis = "level_basis", reason, markers, umiCheck = "umi_check"
+        case readPairs = "read_pairs", mergedPairs = "merged_pairs", unmergedPairs = "unmerged_pairs"
     }
 
     public var text: String { JSONFile.text(self) }

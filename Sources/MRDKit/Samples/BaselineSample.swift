@@ -169,6 +169,9 @@ public struct BaselineSample: Sendable {
                                       spikeInReads: result.spikeInReads, spikeInReadsByID: result.spikeInReadsByID, readsPerLocus: perLocus,
                                       clonotypes: result.clonotypes.count, trackable: result.trackable.map(\.cloneID),
                                       noTrackableReason: result.noTrackableReason, notTrackable: notTrackable)
+        if let pairs = result.pairs {
+            (summary.readPairs, summary.mergedPairs, summary.unmergedPairs) = (pairs.readPairs, pairs.mergedPairs, pairs.unmergedPairs)
+        }
         if result.totalReads > 0 && Double(result.assignedReads + result.spikeInReads) < BaselineSummary.minAssignedShare * Double(result.totalReads) {
             summary.qcFlags.append("low_assignment")
         }

@@ -38,8 +38,11 @@ public struct FollowUpSample: Sendable {
         callOptions.inheritedFlags = Self.inheritedFlags(tracker.clones)
         callOptions.noMarkerDetail = Self.noMarkerDetail(tracker.clones)
         let call = Quantifier.call(counts, spikes: context.spikeIns, spikeLoci: tracker.index.spikeLoci, options: callOptions)
-        let record = Self.record(call, spikes: context.spikeIns, spikeReads: counts.spikeInReads, detection: callOptions.detection,
+        var record = Self.record(call, spikes: context.spikeIns, spikeReads: counts.spikeInReads, detection: callOptions.detection,
                                  inputs: input.allFiles, commandLine: commandLine)
+        if let pairs = counts.pairs {
+            (record.readPairs, record.mergedPairs, record.unmergedPairs) = (pairs.readPairs, pairs.mergedPairs, pairs.unmergedPairs)
+        }
         try createOutputFolder(directory)
         let paths = Self.outputPaths(in: directory, sampleID: sampleID)
         try OutputSet([(paths[0], MRDTable.text(Self.rows(call))), (paths[1], record.text)]).commit()

@@ -19,9 +19,11 @@ public struct ReadAnnotationRun {
         public var assigned = 0
         public var perLocus: [Locus: Int] = [:]
         public var unassigned: [UnassignedReason: Int] = [:]
+        public var pairs = PairCounts()
 
         mutating func add(_ other: Summary) {
             reads += other.reads
+            pairs.add(other.pairs)
             assigned += other.assigned
             for (k, v) in other.perLocus { perLocus[k, default: 0] += v }
             for (k, v) in other.unassigned { unassigned[k, default: 0] += v }
@@ -33,6 +35,7 @@ public struct ReadAnnotationRun {
             var text = "\(assigned) of \(reads) reads annotated (\(String(format: "%.1f", share))%)"
             let loci = perLocus.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
             if !loci.isEmpty { text += ": " + loci.joined(separator: ", ") }
+            if pairs.readPairs > 0 { text += "; \(pairs.mergedPairs) of \(pairs.readPairs) pairs merged" }
             let reasons = unassigned.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
             if !reasons.isEmpty { text += "; unassigned: " + reasons.prefix(3).map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") }
             return text
@@ -47,14 +50,25 @@ public struct ReadAnnotationRun {
         let writer = OrderedChunks(file)
         let tallies = try BatchPipeline.run(reader, workers: max(1, threads), makeTally: { Summary() }) { batch, summary in
             var scratch = AnnotationScratch(annotator)
+            let merger = PairMerger()
             var rows: [AIRRRearrangement] = []
             rows.reserveCapacity(batch.count)
             for i in 0..<batch.count {
-                let record = batch.read1[i]
+                var record = batch.read1[i]
                 summary.reads += 1
+                // Paired-end: overlapping mates are one read, the whole amplicon.
+                var merged = false
+                if let mates = batch.read2 {
+                    summary.pairs.readPairs += 1
+                    if merger.merge(record, mates[i]) {
+                        summary.pairs.mergedPairs += 1
+                        record = merger.record(like: record)
+                        merged = true
+                    }
+                }
                 var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
                 var used = record
-                if case .failure = result, let mates = batch.read2 {
+                if case .failure = result, !merged, let mates = batch.read2 {
                     let mate = annotator.annotate(mates[i].sequence, scratch: &scratch, callD: true, gapped: true)
                     if case .success = mate { result = mate; used = mates[i] }
                 }

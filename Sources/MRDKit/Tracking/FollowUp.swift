@@ -42,6 +42,8 @@ public struct TrackedCloneCount: Sendable, Equatable {
 public struct FollowUpCounts: Sendable {
     public var sampleID: String
     public var totalReads = 0
+    /// Paired-end input: pairs read and merged (nil for single-end).
+    public var pairs: PairCounts?
     public var spikeInReads: [Int] = []
     public var readsPerLocus: [Locus: Int] = [:]
     /// Reads with no J-side germline k-mer (primer dimers, off-target).
@@ -146,6 +148,20 @@ struct TrackTally {
     var umiProfile: UMIProfile?
     var scratch: TargetIndex.Scratch
     var memo: SequenceMemo<TargetIndex.BasesVerdict>
+    /// Paired-end: overlapping mates merged before tracking.
+    let merger = PairMerger()
+    var pairs = PairCounts()
+
+    /// Pair `i` of a paired batch merged into one read, when its mates overlap (counted either way).
+    mutating func pairBuffers(_ batch: ReadBatch, _ i: Int, _ merged: inout Bool) -> FastxRecord? {
+        guard let mates = batch.read2 else { return nil }
+        pairs.readPairs += 1
+        let read = batch.read1[i]
+        guard merger.merge(read, mates[i]) else { return nil }
+        pairs.mergedPairs += 1
+        merged = true
+        return merger.record(like: read)
+    }
 
     init(index: TargetIndex, memoCapacity: Int = 0, umiLength: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
@@ -156,6 +172,7 @@ struct TrackTally {
 
     mutating func merge(_ other: TrackTally) {
         total += other.total
+        pairs.add(other.pairs)
         spikeForward += other.spikeForward
         if let theirs = other.umiProfile { umiProfile?.merge(theirs) }
         for i in spikes.indices { spikes[i] += other.spikes[i] }
@@ -279,7 +296,12 @@ public struct FollowUpTracker: Sendable {
                                             makeTally: { TrackTally(index: index, memoCapacity: memoCapacity, umiLength: umiLength) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
-                let first = batch.read1[i]
+                var first = batch.read1[i]
+                // Paired-end: overlapping mates are one read, the whole amplicon (read 1 first, so
+                // a UMI at its start stays at the start).
+                var merged = false
+                let mergedBases = tally.pairBuffers(batch, i, &merged)
+                if merged { first = mergedBases! }
                 let umiCount = min(umiLength, first.sequence.count)
                 let umi = umiCount > 0 ? Bases(Array(first.sequence.prefix(umiCount))) : nil
                 if umiCount == umiLength && umiCount > 0 { tally.umiProfile?.add(UnsafeBufferPointer(rebasing: first.sequence.prefix(umiCount))) }
@@ -291,7 +313,7 @@ public struct FollowUpTracker: Sendable {
                 var verdict = index.classify(strip(first.sequence), quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
                                              scratch: &tally.scratch, memo: &tally.memo, locus: &locus)
                 // Paired-end: the mate, when read 1 is neither a spike-in nor a match.
-                if verdict == .unmatched, let mates = batch.read2 {
+                if verdict == .unmatched, !merged, let mates = batch.read2 {
                     var mateLocus: Int?
                     let mate = mates[i]
                     let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, memo: &tally.memo, locus: &mateLocus)
@@ -333,6 +355,7 @@ public struct FollowUpTracker: Sendable {
     func finish(_ tally: TrackTally, sampleID: String) -> FollowUpCounts {
         var counts = FollowUpCounts(sampleID: sampleID)
         counts.totalReads = tally.total
+        if tally.pairs.readPairs > 0 { counts.pairs = tally.pairs }
         counts.spikeInReads = tally.spikes
         for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
         counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
