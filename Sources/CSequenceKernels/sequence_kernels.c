@@ -123,17 +123,6 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
     return score + best;
 }
 
-long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,
-                        long diagonal) {
-    long lo = from > -diagonal ? from : -diagonal;
-    long hi = to < read_len - diagonal ? to : read_len - diagonal;
-    if (hi <= lo) return 0;
-    const uint8_t *r = read + diagonal;
-    long different = 0;
-    for (long i = lo; i < hi; i++) different += r[i] != element[i];
-    return (hi - lo) - 4 * different;
-}
-
 int mrd_format_g6(double value, char *out, size_t n) { return snprintf(out, n, "%.6g", value); }
 
 static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }

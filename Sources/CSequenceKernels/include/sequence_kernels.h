@@ -38,8 +38,6 @@ void mrd_uppercase_letters(uint8_t *p, size_t n);
 /// never choose between alleles.
 long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
                          long core_from, long core_to, long diagonal, long trimmed_side, long trimmed_minimum);
-long mrd_diagonal_score(const uint8_t *read, long read_len, const uint8_t *element, long from, long to,
-                        long diagonal);
 
 #endif
 

@@ -32,16 +32,11 @@ public struct BaselineAnalysis: Sendable {
                 guard partition.owns(hash) else { continue }
                 tally.total += 1
                 // Paired-end: overlapping mates are one read, the whole amplicon.
-                if let mates = batch.read2 {
-                    tally.pairs.readPairs += 1
-                    if tally.merger.merge(record, mates[i]) {
-                        tally.pairs.mergedPairs += 1
-                        let merged = tally.merger.record(like: record)
-                        let (entry, verdict) = tally.verdict(merged.sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(merged.sequence),
-                                                             classifier: classifier)
-                        tally.count(verdict, entry: entry, bases: merged.sequence, quality: merged.quality)
-                        continue
-                    }
+                if let merged = tally.merger.merged(batch, i, counts: &tally.pairs) {
+                    let (entry, verdict) = tally.verdict(merged.sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(merged.sequence),
+                                                         classifier: classifier)
+                    tally.count(verdict, entry: entry, bases: merged.sequence, quality: merged.quality)
+                    continue
                 }
                 var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
                 // Paired-end, mates that do not overlap: use the mate when read 1 does not span the junction.

@@ -74,6 +74,17 @@ public final class PairMerger {
         return nil
     }
 
+    /// Pair `i` of `batch` as one read when its mates overlap (a view valid until the next merge);
+    /// nil for single-end batches and for mates that do not overlap. The pair is counted either way.
+    public func merged(_ batch: ReadBatch, _ i: Int, counts: inout PairCounts) -> FastxRecord? {
+        guard let mates = batch.read2 else { return nil }
+        counts.readPairs += 1
+        let read = batch.read1[i]
+        guard merge(read, mates[i]) else { return nil }
+        counts.mergedPairs += 1
+        return record(like: read)
+    }
+
     /// Merges `read` with `mate` (as sequenced: it is reverse-complemented here); true when they
     /// overlap, the merged read then in `sequence` and `quality`.
     public func merge(_ read: FastxRecord, _ mateRecord: FastxRecord) -> Bool {

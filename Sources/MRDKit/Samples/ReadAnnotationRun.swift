@@ -54,18 +54,11 @@ public struct ReadAnnotationRun {
             var rows: [AIRRRearrangement] = []
             rows.reserveCapacity(batch.count)
             for i in 0..<batch.count {
-                var record = batch.read1[i]
                 summary.reads += 1
                 // Paired-end: overlapping mates are one read, the whole amplicon.
-                var merged = false
-                if let mates = batch.read2 {
-                    summary.pairs.readPairs += 1
-                    if merger.merge(record, mates[i]) {
-                        summary.pairs.mergedPairs += 1
-                        record = merger.record(like: record)
-                        merged = true
-                    }
-                }
+                let mergedRead = merger.merged(batch, i, counts: &summary.pairs)
+                let merged = mergedRead != nil
+                let record = mergedRead ?? batch.read1[i]
                 var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
                 var used = record
                 if case .failure = result, !merged, let mates = batch.read2 {

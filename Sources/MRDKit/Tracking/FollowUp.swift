@@ -152,17 +152,6 @@ struct TrackTally {
     let merger = PairMerger()
     var pairs = PairCounts()
 
-    /// Pair `i` of a paired batch merged into one read, when its mates overlap (counted either way).
-    mutating func pairBuffers(_ batch: ReadBatch, _ i: Int, _ merged: inout Bool) -> FastxRecord? {
-        guard let mates = batch.read2 else { return nil }
-        pairs.readPairs += 1
-        let read = batch.read1[i]
-        guard merger.merge(read, mates[i]) else { return nil }
-        pairs.mergedPairs += 1
-        merged = true
-        return merger.record(like: read)
-    }
-
     init(index: TargetIndex, memoCapacity: Int = 0, umiLength: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
         if umiLength > 0 { umiProfile = UMIProfile(length: umiLength) }
@@ -296,12 +285,11 @@ public struct FollowUpTracker: Sendable {
                                             makeTally: { TrackTally(index: index, memoCapacity: memoCapacity, umiLength: umiLength) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1
-                var first = batch.read1[i]
                 // Paired-end: overlapping mates are one read, the whole amplicon (read 1 first, so
                 // a UMI at its start stays at the start).
-                var merged = false
-                let mergedBases = tally.pairBuffers(batch, i, &merged)
-                if merged { first = mergedBases! }
+                let mergedRead = tally.merger.merged(batch, i, counts: &tally.pairs)
+                let merged = mergedRead != nil
+                let first = mergedRead ?? batch.read1[i]
                 let umiCount = min(umiLength, first.sequence.count)
                 let umi = umiCount > 0 ? Bases(Array(first.sequence.prefix(umiCount))) : nil
                 if umiCount == umiLength && umiCount > 0 { tally.umiProfile?.add(UnsafeBufferPointer(rebasing: first.sequence.prefix(umiCount))) }
