@@ -206,6 +206,38 @@ struct FaultTests {
         #expect(listing(outputs).isEmpty)
     }
 
+    @Test("bad pairs (mate names differ, mate file shorter or longer): every command exits 65 naming the file and record, no output")
+    func badPairs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let clones = out.appendingPathComponent("clones.fasta")
+        try Data(">C1\nGAGGACACGGCCGTGTATTACTGTGCGAGAGATCGGGGATACTACTACTACGGTATGGACGTCTGGGGCCAAGGGACCACGGTCACC\n".utf8).write(to: clones)
+        let read1 = specimenDirectory.appendingPathComponent("pair_L1_R1.fastq.gz").path
+        let cases: [(mate: String, message: String)] = [
+            ("pair_L1_R2.renamed.fastq", "pair_L1_R2.renamed.fastq:133: record 'L1:pairX33/2': mate name differs from read 1 'L1:pair33/1'"),
+            ("pair_L1_R2.short.fastq", "pair_L1_R2.short.fastq: record 'L1:pair67/1': read-2 file ends after 67 records"),
+            ("pair_L1_R2.long.fastq", "pair_L1_R2.long.fastq:281: "),
+        ]
+        let outputs = out.appendingPathComponent("outputs")
+        for (mateName, message) in cases {
+            let mate = specimenDirectory.appendingPathComponent(mateName).path
+            let commands: [[String]] = [
+                ["baseline", read1, "--r2", mate, "--sample", "S1", "-o", outputs.path],
+                ["track", read1, "--r2", mate, "--clones", clones.path, "--sample", "F1", "--cells", "1000", "-o", outputs.path],
+                ["annotate", read1, "--r2", mate, "-o", out.appendingPathComponent("airr.tsv").path],
+                ["stats", read1, "--r2", mate, "--merge"],
+            ]
+            for arguments in commands {
+                let result = try runMRD(arguments)
+                #expect(result.status == 65, "\(arguments[0]) \(mateName): \(result.stderr)")
+                #expect(result.stderr.hasPrefix("mrd: error: ") && result.stderr.contains(message), "\(arguments[0]): \(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
+            #expect(listing(outputs).isEmpty, "\(listing(outputs))")
+            #expect(listing(out) == ["clones.fasta"], "\(listing(out))")
+        }
+    }
+
     @Test("a 1 Mb read and a 1 MB header: read, counted, and the totals add up")
     func extremeRecords() throws {
         let out = try temporaryDirectory()

@@ -95,6 +95,50 @@ struct StatsCLITests {
         #expect(objects[1]["format"] as? String == "FASTQ")
     }
 
+    @Test("--merge on real 2x309 MiSeq pairs: the merged row equals `mrd stats` of fastp's merged reads; counts add up")
+    func mergedPairs() throws {
+        let fastp = URL(fileURLWithPath: "/usr/bin/fastp")
+        try #require(FileManager.default.isExecutableFile(atPath: fastp.path), "fastp missing: run Scripts/setup")
+        let presto = packageRoot.appendingPathComponent("TestReads/real/presto")
+        let r1 = presto.appendingPathComponent("set413_R1.fq.gz").path, r2 = presto.appendingPathComponent("set413_R2.fq.gz").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let merged = directory.appendingPathComponent("merged.fq")
+        let process = Process()
+        process.executableURL = fastp
+        process.arguments = ["-i", r1, "-I", r2, "--merge", "--merged_out", merged.path, "-A", "-Q", "-L", "-G", "-w", "1",
+                             "-j", directory.appendingPathComponent("fastp.json").path, "-h", directory.appendingPathComponent("fastp.html").path,
+                             "--out1", directory.appendingPathComponent("u1.fq").path, "--out2", directory.appendingPathComponent("u2.fq").path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let ours = try runMRD(["stats", r1, "--r2", r2, "--merge"])
+        #expect(ours.status == 0, "\(ours.stderr)")
+        let rows = parseTSV(ours.stdout)
+        #expect(rows.count == 3)
+        #expect(ours.stdout.hasPrefix("file\tformat\tcompression\treads\tbases\tmin_len\tmean_len\tmax_len\tmean_qual\tq30_percent\tgc_percent\tread_pairs\tmerged_pairs\tunmerged_pairs\n"))
+        for row in rows { #expect(row["read_pairs"] == "2500" && row["merged_pairs"] == "2031" && row["unmerged_pairs"] == "469") }
+        #expect(rows[0]["reads"] == "2500" && rows[1]["reads"] == "2500")
+        #expect(rows[2]["file"] == "merged:\(r1)")
+        let theirs = try #require(parseTSV(try runMRD(["stats", merged.path]).stdout).first)
+        // Same reads, same lengths (bases, min, max); bases and qualities of disagreeing columns follow
+        // different consensus rules (README), so GC may differ in the second decimal.
+        for column in ["reads", "bases", "min_len", "mean_len", "max_len"] {
+            #expect(rows[2][column] == theirs[column], "\(column): mrd \(rows[2][column] ?? "") fastp \(theirs[column] ?? "")")
+        }
+        #expect(abs(Double(rows[2]["gc_percent"]!)! - Double(theirs["gc_percent"]!)!) < 0.05)
+        // JSON: the same counts, the merged row marked; thread count changes nothing.
+        let json = try runMRD(["stats", r1, "--r2", r2, "--merge", "--json", "-t", "1"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(objects.map { $0["merged"] as? Bool } == [false, false, true])
+        #expect(objects[2]["reads"] as? Int == 2031 && objects[2]["unmerged_pairs"] as? Int == 469)
+        #expect(try runMRD(["stats", r1, "--r2", r2, "--merge", "-t", "1"]).stdout == ours.stdout)
+        // --merge without mates is a usage error.
+        #expect(try runMRD(["stats", r1, "--merge"]).status == 64)
+    }
+
     @Test("same output bytes whatever --threads")
     func threadsDoNotChangeOutput() throws {
         let files = ["reads.fastq", "reads.members.fastq.gz", "reads.streams.fastq.bz2"]

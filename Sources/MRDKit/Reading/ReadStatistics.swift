@@ -37,6 +37,23 @@ public struct ReadStatistics: Sendable, Equatable, Codable {
         }
     }
 
+    /// One read given by its bases and (FASTQ) Phred+33 qualities, e.g. a merged pair.
+    public mutating func add(sequence: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>) {
+        let length = sequence.count
+        reads += 1
+        bases += length
+        minLength = min(minLength, length)
+        maxLength = max(maxLength, length)
+        guard length > 0 else { return }
+        gcBases += Int(mrd_count_gc(sequence.baseAddress!, length))
+        if quality.count == length {
+            var q30: UInt64 = 0
+            qualitySum += Int(mrd_quality_sum(quality.baseAddress!, length, &q30))
+            qualityBases += length
+            q30Bases += Int(q30)
+        }
+    }
+
     public mutating func merge(_ other: ReadStatistics) {
         reads += other.reads
         bases += other.bases
@@ -59,8 +76,12 @@ public struct ReadStatistics: Sendable, Equatable, Codable {
 public struct FileStatistics: Sendable, Equatable {
     public var files: [FileSummary]
     public var statistics: ReadStatistics
+    /// With `merge`: the pairs of the sample and how many merged (the same rule and counts as
+    /// baseline.json and call.json); the merged reads' own row has `isMerged` set.
+    public var pairs: PairCounts?
+    public var isMerged = false
 
-    public var fileLabel: String { files.map(\.file).joined(separator: ";") }
+    public var fileLabel: String { (isMerged ? "merged:" : "") + files.map(\.file).joined(separator: ";") }
     public var formatLabel: String { Self.distinct(files.map { $0.format?.rawValue ?? "" }) }
     public var compressionLabel: String { Self.distinct(files.map(\.compression.rawValue)) }
 
@@ -70,24 +91,52 @@ public struct FileStatistics: Sendable, Equatable {
         return seen.joined(separator: ",")
     }
 
-    /// Reads a sample and returns statistics for read 1 (and read 2 when paired).
-    public static func compute(_ input: SampleInput, threads: Int) throws -> [FileStatistics] {
+    /// Reads a sample and returns statistics for read 1 (and read 2 when paired). With `merge`
+    /// (paired input only) a third row describes the merged reads (overlapping pairs merged by
+    /// `PairMerger`; unmerged pairs are not in it), and every row carries the pair counts.
+    public static func compute(_ input: SampleInput, threads: Int, merge: Bool = false) throws -> [FileStatistics] {
         let reader = try SampleReader(input)
-        // The reader (and decoder) threads take the other cores; stats work is light.
-        let tallies = try BatchPipeline.run(reader, workers: max(1, threads - 1),
-                                            makeTally: { (ReadStatistics(), ReadStatistics()) }) { batch, tally in
-            tally.0.add(batch.read1)
-            if let mates = batch.read2 { tally.1.add(mates) }
+        let merging = merge && input.isPaired
+        // The reader (and decoder) threads take the other cores; stats work is light (merging is not).
+        let workers = merging ? max(1, threads) : max(1, threads - 1)
+        let tallies = try BatchPipeline.run(reader, workers: workers,
+                                            makeTally: { StatisticsTally(merging: merging) }) { batch, tally in
+            tally.first.add(batch.read1)
+            guard let mates = batch.read2 else { return }
+            tally.second.add(mates)
+            guard let merger = tally.merger else { return }
+            for i in 0..<batch.read1.count {
+                if let read = merger.merged(batch, i, counts: &tally.pairs) {
+                    tally.merged.add(sequence: read.sequence, quality: read.quality)
+                }
+            }
         }
-        var first = ReadStatistics(), second = ReadStatistics()
+        var total = StatisticsTally(merging: false)
         for tally in tallies {
-            first.merge(tally.0)
-            second.merge(tally.1)
+            total.first.merge(tally.first)
+            total.second.merge(tally.second)
+            total.merged.merge(tally.merged)
+            total.pairs.add(tally.pairs)
         }
         let summaries = reader.summaries
         let lanes = input.read1.count
-        var result = [FileStatistics(files: Array(summaries.prefix(lanes)), statistics: first)]
-        if input.isPaired { result.append(FileStatistics(files: Array(summaries.dropFirst(lanes)), statistics: second)) }
+        let pairs = merging ? total.pairs : nil
+        var result = [FileStatistics(files: Array(summaries.prefix(lanes)), statistics: total.first, pairs: pairs)]
+        if input.isPaired {
+            result.append(FileStatistics(files: Array(summaries.dropFirst(lanes)), statistics: total.second, pairs: pairs))
+        }
+        if merging {
+            result.append(FileStatistics(files: Array(summaries.prefix(lanes)), statistics: total.merged, pairs: pairs, isMerged: true))
+        }
         return result
     }
+}
+
+/// One worker's statistics of a sample.
+private struct StatisticsTally {
+    var first = ReadStatistics(), second = ReadStatistics(), merged = ReadStatistics()
+    var pairs = PairCounts()
+    let merger: PairMerger?
+
+    init(merging: Bool) { merger = merging ? PairMerger() : nil }
 }

@@ -5,14 +5,22 @@ public enum StatsReport {
     public static let columns = ["file", "format", "compression", "reads", "bases", "min_len", "mean_len", "max_len",
                                  "mean_qual", "q30_percent", "gc_percent"]
 
+    /// Appended when pairs are merged (`--merge`): the same counts as baseline.json and call.json.
+    public static let pairColumns = ["read_pairs", "merged_pairs", "unmerged_pairs"]
+
     public static func table(_ rows: [FileStatistics]) -> String {
         var tsv = TableWriter()
-        tsv.row(columns)
+        let withPairs = rows.contains { $0.pairs != nil }
+        tsv.row(columns + (withPairs ? pairColumns : []))
         for row in rows {
             let s = row.statistics
-            tsv.row([row.fileLabel, row.formatLabel, row.compressionLabel, String(s.reads), String(s.bases),
-                     s.reads == 0 ? "" : String(s.minLength), fixed(s.meanLength), String(s.maxLength),
-                     s.meanQuality.map(fixed) ?? "", s.q30Percent.map(fixed) ?? "", fixed(s.gcPercent)])
+            var fields = [row.fileLabel, row.formatLabel, row.compressionLabel, String(s.reads), String(s.bases),
+                          s.reads == 0 ? "" : String(s.minLength), fixed(s.meanLength), String(s.maxLength),
+                          s.meanQuality.map(fixed) ?? "", s.q30Percent.map(fixed) ?? "", fixed(s.gcPercent)]
+            if withPairs {
+                fields += row.pairs.map { [String($0.readPairs), String($0.mergedPairs), String($0.unmergedPairs)] } ?? ["", "", ""]
+            }
+            tsv.row(fields)
         }
         return tsv.text
     }
@@ -30,6 +38,12 @@ public enum StatsReport {
             object["min_len"] = s.reads == 0 ? NSNull() : s.minLength
             object["mean_qual"] = s.meanQuality.map(rounded) ?? NSNull()
             object["q30_percent"] = s.q30Percent.map(rounded) ?? NSNull()
+            if let pairs = row.pairs {
+                object["read_pairs"] = pairs.readPairs
+                object["merged_pairs"] = pairs.mergedPairs
+                object["unmerged_pairs"] = pairs.unmergedPairs
+                object["merged"] = row.isMerged
+            }
             return object
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
