@@ -123,6 +123,54 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
     return score + best;
 }
 
+long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
+                                long band, long match, long mismatch, long open, long extend, long x_drop) {
+    enum { MAX_WIDTH = 65 };
+    if (band > 32) band = 32;
+    if (band < 0) band = 0;
+    const long width = 2 * band + 1;
+    const long NEG = -(1L << 40);
+    // Row i: i read bases consumed from the end; index x = (j - i) + band, j element bases consumed.
+    long hPrev[MAX_WIDTH], fPrev[MAX_WIDTH], hRow[MAX_WIDTH], fRow[MAX_WIDTH];
+    for (long x = 0; x < width; x++) { hPrev[x] = NEG; fPrev[x] = NEG; }
+    for (long d = 0; d <= band && d <= element_end; d++) hPrev[d + band] = d == 0 ? 0 : open + extend * d;
+    long best = 0;
+    for (long i = 1; i <= read_end; i++) {
+        long e = NEG, rowBest = NEG;
+        const uint8_t base = read[read_end - i];
+        for (long x = 0; x < width; x++) {
+            const long j = i + x - band;
+            if (j < 0 || j > element_end) { hRow[x] = NEG; fRow[x] = NEG; e = NEG; continue; }
+            // Insertion (a read base the element lacks): from (i - 1, j), one index to the right.
+            long f = NEG;
+            if (x + 1 < width) {
+                const long o = hPrev[x + 1] + open + extend, x2 = fPrev[x + 1] + extend;
+                f = o > x2 ? o : x2;
+            }
+            // Deletion (an element base the read lacks): from (i, j - 1), one index to the left.
+            long del = NEG;
+            if (x > 0) {
+                const long o = hRow[x - 1] + open + extend, x2 = e + extend;
+                del = o > x2 ? o : x2;
+            }
+            e = del;
+            long h = NEG;
+            if (j > 0 && hPrev[x] > NEG / 2) {
+                h = hPrev[x] + (base == element[element_end - j] ? match : mismatch);
+                if (h > best) best = h;  // ends on an aligned pair
+            }
+            if (del > h) h = del;
+            if (f > h) h = f;
+            hRow[x] = h;
+            fRow[x] = f;
+            if (h > rowBest) rowBest = h;
+        }
+        for (long x = 0; x < width; x++) { hPrev[x] = hRow[x]; fPrev[x] = fRow[x]; }
+        if (rowBest < best - x_drop) break;
+    }
+    return best;
+}
+
 int mrd_format_g6(double value, char *out, size_t n) { return snprintf(out, n, "%.6g", value); }
 
 static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }

@@ -24,7 +24,9 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "Share of follow-up cells that are T cells (TR background).") var tCellFraction = SimulationConfig().tCellFraction
     @Option(name: .long, help: "Cells in each diagnostic sample.") var diagnosticCells = 5_000
     @Option(name: .long, help: "Reads per sample (mean).") var reads = 4_000
-    @Option(name: .long, help: "Read length.") var readLength = 150
+    @Option(name: .long, help: "Read length (2x300 MiSeq: --read-length 300 --paired).") var readLength = 150
+    @Option(name: .long, help: "Where the V primers sit: fr3 (60-90 nt of V), fr2 (150-170) or fr1 (the whole V region).") var amplicon = AmpliconDesign.fr3.rawValue
+    @Option(name: .long, help: "Somatic hypermutation: each IG clonotype's V identity drawn from this value to 1 (e.g. 0.85); default none.") var shm: Double?
     @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.") var loci = "IGH,IGK,TRB,TRG"
     @Flag(name: .long, help: "Paired-end reads for every sample.") var paired = false
     @Option(name: .long, help: "Samples sequenced paired-end (comma-separated ids).") var pairedSamples = "P002_DX"
@@ -87,6 +89,8 @@ struct Simulate: ParsableCommand {
         if parsed.isEmpty { throw ValidationError("--loci: give at least one locus") }
         if patients < 1 || patients > 999 { throw ValidationError("--patients must be 1 to 999") }
         if cells < 1 || diagnosticCells < 1 || reads < 1 { throw ValidationError("--cells, --diagnostic-cells and --reads must be positive") }
+        if AmpliconDesign(rawValue: amplicon) == nil { throw ValidationError("--amplicon must be fr3, fr2 or fr1") }
+        if let shm, !(0.5...1).contains(shm) { throw ValidationError("--shm must be a V identity between 0.5 and 1") }
         if readLength < 20 { throw ValidationError("--read-length must be at least 20") }
         if umi < 0 || umi > 32 { throw ValidationError("--umi must be 0 to 32") }
         if !(0...0.5).contains(indexHopping) { throw ValidationError("--index-hopping must be 0 to 0.5") }
@@ -114,6 +118,8 @@ struct Simulate: ParsableCommand {
             config.readsPerSample = reads
             config.readLength = readLength
             config.sequencing.readLength = readLength
+            config.amplicon = AmpliconDesign(rawValue: amplicon)!
+            config.minimumVIdentity = shm
             config.loci = try parsedLoci()
             config.paired = paired
             config.pairedSamples = Set(pairedSamples.split(separator: ",").map(String.init))

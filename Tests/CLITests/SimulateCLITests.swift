@@ -3,15 +3,16 @@ import Testing
 
 @Suite("mrd simulate through the real binary")
 struct SimulateCLITests {
-    @Test("the committed TestReads/run is exactly what its recorded command makes")
-    func committedRunIsReproducible() throws {
+    @Test("the committed TestReads/run and TestReads/shm are exactly what their recorded commands make",
+          arguments: ["run", "shm"])
+    func committedRunIsReproducible(_ folder: String) throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let committed = packageRoot.appendingPathComponent("TestReads/run")
-        // The command recorded in TestReads/run/COMMAND, with the output folder replaced.
+        let committed = packageRoot.appendingPathComponent("TestReads/\(folder)")
+        // The command recorded in TestReads/<folder>/COMMAND, with the output folder replaced.
         let recorded = try String(contentsOf: committed.appendingPathComponent("COMMAND"), encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("mrd simulate ") }!.split(separator: " ").map(String.init)
-        #expect(Array(recorded.prefix(4)) == ["mrd", "simulate", "--out", "TestReads/run"])
+        #expect(Array(recorded.prefix(4)) == ["mrd", "simulate", "--out", "TestReads/\(folder)"])
         let result = try runMRD(["simulate", "--out", out.path] + recorded.dropFirst(4))
         #expect(result.status == 0, "\(result.stderr)")
         let made = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
@@ -19,7 +20,7 @@ struct SimulateCLITests {
         #expect(made == kept)
         for file in made {
             #expect(try Data(contentsOf: out.appendingPathComponent(file)) == Data(contentsOf: committed.appendingPathComponent(file)),
-                    "\(file) differs from TestReads/run")
+                    "\(file) differs from TestReads/\(folder)")
         }
     }
 

@@ -39,6 +39,14 @@ void mrd_uppercase_letters(uint8_t *p, size_t n);
 long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
                          long core_from, long core_to, long diagonal, long trimmed_side, long trimmed_minimum);
 
+/// Best local score of a banded affine-gap alignment of read[..<read_end] with element[..<element_end],
+/// extended backwards from those ends (aligned with each other), e.g. a V gene from its Cys region
+/// 5'-wards through hypermutation with small indels. Score-only (no traceback), match/mismatch/gap
+/// open/gap extend as given (a gap of g bases costs open + g * extend), diagonal drift within band
+/// (at most 32); stops once every cell of a row is x_drop below the best.
+long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
+                                long band, long match, long mismatch, long open, long extend, long x_drop);
+
 #endif
 
 #ifndef MRD_BZ2_SCAN_H

@@ -511,11 +511,14 @@ public final class Annotator: Sendable {
         guard topHits >= 2 else { return false }
         var topScore = Int32.min
         elementBases.withUnsafeBufferPointer { arena in
-            for var p in scratch.placements where isFivePrime[Int(p.element)] == fivePrime && p.hits * 2 >= topHits {
+            for i in scratch.placements.indices where isFivePrime[Int(scratch.placements[i].element)] == fivePrime
+                && scratch.placements[i].hits * 2 >= topHits {
+                var p = scratch.placements[i]
                 let e = Int(p.element)
                 p.score = Int32(mrd_extension_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[e],
                                                     Int(elementLength[e]), Int(coreFrom[e]), Int(coreTo[e]), Int(p.diagonal),
                                                     isFivePrime[e] ? 1 : -1, Self.trimmedExtensionMinimum))
+                scratch.placements[i].score = p.score
                 if p.score > topScore {
                     topScore = p.score
                     out.removeAll(keepingCapacity: true)
@@ -524,8 +527,71 @@ public final class Annotator: Sendable {
             }
         }
         guard topScore >= 12 else { out.removeAll(keepingCapacity: true); return false }
+        if fivePrime && elementRole[Int(out[0].element)] == .v && vStopsShort(out[0], read) {
+            rerankByGappedV(&out, topHits: topHits, topScore: topScore, read, scratch.placements)
+        }
         if out.count > 1 { out.sort { alleleRank[Int($0.element)] < alleleRank[Int($1.element)] } }
         return true
+    }
+
+    /// V bases upstream of the core that the read holds beyond where the ungapped extension stops
+    /// before re-ranking by gapped alignment pays: an indel or a cluster of hypermutations there.
+    static let shortfallForGappedV = 20
+    /// Candidates re-ranked: those with 3/4 of the most k-mer hits (similar over the whole V,
+    /// whatever an indel does to the ungapped score), and those within this ungapped score of the best.
+    static let gappedRerankMargin: Int32 = 40
+
+    /// Whether the best V's ungapped extension stops well before the read or the gene begins.
+    private func vStopsShort(_ p: Placement, _ read: UnsafeBufferPointer<UInt8>) -> Bool {
+        let e = Int(p.element), diagonal = Int(p.diagonal)
+        let lowest = max(0, -diagonal), from = Int(coreFrom[e])
+        guard from - lowest > Self.shortfallForGappedV, from + diagonal <= read.count else { return false }
+        return elementBases.withUnsafeBufferPointer { arena in
+            let element = arena.baseAddress! + elementStart[e]
+            var run = 0, best = 0, reach = from, mismatches = 0, mismatchesAtReach = 0
+            var i = from - 1
+            while i >= lowest {
+                let same = read[i + diagonal] == element[i]
+                run += same ? 1 : -4
+                if !same { mismatches += 1 }
+                if run > best { best = run; reach = i; mismatchesAtReach = mismatches }
+                i -= 1
+            }
+            // Hypermutated (over 3% of the extended V differs): a sibling allele with an indel of
+            // its own, or that the mutations happen to favour, may win ungapped; the gapped score decides.
+            let mutated = mismatchesAtReach >= 4 && mismatchesAtReach * 100 > 3 * (from - reach)
+            return mutated || reach - lowest > Self.shortfallForGappedV
+        }
+    }
+
+    /// Re-ranks the V candidates near the best by the whole aligned V: a banded affine-gap
+    /// extension (+2 / -3, gap -6 - 1 per base) from each one's core 5'-wards, plus twice its
+    /// ungapped score from the core on (+1 / -4). Hypermutated V regions with an indel, or with
+    /// mutation clusters that stop the ungapped extension, are then called by all of their V. Ties listed.
+    private func rerankByGappedV(_ out: inout [Placement], topHits: Int32, topScore: Int32, _ read: UnsafeBufferPointer<UInt8>,
+                                 _ placements: [Placement]) {
+        var bestTotal = Int.min
+        var winners: [Placement] = []
+        elementBases.withUnsafeBufferPointer { arena in
+            for p in placements where isFivePrime[Int(p.element)] && elementRole[Int(p.element)] == .v
+                && (p.hits * 4 >= topHits * 3 || (p.hits * 2 >= topHits && p.score >= topScore - Self.gappedRerankMargin)) {
+                let e = Int(p.element), diagonal = Int(p.diagonal)
+                let element = arena.baseAddress! + elementStart[e]
+                let from = Int(coreFrom[e])
+                let readFrom = from + diagonal
+                guard readFrom >= 0, readFrom <= read.count else { continue }
+                let upstream = mrd_gapped_extension_score(read.baseAddress, readFrom, element, from, Int(GeneAligner.band),
+                                                          Int(GeneAligner.match), Int(GeneAligner.mismatch),
+                                                          Int(GeneAligner.gapOpen), Int(GeneAligner.gapExtend), 30)
+                let downstream = mrd_extension_score(read.baseAddress! + readFrom, read.count - readFrom, element + from,
+                                                     Int(elementLength[e]) - from, 0, Int(coreTo[e]) - from, 0, 1,
+                                                     Self.trimmedExtensionMinimum)
+                let total = upstream + 2 * downstream
+                if total > bestTotal { bestTotal = total; winners.removeAll(keepingCapacity: true) }
+                if total == bestTotal { winners.append(p) }
+            }
+        }
+        if !winners.isEmpty { out = winners }
     }
 
     /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every

@@ -15,6 +15,8 @@ public struct Rearrangement: Sendable, Equatable, Hashable {
     /// documented anchors (see README, "Junctions of incomplete rearrangements").
     public var junctionStart: Int
     public var junctionEnd: Int
+    /// Share of the V bases upstream of the Cys codon left germline (simulated somatic hypermutation).
+    public var vIdentity = 1.0
 
     public var junction: [UInt8] { Array(sequence[junctionStart..<junctionEnd]) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }

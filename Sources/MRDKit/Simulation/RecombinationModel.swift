@@ -30,11 +30,22 @@ public struct LocusModel: Sendable {
     }
 }
 
+/// Where the V primers of a multiplex assay sit, which sets how much V an amplicon carries.
+public enum AmpliconDesign: String, Sendable, CaseIterable {
+    /// Framework 3 (EuroClonality/BIOMED-2 FR3, clonoSEQ-like): 60-90 nt of V before the Cys codon.
+    case fr3
+    /// Framework 2 (BIOMED-2 FR2): 150-170 nt of V.
+    case fr2
+    /// Framework 1 (EuroClonality-NGS IGH FR1, LymphoTrack FR1): nearly the whole V region.
+    case fr1
+}
+
 /// Builds rearrangements from a germline reference: choose segments by a skewed usage, trim, add P
-/// and N nucleotides, and cut the amplicon a V-framework-3-to-J multiplex PCR would make.
+/// and N nucleotides, and cut the amplicon a V-to-J multiplex PCR of the chosen design would make.
 public struct RecombinationModel: Sendable {
     public let germline: GermlineReference
     public var models: [Locus: LocusModel]
+    public var design = AmpliconDesign.fr3
 
     /// Genes usable per locus and kind (one allele per gene, functional, anchored), in usage order,
     /// with cumulative weights.
@@ -153,11 +164,58 @@ public struct RecombinationModel: Sendable {
         }
     }
 
-    /// Where the multiplex V primer sits: a fixed 60-90 nt upstream of the Cys codon per gene.
-    static func primerOffset(_ segment: GermlineSegment) -> Int {
+    /// Where the multiplex V primer sits, as bases upstream of the Cys codon: fixed per gene, in the
+    /// framework region of the design (FR1: within the first 10 bases of the V region).
+    static func primerOffset(_ segment: GermlineSegment, design: AmpliconDesign = .fr3) -> Int {
         var hash: UInt32 = 2166136261
         for byte in segment.gene.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
-        return min(segment.anchor ?? 60, 60 + Int(hash % 31))
+        let anchor = segment.anchor ?? 60
+        switch design {
+        case .fr3: return min(anchor, 60 + Int(hash % 31))
+        case .fr2: return min(anchor, 150 + Int(hash % 21))
+        case .fr1: return max(0, anchor - Int(hash % 10))
+        }
+    }
+
+    /// Bases at the amplicon's 5' end that hypermutation leaves alone: a mutated primer site would not
+    /// amplify (and primers carry the germline bases anyway).
+    static let primerLength = 20
+
+    /// Somatic hypermutation of the V bases upstream of the Cys codon: substitutions at distinct
+    /// positions, as many as leave `identity` of those bases germline (transitions twice as likely as
+    /// transversions, as in SHM spectra), outside the primer; and with `indelChance` one codon deleted
+    /// or inserted in V (SHM indels are mostly in frame). The junction, D and J are left as they are, so
+    /// the truth junction and calls stay valid; `vIdentity` records the identity reached.
+    public func hypermutate(_ rearrangement: inout Rearrangement, identity: Double, indelChance: Double = 0.1,
+                            using random: inout SeededRandom) {
+        let vLength = rearrangement.junctionStart
+        let first = min(Self.primerLength, vLength)
+        var positions = Array(first..<vLength)
+        let wanted = min(positions.count, Int((max(0, 1 - identity) * Double(vLength)).rounded()))
+        for k in 0..<wanted {
+            let pick = k + random.below(positions.count - k)
+            positions.swapAt(k, pick)
+            let position = positions[k]
+            let base = rearrangement.sequence[position]
+            let transition: [UInt8: UInt8] = [65: 71, 71: 65, 67: 84, 84: 67]
+            let transversions: [UInt8: [UInt8]] = [65: [67, 84], 71: [67, 84], 67: [65, 71], 84: [65, 71]]
+            guard let partner = transition[base] else { continue }
+            rearrangement.sequence[position] = random.uniform() < 2.0 / 3 ? partner : transversions[base]![random.below(2)]
+        }
+        rearrangement.vIdentity = vLength == 0 ? 1 : 1 - Double(wanted) / Double(vLength)
+        // One codon in or out, away from the primer and at least 30 nt before the Cys codon.
+        guard vLength - 30 > first + 30, random.bernoulli(indelChance) else { return }
+        let position = first + 30 + random.below(vLength - 30 - (first + 30))
+        if random.bernoulli(0.5) {
+            rearrangement.sequence.removeSubrange(position..<(position + 3))
+            rearrangement.junctionStart -= 3
+            rearrangement.junctionEnd -= 3
+        } else {
+            let bases: [UInt8] = Array("ACGT".utf8)
+            rearrangement.sequence.insert(contentsOf: (0..<3).map { _ in bases[random.below(4)] }, at: position)
+            rearrangement.junctionStart += 3
+            rearrangement.junctionEnd += 3
+        }
     }
 
     public func rearrange(_ locus: Locus, kind: RearrangementKind, using random: inout SeededRandom,
@@ -184,7 +242,7 @@ public struct RecombinationModel: Sendable {
                                            : randomSegment(locus, .V, using: &random))
             vCall = v.allele
             let anchor = v.anchor!
-            let start = anchor - Self.primerOffset(v)
+            let start = anchor - Self.primerOffset(v, design: design)
             choices.trimV = trim(model.meanTrimV, limit: v.sequence.count - (anchor + 3), model, &random)
             sequence = Array(v.sequence[start..<(v.sequence.count - choices.trimV)])
             junctionStart = anchor - start

@@ -22,6 +22,11 @@ public struct SimulationConfig: Sendable {
     public var loci: [Locus] = [.IGH, .IGK, .TRB, .TRG]
     public var readsPerSample = 4_000
     public var readLength = 150
+    /// Where the V primers sit (how much V each amplicon carries).
+    public var amplicon = AmpliconDesign.fr3
+    /// Somatic hypermutation of IG rearrangements (mature B-cell neoplasms, and the B cells around
+    /// them): each IG clonotype's V identity drawn uniformly from this value to 1; nil: none.
+    public var minimumVIdentity: Double? = nil
     /// Paired-end 2x`readLength` for every sample (else single-end, with `pairedSamples` as exceptions).
     public var paired = false
     public var pairedSamples: Set<String> = []
@@ -67,7 +72,19 @@ public struct RunSimulator: Sendable {
 
     public init(config: SimulationConfig, germline: GermlineReference) {
         self.config = config
-        model = RecombinationModel(germline: germline)
+        var model = RecombinationModel(germline: germline)
+        model.design = config.amplicon
+        self.model = model
+    }
+
+    /// A rearrangement of `locus`, hypermutated when the run simulates SHM and the locus is IG.
+    func rearrangement(_ locus: Locus, random: inout SeededRandom) -> Rearrangement {
+        var rearrangement = model.rearrange(locus, using: &random)
+        if let minimum = config.minimumVIdentity, locus.rawValue.hasPrefix("IG"), rearrangement.junctionStart > 0,
+           !rearrangement.vCall.isEmpty, rearrangement.kind != .intronKde {
+            model.hypermutate(&rearrangement, identity: minimum + (1 - minimum) * random.uniform(), using: &random)
+        }
+        return rearrangement
     }
 
     // MARK: - Patients and samples
@@ -109,7 +126,7 @@ public struct RunSimulator: Sendable {
         // Clone sizes of a healthy repertoire follow a power law (P(w > x) = x^-2): a handful are
         // expanded to about 1% of the locus; none reaches an index clone's 5%.
         (0..<count).map { _ in
-            (model.rearrange(locus, using: &random), pow(random.uniform() + 1e-9, -0.5))
+            (rearrangement(locus, random: &random), pow(random.uniform() + 1e-9, -0.5))
         }
     }
 
@@ -128,9 +145,9 @@ public struct RunSimulator: Sendable {
         if config.loci.count > 1 { targets.append(config.loci[1 + random.below(config.loci.count - 1)]) }
         let blastFraction = 0.3 + 0.65 * random.uniform()
         for (n, locus) in targets.enumerated() {
-            var rearrangement = model.rearrange(locus, using: &random)
+            var rearrangement = self.rearrangement(locus, random: &random)
             // Index clones need a junction long enough to be unique.
-            while rearrangement.junctionEnd - rearrangement.junctionStart < 24 { rearrangement = model.rearrange(locus, using: &random) }
+            while rearrangement.junctionEnd - rearrangement.junctionStart < 24 { rearrangement = self.rearrangement(locus, random: &random) }
             let fraction = n > 0 && locus == primary ? blastFraction * (0.4 + 0.5 * random.uniform()) : blastFraction
             clones.append(SimulatedClone(id: "\(id)_\(locus)_\(n + 1)", rearrangement: rearrangement,
                                          diagnosticFraction: fraction, isLeukemic: true))
@@ -481,13 +498,14 @@ public struct RunSimulator: Sendable {
 
     func writeClones(_ patients: [Patient], to directory: URL) throws {
         var text = ["patient_id", "clone_id", "leukemic", "locus", "rearrangement", "v_call", "d_call", "j_call", "junction",
-                    "junction_aa", "productive", "diagnostic_fraction", "amplicon"].joined(separator: "\t") + "\n"
+                    "junction_aa", "productive", "diagnostic_fraction", "amplicon", "v_identity"].joined(separator: "\t") + "\n"
         for patient in patients {
             for clone in patient.clones {
                 let r = clone.rearrangement
                 text += [patient.id, clone.id, clone.isLeukemic ? "T" : "F", r.locus.rawValue, r.kind.rawValue, r.vCall, r.dCall,
                          r.jCall, r.junctionString, r.junctionAA ?? "", r.productive.map { $0 ? "T" : "F" } ?? "",
-                         format(clone.diagnosticFraction), String(decoding: r.sequence, as: UTF8.self)].joined(separator: "\t") + "\n"
+                         format(clone.diagnosticFraction), String(decoding: r.sequence, as: UTF8.self),
+                         String(format: "%.4f", r.vIdentity)].joined(separator: "\t") + "\n"
             }
         }
         try AtomicFile.write(text, to: directory.appendingPathComponent("truth_clones.tsv").path)

@@ -104,6 +104,61 @@ struct RecombinationTests {
 
 @Suite("Sampling and sequencing models")
 struct SamplingTests {
+    @Test("somatic hypermutation: the V identity asked for, substitutions upstream of the Cys outside the primer, in-frame codon indels")
+    func hypermutation() throws {
+        var fr1 = model
+        fr1.design = .fr1
+        var random = SeededRandom(seed: 9, stream: "shm")
+        var indels = 0, transitions = 0, substitutions = 0
+        for n in 0..<300 {
+            var choices = RecombinationModel.Choices()
+            let germ = fr1.rearrange(.IGH, kind: .VDJ, using: &random, choices: &choices)
+            #expect(germ.junctionStart > 250, "FR1 amplicons carry nearly the whole V")
+            var mutated = germ
+            let identity = 0.85 + 0.15 * Double(n % 16) / 15
+            fr1.hypermutate(&mutated, identity: identity, using: &random)
+            #expect(abs(mutated.vIdentity - identity) <= 1.0 / Double(germ.junctionStart))
+            #expect(mutated.junction == germ.junction, "junction untouched")
+            #expect(mutated.sequence.suffix(from: mutated.junctionStart) == germ.sequence.suffix(from: germ.junctionStart))
+            #expect(mutated.sequence.prefix(20) == germ.sequence.prefix(20), "primer untouched")
+            let shift = mutated.junctionStart - germ.junctionStart
+            #expect([-3, 0, 3].contains(shift))
+            if shift != 0 { indels += 1; continue }
+            for i in 0..<germ.junctionStart where mutated.sequence[i] != germ.sequence[i] {
+                substitutions += 1
+                let pair = Set([mutated.sequence[i], germ.sequence[i]])
+                if pair == Set(Array("AG".utf8)) || pair == Set(Array("CT".utf8)) { transitions += 1 }
+            }
+        }
+        #expect(indels > 15 && indels < 50, "about one in ten with a codon indel: \(indels)")
+        #expect(abs(Double(transitions) / Double(substitutions) - 2.0 / 3) < 0.03)
+    }
+
+    @Test("hypermutated FR1 amplicons (85-100% V identity, codon indels): V gene and junction found by mrd's annotator")
+    func hypermutatedAnnotation() throws {
+        var fr1 = model
+        fr1.design = .fr1
+        let annotator = Annotator(germline: germline)
+        var random = SeededRandom(seed: 10, stream: "shm-annotation")
+        var total = 0, rightV = 0, rightJunction = 0
+        for locus in [Locus.IGH, .IGK, .IGL] {
+            for _ in 0..<200 {
+                var choices = RecombinationModel.Choices()
+                var r = fr1.rearrange(locus, kind: locus == .IGH ? .VDJ : .VJ, using: &random, choices: &choices)
+                fr1.hypermutate(&r, identity: 0.85 + 0.15 * random.uniform(), using: &random)
+                total += 1
+                guard case .success(let a) = annotator.annotate(r.sequence) else { continue }
+                let gene = r.vCall.split(separator: "*")[0]
+                if a.vCall.split(separator: ",").contains(where: { $0.split(separator: "*")[0] == gene }) { rightV += 1 }
+                if Array(a.sequence[a.junctionStart..<a.junctionEnd]) == r.junction { rightJunction += 1 }
+            }
+        }
+        let vShare = Double(rightV) / Double(total), junctionShare = Double(rightJunction) / Double(total)
+        print("hypermutated annotation: V gene \(vShare), junction \(junctionShare) of \(total)")
+        #expect(vShare >= 0.97)
+        #expect(junctionShare >= 0.99)
+    }
+
     @Test("negative binomial reads per template: mean and over-dispersion")
     func negativeBinomial() {
         var random = SeededRandom(seed: 7)
