@@ -50,6 +50,9 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as SheetError {
         for problem in error.problems { printError(problem) }
         throw ExitCode(65)
+    } catch let error as ToolUnavailableError {
+        printError(error.description)
+        throw ExitCode(69)
     }
 }
 

@@ -14,13 +14,16 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "No progress lines on standard error.") var quiet = false
     @Flag(name: .long, help: "Throughput and ETA on each progress line even when standard error is not a terminal.") var progress = false
     @Flag(name: .long, help: "Check the sheet, print its samples as JSON (paths resolved) and stop: what a workflow plans its jobs from.") var plan = false
+    @Flag(name: .long, help: "Also print each patient page to DIR/patients/<patient_id>.pdf (headless Chromium; exit 69 up front when missing).") var pdf = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         try runReportingErrors {
+            let renderer = pdf ? try PDFRenderer.locate() : nil
             let checked = try SampleSheet(path: sheet)
             if plan { return try writeStandardOutput(SheetPlan(checked).text) }
             var options = runOptions(callSettings: callSettings, reference: reference, outdir: output.outdir, threads: threadOptions.threads)
+            options.pdfRenderer = renderer
             options.resume = resume
             options.progress = progress || isatty(STDERR_FILENO) == 1
             let quiet = self.quiet
@@ -41,11 +44,13 @@ struct Aggregate: ParsableCommand {
     @OptionGroup var callSettings: CallSettings
     @OptionGroup var reference: ReferenceOptions
     @Flag(name: .long, help: "No progress lines on standard error.") var quiet = false
+    @Flag(name: .long, help: "Also print each patient page to DIR/patients/<patient_id>.pdf (headless Chromium; exit 69 up front when missing).") var pdf = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         try runReportingErrors {
-            let options = runOptions(callSettings: callSettings, reference: reference, outdir: outdir, threads: threadOptions.threads)
+            var options = runOptions(callSettings: callSettings, reference: reference, outdir: outdir, threads: threadOptions.threads)
+            options.pdfRenderer = pdf ? try PDFRenderer.locate() : nil
             let quiet = self.quiet
             let result = try RunAnalysis(sheet: try SampleSheet(path: sheet), options: options).aggregate { line in
                 if !quiet { printNote("aggregate", line) }

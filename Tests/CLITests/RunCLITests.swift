@@ -187,6 +187,18 @@ struct RunCLITests {
         let report = try read(out.appendingPathComponent("mqc/multiqc_report.html"))
         #expect(report.contains("mrd_calls") && report.contains("MRD calls"))
         #expect(report.contains("mrd_kinetics") && report.contains("MRD kinetics"))
+        // General Statistics: each follow-up's level, call and LoD, the level equal to calls.tsv's.
+        let general = parseTSV(try read(out.appendingPathComponent("mqc/multiqc_data/multiqc_general_stats.txt")))
+        let calls = parseTSV(try read(out.appendingPathComponent("calls.tsv")))
+        for call in calls {
+            let row = try #require(general.first { $0["Sample"] == call["sample_id"] }, "\(call["sample_id"]!) in general stats")
+            let level = row.first { $0.key.hasSuffix("mrd_level") }?.value ?? ""
+            if call["detected"] == "T" {
+                #expect(abs(Double(level)! - Double(call["mrd_level"]!)!) <= 1e-6 * Double(call["mrd_level"]!)!, "\(call["sample_id"]!): \(level)")
+            }
+            #expect(row.contains { $0.key.hasSuffix("mrd_call") && $0.value.hasPrefix(call["call"]!) })
+            #expect(row.contains { $0.key.hasSuffix("mrd_lod") && !$0.value.isEmpty })
+        }
     }
 
     @Test("mrd demo runs the committed run and prints its calls")

@@ -75,16 +75,17 @@ enum PatientReportPage {
         let minFraction = options.baseline.minFraction
         let leftOut = clones.filter { !$0.trackable && $0.fraction >= minFraction && !$0.notTrackableReason.isEmpty }
         if !leftOut.isEmpty {
-            body += "<h3>Dominant clones not tracked</h3>\n<table>\n<tr><th>clone</th><th>locus</th><th>share at diagnosis</th><th>why not</th></tr>\n"
+            body += "<h3>Dominant clones not tracked</h3>\n<div class=\"wide\"><table>\n<tr><th>clone</th><th>locus</th><th>share at diagnosis</th><th>why not</th></tr>\n"
             for clone in leftOut.prefix(20) {
                 body += "<tr><td>\(htmlEscape(clone.cloneID))</td><td>\(clone.locus.rawValue)</td><td>\(String(format: "%.1f%%", 100 * clone.fraction))</td>"
                     + "<td>\(htmlEscape(clone.notTrackableReason))</td></tr>\n"
             }
-            body += "</table>\n"
+            body += "</table></div>\n"
         }
 
-        body += "<h2>Kinetics</h2>\n" + RunReportPage.kineticsSVG(patient: patient, rows: calls, threshold: options.threshold)
-        body += "<p class=\"note\">Filled: detected, at the measured level. Open: not detected, drawn at the sample&#39;s limit of detection. Dashed red: the threshold.</p>\n"
+        body += "<h2>Kinetics</h2>\n" + RunReportPage.kineticsSVG(patient: patient, rows: calls, threshold: options.threshold,
+                                                                            diagnosis: RunReportPage.diagnosisShare(clones))
+        body += "<p class=\"note\">Filled: detected, at the measured level. Open: not detected, drawn at the sample&#39;s limit of detection. Dashed red: the threshold. Diamond at day 0: the diagnosis, as the largest index clone&#39;s share of its locus reads (a read share, not a level per cell).</p>\n"
 
         body += "<h2>Follow-up samples</h2>\n"
         for row in calls {
@@ -138,7 +139,8 @@ enum PatientReportPage {
         .meta, .note { color: #566074; } .bad { color: #b3261e; font-weight: 600; }
         .result { border: 2px solid #1f5fa8; padding: 4px 14px; font-size: 15px; }
         table { border-collapse: collapse; font-size: 12.5px; max-width: 100%; } th, td { border: 1px solid #d8dde6; padding: 3px 7px; text-align: left; vertical-align: top; }
-        th { background: #f1f4f8; } td.seq { font-family: monospace; word-break: break-all; }
+        th { background: #f1f4f8; } td.seq { font-family: monospace; word-break: break-all; } td, th, h1, h2, h3, p, dd, dt, code { overflow-wrap: anywhere; }
+        @media (max-width: 600px) { body { margin: 12px; } table.kv th { width: 38%; } }
         table.kv th { width: 190px; } .sample { page-break-inside: avoid; }
         .sample.pos h3 { color: #b3261e; } .sample.neg h3 { color: #1e7b34; } .sample.ind h3 { color: #8a6d00; }
         svg { background: #fff; border: 1px solid #d8dde6; max-width: 100%; height: auto; }

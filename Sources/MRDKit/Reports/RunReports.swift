@@ -35,6 +35,36 @@ public enum RunReports {
         return text
     }
 
+    /// MultiQC custom content for the General Statistics table: each follow-up's MRD level, call and
+    /// LoD (levels as numbers, so that MultiQC can colour and sort them).
+    public static func multiqcGeneralStatsTSV(_ calls: [CallsRow]) -> String {
+        var text = """
+        # id: 'mrd_general_stats'
+        # plot_type: 'generalstats'
+        # pconfig:
+        #     - mrd_level:
+        #         title: 'MRD level'
+        #         description: 'MRD level (leukemic cells per cell assessed), empty when not detected or without a cell count'
+        #         format: '{:.2e}'
+        #         scale: 'OrRd'
+        #     - mrd_call:
+        #         title: 'MRD call'
+        #         description: 'positive / negative / indeterminate at the run threshold, and its detail'
+        #     - mrd_lod:
+        #         title: 'MRD LoD'
+        #         description: 'the sample own limit of detection (95% detection), per cell'
+        #         format: '{:.2e}'
+        #         scale: 'Blues'
+
+        """
+        text += ["Sample", "mrd_level", "mrd_call", "mrd_lod"].joined(separator: "\t") + "\n"
+        for row in calls {
+            let level = row.detected ? row.mrdLevel.map(TableNumber.g6) ?? "" : ""
+            text += [row.sampleID, level, "\(row.call) (\(row.callDetail))", row.lod.map(TableNumber.g6) ?? ""].joined(separator: "\t") + "\n"
+        }
+        return text
+    }
+
     /// MultiQC custom content: MRD level against day, one line per patient (undetected samples at
     /// their LoD, so that a log axis can show them).
     public static func multiqcKineticsJSON(_ calls: [CallsRow]) -> String {
@@ -77,11 +107,19 @@ public enum RunReports {
             (path("controls.tsv"), ControlsTable.text(result.controls)),
             (path("multiqc/mrd_calls_mqc.tsv"), multiqcCallsTSV(result.calls)),
             (path("multiqc/mrd_kinetics_mqc.json"), multiqcKineticsJSON(result.calls)),
+            (path("multiqc/mrd_general_stats_mqc.tsv"), multiqcGeneralStatsTSV(result.calls)),
             (path("report.html"), RunReportPage.html(result, sheet: sheet, options: options)),
             (path("run.json"), runRecord(result, sheet: sheet, options: options).text),
         ] + patients.map { patient in
             (path("patients/\(patient).html"), PatientReportPage.html(patient: patient, result: result, sheet: sheet, options: options))
         }).commit()
+        // PDFs from the pages just written: the same text and layout, printed by the browser engine.
+        if let renderer = options.pdfRenderer {
+            for patient in patients { try renderer.render(html: path("patients/\(patient).html"), to: path("patients/\(patient).pdf")) }
+        } else {
+            // A PDF of an earlier run would no longer match its page: gone rather than stale.
+            for patient in patients { unlink(path("patients/\(patient).pdf")) }
+        }
     }
 }
 
@@ -101,28 +139,45 @@ enum RunReportPage {
             + "<b>\(positives)</b> positive, <b>\(negatives)</b> negative, <b>\(indeterminate)</b> indeterminate"
             + (failed.isEmpty ? "" : ", <span class=\"bad\">\(failed.count) failed</span>") + "</p>\n"
         if !result.qcFlags.isEmpty {
-            body += "<p class=\"bad\">Run QC: " + result.qcFlags.map(htmlEscape).joined(separator: ", ") + "</p>\n"
+            // Each run flag with the calls it reaches (those calls carry it too, and fail QC).
+            body += "<p class=\"bad\">Run QC: " + result.qcFlags.map { flag in
+                let affected = calls.filter { $0.qcFlags.contains(flag) }.map(\.sampleID)
+                return "<code>\(htmlEscape(flag))</code> (\(htmlEscape(QCCode.meaning(flag) ?? "")))"
+                    + (affected.isEmpty ? "" : "; affects the calls of " + htmlEscape(affected.joined(separator: ", ")))
+            }.joined(separator: "; ") + "</p>\n"
         }
         body += "<h2>MRD kinetics</h2>\n<p class=\"note\">Filled: detected, at the measured level. Open: not detected, drawn at the "
             + "sample&#39;s limit of detection. Dashed red: the threshold. Grey ticks: each sample&#39;s LoD.</p>\n<div class=\"plots\">\n"
         for patient in patients {
-            body += kineticsSVG(patient: patient, rows: calls.filter { $0.patientID == patient }, threshold: options.threshold)
+            body += kineticsSVG(patient: patient, rows: calls.filter { $0.patientID == patient }, threshold: options.threshold,
+                                diagnosis: diagnosisShare(result.clonesByPatient[patient] ?? []))
         }
-        body += "</div>\n<h2>Calls</h2>\n<table>\n<tr>"
-        let shown = ["patient_id", "sample_id", "timepoint", "day", "call", "call_detail", "mrd_level", "mrd_ci_low", "mrd_ci_high", "lod", "loq",
-                     "read_fraction", "leukemic_reads", "total_reads", "cells_assessed", "normalization", "qc_pass", "qc_flags", "reason"]
-        body += shown.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr>\n"
+        body += "</div>\n<h2>Calls</h2>\n<p class=\"note\">One row per follow-up; every column of calls.tsv, the reason in words and "
+            + "the markers are on the patient pages (the patient links). Levels are MRD per cell; LoD is the sample&#39;s own sensitivity.</p>\n"
+        body += "<div class=\"wide\"><table class=\"calls\">\n<tr><th>patient</th><th>sample</th><th>time</th><th>call</th><th>MRD level</th><th>95% CI</th>"
+            + "<th>LoD</th><th>cells</th><th>QC</th></tr>\n"
+        var flagsSeen: [String] = []
         for row in calls {
             let cls = row.call == "positive" ? "pos" : (row.call == "negative" ? "neg" : "ind")
-            var fields = Dictionary(uniqueKeysWithValues: zip(CallsTable.columns, row.fields))
-            // A level from reads (--level-basis reads) says so next to the value.
-            if row.normalization.hasSuffix("+reads_fraction"), let level = fields["mrd_level"], !level.isEmpty {
-                fields["mrd_level"] = level + " (share of locus reads, not per cell)"
-            }
-            body += "<tr class=\"\(cls)\">" + shown.map { "<td>\(htmlEscape(fields[$0]!))</td>" }.joined() + "</tr>\n"
+            let time = htmlEscape(row.timepoint) + (row.day.map { ", day \($0)" } ?? "")
+            var level = !row.detected && row.mrdLevel == 0 ? "not detected" : PatientReportPage.level(row.mrdLevel)
+            if row.normalization.hasSuffix("+reads_fraction"), row.mrdLevel != nil { level += " (share of locus reads, not per cell)" }
+            let ci = row.ciLow.flatMap { low in row.ciHigh.map { "\(PatientReportPage.level(low)) &ndash; \(PatientReportPage.level($0))" } } ?? "&ndash;"
+            for flag in row.qcFlags where !flagsSeen.contains(flag) { flagsSeen.append(flag) }
+            let flags = row.qcFlags.map { "<code title=\"\(htmlEscape(QCCode.meaning($0) ?? ""))\">\(htmlEscape($0))</code>" }.joined(separator: " ")
+            let qc = (row.qcPass ? "passed" : "<span class=\"bad\">failed</span>") + (flags.isEmpty ? "" : "<br>" + flags)
+            body += "<tr class=\"\(cls)\"><td><a href=\"patients/\(htmlEscape(row.patientID)).html\">\(htmlEscape(row.patientID))</a></td>"
+                + "<td>\(htmlEscape(row.sampleID))</td><td>\(time)</td>"
+                + "<td><b>\(htmlEscape(row.call))</b><br><span class=\"detail\">\(htmlEscape(row.callDetail.replacingOccurrences(of: "_", with: " ")))</span></td>"
+                + "<td>\(level)</td><td>\(ci)</td><td>\(PatientReportPage.level(row.lod))</td>"
+                + "<td>\(row.cellsAssessed.map { CallReason.grouped($0) } ?? "not given")</td><td>\(qc)</td></tr>\n"
         }
-        body += "</table>\n<h2>QC</h2>\n<p class=\"note\">Assigned: reads with a rearrangement (baselines) or a locus (follow-ups, controls).</p>\n"
-            + "<table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>assigned</th><th>QC flags</th>"
+        body += "</table></div>\n"
+        if !flagsSeen.isEmpty {
+            body += "<dl class=\"flags\">" + flagsSeen.map { "<dt><code>\(htmlEscape($0))</code></dt><dd>\(htmlEscape(QCCode.meaning($0) ?? ""))</dd>" }.joined() + "</dl>\n"
+        }
+        body += "<h2>QC</h2>\n<p class=\"note\">Assigned: reads with a rearrangement (baselines) or a locus (follow-ups, controls).</p>\n"
+            + "<div class=\"wide\"><table>\n<tr><th>sample</th><th>role</th><th>status</th><th>reads</th><th>assigned</th><th>QC flags</th>"
             + "<th>reads per spike-in copy</th><th>time s</th></tr>\n"
         for outcome in result.outcomes {
             let flags = outcome.call?.qcFlags.joined(separator: ", ") ?? ""
@@ -132,9 +187,9 @@ enum RunReportPage {
             let assigned = outcome.assignedReads.map { outcome.totalReads > 0 ? String(format: "%.1f%%", 100 * Double($0) / Double(outcome.totalReads)) : "" } ?? ""
             body += "<tr\(outcome.ok ? "" : " class=\"failed\"")><td>\(htmlEscape(outcome.sample.sampleID))</td><td>\(outcome.sample.role.rawValue)</td>"
                 + "<td>\(htmlEscape(status))</td><td>\(outcome.totalReads)</td><td>\(assigned)</td><td>\(htmlEscape(flags))</td><td>\(htmlEscape(perCopy))</td>"
-                + "<td>\(String(format: "%.1f", outcome.seconds))</td></tr>\n"
+                + "<td>\(String(format: "%.2f", outcome.seconds))</td></tr>\n"
         }
-        body += "</table>\n<h2>Controls</h2>\n"
+        body += "</table></div>\n<h2>Controls</h2>\n"
         if result.controls.isEmpty {
             body += "<p>No control sample in the sheet.</p>\n"
         } else {
@@ -148,28 +203,38 @@ enum RunReportPage {
         <html lang="en"><head><meta charset="utf-8"><title>MRD report</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>
-        body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2330; margin: 24px 32px; max-width: 1400px; }
+        body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2330; margin: 24px 32px; max-width: 1200px; }
+        td, th, h1, h2, h3, p, dd, dt, code { overflow-wrap: anywhere; } svg { max-width: 100%; height: auto; }
         h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #d8dde6; padding-bottom: 4px; }
         .meta, .note { color: #566074; } .bad { color: #b3261e; font-weight: 600; }
         table { border-collapse: collapse; font-size: 12.5px; } th, td { border: 1px solid #d8dde6; padding: 3px 7px; text-align: left; }
-        th { background: #f1f4f8; } tr.pos td { background: #fdecea; } tr.neg td { background: #eaf6ec; } tr.ind td { background: #fff8e1; }
+        th { background: #f1f4f8; } table.calls { width: 100%; } table.calls td { vertical-align: top; } .detail { color: #566074; font-size: 11.5px; }
+        dl.flags { font-size: 12px; display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; } dl.flags dd { margin: 0; }
+        a { color: #1f5fa8; } tr.pos td { background: #fdecea; } tr.neg td { background: #eaf6ec; } tr.ind td { background: #fff8e1; }
         tr.failed td { background: #fbe3e0; } code { font-size: 12px; }
-        .plots { display: flex; flex-wrap: wrap; gap: 16px; } svg { background: #fff; border: 1px solid #d8dde6; }
+        .wide { overflow-x: auto; max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 16px; } svg { background: #fff; border: 1px solid #d8dde6; }
         </style></head><body>
         \(body)</body></html>
 
         """
     }
 
-    /// One patient's MRD levels on a log10 axis against days since diagnosis.
-    static func kineticsSVG(patient: String, rows: [CallsRow], threshold: Double) -> String {
+    /// The diagnosis point of a patient's kinetics: the largest trackable index clone's share of its
+    /// locus reads in the diagnostic sample (a share of reads, not a level per cell; drawn apart).
+    static func diagnosisShare(_ clones: [BaselineClone]) -> Double? {
+        clones.filter(\.trackable).map(\.fraction).filter { $0 > 0 }.max()
+    }
+
+    /// One patient's MRD levels on a log10 axis against days since diagnosis, with the diagnosis
+    /// (day 0) when its index clones are known.
+    static func kineticsSVG(patient: String, rows: [CallsRow], threshold: Double, diagnosis: Double? = nil) -> String {
         let width = 420.0, height = 260.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
         let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String, ci: (Double, Double)?)? in
             guard let day = row.day, let plotted = RunReports.plottedLevel(row) else { return nil }
             let ci = plotted.detected ? row.ciLow.flatMap { low in row.ciHigh.map { (max(low, 1e-9), $0) } } : nil
             return (Double(day), plotted.level, plotted.detected, row.lod.flatMap { Double(TableNumber.g6($0)) }, row.sampleID, ci)
         }
-        let levels = points.map(\.level) + points.compactMap(\.lod) + points.compactMap { $0.ci?.1 } + [threshold]
+        let levels = points.map(\.level) + points.compactMap(\.lod) + points.compactMap { $0.ci?.1 } + [threshold] + (diagnosis.map { [$0] } ?? [])
         let low = floor(log10(max(1e-7, (levels.min() ?? 1e-6) / 2))), high = max(0, ceil(log10(levels.max() ?? 1)))
         let maxDay = max(1, points.map(\.day).max() ?? 1)
         func x(_ day: Double) -> Double { left + (width - left - right) * day / (maxDay * 1.05) }
@@ -186,7 +251,7 @@ enum RunReportPage {
         }
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#8a93a3\"/>"
         svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"#8a93a3\"/>\n"
-        for day in Set(points.map(\.day)).sorted() {
+        for day in Set(points.map(\.day) + (diagnosis == nil ? [] : [0])).sorted() {
             svg += "<text x=\"\(f(x(day)))\" y=\"\(f(height - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(day))</text>"
         }
         svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"middle\">day since diagnosis</text>\n"
@@ -199,6 +264,15 @@ enum RunReportPage {
         for (a, b) in zip(sorted, sorted.dropFirst()) {
             let dash = a.detected && b.detected ? "" : " stroke-dasharray=\"4 4\""
             svg += "<line x1=\"\(f(x(a.day)))\" y1=\"\(f(y(a.level)))\" x2=\"\(f(x(b.day)))\" y2=\"\(f(y(b.level)))\" stroke=\"#1f5fa8\" stroke-width=\"1.5\"\(dash)/>\n"
+        }
+        if let diagnosis {
+            // Diamond at day 0; dotted to the first follow-up (a read share to a level per cell).
+            let dx = x(0), dy = y(diagnosis)
+            if let first = sorted.first {
+                svg += "<line x1=\"\(f(dx))\" y1=\"\(f(dy))\" x2=\"\(f(x(first.day)))\" y2=\"\(f(y(first.level)))\" stroke=\"#6b4fa0\" stroke-width=\"1\" stroke-dasharray=\"1 3\"/>\n"
+            }
+            svg += "<path d=\"M \(f(dx)) \(f(dy - 6)) L \(f(dx + 6)) \(f(dy)) L \(f(dx)) \(f(dy + 6)) L \(f(dx - 6)) \(f(dy)) Z\" fill=\"#6b4fa0\">"
+                + "<title>diagnosis: index clone at \(htmlEscape(String(format: "%.3g", 100 * diagnosis)))% of its locus reads</title></path>\n"
         }
         for p in sorted {
             if let (low, high) = p.ci {
@@ -219,7 +293,9 @@ enum RunReportPage {
         let lx = left + 8, ly = top + 4
         svg += "<g font-size=\"9\"><circle cx=\"\(f(lx))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#1f5fa8\"/><text x=\"\(f(lx + 8))\" y=\"\(f(ly + 3))\">detected (95% CI)</text>"
             + "<circle cx=\"\(f(lx + 100))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#fff\" stroke=\"#1f5fa8\" stroke-width=\"1.5\"/><text x=\"\(f(lx + 108))\" y=\"\(f(ly + 3))\">not detected, at LoD</text>"
-            + "<line x1=\"\(f(lx + 215))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 225))\" y2=\"\(f(ly))\" stroke=\"#8a93a3\" stroke-width=\"3\"/><text x=\"\(f(lx + 229))\" y=\"\(f(ly + 3))\">LoD</text></g>\n"
+            + "<line x1=\"\(f(lx + 215))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 225))\" y2=\"\(f(ly))\" stroke=\"#8a93a3\" stroke-width=\"3\"/><text x=\"\(f(lx + 229))\" y=\"\(f(ly + 3))\">LoD</text>"
+            + (diagnosis == nil ? "" : "<path d=\"M \(f(lx)) \(f(ly + 8)) L \(f(lx + 4)) \(f(ly + 12)) L \(f(lx)) \(f(ly + 16)) L \(f(lx - 4)) \(f(ly + 12)) Z\" fill=\"#6b4fa0\"/>"
+                + "<text x=\"\(f(lx + 8))\" y=\"\(f(ly + 15))\">diagnosis: index clone&#39;s share of its locus reads</text>") + "</g>\n"
         return svg + "</svg>\n"
     }
 

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var commandLine: [String] = []
     /// Add throughput and an ETA to each sample's log line (on a terminal, or with --progress).
     public var progress = false
+    /// `--pdf`: each patient page also printed to DIR/patients/<patient_id>.pdf.
+    public var pdfRenderer: PDFRenderer?
     public init() {}
 
     var threshold: Double { followUp.threshold }
