@@ -251,6 +251,12 @@ struct RunCLITests {
         #expect(controls.filter { $0["control_id"] == "NTC" }.allSatisfy { $0["contaminated"] == "F" })
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         #expect((json["qc_flags"] as? [String])?.contains("control_contamination") == true)
-        #expect(try read(out.appendingPathComponent("report.html")).contains("Run QC: control_contamination"))
+        // The run flag names the calls it reaches, and those calls carry it (failing QC when the
+        // control's reads could explain their detection; a detection far beyond keeps its call).
+        let report = try read(out.appendingPathComponent("report.html"))
+        #expect(report.contains("Run QC: <code>control_contamination</code>"))
+        let affected = parseTSV(try read(out.appendingPathComponent("calls.tsv"))).filter { $0["qc_flags"]!.contains("control_contamination") }
+        #expect(!affected.isEmpty && affected.allSatisfy { $0["patient_id"] == "P002" && $0["reason"]!.contains("control") })
+        #expect(report.contains("affects the calls of " + affected.map { $0["sample_id"]! }.joined(separator: ", ")))
     }
 }

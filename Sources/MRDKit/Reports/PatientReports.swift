@@ -139,9 +139,9 @@ enum PatientReportPage {
         .meta, .note { color: #566074; } .bad { color: #b3261e; font-weight: 600; }
         .result { border: 2px solid #1f5fa8; padding: 4px 14px; font-size: 15px; }
         table { border-collapse: collapse; font-size: 12.5px; max-width: 100%; } th, td { border: 1px solid #d8dde6; padding: 3px 7px; text-align: left; vertical-align: top; }
-        th { background: #f1f4f8; } td.seq { font-family: monospace; word-break: break-all; } td, th, h1, h2, h3, p, dd, dt, code { overflow-wrap: anywhere; }
+        th { background: #f1f4f8; } td.seq { font-family: monospace; word-break: break-all; } td, th { overflow-wrap: break-word; } h1, h2, h3, p, dd, dt { overflow-wrap: anywhere; }
         @media (max-width: 600px) { body { margin: 12px; } table.kv th { width: 38%; } }
-        table.kv th { width: 190px; } .sample { page-break-inside: avoid; }
+        table.kv th { width: 190px; } table.kv td, table.kv code { overflow-wrap: anywhere; } .sample { page-break-inside: avoid; }
         .sample.pos h3 { color: #b3261e; } .sample.neg h3 { color: #1e7b34; } .sample.ind h3 { color: #8a6d00; }
         svg { background: #fff; border: 1px solid #d8dde6; max-width: 100%; height: auto; }
         .box { border: 1px solid #8892a6; height: 70px; } .wide { overflow-x: auto; }

@@ -194,9 +194,9 @@ enum RunReportPage {
             body += "<p>No control sample in the sheet.</p>\n"
         } else {
             let found = result.controls.filter { $0.reads > 0 }
-            body += found.isEmpty ? "<p>No index-clone read in any control.</p>\n" : "<table>\n<tr><th>control</th><th>patient</th><th>clone</th><th>reads</th></tr>\n"
+            body += found.isEmpty ? "<p>No index-clone read in any control.</p>\n" : "<div class=\"wide\"><table>\n<tr><th>control</th><th>patient</th><th>clone</th><th>reads</th></tr>\n"
                 + found.map { "<tr><td>\(htmlEscape($0.controlID))</td><td>\(htmlEscape($0.patientID))</td><td>\(htmlEscape($0.cloneID))</td><td>\($0.reads)</td></tr>\n" }.joined()
-                + "</table>\n"
+                + "</table></div>\n"
         }
         return """
         <!DOCTYPE html>
@@ -204,12 +204,12 @@ enum RunReportPage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>
         body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2330; margin: 24px 32px; max-width: 1200px; }
-        td, th, h1, h2, h3, p, dd, dt, code { overflow-wrap: anywhere; } svg { max-width: 100%; height: auto; }
+        td, th { overflow-wrap: break-word; } h1, h2, h3, p, dd, dt { overflow-wrap: anywhere; } svg { max-width: 100%; height: auto; }
         h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #d8dde6; padding-bottom: 4px; }
         .meta, .note { color: #566074; } .bad { color: #b3261e; font-weight: 600; }
         table { border-collapse: collapse; font-size: 12.5px; } th, td { border: 1px solid #d8dde6; padding: 3px 7px; text-align: left; }
         th { background: #f1f4f8; } table.calls { width: 100%; } table.calls td { vertical-align: top; } .detail { color: #566074; font-size: 11.5px; }
-        dl.flags { font-size: 12px; display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; } dl.flags dd { margin: 0; }
+        dl.flags { font-size: 12px; display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: 2px 10px; } dl.flags dd { margin: 0; }
         a { color: #1f5fa8; } tr.pos td { background: #fdecea; } tr.neg td { background: #eaf6ec; } tr.ind td { background: #fff8e1; }
         tr.failed td { background: #fbe3e0; } code { font-size: 12px; }
         .wide { overflow-x: auto; max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 16px; } svg { background: #fff; border: 1px solid #d8dde6; }
@@ -228,7 +228,8 @@ enum RunReportPage {
     /// One patient's MRD levels on a log10 axis against days since diagnosis, with the diagnosis
     /// (day 0) when its index clones are known.
     static func kineticsSVG(patient: String, rows: [CallsRow], threshold: Double, diagnosis: Double? = nil) -> String {
-        let width = 420.0, height = 260.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
+        // The legend sits under the axis title, never over the data.
+        let width = 420.0, height = 300.0, left = 58.0, right = 14.0, top = 28.0, bottom = 80.0
         let points = rows.compactMap { row -> (day: Double, level: Double, detected: Bool, lod: Double?, id: String, ci: (Double, Double)?)? in
             guard let day = row.day, let plotted = RunReports.plottedLevel(row) else { return nil }
             let ci = plotted.detected ? row.ciLow.flatMap { low in row.ciHigh.map { (max(low, 1e-9), $0) } } : nil
@@ -254,7 +255,7 @@ enum RunReportPage {
         for day in Set(points.map(\.day) + (diagnosis == nil ? [] : [0])).sorted() {
             svg += "<text x=\"\(f(x(day)))\" y=\"\(f(height - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(day))</text>"
         }
-        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"middle\">day since diagnosis</text>\n"
+        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(height - bottom + 30)\" font-size=\"11\" text-anchor=\"middle\">day since diagnosis</text>\n"
         svg += "<text x=\"14\" y=\"\(f((top + height - bottom) / 2))\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f((top + height - bottom) / 2)))\">MRD level</text>\n"
         let ty = y(threshold)
         svg += "<line x1=\"\(left)\" y1=\"\(f(ty))\" x2=\"\(width - right)\" y2=\"\(f(ty))\" stroke=\"#c62828\" stroke-dasharray=\"5 4\"/>"
@@ -290,7 +291,7 @@ enum RunReportPage {
                 + "<title>\(htmlEscape(p.id)): \(htmlEscape(TableNumber.g6(p.level)))\(p.detected ? "" : " (LoD, not detected)")</title></circle>\n"
         }
         // Legend, inside the figure.
-        let lx = left + 8, ly = top + 4
+        let lx = left + 8, ly = height - bottom + 50
         svg += "<g font-size=\"9\"><circle cx=\"\(f(lx))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#1f5fa8\"/><text x=\"\(f(lx + 8))\" y=\"\(f(ly + 3))\">detected (95% CI)</text>"
             + "<circle cx=\"\(f(lx + 100))\" cy=\"\(f(ly))\" r=\"4\" fill=\"#fff\" stroke=\"#1f5fa8\" stroke-width=\"1.5\"/><text x=\"\(f(lx + 108))\" y=\"\(f(ly + 3))\">not detected, at LoD</text>"
             + "<line x1=\"\(f(lx + 215))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 225))\" y2=\"\(f(ly))\" stroke=\"#8a93a3\" stroke-width=\"3\"/><text x=\"\(f(lx + 229))\" y=\"\(f(ly + 3))\">LoD</text>"
