@@ -120,6 +120,7 @@ public final class AtomicFile {
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard bytes.count > 0 else { return }
+        guard handle != nil else { throw OutputError(file: path, message: "write after the output was discarded") }
         if fwrite(bytes.baseAddress, 1, bytes.count, handle) != bytes.count {
             throw OutputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
         }
@@ -155,6 +156,18 @@ public final class AtomicFile {
     public func commit() throws {
         try finishWriting()
         try TemporaryFiles.withLock { try renameLocked() }
+    }
+
+    /// Closes and removes the temporary file now (the command is failing and may exit before this
+    /// object is released); later writes fail. Callers serialise it with their writes.
+    public func discard() {
+        if let file = handle { fclose(file); handle = nil }
+        guard !renamed else { return }
+        TemporaryFiles.withLock {
+            unlink(temporaryPath)
+            TemporaryFiles.unregisterLocked(temporaryPath)
+        }
+        renamed = true  // nothing left for deinit to remove
     }
 
     /// Writes a whole text file atomically.

@@ -48,39 +48,47 @@ public struct ReadAnnotationRun {
         let file = try AtomicFile(path: path)
         try file.write(AIRRFile.text([]))
         let writer = OrderedChunks(file)
-        let tallies = try BatchPipeline.run(reader, workers: max(1, threads), makeTally: { Summary() }) { batch, summary in
-            var scratch = AnnotationScratch(annotator)
-            let merger = PairMerger()
-            var rows: [AIRRRearrangement] = []
-            rows.reserveCapacity(batch.count)
-            for i in 0..<batch.count {
-                summary.reads += 1
-                // Paired-end: overlapping mates are one read, the whole amplicon.
-                let mergedRead = merger.merged(batch, i, counts: &summary.pairs)
-                let merged = mergedRead != nil
-                let record = mergedRead ?? batch.read1[i]
-                var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
-                var used = record
-                if case .failure = result, !merged, let mates = batch.read2 {
-                    let mate = annotator.annotate(mates[i].sequence, scratch: &scratch, callD: true, gapped: true)
-                    if case .success = mate { result = mate; used = mates[i] }
+        let tallies: [Summary]
+        do {
+            tallies = try BatchPipeline.run(reader, workers: max(1, threads), makeTally: { Summary() }) { batch, summary in
+                var scratch = AnnotationScratch(annotator)
+                let merger = PairMerger()
+                var rows: [AIRRRearrangement] = []
+                rows.reserveCapacity(batch.count)
+                for i in 0..<batch.count {
+                    summary.reads += 1
+                    // Paired-end: overlapping mates are one read, the whole amplicon.
+                    let mergedRead = merger.merged(batch, i, counts: &summary.pairs)
+                    let merged = mergedRead != nil
+                    let record = mergedRead ?? batch.read1[i]
+                    var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
+                    var used = record
+                    if case .failure = result, !merged, let mates = batch.read2 {
+                        let mate = annotator.annotate(mates[i].sequence, scratch: &scratch, callD: true, gapped: true)
+                        if case .success = mate { result = mate; used = mates[i] }
+                    }
+                    var row = AIRRRearrangement(sequenceID: record.idString, sequence: used.sequenceString)
+                    switch result {
+                    case .failure(let reason):
+                        summary.unassigned[reason, default: 0] += 1
+                        row.mrdUnassignedReason = reason.rawValue
+                    case .success(let annotation):
+                        summary.assigned += 1
+                        summary.perLocus[annotation.locus, default: 0] += 1
+                        row.fill(from: annotation, annotator: annotator)
+                    }
+                    rows.append(row)
                 }
-                var row = AIRRRearrangement(sequenceID: record.idString, sequence: used.sequenceString)
-                switch result {
-                case .failure(let reason):
-                    summary.unassigned[reason, default: 0] += 1
-                    row.mrdUnassignedReason = reason.rawValue
-                case .success(let annotation):
-                    summary.assigned += 1
-                    summary.perLocus[annotation.locus, default: 0] += 1
-                    row.fill(from: annotation, annotator: annotator)
-                }
-                rows.append(row)
+                try writer.put(batch.sequenceNumber, AIRRFile.text(rows, header: false))
             }
-            try writer.put(batch.sequenceNumber, AIRRFile.text(rows, header: false))
+            try writer.finish()
+            try file.commit()
+        } catch {
+            // Workers may still be finishing batches and the command exits on this error: the
+            // temporary file goes now, not when the last reference to it is dropped.
+            writer.abandon(error)
+            throw error
         }
-        try writer.finish()
-        try file.commit()
         var total = Summary()
         for tally in tallies { total.add(tally) }
         return total
@@ -112,6 +120,14 @@ final class OrderedChunks: @unchecked Sendable {
             failure = error
             throw error
         }
+    }
+
+    /// Stops all further writes and removes the unfinished file.
+    func abandon(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if failure == nil { failure = error }
+        file.discard()
     }
 
     func finish() throws {
