@@ -129,3 +129,82 @@ public enum CohortTables {
         }
     }
 }
+
+/// One row of cir.tsv: the cumulative incidence of relapse at the horizon (death in remission
+/// competing) for one landmark and MRD status, and Gray's test between the statuses.
+public struct CIRRow: Sendable, Equatable {
+    public var landmark: String, status: String
+    public var n: Int, relapses: Int, deaths: Int
+    public var cirAtHorizon: Double?, ciLow: Double?, ciHigh: Double?
+    public var grayP: Double?
+}
+
+/// One row of cif.tsv: a step of the two cumulative incidence curves.
+public struct CIFRow: Sendable, Equatable {
+    public var landmark: String, status: String
+    public var time: Double
+    public var relapse: Double, death: Double
+    public var atRisk: Int
+    public var relapseCILow: Double, relapseCIHigh: Double
+}
+
+/// One row of cox.tsv: a term of the Cox model of RFS from one landmark, or why it has no estimate.
+public struct CoxRow: Sendable, Equatable {
+    public var landmark: String, term: String
+    public var hr: Double?, ciLow: Double?, ciHigh: Double?, p: Double?
+    public var n: Int, events: Int
+    public var phP: Double?
+    /// Why the row has no number, or what was left out (empty when nothing to say).
+    public var note: String = ""
+}
+
+/// cir.tsv, cif.tsv, cox.tsv and os.tsv of `mrd cohort` (contract v3).
+extension CohortTables {
+    public static let cirColumns = ["landmark", "mrd_status", "n", "relapses", "deaths", "cir_at_horizon", "ci_low", "ci_high", "gray_p"]
+    /// The contract's columns, then the number at risk and the relapse curve's interval.
+    public static let cifColumns = ["landmark", "mrd_status", "time", "cif_relapse", "cif_death", "at_risk", "cif_relapse_ci_low", "cif_relapse_ci_high"]
+    /// The contract's columns, `ph_p`, then `note` (why a row has no estimate).
+    public static let coxColumns = ["landmark", "term", "hr", "ci_low", "ci_high", "p", "n", "events", "ph_p", "note"]
+    public static let osColumns = ["landmark", "mrd_status", "n", "events", "os_at_horizon", "ci_low", "ci_high", "logrank_p"]
+
+    public static func cirText(_ rows: [CIRRow]) -> String {
+        var tsv = TableWriter()
+        tsv.row(cirColumns)
+        for r in rows {
+            tsv.row([r.landmark, r.status, String(r.n), String(r.relapses), String(r.deaths), TableNumber.g10(r.cirAtHorizon),
+                     TableNumber.g10(r.ciLow), TableNumber.g10(r.ciHigh), TableNumber.g10(r.grayP)])
+        }
+        return tsv.text
+    }
+
+    public static func cifText(_ rows: [CIFRow]) -> String {
+        var tsv = TableWriter()
+        tsv.row(cifColumns)
+        for r in rows {
+            tsv.row([r.landmark, r.status, TableNumber.g10(r.time), TableNumber.g10(r.relapse), TableNumber.g10(r.death), String(r.atRisk),
+                     TableNumber.g10(r.relapseCILow), TableNumber.g10(r.relapseCIHigh)])
+        }
+        return tsv.text
+    }
+
+    public static func coxText(_ rows: [CoxRow]) -> String {
+        var tsv = TableWriter()
+        tsv.row(coxColumns)
+        for r in rows {
+            tsv.row([r.landmark, r.term, TableNumber.g10(r.hr), TableNumber.g10(r.ciLow), TableNumber.g10(r.ciHigh), TableNumber.g10(r.p),
+                     String(r.n), String(r.events), TableNumber.g10(r.phP), r.note])
+        }
+        return tsv.text
+    }
+
+    /// os.tsv: rfs.tsv's shape for overall survival.
+    public static func osText(_ rows: [RFSRow]) -> String {
+        var tsv = TableWriter()
+        tsv.row(osColumns)
+        for r in rows {
+            tsv.row([r.landmark, r.status, String(r.n), String(r.events), TableNumber.g10(r.rfsAtHorizon), TableNumber.g10(r.ciLow),
+                     TableNumber.g10(r.ciHigh), TableNumber.g10(r.logrankP)])
+        }
+        return tsv.text
+    }
+}

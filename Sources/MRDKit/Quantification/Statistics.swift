@@ -23,6 +23,16 @@ public enum Statistics {
         return max(0, 1 - regularizedGammaQContinuedFraction(a, x))
     }
 
+    /// The upper tail of chi-square with `degreesOfFreedom`: Q(df/2, x/2), exact in the far tail.
+    public static func chiSquareUpperTail(_ x: Double, degreesOfFreedom: Int) -> Double {
+        let a = Double(degreesOfFreedom) / 2, half = x / 2
+        if half <= 0 { return 1 }
+        return half < a + 1 ? 1 - regularizedGammaP(a, half) : min(1, regularizedGammaQContinuedFraction(a, half))
+    }
+
+    /// Two-sided p of a standard normal statistic: P(|Z| >= |z|).
+    public static func twoSidedNormalP(_ z: Double) -> Double { erfc(abs(z) / 2.0.squareRoot()) }
+
     /// Q(a, x) = 1 - P(a, x) by Lentz's continued fraction (x >= a + 1).
     private static func regularizedGammaQContinuedFraction(_ a: Double, _ x: Double) -> Double {
         let tiny = 1e-300

@@ -44,7 +44,8 @@ public enum DemoRun {
         var cohortOptions = CohortOptions()
         cohortOptions.groupBy = ["ph_status", "risk_group"]
         let clinical = try ClinicalFile.read(path: folder + "/clinical.csv")
-        let cohort = CohortAnalysis.analyse(calls: try CallsTable.read(path: outdir + "/calls.tsv"), clinical: clinical.records, options: cohortOptions)
+        let cohort = CohortAnalysis.analyse(calls: try CallsTable.read(path: outdir + "/calls.tsv"), clinical: clinical.records, options: cohortOptions,
+                                            hasEventType: clinical.hasEventType, hasOverallSurvival: clinical.hasOverallSurvival)
         try CohortReports.write(cohort, options: cohortOptions, to: outdir + "/cohort")
         return Outcome(run: result, table: table.text + reasons)
     }

@@ -10,7 +10,9 @@ import Foundation
 /// the risk group's deviation from the overall rate; relapse or death is exponential with a hazard
 /// per class, set so that the landmark-conditional 2-year RFS comes out as published (class 0:
 /// 94%, 1: 70%, 2: 75%, never: 62%); follow-up is censored uniformly between 1 and 8 years
-/// (enrolment 2016-2024).
+/// (enrolment 2016-2024). Events are relapses or deaths in remission (a quarter of each class's hazard); Ph-positive
+/// and high-risk patients relapse with hazard ratios 1.6 and 1.5; after a relapse, death follows
+/// with a median of one year, so clinical.csv carries event_type and os_days/os_event.
 public struct CohortSimulator: Sendable {
     public struct Published: Sendable {
         public var negativityPhPositive = [0.38, 0.72, 0.84]
@@ -28,6 +30,14 @@ public struct CohortSimulator: Sendable {
     public var seed: UInt64 = 1
     /// 2-year RFS per clearance class (induction, 3 months, 6 months, not by 6 months).
     public var classRFS = [0.94, 0.70, 0.75, 0.62]
+    /// The share of each class's RFS hazard that is death in remission (the rest is relapse).
+    public var deathInRemissionShare = 0.25
+    /// Hazard ratios of relapse for Ph-positive and high-risk patients (normalised so that the
+    /// cohort's average relapse hazard per class is unchanged).
+    public var phPositiveRelapseHR = 1.6
+    public var highRiskRelapseHR = 1.5
+    /// Median overall survival after relapse, days.
+    public var postRelapseMedianDays = 365.0
     public let published = Published()
     public static let landmarks: [(label: String, day: Int)] = [("induction", 35), ("month3", 90), ("month6", 180)]
 
@@ -40,6 +50,9 @@ public struct CohortSimulator: Sendable {
 
     public func simulate() -> Output {
         var random = SeededRandom(seed: seed, stream: "cohort")
+        // Causes and overall survival come from a stream of their own.
+        var outcomes = SeededRandom(seed: seed, stream: "cohort-outcomes")
+        let meanMultiplier = (1 - phPositiveShare + phPositiveShare * phPositiveRelapseHR) * (1 - highRiskShare + highRiskShare * highRiskRelapseHR)
         let p = published
         let overall = (0..<3).map { phPositiveShare * p.negativityPhPositive[$0] + (1 - phPositiveShare) * p.negativityPhNegative[$0] }
         var calls: [CallsRow] = []
@@ -57,13 +70,33 @@ public struct CohortSimulator: Sendable {
             }
             let u = random.uniform()
             let clearance = cumulative.firstIndex { u < $0 } ?? 3
-            let hazard = -log(classRFS[clearance]) / 730
+            let multiplier = (phPositive ? phPositiveRelapseHR : 1) * (highRisk ? highRiskRelapseHR : 1) / meanMultiplier
+            let classHazard = -log(classRFS[clearance]) / 730
+            let deathHazard = deathInRemissionShare * classHazard
+            let relapseHazard = (1 - deathInRemissionShare) * classHazard * multiplier
+            let hazard = relapseHazard + deathHazard
             let eventTime = -log(max(random.uniform(), 1e-300)) / hazard
             let censorTime = 365 + random.uniform() * (8 * 365 - 365)
             let rfsDays = Int(min(eventTime, censorTime).rounded(.down)) + 1
             let event = eventTime <= censorTime
-            clinical.append(ClinicalRecord(patientID: id, rfsDays: Double(rfsDays), event: event,
-                                           groups: ["ph_status": phPositive ? "positive" : "negative", "risk_group": highRisk ? "high" : "standard"]))
+            var record = ClinicalRecord(patientID: id, rfsDays: Double(rfsDays), event: event,
+                                        groups: ["ph_status": phPositive ? "positive" : "negative", "risk_group": highRisk ? "high" : "standard"])
+            let relapsed = outcomes.uniform() < relapseHazard / hazard
+            let afterRelapse = -log(max(outcomes.uniform(), 1e-300)) * postRelapseMedianDays / log(2)
+            if !event {
+                record.osDays = Double(rfsDays)
+                record.osEvent = false
+            } else if relapsed {
+                record.eventType = .relapse
+                let death = eventTime + afterRelapse
+                record.osDays = Double(max(rfsDays, Int(min(death, censorTime).rounded(.down)) + 1))
+                record.osEvent = death <= censorTime
+            } else {
+                record.eventType = .death
+                record.osDays = Double(rfsDays)
+                record.osEvent = true
+            }
+            clinical.append(record)
             for (l, landmark) in Self.landmarks.enumerated() {
                 let day = landmark.day - 5 + random.below(11)
                 guard day < rfsDays else { break }  // no sample after relapse
