@@ -77,7 +77,7 @@ struct Demo: ParsableCommand {
             let demo = try DemoRun.run(folder: folder, outdir: out, threads: threadOptions.threads,
                                        decoding: Tuning.decoding(threads: threadOptions.threads)) { printNote("run", $0) }
             try writeStandardOutput(demo.table)
-            try writeStandardOutput("\nOutputs (calls.tsv, report.html, patients/, multiqc/, run.json, samples/, cohort/) in \(out)\n")
+            try writeStandardOutput("\nOutputs (calls.tsv, report.html, patients/, multiqc/, run.json, samples/, cohort/, seed-study/cohort/) in \(out)\n")
             try exitIfFailed(demo.run)
         }
     }

@@ -54,7 +54,7 @@ public enum CohortReports {
     /// One self-contained page: per landmark the Kaplan-Meier curves of MRD-negative and
     /// MRD-positive patients (steps, censoring ticks, horizon line, number at risk), then the tables.
     public static func html(_ result: CohortResult, options: CohortOptions) -> String {
-        var body = "<h1>MRD and relapse-free survival</h1>\n<p class=\"meta\">mrd \(MRD.version) &middot; landmarks "
+        var body = "<h1>MRD and outcomes: relapse-free survival, relapse incidence, hazard ratios, overall survival</h1>\n<p class=\"meta\">mrd \(MRD.version) &middot; landmarks "
             + result.landmarks.map { "\(htmlEscape($0.label)) (day \(Int($0.day)))" }.joined(separator: ", ")
             + " &middot; horizon \(Int(options.horizonDays)) days"
             + (options.threshold.map { " &middot; status re-derived at threshold \(htmlEscape(TableNumber.g6($0)))" } ?? "") + "</p>\n"

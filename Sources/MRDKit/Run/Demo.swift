@@ -1,7 +1,8 @@
 import Foundation
 
 /// `mrd demo`: the committed TestReads run through `mrd run` (with its spike-ins), its calls next to
-/// the simulated truth, and the outcome analysis of its calls with the simulated clinical data.
+/// the simulated truth, the outcome analysis of its calls with the simulated clinical data, and the
+/// outcome analysis of the synthetic seed-study cohort (every cohort table).
 public enum DemoRun {
     /// TestReads/run: in the working folder, else in the source tree this library was built from.
     public static func locateRun(workingDirectory: String = FileManager.default.currentDirectoryPath) -> String? {
@@ -47,6 +48,16 @@ public enum DemoRun {
         let cohort = CohortAnalysis.analyse(calls: try CallsTable.read(path: outdir + "/calls.tsv"), clinical: clinical.records, options: cohortOptions,
                                             hasEventType: clinical.hasEventType, hasOverallSurvival: clinical.hasOverallSurvival)
         try CohortReports.write(cohort, options: cohortOptions, to: outdir + "/cohort")
+        // The demo run has three patients; the synthetic 161-patient seed-study cohort shows every
+        // outcome table (competing risks, Cox with covariates, overall survival).
+        let seedStudy = outdir + "/seed-study"
+        try CohortSimulator(seed: 1).write(to: seedStudy)
+        var studyOptions = CohortOptions()
+        studyOptions.groupBy = ["ph_status", "risk_group"]
+        studyOptions.covariates = ["ph_status", "risk_group"]
+        studyOptions.landmarks = CohortSimulator.landmarks.map { Landmark(label: $0.label, day: Double($0.day)) }
+        _ = try CohortAnalysis.run(callsPath: seedStudy + "/calls.tsv", clinicalPath: seedStudy + "/clinical.csv", options: studyOptions,
+                                   outdir: seedStudy + "/cohort")
         return Outcome(run: result, table: table.text + reasons)
     }
 }

@@ -34,8 +34,8 @@ public struct CohortSimulator: Sendable {
     public var deathInRemissionShare = 0.25
     /// Hazard ratios of relapse for Ph-positive and high-risk patients (normalised so that the
     /// cohort's average relapse hazard per class is unchanged).
-    public var phPositiveRelapseHR = 1.6
-    public var highRiskRelapseHR = 1.5
+    public var phPositiveRelapseHR = 1.3
+    public var highRiskRelapseHR = 1.3
     /// Median overall survival after relapse, days.
     public var postRelapseMedianDays = 365.0
     public let published = Published()
@@ -98,12 +98,15 @@ public struct CohortSimulator: Sendable {
             }
             clinical.append(record)
             for (l, landmark) in Self.landmarks.enumerated() {
+                // Every draw is made whatever the outcome, so one patient's outcome never shifts
+                // the random numbers of the next.
                 let day = landmark.day - 5 + random.below(11)
-                guard day < rfsDays else { break }  // no sample after relapse
+                let spread = random.normal(mean: 0, sd: 1)
+                guard day < rfsDays else { continue }  // no sample after relapse
                 let negative = clearance <= l
                 let cells = 1_000_000.0
                 let lod = 3.2 / cells
-                let level = negative ? 0 : pow(10, -4 + 1.5 * random.normal(mean: 0, sd: 1) / 2) + 1e-4
+                let level = negative ? 0 : pow(10, -4 + 1.5 * spread / 2) + 1e-4
                 let detected = !negative
                 var row = CallsRow(patientID: id, sampleID: "\(id)_\(landmark.label)", timepoint: landmark.label, day: day,
                                    threshold: CallRule.defaultThreshold, detected: detected, quantifiable: detected,

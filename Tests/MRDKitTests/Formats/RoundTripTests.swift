@@ -185,7 +185,17 @@ struct RoundTripTests {
         let clinical = try ClinicalFile.read(path: try write(ClinicalFile.text(records, groupColumns: ["ph_status", "risk_group"]), "clinical.csv"))
         #expect(clinical.records == records && clinical.groupColumns == ["ph_status", "risk_group"])
         let duplicate = try write("patient_id,rfs_days,rfs_event\nC1,10,1\nC1,20,0\n", "dup.csv")
-        #expect { try ClinicalFile.read(path: duplicate) } throws: { ($0 as? ReadError)?.line == 3 }
+        #expect { try ClinicalFile.read(path: duplicate) } throws: { ($0 as? SheetError)?.problems == ["\(duplicate):3: patient_id 'C1' appears twice"] }
+        // The optional outcome columns round-trip; group columns exclude them.
+        var typed = records
+        typed[0].eventType = .death
+        typed[0].osDays = 412
+        typed[0].osEvent = true
+        typed[1].osDays = 1300
+        typed[1].osEvent = false
+        let withOutcomes = try ClinicalFile.read(path: try write(ClinicalFile.text(typed, groupColumns: ["ph_status", "risk_group"]), "clinical3.csv"))
+        #expect(withOutcomes.records == typed && withOutcomes.groupColumns == ["ph_status", "risk_group"])
+        #expect(withOutcomes.hasEventType && withOutcomes.hasOverallSurvival && !clinical.hasEventType && !clinical.hasOverallSurvival)
 
         let negativity = [NegativityRow(landmark: "induction", groupBy: "all", group: "all", n: 10, negative: 4, rate: 0.4, ciLow: 0.1682,
                                         ciHigh: 0.6873, indeterminate: 1),

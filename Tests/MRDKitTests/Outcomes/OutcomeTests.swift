@@ -83,33 +83,47 @@ struct SurvivalTests {
 
 @Suite("mrd cohort on the synthetic seed-study cohort")
 struct CohortTests {
-    /// The published figures (docs/cohort.md) and where each comes out.
-    @Test("every published rate lies inside the 95% CI of the cohort's own estimate")
+    /// The published figures (docs/cohort.md) and where the model puts them on average: one cohort
+    /// of 161 patients is a random draw (1 of 18 figures outside its own 95% interval is to be
+    /// expected), so the model is held to the mean over ten cohorts.
+    @Test("over ten seeds every published rate is met on average (negativity within 0.04, 2-year RFS within 0.05); deaths compete; MRD positivity raises the hazard")
     func seedStudy() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-cohort-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let output = CohortSimulator(seed: 1).simulate()
-        try output.calls.write(to: directory.appendingPathComponent("calls.tsv"), atomically: true, encoding: .utf8)
-        try output.clinical.write(to: directory.appendingPathComponent("clinical.csv"), atomically: true, encoding: .utf8)
-        let calls = try CallsTable.read(path: directory.appendingPathComponent("calls.tsv").path)
-        let clinical = try ClinicalFile.read(path: directory.appendingPathComponent("clinical.csv").path).records
-        #expect(clinical.count == 161)
+        var sums: [String: Double] = [:]
+        let seeds: [UInt64] = Array(1...10)
         var options = CohortOptions()
         options.groupBy = ["ph_status", "risk_group"]
-        let result = CohortAnalysis.analyse(calls: calls, clinical: clinical, options: options)
-        #expect(result.landmarks.map(\.label) == ["induction", "month3", "month6"])
+        options.covariates = ["ph_status", "risk_group"]
+        options.landmarks = CohortSimulator.landmarks.map { Landmark(label: $0.label, day: Double($0.day)) }
+        for seed in seeds {
+            let output = CohortSimulator(seed: seed).simulate()
+            try output.calls.write(to: directory.appendingPathComponent("calls.tsv"), atomically: true, encoding: .utf8)
+            try output.clinical.write(to: directory.appendingPathComponent("clinical.csv"), atomically: true, encoding: .utf8)
+            let calls = try CallsTable.read(path: directory.appendingPathComponent("calls.tsv").path)
+            let clinical = try ClinicalFile.read(path: directory.appendingPathComponent("clinical.csv").path)
+            #expect(clinical.records.count == 161 && clinical.hasEventType && clinical.hasOverallSurvival)
+            let result = CohortAnalysis.analyse(calls: calls, clinical: clinical.records, options: options, hasEventType: true, hasOverallSurvival: true)
+            #expect(result.landmarks.map(\.label) == ["induction", "month3", "month6"])
+            for row in result.negativity { sums["neg \(row.landmark) \(row.groupBy)=\(row.group)", default: 0] += row.rate! }
+            for row in result.rfs { sums["rfs \(row.landmark) \(row.status)", default: 0] += row.rfsAtHorizon! }
+            for row in result.cir! { sums["deaths \(row.landmark) \(row.status)", default: 0] += Double(row.deaths) / Double(max(1, row.relapses + row.deaths)) }
+            for row in result.cox where row.term == "mrd_positive" { sums["logHR \(row.landmark)", default: 0] += log(row.hr ?? 1) }
+        }
+        func mean(_ key: String) -> Double { sums[key]! / Double(seeds.count) }
         let published = CohortSimulator.Published()
         for (l, landmark) in ["induction", "month3", "month6"].enumerated() {
-            for (by, group, rate) in [("ph_status", "positive", published.negativityPhPositive[l]), ("ph_status", "negative", published.negativityPhNegative[l]),
-                                      ("risk_group", "high", published.negativityHighRisk[l]), ("risk_group", "standard", published.negativityStandardRisk[l])] {
-                let row = result.negativity.first { $0.landmark == landmark && $0.groupBy == by && $0.group == group }!
-                #expect(row.ciLow! <= rate && rate <= row.ciHigh!, "\(landmark) \(by)=\(group): \(row.rate!) [\(row.ciLow!), \(row.ciHigh!)] vs \(rate)")
+            for (group, rate) in [("ph_status=positive", published.negativityPhPositive[l]), ("ph_status=negative", published.negativityPhNegative[l]),
+                                  ("risk_group=high", published.negativityHighRisk[l]), ("risk_group=standard", published.negativityStandardRisk[l])] {
+                #expect(abs(mean("neg \(landmark) \(group)") - rate) < 0.04, "\(landmark) \(group): \(mean("neg \(landmark) \(group)")) vs \(rate)")
             }
             for (status, rfs) in [("negative", published.rfsNegative[l]), ("positive", published.rfsPositive[l])] {
-                let row = result.rfs.first { $0.landmark == landmark && $0.status == status }!
-                #expect(row.ciLow! <= rfs && rfs <= row.ciHigh!, "\(landmark) \(status): \(row.rfsAtHorizon!) [\(row.ciLow!), \(row.ciHigh!)] vs \(rfs)")
+                #expect(abs(mean("rfs \(landmark) \(status)") - rfs) < 0.05, "\(landmark) \(status): \(mean("rfs \(landmark) \(status)")) vs \(rfs)")
+                // A quarter of the events are deaths in remission.
+                #expect(abs(mean("deaths \(landmark) \(status)") - 0.25) < 0.08)
             }
+            #expect(mean("logHR \(landmark)") > log(1.5), "\(landmark): mean log HR \(mean("logHR \(landmark)"))")
         }
     }
 }
