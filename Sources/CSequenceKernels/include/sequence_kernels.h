@@ -2,6 +2,7 @@
 #define MRD_SEQUENCE_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "seeding.h"
 
 // Byte loops of the hot path, written so that the C compiler vectorises them with SSE2 (the
 // x86-64 baseline) and NEON alike.

@@ -84,11 +84,15 @@ public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
 public struct AnnotationScratch {
     /// k-mer hits per element and strand: forward strand first, then the reverse one.
     var counts: [Int32]
-    /// Slots of `counts` that are not zero.
-    var touched: [Int32] = []
+    /// Slots of `counts` that are not zero: the first `touchedCount` (room for every slot).
+    var touched: [Int32]
+    var touchedCount = 0
     /// Read positions (forward strand) with their hit range and whether the read's k-mer there is
-    /// the canonical one.
-    var found: [(position: Int32, start: Int32, end: Int32, forward: Bool)] = []
+    /// the canonical one: the first `foundCount`.
+    var found: [mrd_seed] = []
+    var foundCount = 0
+    /// The seeding kernel's k-mer codes (two per read position).
+    var codes: [UInt32] = []
     /// Per element of the chosen strand: where its next diagonal goes, -1 when not selected.
     var cursor: [Int32]
     var selected: [Int32] = []
@@ -108,6 +112,7 @@ public struct AnnotationScratch {
 
     public init(_ annotator: Annotator) {
         counts = [Int32](repeating: 0, count: 2 * annotator.elements.count)
+        touched = [Int32](repeating: 0, count: 2 * annotator.elements.count)
         cursor = [Int32](repeating: -1, count: annotator.elements.count)
     }
 }
@@ -338,27 +343,28 @@ public final class Annotator: Sendable {
         let elementCount = elements.count
         // First pass: k-mer hits per element and strand, at every other read position (12-mers
         // overlapping by 10 still seed every element that shares 13 nt with the read).
-        scratch.touched.removeAll(keepingCapacity: true)
-        scratch.found.removeAll(keepingCapacity: true)
-        scratch.counts.withUnsafeMutableBufferPointer { counts in
-            table.withLookup { lookup in
-                KmerScanner(k: k).forEachCanonical(bases) { position, canonical, forward in
-                    guard position & 1 == 0 else { return }
-                    let range = lookup.range(canonical)
-                    guard !range.isEmpty else { return }
-                    scratch.found.append((Int32(position), Int32(range.lowerBound), Int32(range.upperBound), forward))
-                    for h in range {
-                        let hit = lookup.hits[h]
-                        let slot = (hit.canonicalForward == forward ? 0 : elementCount) + hit.element
-                        if counts[slot] == 0 { scratch.touched.append(Int32(slot)) }
-                        counts[slot] += 1
+        if scratch.found.count < n / 2 + 1 {
+            scratch.found = [mrd_seed](repeating: mrd_seed(), count: n + 1)
+            scratch.codes = [UInt32](repeating: 0, count: 2 * (n + 1))
+        }
+        var touchedCount = 0
+        scratch.foundCount = scratch.counts.withUnsafeMutableBufferPointer { counts in
+            scratch.touched.withUnsafeMutableBufferPointer { touched in
+                scratch.found.withUnsafeMutableBufferPointer { found in
+                    scratch.codes.withUnsafeMutableBufferPointer { codes in
+                        table.withIndex { index in
+                            mrd_seed_count(bases.baseAddress, n, Int32(k), 2, index, elementCount, counts.baseAddress, touched.baseAddress,
+                                           &touchedCount, found.baseAddress, codes.baseAddress)
+                        }
                     }
                 }
             }
         }
-        guard !scratch.touched.isEmpty else { return .failure(.noGermline) }
+        scratch.touchedCount = touchedCount
+        let touched = scratch.touched[..<touchedCount]
+        guard !touched.isEmpty else { return .failure(.noGermline) }
         var bestFive: (Int32, Int32) = (0, 0), bestThree: (Int32, Int32) = (0, 0)
-        for slot in scratch.touched {
+        for slot in touched {
             let s = Int(slot), e = s % elementCount, count = scratch.counts[s]
             if s < elementCount {
                 if isFivePrime[e] { bestFive.0 = max(bestFive.0, count) } else { bestThree.0 = max(bestThree.0, count) }
@@ -369,14 +375,14 @@ public final class Annotator: Sendable {
         // A lone 12-mer shared with some germline element happens by chance in a few percent of
         // unrelated reads: no germline found.
         if max(bestFive.0, bestFive.1, bestThree.0, bestThree.1) < 2 {
-            for slot in scratch.touched { scratch.counts[Int(slot)] = 0 }
+            for slot in touched { scratch.counts[Int(slot)] = 0 }
             return .failure(.noGermline)
         }
         // Orientation: the strand whose best 5' plus best 3' elements have more k-mer hits.
         let reversed = bestFive.1 + bestThree.1 > bestFive.0 + bestThree.0
         placements(strand: reversed ? 1 : 0, readLength: n, bestFive: reversed ? bestFive.1 : bestFive.0,
                    bestThree: reversed ? bestThree.1 : bestThree.0, &scratch)
-        for slot in scratch.touched { scratch.counts[Int(slot)] = 0 }
+        for slot in touched { scratch.counts[Int(slot)] = 0 }
         if reversed {
             // Resized in place: trimmed reads vary in length, and a new buffer per read would cost
             // an allocation each.
@@ -430,7 +436,7 @@ public final class Annotator: Sendable {
         let elementCount = elements.count
         scratch.placements.removeAll(keepingCapacity: true)
         scratch.selected.removeAll(keepingCapacity: true)
-        for slot in scratch.touched {
+        for slot in scratch.touched[..<scratch.touchedCount] {
             let s = Int(slot)
             guard (s >= elementCount) == (strand == 1) else { continue }
             let e = s % elementCount, count = scratch.counts[s]
@@ -450,51 +456,36 @@ public final class Annotator: Sendable {
         let shift = maxElementLength
         if scratch.histogram.count < shift + n + 1 { scratch.histogram = [Int32](repeating: 0, count: shift + n + 1) }
         let lastStart = Int32(n - k)
-        let wanted = strand == 0
-        table.hits.withUnsafeBufferPointer { hits in
-            scratch.cursor.withUnsafeMutableBufferPointer { cursor in
-                scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
-                  scratch.near.withUnsafeMutableBufferPointer { near in
-                    for seed in scratch.found {
-                        for h in Int(seed.start)..<Int(seed.end) {
-                            let hit = hits[h]
-                            guard (hit.canonicalForward == seed.forward) == wanted else { continue }
-                            let e = hit.element
-                            let c = cursor[e]
-                            guard c >= 0 else { continue }
-                            // On the reverse strand the k-mer at forward position p starts at n - k - p.
-                            diagonals[Int(c)] = (wanted ? seed.position : lastStart - seed.position) - Int32(hit.offset)
-                            near[Int(c)] = Int32(hit.offset) >= nearFrom[e] ? 1 : 0
-                            cursor[e] = c + 1
+        table.withIndex { index in
+            scratch.found.withUnsafeBufferPointer { found in
+                nearFrom.withUnsafeBufferPointer { nearFrom in
+                    scratch.cursor.withUnsafeMutableBufferPointer { cursor in
+                        scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
+                            scratch.near.withUnsafeMutableBufferPointer { near in
+                                mrd_seed_diagonals(found.baseAddress, scratch.foundCount, index, Int32(strand), lastStart, nearFrom.baseAddress,
+                                                   cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
+                            }
                         }
                     }
-                  }
                 }
             }
         }
+        // Per element, the diagonal with most hits near the junction anchor (a V with an indel from
+        // hypermutation has two diagonals, and the junction lies on the 3' one), else with most hits
+        // anywhere; the smallest diagonal on ties.
+        var bucketStart = 0
         scratch.histogram.withUnsafeMutableBufferPointer { histogram in
-            var bucketStart = 0
-            for e in scratch.selected {
-                let bucketEnd = Int(scratch.cursor[Int(e)])
-                scratch.cursor[Int(e)] = -1
-                // The diagonal with most hits near the junction anchor (a V with an indel from
-                // hypermutation has two diagonals, and the junction lies on the 3' one), else with
-                // most hits anywhere; the smallest diagonal on ties.
-                var bestDiagonal = Int32.max, bestHits: Int32 = 0
-                for nearOnly in [true, false] {
-                    for i in bucketStart..<bucketEnd where !nearOnly || scratch.near[i] != 0 {
-                        let d = scratch.diagonals[i]
-                        let slot = Int(d) + shift
-                        histogram[slot] += 1
-                        let hits = histogram[slot]
-                        if hits > bestHits || (hits == bestHits && d < bestDiagonal) { bestHits = hits; bestDiagonal = d }
+            scratch.diagonals.withUnsafeBufferPointer { diagonals in
+                scratch.near.withUnsafeBufferPointer { near in
+                    for e in scratch.selected {
+                        let bucketEnd = Int(scratch.cursor[Int(e)])
+                        scratch.cursor[Int(e)] = -1
+                        let diagonal = mrd_best_diagonal(diagonals.baseAddress, near.baseAddress, bucketStart, bucketEnd,
+                                                         histogram.baseAddress, shift)
+                        bucketStart = bucketEnd
+                        scratch.placements.append(Placement(element: e, diagonal: diagonal, hits: scratch.counts[strand * elementCount + Int(e)]))
                     }
-                    for i in bucketStart..<bucketEnd { histogram[Int(scratch.diagonals[i]) + shift] = 0 }
-                    if bestHits >= 2 { break }
-                    bestDiagonal = Int32.max; bestHits = 0
                 }
-                bucketStart = bucketEnd
-                scratch.placements.append(Placement(element: e, diagonal: bestDiagonal, hits: scratch.counts[strand * elementCount + Int(e)]))
             }
         }
     }

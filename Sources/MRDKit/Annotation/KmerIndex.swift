@@ -1,3 +1,5 @@
+import CSequenceKernels
+
 /// 2-bit packed k-mers (k <= 16) of A/C/G/T text; anything else breaks the k-mer.
 struct KmerScanner {
     let k: Int
@@ -71,8 +73,10 @@ struct KmerTable<Hit: Sendable>: Sendable {
     }
     private let slots: [Slot]
     let hits: [Hit]
-    /// Ranges of k-mers with 255 hits or more, by start.
+    /// Ranges of k-mers with 255 hits or more, by start; also as sorted arrays for the C kernels.
     private let longRanges: [UInt32: UInt32]
+    private let longStarts: [UInt32]
+    private let longEnds: [UInt32]
     private let shift: UInt32
     private let mask: Int
     static var empty: UInt32 { .max }
@@ -114,6 +118,26 @@ struct KmerTable<Hit: Sendable>: Sendable {
         }
         self.slots = slots
         self.longRanges = longRanges
+        longStarts = longRanges.keys.sorted()
+        longEnds = longStarts.map { longRanges[$0]! }
+    }
+
+    /// The table as the C seeding kernels read it (`mrd_kmer_index`), valid inside `body`. `Slot`
+    /// and `Hit` must have the kernels' layouts (two 32-bit fields; two 16-bit fields).
+    func withIndex<R>(_ body: (UnsafePointer<mrd_kmer_index>) throws -> R) rethrows -> R {
+        precondition(MemoryLayout<Slot>.size == MemoryLayout<mrd_kmer_slot>.size && MemoryLayout<Hit>.size == MemoryLayout<mrd_element_hit>.size)
+        return try slots.withUnsafeBytes { slots in
+            try hits.withUnsafeBytes { hits in
+                try longStarts.withUnsafeBufferPointer { starts in
+                    try longEnds.withUnsafeBufferPointer { ends in
+                        var index = mrd_kmer_index(slots: slots.baseAddress?.assumingMemoryBound(to: mrd_kmer_slot.self), shift: shift,
+                                                   mask: UInt32(mask), hits: hits.baseAddress?.assumingMemoryBound(to: mrd_element_hit.self),
+                                                   long_starts: starts.baseAddress, long_ends: ends.baseAddress, long_count: starts.count)
+                        return try withUnsafePointer(to: &index) { try body($0) }
+                    }
+                }
+            }
+        }
     }
 
     /// The range of `hits` for `kmer` (empty when absent).

@@ -1,0 +1,59 @@
+#ifndef MRD_SEEDING_H
+#define MRD_SEEDING_H
+#include <stddef.h>
+#include <stdint.h>
+
+// Seeding of reads against the germline k-mer index (Annotator): the two passes over a read's k-mer
+// hits, in C so that the table probes of one read are issued together (prefetched) instead of one
+// cache miss after another, and the hit loops run without bounds checks or reference counting.
+
+/// One slot of the k-mer hash (KmerTable.Slot): the canonical k-mer and its hit range,
+/// start << 8 | length, a length of 255 meaning the range is in the long-range list.
+typedef struct { uint32_t key; uint32_t range; } mrd_kmer_slot;
+
+/// A k-mer occurrence in a germline element (Annotator.Hit): element << 1 | 1 when the element's
+/// k-mer is the canonical one, and its offset in the element.
+typedef struct { uint16_t packed; uint16_t offset; } mrd_element_hit;
+
+/// A read position whose k-mer is in the table: its hit range and whether the read's k-mer there
+/// is the canonical one.
+typedef struct { int32_t position; int32_t start; int32_t end; int32_t forward; } mrd_seed;
+
+/// The k-mer table as the kernels see it.
+typedef struct {
+    const mrd_kmer_slot *slots;
+    uint32_t shift;
+    uint32_t mask;
+    const mrd_element_hit *hits;
+    /// Ranges of 255 hits or more, sorted by start: long_starts[i]..<long_ends[i].
+    const uint32_t *long_starts;
+    const uint32_t *long_ends;
+    long long_count;
+} mrd_kmer_index;
+
+/// First pass: the canonical k-mers (length k, 4..16) at every `step`-th read position are looked
+/// up; each one found goes into `found` (at most n / step + 1 entries) and its hits are counted per
+/// element and strand in `counts` (slot = element for hits on the read's forward strand, element +
+/// element_count for the reverse one); slots counted for the first time are appended to `touched`
+/// (at most 2 * element_count entries). `codes` is scratch for 2 * n 32-bit values. Returns how many
+/// seeds were found; *touched_count receives the number of touched slots.
+long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kmer_index *index,
+                    long element_count, int32_t *counts, int32_t *touched, long *touched_count,
+                    mrd_seed *found, uint32_t *codes);
+
+/// Second pass, for one strand (0 forward, 1 reverse) and the elements whose `cursor` is >= 0
+/// (their buckets in `diagonals`/`near`, in element order, laid out by the caller): each such
+/// element's hits become diagonals (read position - element offset; on the reverse strand the
+/// k-mer at forward position p starts at last_start - p) and whether the hit lies at or after the
+/// element's `near_from` offset. `cursor` ends at each bucket's end.
+void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
+                        int32_t last_start, const int32_t *near_from, int32_t *cursor, int32_t *diagonals,
+                        uint8_t *near);
+
+/// The best diagonal of the bucket diagonals[from..<to): most hits among those near the junction
+/// anchor when that is at least 2, else most hits among all; the smallest diagonal on ties;
+/// INT32_MAX when the bucket is empty. `histogram` (all zero, left so) is indexed by diagonal + shift.
+int32_t mrd_best_diagonal(const int32_t *diagonals, const uint8_t *near, long from, long to,
+                          int32_t *histogram, long shift);
+
+#endif

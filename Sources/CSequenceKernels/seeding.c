@@ -1,0 +1,122 @@
+#include "seeding.h"
+
+static const uint8_t base_code[256] = {
+    ['A'] = 1, ['C'] = 2, ['G'] = 3, ['T'] = 4, ['a'] = 1, ['c'] = 2, ['g'] = 3, ['t'] = 4,
+};
+
+static inline long slot_of(uint32_t kmer, uint32_t shift) { return (long)((uint32_t)(kmer * 0x9E3779B1u) >> shift); }
+
+static inline int range_of(const mrd_kmer_index *index, uint32_t kmer, int32_t *start, int32_t *end) {
+    long slot = slot_of(kmer, index->shift);
+    for (;;) {
+        mrd_kmer_slot entry = index->slots[slot];
+        if (entry.key == kmer) {
+            uint32_t first = entry.range >> 8, length = entry.range & 0xFF;
+            if (length == 255) {
+                long lo = 0, hi = index->long_count;  // binary search of the long ranges by start
+                while (lo < hi) {
+                    long mid = (lo + hi) / 2;
+                    if (index->long_starts[mid] < first) lo = mid + 1; else hi = mid;
+                }
+                *start = (int32_t)first;
+                *end = (int32_t)index->long_ends[lo];
+            } else {
+                *start = (int32_t)first;
+                *end = (int32_t)(first + length);
+            }
+            return 1;
+        }
+        if (entry.key == UINT32_MAX) return 0;
+        slot = (slot + 1) & index->mask;
+    }
+}
+
+long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kmer_index *index,
+                    long element_count, int32_t *counts, int32_t *touched, long *touched_count,
+                    mrd_seed *found, uint32_t *codes) {
+    const uint32_t mask = k == 16 ? UINT32_MAX : ((1u << (2 * k)) - 1);
+    const uint32_t top = (uint32_t)(2 * (k - 1));
+    // The canonical k-mers of the positions looked up (codes[2s], with the strand at codes[2s + 1]);
+    // their table slots are prefetched as they are made, so that the probes overlap.
+    long positions = 0;
+    uint32_t forward = 0, reverse = 0;
+    long valid = 0;
+    for (long i = 0; i < n; i++) {
+        uint32_t c = base_code[read[i]];
+        if (c == 0) { valid = 0; forward = 0; reverse = 0; continue; }
+        c -= 1;
+        forward = ((forward << 2) | c) & mask;
+        reverse = (reverse >> 2) | ((3 - c) << top);
+        valid += 1;
+        if (valid >= k) {
+            long p = i - k + 1;
+            if (p % step != 0) continue;
+            int is_forward = forward <= reverse;
+            uint32_t canonical = is_forward ? forward : reverse;
+            codes[2 * positions] = canonical;
+            codes[2 * positions + 1] = (uint32_t)is_forward;
+            found[positions].position = (int32_t)p;
+            __builtin_prefetch(&index->slots[slot_of(canonical, index->shift)]);
+            positions++;
+        }
+    }
+    // Probes: hits of the seeds found are prefetched before they are counted.
+    long seeds = 0;
+    for (long s = 0; s < positions; s++) {
+        int32_t start, end;
+        if (!range_of(index, codes[2 * s], &start, &end)) continue;
+        mrd_seed seed = { found[s].position, start, end, (int32_t)codes[2 * s + 1] };
+        found[seeds++] = seed;
+        __builtin_prefetch(&index->hits[start]);
+    }
+    long touched_n = 0;
+    for (long s = 0; s < seeds; s++) {
+        const mrd_element_hit *hit = index->hits + found[s].start;
+        const mrd_element_hit *stop = index->hits + found[s].end;
+        const int forward_seed = found[s].forward;
+        for (; hit < stop; hit++) {
+            long element = hit->packed >> 1;
+            long slot = ((hit->packed & 1) == forward_seed ? 0 : element_count) + element;
+            if (counts[slot] == 0) touched[touched_n++] = (int32_t)slot;
+            counts[slot] += 1;
+        }
+    }
+    *touched_count = touched_n;
+    return seeds;
+}
+
+void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
+                        int32_t last_start, const int32_t *near_from, int32_t *cursor, int32_t *diagonals,
+                        uint8_t *near) {
+    const int wanted = strand == 0;
+    for (long s = 0; s < found_count; s++) {
+        const mrd_seed seed = found[s];
+        const int32_t position = wanted ? seed.position : last_start - seed.position;
+        for (int32_t h = seed.start; h < seed.end; h++) {
+            const mrd_element_hit hit = index->hits[h];
+            if (((hit.packed & 1) == seed.forward) != wanted) continue;
+            const long element = hit.packed >> 1;
+            const int32_t c = cursor[element];
+            if (c < 0) continue;
+            diagonals[c] = position - (int32_t)hit.offset;
+            near[c] = (int32_t)hit.offset >= near_from[element];
+            cursor[element] = c + 1;
+        }
+    }
+}
+
+int32_t mrd_best_diagonal(const int32_t *diagonals, const uint8_t *near, long from, long to,
+                          int32_t *histogram, long shift) {
+    for (int near_only = 1; near_only >= 0; near_only--) {
+        int32_t best_diagonal = INT32_MAX, best_hits = 0;
+        for (long i = from; i < to; i++) {
+            if (near_only && !near[i]) continue;
+            const int32_t d = diagonals[i];
+            const int32_t hits = ++histogram[d + shift];
+            if (hits > best_hits || (hits == best_hits && d < best_diagonal)) { best_hits = hits; best_diagonal = d; }
+        }
+        for (long i = from; i < to; i++) histogram[diagonals[i] + shift] = 0;
+        if (best_hits >= 2) return best_diagonal;
+    }
+    return INT32_MAX;
+}
