@@ -86,16 +86,23 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
 }
 
 void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
-                        int32_t last_start, const int32_t *near_from, int32_t *cursor, int32_t *diagonals,
-                        uint8_t *near) {
+                        int32_t last_start, const int32_t *near_from, long first_element, long last_element,
+                        int32_t *cursor, int32_t *diagonals, uint8_t *near) {
     const int wanted = strand == 0;
     for (long s = 0; s < found_count; s++) {
         const mrd_seed seed = found[s];
         const int32_t position = wanted ? seed.position : last_start - seed.position;
-        for (int32_t h = seed.start; h < seed.end; h++) {
+        // A k-mer's hits are in element order: only the span of the selected elements is read.
+        int32_t lo = seed.start, hi = seed.end;
+        while (lo < hi) {
+            const int32_t mid = lo + (hi - lo) / 2;
+            if ((index->hits[mid].packed >> 1) < first_element) lo = mid + 1; else hi = mid;
+        }
+        for (int32_t h = lo; h < seed.end; h++) {
             const mrd_element_hit hit = index->hits[h];
-            if (((hit.packed & 1) == seed.forward) != wanted) continue;
             const long element = hit.packed >> 1;
+            if (element > last_element) break;
+            if (((hit.packed & 1) == seed.forward) != wanted) continue;
             const int32_t c = cursor[element];
             if (c < 0) continue;
             diagonals[c] = position - (int32_t)hit.offset;
@@ -119,4 +126,21 @@ int32_t mrd_best_diagonal(const int32_t *diagonals, const uint8_t *near, long fr
         if (best_hits >= 2) return best_diagonal;
     }
     return INT32_MAX;
+}
+
+long mrd_filter_kmers(const uint8_t *read, long n, int k, const uint64_t *words, uint32_t shift, uint32_t *out) {
+    const uint32_t mask = k == 16 ? UINT32_MAX : ((1u << (2 * k)) - 1);
+    uint32_t value = 0;
+    long valid = 0, count = 0;
+    for (long i = 0; i < n; i++) {
+        uint32_t c = base_code[read[i]];
+        if (c == 0) { valid = 0; value = 0; continue; }
+        value = ((value << 2) | (c - 1)) & mask;
+        valid += 1;
+        if (valid >= k) {
+            uint32_t slot = (uint32_t)(value * 0x2545F491u) >> shift;
+            if (words[slot >> 6] & (1ull << (slot & 63))) out[count++] = value;
+        }
+    }
+    return count;
 }

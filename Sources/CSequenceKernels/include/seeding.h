@@ -45,15 +45,23 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
 /// (their buckets in `diagonals`/`near`, in element order, laid out by the caller): each such
 /// element's hits become diagonals (read position - element offset; on the reverse strand the
 /// k-mer at forward position p starts at last_start - p) and whether the hit lies at or after the
-/// element's `near_from` offset. `cursor` ends at each bucket's end.
+/// element's `near_from` offset. `cursor` ends at each bucket's end. Every selected element lies
+/// in first_element...last_element, and each k-mer's hits must be in element order (only that
+/// span of each is read).
 void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
-                        int32_t last_start, const int32_t *near_from, int32_t *cursor, int32_t *diagonals,
-                        uint8_t *near);
+                        int32_t last_start, const int32_t *near_from, long first_element, long last_element,
+                        int32_t *cursor, int32_t *diagonals, uint8_t *near);
 
 /// The best diagonal of the bucket diagonals[from..<to): most hits among those near the junction
 /// anchor when that is at least 2, else most hits among all; the smallest diagonal on ties;
 /// INT32_MAX when the bucket is empty. `histogram` (all zero, left so) is indexed by diagonal + shift.
 int32_t mrd_best_diagonal(const int32_t *diagonals, const uint8_t *near, long from, long to,
                           int32_t *histogram, long shift);
+
+/// The k-mers (length k, 4..16, forward strand as read) of read[0..n) that a one-hash bit filter
+/// may hold (bit (kmer * 0x2545F491) >> shift of `words`), in read order, into `out` (room for n).
+/// Returns how many. Most reads carry none of a small set's k-mers, and this answers for all of
+/// them in one loop.
+long mrd_filter_kmers(const uint8_t *read, long n, int k, const uint64_t *words, uint32_t shift, uint32_t *out);
 
 #endif

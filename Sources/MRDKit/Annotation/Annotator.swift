@@ -463,6 +463,7 @@ public final class Annotator: Sendable {
                         scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
                             scratch.near.withUnsafeMutableBufferPointer { near in
                                 mrd_seed_diagonals(found.baseAddress, scratch.foundCount, index, Int32(strand), lastStart, nearFrom.baseAddress,
+                                                   Int(scratch.selected.first!), Int(scratch.selected.last!),
                                                    cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
                             }
                         }

@@ -203,6 +203,17 @@ struct KmerFilter: Sendable {
         self.shift = shift
     }
 
+    /// The k-mers of `read` (forward strand) that may be in the set, in read order: the first
+    /// `count` of `out` (a buffer kept by the caller, grown as needed).
+    func candidates(_ read: UnsafeBufferPointer<UInt8>, k: Int, into out: inout [UInt32]) -> Int {
+        if out.count < read.count { out = [UInt32](repeating: 0, count: read.count) }
+        return words.withUnsafeBufferPointer { words in
+            out.withUnsafeMutableBufferPointer { out in
+                mrd_filter_kmers(read.baseAddress, read.count, Int32(k), words.baseAddress, shift, out.baseAddress)
+            }
+        }
+    }
+
     @inline(__always)
     func mayContain(_ kmer: UInt32) -> Bool {
         let slot = Int((kmer &* 0x2545_F491) >> shift)

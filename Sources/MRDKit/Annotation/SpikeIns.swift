@@ -28,21 +28,22 @@ public struct SpikeInMatcher: Sendable {
 
     /// The spike a read comes from (half of its spike-specific 16-mers, at least 3), or nil.
     public func match(_ read: [UInt8]) -> Int? {
-        var hits = [Int32](repeating: 0, count: spikes.count), touched: [Int32] = []
-        return read.withUnsafeBufferPointer { match($0, hits: &hits, touched: &touched) }
+        var hits = [Int32](repeating: 0, count: spikes.count), touched: [Int32] = [], kmers: [UInt32] = []
+        return read.withUnsafeBufferPointer { match($0, hits: &hits, touched: &touched, kmers: &kmers) }
     }
 
-    /// As `match(_:)`, counting in a worker's buffers (`hits` all zero, one per spike; left so).
-    func match(_ read: UnsafeBufferPointer<UInt8>, hits: inout [Int32], touched: inout [Int32]) -> Int? {
+    /// As `match(_:)`, counting in a worker's buffers (`hits` all zero, one per spike; left so;
+    /// `kmers` any, grown as needed).
+    func match(_ read: UnsafeBufferPointer<UInt8>, hits: inout [Int32], touched: inout [Int32], kmers: inout [UInt32]) -> Int? {
         guard !table.hits.isEmpty else { return nil }
         if hits.count != spikes.count { hits = [Int32](repeating: 0, count: spikes.count) }
         touched.removeAll(keepingCapacity: true)
-        let filter = self.filter
+        // Most reads carry no spike k-mer: the filter (first-level cache) answers for all of them in one C loop.
+        let candidates = filter.candidates(read, k: scanner.k, into: &kmers)
+        guard candidates > 0 else { return nil }
         table.withLookup { lookup in
-            scanner.forEach(read) { _, kmer in
-                // Most reads carry no spike k-mer: the filter answers from the first-level cache.
-                guard filter.mayContain(kmer) else { return }
-                for h in lookup.range(kmer) {
+            for i in 0..<candidates {
+                for h in lookup.range(kmers[i]) {
                     let spike = lookup.hits[h]
                     if hits[spike] == 0 { touched.append(Int32(spike)) }
                     hits[spike] += 1

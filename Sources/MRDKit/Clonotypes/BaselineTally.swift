@@ -11,7 +11,17 @@ struct BaselineTally {
     /// One read's V, D and J calls.
     struct Calls: Hashable { var v: String; var d: String; var j: String }
     /// The same as ids of this worker's tie lists (`callList`; -1: none): no strings per read.
-    struct CallIDs: Hashable { var v: Int32 = -1; var d: Int32 = -1; var j: Int32 = -1 }
+    struct CallIDs: Hashable {
+        var v: Int32 = -1, d: Int32 = -1, j: Int32 = -1
+
+        mutating func set(_ field: Annotator.CallField, _ id: Int32) {
+            switch field {
+            case .v: v = id
+            case .d: d = id
+            case .j: j = id
+            }
+        }
+    }
 
     struct Group {
         let key: Key
@@ -38,13 +48,22 @@ struct BaselineTally {
 
         /// Adds one distinct read's bases around the junction, `weight` times.
         mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
-            let n = bytes.count, span = baseCounts.count / 4
-            for q in 0..<span {
-                let position = junctionStart - BaselineTally.flank + q
-                guard position >= 0 && position < n else { continue }
-                let base = reversed ? complementTable[Int(bytes[n - 1 - position])] : bytes[position]
-                let code = KmerScanner.code[Int(base)]
-                if code < 4 { baseCounts[q * 4 + Int(code)] += weight }
+            let n = bytes.count
+            // Through one buffer: an element access of the array per base would check its uniqueness each time.
+            baseCounts.withUnsafeMutableBufferPointer { counts in
+                KmerScanner.code.withUnsafeBufferPointer { code in
+                    complementTable.withUnsafeBufferPointer { complement in
+                        let span = counts.count / 4
+                        let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
+                        guard first < last else { return }
+                        for q in first..<last {
+                            let position = junctionStart - BaselineTally.flank + q
+                            let base = reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position]
+                            let c = code[Int(base)]
+                            if c < 4 { counts[q * 4 + Int(c)] += weight }
+                        }
+                    }
+                }
             }
         }
 
@@ -105,9 +124,11 @@ struct BaselineTally {
     /// Tie lists of elements met by this worker (a call id is an index here), and their ids.
     var callLists: [[Int32]] = []
     var callListIDs: [[Int32]: Int32] = [:]
+    private var callKey: [Int32] = []
     var singleCallIDs: [Int32] = []
     var spikeHits: [Int32] = []
     var touchedSpikes: [Int32] = []
+    var spikeKmers: [UInt32] = []
     /// Germline bases each side of the junction in an index clone's target.
     static let flank = 10
 
@@ -127,8 +148,11 @@ struct BaselineTally {
             let e = Int(candidates[0].element)
             if e < singleCallIDs.count, singleCallIDs[e] >= 0 { return singleCallIDs[e] }
         }
-        let elements = candidates.map(\.element)
-        if let id = callListIDs[elements] { return id }
+        // Looked up through a reused buffer: no array is made for a list already met.
+        callKey.removeAll(keepingCapacity: true)
+        for candidate in candidates { callKey.append(candidate.element) }
+        if let id = callListIDs[callKey] { return id }
+        let elements = callKey
         let id = Int32(callLists.count)
         callLists.append(elements)
         callListIDs[elements] = id
@@ -150,7 +174,7 @@ struct BaselineTally {
 
     /// Spike-ins first (a calibrator never becomes a clonotype), then annotation.
     private mutating func classify(_ bases: UnsafeBufferPointer<UInt8>, classifier: ReadClassifier) -> Verdict {
-        if let matcher = classifier.spikes, let spike = matcher.match(bases, hits: &spikeHits, touched: &touchedSpikes) {
+        if let matcher = classifier.spikes, let spike = matcher.match(bases, hits: &spikeHits, touched: &touchedSpikes, kmers: &spikeKmers) {
             return Verdict(kind: .spikeIn, value: spike)
         }
         let annotator = classifier.annotator
@@ -178,14 +202,8 @@ struct BaselineTally {
             }
             var calls = CallIDs()
             let fields = annotator.callFields(location)
-            let five = callID(scratch!.fives), three = callID(scratch!.threes)
-            for (field, id) in [(fields.five, five), (fields.three, three)] {
-                switch field {
-                case .v: calls.v = id
-                case .d: calls.d = id
-                case .j: calls.j = id
-                }
-            }
+            calls.set(fields.five, callID(scratch!.fives))
+            calls.set(fields.three, callID(scratch!.threes))
             return Verdict(kind: .group, value: g, calls: calls, junctionStart: location.junctionStart,
                            junctionEnd: location.junctionEnd, reversed: location.reversed)
         }
