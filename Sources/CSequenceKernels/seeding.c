@@ -1,4 +1,5 @@
 #include "seeding.h"
+#include <stdlib.h>
 
 static const uint8_t base_code[256] = {
     ['A'] = 1, ['C'] = 2, ['G'] = 3, ['T'] = 4, ['a'] = 1, ['c'] = 2, ['g'] = 3, ['t'] = 4,
@@ -77,7 +78,9 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
         for (; hit < stop; hit++) {
             long element = hit->packed >> 1;
             long slot = ((hit->packed & 1) == forward_seed ? 0 : element_count) + element;
-            if (counts[slot] == 0) touched[touched_n++] = (int32_t)slot;
+            // Branch-free: whether a slot is new is as unpredictable as the hits.
+            touched[touched_n] = (int32_t)slot;
+            touched_n += counts[slot] == 0;
             counts[slot] += 1;
         }
     }
@@ -87,7 +90,7 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
 
 void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
                         int32_t last_start, const int32_t *near_from, long first_element, long last_element,
-                        int32_t *cursor, int32_t *diagonals, uint8_t *near) {
+                        int32_t spare, int32_t *cursor, int32_t *diagonals, uint8_t *near) {
     const int wanted = strand == 0;
     for (long s = 0; s < found_count; s++) {
         const mrd_seed seed = found[s];
@@ -98,16 +101,20 @@ void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_
             const int32_t mid = lo + (hi - lo) / 2;
             if ((index->hits[mid].packed >> 1) < first_element) lo = mid + 1; else hi = mid;
         }
+        // Same strand as the one wanted: the hit's canonical flag equals the seed's (forward strand)
+        // or differs from it (reverse strand).
+        const int same = wanted ? seed.forward : !seed.forward;
         for (int32_t h = lo; h < seed.end; h++) {
             const mrd_element_hit hit = index->hits[h];
             const long element = hit.packed >> 1;
             if (element > last_element) break;
-            if (((hit.packed & 1) == seed.forward) != wanted) continue;
+            // Branch-free: hits of other elements or strands are written to the spare entry.
             const int32_t c = cursor[element];
-            if (c < 0) continue;
-            diagonals[c] = position - (int32_t)hit.offset;
-            near[c] = (int32_t)hit.offset >= near_from[element];
-            cursor[element] = c + 1;
+            const int32_t take = (c >= 0) & ((int)(hit.packed & 1) == same);
+            const int32_t at = take ? c : spare;
+            diagonals[at] = position - (int32_t)hit.offset;
+            near[at] = (int32_t)hit.offset >= near_from[element];
+            cursor[element] = c + take;
         }
     }
 }
@@ -143,4 +150,48 @@ long mrd_filter_kmers(const uint8_t *read, long n, int k, const uint64_t *words,
         }
     }
     return count;
+}
+
+long mrd_alignment_cost(const uint8_t *a, long n, const uint8_t *b, long m, long gap, long limit) {
+    const long over = limit + 1;
+    if (limit < 0) return over;
+    if ((n > m ? n - m : m - n) * gap > limit) return over;
+    if (n == m) {
+        // Equal lengths: a gap costs a pair, so one or `gap` substitutions are the cost.
+        long d = 0;
+        for (long i = 0; i < n; i++) d += a[i] != b[i];
+        if (d <= gap || d <= 1) return d < over ? d : over;
+    }
+    if (n == 0) return m * gap < over ? m * gap : over;
+    if (m == 0) return n * gap < over ? n * gap : over;
+    const long band = limit / gap;
+    const long infinity = over + 2 * gap + 1;  // above anything that can still come back under the limit
+    long stack_rows[2 * 1024];
+    long *rows = m + 1 <= 1024 ? stack_rows : malloc(2 * (size_t)(m + 1) * sizeof(long));
+    long *previous = rows, *current = rows + (m + 1);
+    for (long j = 0; j <= m; j++) previous[j] = j <= band ? j * gap : infinity;
+    long result = over;
+    for (long i = 1; i <= n; i++) {
+        const long from = i - band > 1 ? i - band : 1;
+        const long to = i + band < m ? i + band : m;
+        current[0] = i <= band ? i * gap : infinity;
+        if (from > 1) current[from - 1] = infinity;
+        long row_min = current[0];
+        for (long j = from; j <= to; j++) {
+            long best = previous[j - 1] + (a[i - 1] != b[j - 1]);
+            const long up = previous[j] + gap, left = current[j - 1] + gap;
+            if (up < best) best = up;
+            if (left < best) best = left;
+            if (best > infinity) best = infinity;
+            current[j] = best;
+            if (best < row_min) row_min = best;
+        }
+        if (to < m) current[to + 1] = infinity;
+        if (row_min > limit) { result = over; goto done; }
+        long *swap = previous; previous = current; current = swap;
+    }
+    result = previous[m] < over ? previous[m] : over;
+done:
+    if (rows != stack_rows) free(rows);
+    return result;
 }

@@ -25,6 +25,7 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "Cells in each diagnostic sample.") var diagnosticCells = 5_000
     @Option(name: .long, help: "Reads per sample (mean).") var reads = 4_000
     @Option(name: .long, help: "Read length (2x300 MiSeq: --read-length 300 --paired).") var readLength = 150
+    @Option(name: .long, help: "Mean Phred quality at the first and last cycle, e.g. 37-24 (default); lower ends give more errors late in the read (37-14: most reads carry one).") var quality = "37-24"
     @Option(name: .long, help: "Where the V primers sit: fr3 (60-90 nt of V), fr2 (150-170) or fr1 (the whole V region).") var amplicon = AmpliconDesign.fr3.rawValue
     @Option(name: .long, help: "Somatic hypermutation: each IG clonotype's V identity drawn from this value to 1 (e.g. 0.85); default none.") var shm: Double?
     @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.") var loci = "IGH,IGK,TRB,TRG"
@@ -92,11 +93,21 @@ struct Simulate: ParsableCommand {
         if AmpliconDesign(rawValue: amplicon) == nil { throw ValidationError("--amplicon must be fr3, fr2 or fr1") }
         if let shm, !(0.5...1).contains(shm) { throw ValidationError("--shm must be a V identity between 0.5 and 1") }
         if readLength < 20 { throw ValidationError("--read-length must be at least 20") }
+        _ = try parsedQuality()
         if umi < 0 || umi > 32 { throw ValidationError("--umi must be 0 to 32") }
         if !(0...0.5).contains(indexHopping) { throw ValidationError("--index-hopping must be 0 to 0.5") }
         if !(0...1).contains(evolved) { throw ValidationError("--evolved must be 0 to 1") }
         if let cohort, cohort != "seed-study" { throw ValidationError("--cohort: the one cohort model is 'seed-study'") }
         _ = try parsedSpikeCopies()
+    }
+
+    /// `--quality START-END` as two Phred means, each 2 to 41.
+    func parsedQuality() throws -> (Double, Double) {
+        let parts = quality.split(separator: "-").compactMap { Double($0) }
+        guard parts.count == 2, parts.allSatisfy({ (2...41).contains($0) }) else {
+            throw ValidationError("--quality must be START-END, two Phred means from 2 to 41 (e.g. 37-24)")
+        }
+        return (parts[0], parts[1])
     }
 
     func run() throws {
@@ -118,6 +129,7 @@ struct Simulate: ParsableCommand {
             config.readsPerSample = reads
             config.readLength = readLength
             config.sequencing.readLength = readLength
+            (config.sequencing.startQuality, config.sequencing.endQuality) = try parsedQuality()
             config.amplicon = AmpliconDesign(rawValue: amplicon)!
             config.minimumVIdentity = shm
             config.loci = try parsedLoci()

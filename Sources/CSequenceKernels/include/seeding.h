@@ -47,10 +47,11 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
 /// k-mer at forward position p starts at last_start - p) and whether the hit lies at or after the
 /// element's `near_from` offset. `cursor` ends at each bucket's end. Every selected element lies
 /// in first_element...last_element, and each k-mer's hits must be in element order (only that
-/// span of each is read).
+/// span of each is read). `spare` is an entry of `diagonals`/`near` past every bucket (written to
+/// for the hits not taken).
 void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,
                         int32_t last_start, const int32_t *near_from, long first_element, long last_element,
-                        int32_t *cursor, int32_t *diagonals, uint8_t *near);
+                        int32_t spare, int32_t *cursor, int32_t *diagonals, uint8_t *near);
 
 /// The best diagonal of the bucket diagonals[from..<to): most hits among those near the junction
 /// anchor when that is at least 2, else most hits among all; the smallest diagonal on ties;
@@ -63,5 +64,11 @@ int32_t mrd_best_diagonal(const int32_t *diagonals, const uint8_t *near, long fr
 /// Returns how many. Most reads carry none of a small set's k-mers, and this answers for all of
 /// them in one loop.
 long mrd_filter_kmers(const uint8_t *read, long n, int k, const uint64_t *words, uint32_t shift, uint32_t *out);
+
+/// Global alignment cost of a[0..n) and b[0..m): substitution 1, an inserted or deleted base `gap`
+/// (>= 1); limit + 1 when the cost is above `limit`. Only the band of cells within limit / gap of
+/// the diagonal is computed (a path through a cell farther out has paid more than `limit` in gaps
+/// already), so the answer is exact up to `limit` at a fraction of the full table's cost.
+long mrd_alignment_cost(const uint8_t *a, long n, const uint8_t *b, long m, long gap, long limit);
 
 #endif

@@ -449,9 +449,9 @@ public final class Annotator: Sendable {
             scratch.cursor[Int(e)] = total
             total += scratch.counts[strand * elementCount + Int(e)]
         }
-        if scratch.diagonals.count < Int(total) {
-            scratch.diagonals = [Int32](repeating: 0, count: Int(total) * 2)
-            scratch.near = [UInt8](repeating: 0, count: Int(total) * 2)
+        if scratch.diagonals.count < Int(total) + 1 {
+            scratch.diagonals = [Int32](repeating: 0, count: Int(total) * 2 + 1)
+            scratch.near = [UInt8](repeating: 0, count: Int(total) * 2 + 1)
         }
         let shift = maxElementLength
         if scratch.histogram.count < shift + n + 1 { scratch.histogram = [Int32](repeating: 0, count: shift + n + 1) }
@@ -463,7 +463,7 @@ public final class Annotator: Sendable {
                         scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
                             scratch.near.withUnsafeMutableBufferPointer { near in
                                 mrd_seed_diagonals(found.baseAddress, scratch.foundCount, index, Int32(strand), lastStart, nearFrom.baseAddress,
-                                                   Int(scratch.selected.first!), Int(scratch.selected.last!),
+                                                   Int(scratch.selected.first!), Int(scratch.selected.last!), total,
                                                    cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
                             }
                         }

@@ -1,3 +1,4 @@
+import CSequenceKernels
 /// Levenshtein distance, or limit + 1 when it exceeds `limit` (banded).
 func boundedEditDistance(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
     if abs(a.count - b.count) > limit { return limit + 1 }
@@ -21,24 +22,12 @@ func boundedEditDistance(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
 }
 
 /// Global alignment cost (substitution 1, inserted or deleted base `gap`), or `limit + 1` when above `limit`.
+/// Banded and allocation-free (`mrd_alignment_cost`): the tracker compares every distinct window
+/// of a clone with its competitors, hundreds of thousands of times in a diagnostic sample.
 func alignmentCost(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, gap: Int, limit: Int) -> Int {
-    let a = Array(a), b = Array(b)
-    if abs(a.count - b.count) * gap > limit { return limit + 1 }
-    if a.count == b.count {
-        var d = 0
-        for i in a.indices where a[i] != b[i] { d += 1 }
-        if d <= gap || d <= 1 { return min(d, limit + 1) }  // a gap pair cannot beat one or two substitutions
-    }
-    var previous = (0...b.count).map { $0 * gap }, current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-        current[0] = i * gap
-        var rowMin = current[0]
-        for j in 1...max(1, b.count) where !b.isEmpty {
-            current[j] = min(previous[j] + gap, current[j - 1] + gap, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            rowMin = min(rowMin, current[j])
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            mrd_alignment_cost(a.baseAddress, a.count, b.baseAddress, b.count, gap, limit)
         }
-        if rowMin > limit { return limit + 1 }
-        swap(&previous, &current)
     }
-    return min(a.isEmpty ? b.count * gap : previous[b.count], limit + 1)
 }
