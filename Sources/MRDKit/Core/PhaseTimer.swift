@@ -13,7 +13,17 @@ public struct PhaseTimer: Sendable {
     public mutating func mark(_ phase: String) {
         guard Self.enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write(Data(String(format: "mrd: timing: %@ %.3f s\n", phase, Double(now - last) / 1e9).utf8))
+        var text = String(format: "mrd: timing: %@ %.3f s\n", phase, Double(now - last) / 1e9)
+        if let peak = Self.peakResidentMiB() { text += String(format: "mrd: memory: %@ peak so far %.0f MiB\n", phase, peak) }
+        FileHandle.standardError.write(Data(text.utf8))
         last = now
+    }
+
+    /// The process's peak resident set so far (Linux: VmHWM of /proc/self/status), in MiB.
+    static func peakResidentMiB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib / 1024
     }
 }
