@@ -90,7 +90,7 @@ public struct BaselineAnalysis: Sendable {
                       templatedFivePrime: group.representative!.templatedFivePrime,
                       templatedThreePrime: group.representative!.templatedThreePrime,
                       vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
-                      junctionQualitySums: group.junctionQualitySums)
+                      junctionQualitySums: group.qualitySums)
             clonotype.forwardCount = group.forward
             clonotype.consensus = consensus.bases
             clonotype.consensusJunctionStart = consensus.junctionOffset

@@ -34,27 +34,96 @@ struct BaselineTally {
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
         var representative: ReadAnnotation?
-        var junctionQualitySums: [Int]
+        /// Per junction position, the sum of the reads' Phred scores (40 for reads without
+        /// qualities). Most groups of a diagnosis are one read with a sequencing error in its
+        /// junction: until a second read comes, that read's scores stay bytes in `firstQualities`
+        /// (see `qualitySums`), a few dozen bytes instead of eight per position.
+        private var junctionQualitySums: [Int] = []
+        private var firstQualities: [UInt8] = []
         /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
         /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
-        /// never becomes part of it.
-        var baseCounts: [Int32]
+        /// never becomes part of it. Likewise kept as the first read's base codes (`firstBases`,
+        /// 4 = none, with its weight) until a second read's bases come.
+        private var baseCounts: [Int32] = []
+        private var firstBases: [UInt8] = []
+        private var firstBasesWeight: Int32 = 0
 
         init(key: Key) {
             self.key = key
-            junctionQualitySums = [Int](repeating: 0, count: key.junction.bytes.count)
-            baseCounts = [Int32](repeating: 0, count: (key.junction.bytes.count + 2 * BaselineTally.flank) * 4)
+        }
+
+        var span: Int { key.junction.bytes.count + 2 * BaselineTally.flank }
+
+        /// The junction's quality sums (zeros before any read).
+        var qualitySums: [Int] {
+            if !junctionQualitySums.isEmpty { return junctionQualitySums }
+            if !firstQualities.isEmpty { return firstQualities.map(Int.init) }
+            return [Int](repeating: 0, count: key.junction.bytes.count)
+        }
+
+        /// The base counts (zeros before any read's bases).
+        var counts: [Int32] {
+            if !baseCounts.isEmpty { return baseCounts }
+            var counts = [Int32](repeating: 0, count: span * 4)
+            for (q, c) in firstBases.enumerated() where c < 4 { counts[q * 4 + Int(c)] += firstBasesWeight }
+            return counts
+        }
+
+        /// Adds one read's junction qualities (V-to-J order; `quality` as read, empty or of another
+        /// length when the read has none).
+        mutating func addQualities(_ quality: UnsafeBufferPointer<UInt8>, readLength: Int, reversed: Bool, junctionStart: Int, junctionEnd: Int) {
+            let length = junctionEnd - junctionStart
+            if junctionQualitySums.isEmpty && firstQualities.isEmpty {
+                firstQualities = [UInt8](repeating: 40, count: length)
+                if quality.count == readLength {
+                    for p in 0..<length {
+                        let inRead = reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p
+                        firstQualities[p] = quality[inRead] &- 33
+                    }
+                }
+                return
+            }
+            if junctionQualitySums.isEmpty {
+                junctionQualitySums = firstQualities.map(Int.init)
+                firstQualities = []
+            }
+            junctionQualitySums.withUnsafeMutableBufferPointer { sums in
+                if quality.count == readLength {
+                    for p in 0..<length {
+                        let inRead = reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p
+                        sums[p] += Int(quality[inRead]) &- 33
+                    }
+                } else {
+                    for p in sums.indices { sums[p] += 40 }
+                }
+            }
         }
 
         /// Adds one distinct read's bases around the junction, `weight` times.
         mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
-            let n = bytes.count
+            let n = bytes.count, span = self.span
+            let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
+            if baseCounts.isEmpty && firstBases.isEmpty {
+                firstBases = [UInt8](repeating: 4, count: span)
+                firstBasesWeight = weight
+                guard first < last else { return }
+                firstBases.withUnsafeMutableBufferPointer { codes in
+                    for q in first..<last {
+                        let position = junctionStart - BaselineTally.flank + q
+                        let base = reversed ? complementTable[Int(bytes[n - 1 - position])] : bytes[position]
+                        codes[q] = KmerScanner.code[Int(base)]
+                    }
+                }
+                return
+            }
+            if baseCounts.isEmpty {
+                baseCounts = counts
+                firstBases = []
+            }
             // Through one buffer: an element access of the array per base would check its uniqueness each time.
             baseCounts.withUnsafeMutableBufferPointer { counts in
                 KmerScanner.code.withUnsafeBufferPointer { code in
                     complementTable.withUnsafeBufferPointer { complement in
-                        let span = counts.count / 4
-                        let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
                         guard first < last else { return }
                         for q in first..<last {
                             let position = junctionStart - BaselineTally.flank + q
@@ -67,8 +136,38 @@ struct BaselineTally {
             }
         }
 
+        /// Adds another worker's group of the same key (qualities and base counts).
+        mutating func addCounts(of other: Group) {
+            if !other.firstQualities.isEmpty || !other.junctionQualitySums.isEmpty {
+                if firstQualities.isEmpty && junctionQualitySums.isEmpty {
+                    firstQualities = other.firstQualities
+                    junctionQualitySums = other.junctionQualitySums
+                } else {
+                    var sums = qualitySums
+                    let theirs = other.qualitySums
+                    for p in sums.indices { sums[p] += theirs[p] }
+                    junctionQualitySums = sums
+                    firstQualities = []
+                }
+            }
+            if !other.firstBases.isEmpty || !other.baseCounts.isEmpty {
+                if firstBases.isEmpty && baseCounts.isEmpty {
+                    firstBases = other.firstBases
+                    firstBasesWeight = other.firstBasesWeight
+                    baseCounts = other.baseCounts
+                } else {
+                    var mine = counts
+                    let theirs = other.counts
+                    for q in mine.indices { mine[q] += theirs[q] }
+                    baseCounts = mine
+                    firstBases = []
+                }
+            }
+        }
+
         /// The consensus of the junction and of the flank bases that at least half the reads cover.
         func consensus() -> (bases: [UInt8], junctionOffset: Int) {
+            let baseCounts = counts
             let span = baseCounts.count / 4, flank = BaselineTally.flank
             let letters: [UInt8] = Array("ACGT".utf8)
             func call(_ q: Int) -> UInt8? {
@@ -229,16 +328,8 @@ struct BaselineTally {
                 groups[g].callIDs[verdict.calls, default: 0] += 1
                 groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
             }
-            groups[g].junctionQualitySums.withUnsafeMutableBufferPointer { sums in
-                if quality.count == readLength {
-                    for p in 0..<(verdict.junctionEnd - verdict.junctionStart) {
-                        let inRead = verdict.reversed ? readLength - 1 - (verdict.junctionStart + p) : verdict.junctionStart + p
-                        sums[p] += Int(quality[inRead]) &- 33
-                    }
-                } else {
-                    for p in sums.indices { sums[p] += 40 }
-                }
-            }
+            groups[g].addQualities(quality, readLength: readLength, reversed: verdict.reversed, junctionStart: verdict.junctionStart,
+                                   junctionEnd: verdict.junctionEnd)
         }
     }
 
@@ -283,8 +374,7 @@ struct BaselineTally {
             groups[g].count += group.count
             groups[g].forward += group.forward
             for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
-            for p in groups[g].junctionQualitySums.indices { groups[g].junctionQualitySums[p] += group.junctionQualitySums[p] }
-            for q in groups[g].baseCounts.indices { groups[g].baseCounts[q] += group.baseCounts[q] }
+            groups[g].addCounts(of: group)
             if let representative = group.representative { groups[g].offer(representative) }
         }
     }
