@@ -24,7 +24,7 @@ public struct BaselineAnalysis: Sendable {
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
         // Reads are shared out by content, so each distinct sequence is annotated by one worker.
-        let tallies = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
+        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
                                                        makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
                 var record = batch.read1[i]
@@ -48,23 +48,23 @@ public struct BaselineAnalysis: Sendable {
             }
         }
         timer.mark("annotate")
-        // Each worker's memo counts are applied in parallel; the merge is order-independent.
-        var settled = tallies
+        // Each worker's memo counts are applied in parallel; the merge is order-independent. The
+        // workers' tallies are consumed as they go (a second copy of every group would double the peak).
         let annotator = self.annotator
         settled.withUnsafeMutableBufferPointer { buffer in
             let box = UncheckedBox(buffer)
             DispatchQueue.concurrentPerform(iterations: buffer.count) { box.value[$0].settle(annotator) }
         }
         timer.mark("settle")
-        var merged = BaselineTally()
-        for tally in settled { merged.merge(tally) }
+        var merged = settled.removeFirst()
+        while !settled.isEmpty { merged.merge(settled.removeFirst()) }
         timer.mark("merge")
-        let result = finish(merged, sampleID: sampleID)
+        let result = finish(consume merged, sampleID: sampleID)
         timer.mark("clonotypes (all)")
         return result
     }
 
-    func finish(_ tally: BaselineTally, sampleID: String) -> BaselineResult {
+    func finish(_ tally: consuming BaselineTally, sampleID: String) -> BaselineResult {
         var timer = PhaseTimer()
         var result = BaselineResult(sampleID: sampleID)
         result.totalReads = tally.total
@@ -96,6 +96,8 @@ public struct BaselineAnalysis: Sendable {
             clonotype.consensusJunctionStart = consensus.junctionOffset
             return clonotype
         }
+        tally.groups = []
+        tally.groupIndex = [:]
         timer.mark("clonotypes: build")
         ErrorFolding.sortInOrder(&clonotypes)
         timer.mark("clonotypes: sort")

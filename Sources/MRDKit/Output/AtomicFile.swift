@@ -179,19 +179,33 @@ public final class AtomicFile {
 /// Files that appear together or not at all: each is written and synced under a temporary
 /// name, then all are renamed in one step (a failure or signal before then leaves none).
 public struct OutputSet {
-    private var files: [(path: String, text: String)]
+    private enum Entry {
+        case text(path: String, text: String)
+        /// A file the caller wrote itself (streamed), synced and renamed with the others.
+        case written(AtomicFile)
+    }
+    private var entries: [Entry]
 
-    public init(_ files: [(String, String)] = []) { self.files = files.map { (path: $0.0, text: $0.1) } }
+    public init(_ files: [(String, String)] = []) { entries = files.map { .text(path: $0.0, text: $0.1) } }
 
-    public mutating func add(_ text: String, to path: String) { files.append((path, text)) }
+    public mutating func add(_ text: String, to path: String) { entries.append(.text(path: path, text: text)) }
+
+    /// A file already written through its own `AtomicFile`, renamed in its turn with the others.
+    public mutating func add(written file: AtomicFile) { entries.append(.written(file)) }
 
     public func commit() throws {
         var written: [AtomicFile] = []
-        for (path, text) in files {
-            let file = try AtomicFile(path: path)
-            try file.write(text)
-            try file.finishWriting()
-            written.append(file)
+        for entry in entries {
+            switch entry {
+            case .text(let path, let text):
+                let file = try AtomicFile(path: path)
+                try file.write(text)
+                try file.finishWriting()
+                written.append(file)
+            case .written(let file):
+                try file.finishWriting()
+                written.append(file)
+            }
         }
         try TemporaryFiles.withLock {
             for file in written { try file.renameLocked() }

@@ -37,21 +37,14 @@ public struct BaselineSample: Sendable {
         let outcome = Outcome(clones: clones, summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
         try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(sampleID)
-        // The two tables of a large sample take a while to format: side by side when threads allow.
-        var tables = ["", ""]
-        let airr = Self.airr(result)
-        if options.threads > 1 {
-            tables.withUnsafeMutableBufferPointer { buffer in
-                let box = UncheckedBox(buffer)
-                DispatchQueue.concurrentPerform(iterations: 2) { table in
-                    box.value[table] = table == 0 ? ClonesFile.text(outcome.clones) : AIRRFile.text(airr)
-                }
-            }
-        } else {
-            tables = [ClonesFile.text(outcome.clones), AIRRFile.text(airr)]
-        }
-        try OutputSet([(base + ".clones.tsv", tables[0]), (base + ".airr.tsv", tables[1]),
-                       (base + ".baseline.json", outcome.summary.text)]).commit()
+        // clones.tsv whole; airr.tsv (long rows: sequence and alignments) written in chunks of rows
+        // formatted side by side, so that a diagnosis with many clonotypes never holds it whole as text.
+        let airrFile = try AtomicFile(path: base + ".airr.tsv")
+        try Self.writeAIRR(result, to: airrFile, threads: options.threads)
+        var outputs = OutputSet([(base + ".clones.tsv", ClonesFile.text(outcome.clones))])
+        outputs.add(written: airrFile)
+        outputs.add(outcome.summary.text, to: base + ".baseline.json")
+        try outputs.commit()
         timer.mark("outputs")
         return outcome
     }
@@ -121,8 +114,25 @@ public struct BaselineSample: Sendable {
     }
 
     /// AIRR rows, one per clonotype representative (the read turned V-to-J).
-    static func airr(_ result: BaselineResult) -> [AIRRRearrangement] {
-        result.clonotypes.map { c in
+    /// Rows of airr.tsv per chunk formatted at once.
+    static let airrChunk = 2048
+
+    /// The clonotypes as airr.tsv rows into `file` (header first), chunk by chunk, `threads` chunks at a time.
+    static func writeAIRR(_ result: BaselineResult, to file: AtomicFile, threads: Int) throws {
+        try file.write(AIRRFile.text([], header: true))
+        let clonotypes = result.clonotypes
+        let chunks = stride(from: 0, to: clonotypes.count, by: airrChunk).map { $0..<min($0 + airrChunk, clonotypes.count) }
+        for first in stride(from: 0, to: chunks.count, by: max(1, threads)) {
+            let group = Array(chunks[first..<min(first + max(1, threads), chunks.count)])
+            let texts = group.parallelMap(threads: threads, minimumCount: 2) { range in
+                AIRRFile.text(airr(clonotypes[range]), header: false)
+            }
+            for text in texts { try file.write(text) }
+        }
+    }
+
+    static func airr<C: Collection>(_ clonotypes: C) -> [AIRRRearrangement] where C.Element == Clonotype {
+        clonotypes.map { c in
             let length = c.representative.count
             var row = AIRRRearrangement(sequenceID: c.cloneID, sequence: String(decoding: c.representative, as: UTF8.self))
             row.revComp = c.representativeReversed
