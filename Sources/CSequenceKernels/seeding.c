@@ -1,5 +1,6 @@
 #include "seeding.h"
 #include <stdlib.h>
+#include "sequence_kernels.h"
 
 static const uint8_t base_code[256] = {
     ['A'] = 1, ['C'] = 2, ['G'] = 3, ['T'] = 4, ['a'] = 1, ['c'] = 2, ['g'] = 3, ['t'] = 4,
@@ -194,4 +195,60 @@ long mrd_alignment_cost(const uint8_t *a, long n, const uint8_t *b, long m, long
 done:
     if (rows != stack_rows) free(rows);
     return result;
+}
+
+enum { extension_lanes = 64 };
+
+void mrd_extension_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
+                          long core_from, long core_to, long diagonal_from, long diagonal_to,
+                          long trimmed_side, long trimmed_minimum, int32_t *scores) {
+    // Diagonals whose core [core_from, core_to) lies inside both read and element: no clipping, so
+    // every lane runs the same loops; the others go through the one-diagonal kernel.
+    long inside_from = -core_from > diagonal_from ? -core_from : diagonal_from;
+    long inside_to = read_len - core_to < diagonal_to ? read_len - core_to : diagonal_to;
+    if (core_to > element_len || core_from >= core_to) { inside_from = diagonal_to + 1; inside_to = diagonal_to; }
+    for (long d = diagonal_from; d <= diagonal_to; d++) {
+        if (d >= inside_from && d <= inside_to) { d = inside_to; continue; }
+        scores[d - diagonal_from] = (int32_t)mrd_extension_score(read, read_len, element, element_len, core_from, core_to, d,
+                                                                trimmed_side, trimmed_minimum);
+    }
+    for (long d0 = inside_from; d0 <= inside_to; d0 += extension_lanes) {
+        const long lanes = inside_to - d0 + 1 < extension_lanes ? inside_to - d0 + 1 : extension_lanes;
+        int32_t core[extension_lanes], run[extension_lanes], best_left[extension_lanes], best_right[extension_lanes];
+        for (long l = 0; l < extension_lanes; l++) { core[l] = 0; run[l] = 0; best_left[l] = 0; best_right[l] = 0; }
+        for (long i = core_from; i < core_to; i++) {
+            const uint8_t e = element[i];
+            const uint8_t *r = read + i + d0;
+            for (long l = 0; l < lanes; l++) core[l] += r[l] == e ? 1 : -4;
+        }
+        // Leftwards from the core: lane l runs while its read position i + d0 + l is >= 0.
+        const long left_stop = -(d0 + lanes - 1) > 0 ? -(d0 + lanes - 1) : 0;
+        for (long i = core_from - 1; i >= left_stop; i--) {
+            const uint8_t e = element[i];
+            const long first_lane = -(i + d0) > 0 ? -(i + d0) : 0;  // lanes before it are left of the read
+            const uint8_t *r = read + i + d0;
+            for (long l = first_lane; l < lanes; l++) {
+                run[l] += r[l] == e ? 1 : -4;
+                best_left[l] = run[l] > best_left[l] ? run[l] : best_left[l];
+            }
+        }
+        for (long l = 0; l < lanes; l++) run[l] = 0;
+        // Rightwards: lane l runs while i + d0 + l < read_len (and i < element_len).
+        const long right_stop = read_len - d0 < element_len ? read_len - d0 : element_len;
+        for (long i = core_to; i < right_stop; i++) {
+            const uint8_t e = element[i];
+            const long end_lane = read_len - (i + d0) < lanes ? read_len - (i + d0) : lanes;  // lanes past it are beyond the read
+            const uint8_t *r = read + i + d0;
+            for (long l = 0; l < end_lane; l++) {
+                run[l] += r[l] == e ? 1 : -4;
+                best_right[l] = run[l] > best_right[l] ? run[l] : best_right[l];
+            }
+        }
+        for (long l = 0; l < lanes; l++) {
+            int32_t left = best_left[l], right = best_right[l];
+            if (trimmed_side < 0 && left <= trimmed_minimum) left = 0;
+            if (trimmed_side > 0 && right <= trimmed_minimum) right = 0;
+            scores[d0 + l - diagonal_from] = core[l] + left + right;
+        }
+    }
 }

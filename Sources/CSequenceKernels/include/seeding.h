@@ -71,4 +71,12 @@ long mrd_filter_kmers(const uint8_t *read, long n, int k, const uint64_t *words,
 /// already), so the answer is exact up to `limit` at a fraction of the full table's cost.
 long mrd_alignment_cost(const uint8_t *a, long n, const uint8_t *b, long m, long gap, long limit);
 
+/// mrd_extension_score (sequence_kernels.h) of one element at every diagonal from diagonal_from to
+/// diagonal_to (inclusive) into scores[0...]: the same numbers, with the diagonals whose core lies
+/// wholly inside the read computed side by side (one read base per diagonal and element position,
+/// in vector lanes), e.g. a J gene searched for at a few hundred places downstream of a V.
+void mrd_extension_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
+                          long core_from, long core_to, long diagonal_from, long diagonal_to,
+                          long trimmed_side, long trimmed_minimum, int32_t *scores);
+
 #endif

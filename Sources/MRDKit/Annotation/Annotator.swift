@@ -106,6 +106,8 @@ public struct AnnotationScratch {
     public internal(set) var threes: [Annotator.Placement] = []
     /// The last read located, reverse-complemented (valid when it was reversed).
     var reverse: [UInt8] = []
+    /// Scores of the diagonals searched by the J rescue.
+    var rescueScores: [Int32] = []
     /// Spike-specific k-mer hits per spike-in.
     var spikeHits: [Int32] = []
     var touchedSpikes: [Int32] = []
@@ -600,10 +602,16 @@ public final class Annotator: Sendable {
                 // The anchor codon must lie inside the read.
                 let lowest = start + 3 - anchor, highest = min(start + 200, read.count - 3) - anchor
                 guard lowest <= highest else { continue }
+                // Every diagonal of this J at once (vectorised across diagonals), then the same ranking.
+                let count = highest - lowest + 1
+                if scratch.rescueScores.count < count { scratch.rescueScores = [Int32](repeating: 0, count: count) }
+                scratch.rescueScores.withUnsafeMutableBufferPointer { scores in
+                    mrd_extension_scores(read.baseAddress, read.count, arena.baseAddress! + elementStart[element], Int(elementLength[element]),
+                                         Int(coreFrom[element]), Int(coreTo[element]), lowest, highest, -1, Self.trimmedExtensionMinimum,
+                                         scores.baseAddress)
+                }
                 for diagonal in lowest...highest {
-                    let score = Int32(mrd_extension_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
-                                                          Int(elementLength[element]), Int(coreFrom[element]), Int(coreTo[element]), diagonal,
-                                                          -1, Self.trimmedExtensionMinimum))
+                    let score = scratch.rescueScores[diagonal - lowest]
                     if score > topScore {
                         topScore = score
                         out.removeAll(keepingCapacity: true)
