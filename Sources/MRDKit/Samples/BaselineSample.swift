@@ -131,6 +131,9 @@ public struct BaselineSample: Sendable {
         }
     }
 
+    /// The airr.tsv rows of a result's clonotypes.
+    static func airr(_ result: BaselineResult) -> [AIRRRearrangement] { airr(result.clonotypes) }
+
     static func airr<C: Collection>(_ clonotypes: C) -> [AIRRRearrangement] where C.Element == Clonotype {
         clonotypes.map { c in
             let length = c.representative.count
