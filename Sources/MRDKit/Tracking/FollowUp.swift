@@ -9,10 +9,10 @@ public struct TrackOptions: Sendable {
     /// UMI length at the start of read 1 (0 = no UMIs).
     public var umiLength = 0
     /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
-    /// 2^14: classifying a follow-up read is cheap (most carry no target k-mer), so a larger memo
-    /// (about 230 bytes an entry) bought no speed on a 4M-read follow-up while taking 55 MB more
-    /// (docs/benchmarks.md).
-    public var memoCapacity = 1 << 14
+    /// 2^13: classifying a follow-up read is cheap (most carry no target k-mer), so a larger memo
+    /// (about 700 bytes an entry with its read) bought no speed on a 4M-read follow-up: 2^14 took
+    /// 6 MB more per worker for the same time, 2^12 cost 12% of the time (docs/benchmarks.md).
+    public var memoCapacity = 1 << 13
     public init() {}
 }
 
