@@ -48,9 +48,33 @@ struct SimulateCLITests {
         #expect(Int(rows[0]["max_len"]!)! == 150)
     }
 
+    @Test("--quality sets the mean Phred score at the first and last cycle: 34-10 gives lower qualities and mostly distinct reads")
+    func qualityProfile() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var meanQuality: [String: Double] = [:], distinctShare: [String: Double] = [:]
+        for profile in ["37-24", "34-10"] {
+            let folder = out.appendingPathComponent(profile)
+            let result = try runMRD(["simulate", "--out", folder.path, "--seed", "3", "--patients", "1", "--levels", "0", "--reads", "3000",
+                                     "--quality", profile, "--no-controls", "-t", "1"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let stats = parseTSV(try runMRD(["stats", "P001_DX_R1.fastq.gz"], directory: folder).stdout)
+            meanQuality[profile] = Double(stats[0]["mean_qual"]!)!
+            let reads = try runMRD(["annotate", "P001_DX_R1.fastq.gz", "-o", "reads.tsv", "--quiet"], directory: folder)
+            #expect(reads.status == 0)
+            let rows = parseTSV(try String(contentsOf: folder.appendingPathComponent("reads.tsv"), encoding: .utf8))
+            distinctShare[profile] = Double(Set(rows.map { $0["sequence"]! }).count) / Double(rows.count)
+        }
+        // Means of a quadratic fall from start to end: 37-24 about 32.7, 34-10 about 26.
+        #expect(abs(meanQuality["37-24"]! - 32.7) < 1.0, "\(meanQuality)")
+        #expect(abs(meanQuality["34-10"]! - 26.0) < 1.5, "\(meanQuality)")
+        #expect(distinctShare["34-10"]! > 0.75 && distinctShare["34-10"]! > distinctShare["37-24"]! + 0.2, "\(distinctShare)")
+    }
+
     @Test("bad options exit 64 with a message")
     func badOptions() throws {
-        for arguments in [["--levels", "2"], ["--loci", "IGX"], ["--patients", "0"], ["--spike-copies", "a"]] {
+        for arguments in [["--levels", "2"], ["--loci", "IGX"], ["--patients", "0"], ["--spike-copies", "a"], ["--quality", "50-3"],
+                          ["--quality", "30"]] {
             let result = try runMRD(["simulate", "--out", "/tmp/never-written"] + arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(!result.stderr.isEmpty)

@@ -97,7 +97,7 @@ public struct BaselineAnalysis: Sendable {
             return clonotype
         }
         tally.groups = []
-        tally.groupIndex = [:]
+        tally.groupIndex = GroupTable()
         timer.mark("clonotypes: build")
         ErrorFolding.sortInOrder(&clonotypes)
         timer.mark("clonotypes: sort")

@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 
 /// Per-worker tally of a baseline sample.
@@ -217,7 +218,7 @@ struct BaselineTally {
     }
 
     var groups: [Group] = []
-    var groupIndex: [Key: Int] = [:]
+    var groupIndex = GroupTable()
     var memo: SequenceMemo<Verdict>
     var scratch: AnnotationScratch?
     /// Tie lists of elements met by this worker (a call id is an index here), and their ids.
@@ -285,15 +286,15 @@ struct BaselineTally {
         }
         let read = location.reversed ? scratch!.reverse : nil
         return Self.withOriented(bases, read) { oriented in
-            let junction = Array(oriented[location.junctionStart..<location.junctionEnd])
-            let key = Key(locus: location.locus, kind: location.kind, junction: Bases(junction))
+            let junction = UnsafeBufferPointer(rebasing: oriented[location.junctionStart..<location.junctionEnd])
+            let hash = GroupTable.hash(junction)
             let g: Int
-            if let known = groupIndex[key] {
+            if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups) {
                 g = known
             } else {
                 g = groups.count
-                groupIndex[key] = g
-                groups.append(Group(key: key))
+                groups.append(Group(key: Key(locus: location.locus, kind: location.kind, junction: Bases(Array(junction)))))
+                groupIndex.insert(g, hash: hash, in: groups)
             }
             // The full annotation (strings, alignments) only for a read that becomes the representative.
             if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
@@ -366,9 +367,13 @@ struct BaselineTally {
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
         for group in other.groups {
-            guard let g = groupIndex[group.key] else {
-                groupIndex[group.key] = groups.count
+            let hash = group.key.junction.bytes.withUnsafeBufferPointer { GroupTable.hash($0) }
+            let found = group.key.junction.bytes.withUnsafeBufferPointer {
+                groupIndex.find(group.key.locus, group.key.kind, $0, hash: hash, in: groups)
+            }
+            guard let g = found else {
                 groups.append(group)
+                groupIndex.insert(groups.count - 1, hash: hash, in: groups)
                 continue
             }
             groups[g].count += group.count
@@ -376,6 +381,60 @@ struct BaselineTally {
             for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
             groups[g].addCounts(of: group)
             if let representative = group.representative { groups[g].offer(representative) }
+        }
+    }
+}
+
+/// The tally's groups by key (locus, kind, junction): open addressing over indexes into the
+/// groups array, compared against the groups' own keys, so that a read whose junction already has
+/// a group finds it without a key being made (no allocation, no SipHash per read).
+struct GroupTable {
+    /// Group index per slot, -1 when empty; the slot's hash beside it (for growing).
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var hashes = [UInt64](repeating: 0, count: 1024)
+    private var count = 0
+
+    static func hash(_ junction: UnsafeBufferPointer<UInt8>) -> UInt64 { mrd_hash_bytes(junction.baseAddress, junction.count) }
+
+    func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64,
+              in groups: [BaselineTally.Group]) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let g = slots[slot]
+            if g < 0 { return nil }
+            if hashes[slot] == hash {
+                let key = groups[Int(g)].key
+                if key.locus == locus && key.kind == kind && key.junction.bytes.count == junction.count {
+                    let same = key.junction.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
+                    if same { return Int(g) }
+                }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds group `g` (not yet in the table) under `hash`.
+    mutating func insert(_ g: Int, hash: UInt64, in groups: [BaselineTally.Group]) {
+        if (count + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(g)
+        hashes[slot] = hash
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldSlots = slots, oldHashes = hashes
+        slots = [Int32](repeating: -1, count: oldSlots.count * 2)
+        hashes = [UInt64](repeating: 0, count: oldSlots.count * 2)
+        let mask = slots.count - 1
+        for i in oldSlots.indices where oldSlots[i] >= 0 {
+            var slot = Int(truncatingIfNeeded: oldHashes[i]) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = oldSlots[i]
+            hashes[slot] = oldHashes[i]
         }
     }
 }
