@@ -23,16 +23,19 @@ public enum SharedClones {
     @discardableResult
     public static func mark(_ clonesByPatient: inout [String: [BaselineClone]]) -> Set<String> {
         // Rate of each junction per patient: reads / locus reads (the highest, if listed twice).
+        // (Clones read by index and field: a copy of each whole clone retains a dozen strings and
+        // arrays, which on tables of tens of thousands of clonotypes was most of a track's start.)
         var rates: [Key: [String: (rate: Double, reads: Int)]] = [:]
-        for (patient, clones) in clonesByPatient {
-            for clone in clones {
+        // With one patient no junction can be another's: only earlier marks are re-checked.
+        for (patient, clones) in clonesByPatient where clonesByPatient.count > 1 {
+            for i in clones.indices {
                 // Index clones from an AIRR TSV or FASTA have no locus reads: taken as index-level.
-                let counted = clone.locusReads > 0
-                let rate = counted ? Double(clone.count) / Double(clone.locusReads) : (clone.trackable ? 1 : 0)
+                let counted = clones[i].locusReads > 0
+                let rate = counted ? Double(clones[i].count) / Double(clones[i].locusReads) : (clones[i].trackable ? 1 : 0)
                 guard rate > 0 else { continue }
-                let key = Key(locus: clone.locus, junction: clone.junction)
+                let key = Key(locus: clones[i].locus, junction: clones[i].junction)
                 if let old = rates[key]?[patient], old.rate >= rate { continue }
-                rates[key, default: [:]][patient] = (rate, counted ? clone.count : minReads)
+                rates[key, default: [:]][patient] = (rate, counted ? clones[i].count : minReads)
             }
         }
         var changed = Set<String>()
@@ -40,10 +43,9 @@ public enum SharedClones {
             var clones = clonesByPatient[patient]!
             var touched = false
             for i in clones.indices {
-                let clone = clones[i]
-                let wasShared = clone.notTrackableReason.hasPrefix(reasonPrefix)
-                guard clone.trackable || wasShared else { continue }
-                let key = Key(locus: clone.locus, junction: clone.junction)
+                let wasShared = clones[i].notTrackableReason.hasPrefix(reasonPrefix)
+                guard clones[i].trackable || wasShared else { continue }
+                let key = Key(locus: clones[i].locus, junction: clones[i].junction)
                 let own = rates[key]?[patient]?.rate ?? 0
                 let others = (rates[key] ?? [:]).filter { other, entry in
                     other != patient && entry.reads >= minReads && entry.rate >= minRelativeRate * own
@@ -56,7 +58,7 @@ public enum SharedClones {
                         clones[i].notTrackableReason = reason
                         touched = true
                     }
-                } else if wasShared && !clone.target.isEmpty {
+                } else if wasShared && !clones[i].target.isEmpty {
                     clones[i].trackable = true
                     clones[i].notTrackableReason = ""
                     touched = true

@@ -84,6 +84,12 @@ public enum ClonesFile {
     }
 
     /// Parses the bytes of a clones.tsv; `path` names it in messages.
+    private static func isNucleotide(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "A") || byte == UInt8(ascii: "C") || byte == UInt8(ascii: "G") || byte == UInt8(ascii: "T")
+    }
+
+    private static func isNucleotideOrN(_ byte: UInt8) -> Bool { isNucleotide(byte) || byte == UInt8(ascii: "N") }
+
     public static func parse(bytes: [UInt8], path: String) throws -> [BaselineClone] {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ReadError(.malformedRecord, file: path, line: 1, "expected UTF-8 text (a clones.tsv of `mrd baseline`)")
@@ -93,6 +99,26 @@ public enum ClonesFile {
             throw ReadError(.emptyInput, file: path, line: 1, "expected a header line starting with 'clone_id'")
         }
         try table.requireColumns(required)
+        // Column indexes looked up once, not per field of every row (files of thousands of clones).
+        let columnCloneCount = table.column("clone_count")
+        let columnCloneFraction = table.column("clone_fraction")
+        let columnCloneId = table.column("clone_id")
+        let columnCoverage = table.column("coverage")
+        let columnDCall = table.column("d_call")
+        let columnJCall = table.column("j_call")
+        let columnJunctionAa = table.column("junction_aa")
+        let columnLocus = table.column("locus")
+        let columnLocusReads = table.column("locus_reads")
+        let columnNearestCloneId = table.column("nearest_clone_id")
+        let columnNearestDistance = table.column("nearest_distance")
+        let columnNotTrackableReason = table.column("not_trackable_reason")
+        let columnProductive = table.column("productive")
+        let columnRearrangement = table.column("rearrangement")
+        let columnSampleId = table.column("sample_id")
+        let columnTrackable = table.column("trackable")
+        let columnUntemplatedNt = table.column("untemplated_nt")
+        let columnVCall = table.column("v_call")
+        let columnJunction = table.column("junction")!, columnTarget = table.column("target")!
         var clones: [BaselineClone] = []
         var seen = Set<String>()
         for r in 0..<table.rowCount {
@@ -101,69 +127,69 @@ public enum ClonesFile {
                 throw ReadError(.malformedRecord, file: path, line: line,
                                 "expected \(table.header.count) tab-separated fields, found \(table.fieldCount(r))")
             }
-            func value(_ name: String) -> String { table.value(r, name) }
+            func value(_ column: Int?) -> String { column.map { table.field(r, $0) } ?? "" }
             func bad(_ name: String, _ expected: String) -> ReadError {
-                ReadError(.malformedRecord, file: path, line: line, "column \(name): expected \(expected), found '\(printable(value(name)))'")
+                ReadError(.malformedRecord, file: path, line: line, "column \(name): expected \(expected), found '\(printable(table.value(r, name)))'")
             }
-            let id = value("clone_id")
+            let id = value(columnCloneId)
             guard isIdentifier(id, maxLength: 128) else { throw bad("clone_id", "a clone id (A-Z a-z 0-9 . _ -)") }
-            guard isIdentifier(value("sample_id")) else { throw bad("sample_id", "a sample id (A-Z a-z 0-9 . _ -, at most 64)") }
+            guard isIdentifier(value(columnSampleId)) else { throw bad("sample_id", "a sample id (A-Z a-z 0-9 . _ -, at most 64)") }
             guard seen.insert(id).inserted else {
                 throw ReadError(.malformedRecord, file: path, line: line, "clone_id '\(id)' appears twice")
             }
-            guard let locus = Locus(rawValue: value("locus")) else { throw bad("locus", "one of IGH, IGK, IGL, TRB, TRG, TRD") }
-            guard let kind = RearrangementKind(rawValue: value("rearrangement")) else {
+            guard let locus = Locus(rawValue: value(columnLocus)) else { throw bad("locus", "one of IGH, IGK, IGL, TRB, TRG, TRD") }
+            guard let kind = RearrangementKind(rawValue: value(columnRearrangement)) else {
                 throw bad("rearrangement", "one of " + RearrangementKind.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            let junction = Array(table.bytes(r, table.column("junction")!))
-            guard !junction.isEmpty, junction.allSatisfy({ "ACGTN".utf8.contains($0) }) else { throw bad("junction", "a nucleotide sequence (A/C/G/T/N)") }
-            guard let count = Int(value("clone_count")), count >= 0 else { throw bad("clone_count", "a count") }
+            let junction = Array(table.bytes(r, columnJunction))
+            guard !junction.isEmpty, junction.allSatisfy(isNucleotideOrN) else { throw bad("junction", "a nucleotide sequence (A/C/G/T/N)") }
+            guard let count = Int(value(columnCloneCount)), count >= 0 else { throw bad("clone_count", "a count") }
             let trackable: Bool
-            switch value("trackable") {
+            switch value(columnTrackable) {
             case "T": trackable = true
             case "F": trackable = false
             default: throw bad("trackable", "T or F")
             }
-            let target = Array(table.bytes(r, table.column("target")!))
+            let target = Array(table.bytes(r, columnTarget))
             if trackable {
-                guard target.count >= junction.count, target.allSatisfy({ "ACGT".utf8.contains($0) }) else {
+                guard target.count >= junction.count, target.allSatisfy(isNucleotide) else {
                     throw bad("target", "the A/C/G/T sequence holding the junction of a trackable clone")
                 }
                 guard let _ = target.firstRange(of: junction) else {
                     throw ReadError(.malformedRecord, file: path, line: line, "column target: the junction of clone '\(id)' is not inside its target")
                 }
             }
-            var clone = BaselineClone(cloneID: id, sampleID: value("sample_id"), locus: locus, kind: kind, vCall: value("v_call"),
-                                      dCall: value("d_call"), jCall: value("j_call"), junction: junction, count: count,
+            var clone = BaselineClone(cloneID: id, sampleID: value(columnSampleId), locus: locus, kind: kind, vCall: value(columnVCall),
+                                      dCall: value(columnDCall), jCall: value(columnJCall), junction: junction, count: count,
                                       trackable: trackable, target: target)
             // The other columns, where present (files of other tools may lack them).
-            if !value("junction_aa").isEmpty { clone.junctionAA = value("junction_aa") }
-            switch value("productive") {
+            if !value(columnJunctionAa).isEmpty { clone.junctionAA = value(columnJunctionAa) }
+            switch value(columnProductive) {
             case "T": clone.productive = true
             case "F": clone.productive = false
             case "": break
             default: throw bad("productive", "T, F or empty")
             }
-            if !value("clone_fraction").isEmpty {
-                guard let fraction = Double(value("clone_fraction")), (0...1).contains(fraction) else { throw bad("clone_fraction", "a fraction") }
+            if !value(columnCloneFraction).isEmpty {
+                guard let fraction = Double(value(columnCloneFraction)), (0...1).contains(fraction) else { throw bad("clone_fraction", "a fraction") }
                 clone.fraction = fraction
             }
-            if !value("locus_reads").isEmpty {
-                guard let reads = Int(value("locus_reads")), reads >= 0 else { throw bad("locus_reads", "a count") }
+            if !value(columnLocusReads).isEmpty {
+                guard let reads = Int(value(columnLocusReads)), reads >= 0 else { throw bad("locus_reads", "a count") }
                 clone.locusReads = reads
             }
-            if !value("nearest_clone_id").isEmpty { clone.nearestCloneID = value("nearest_clone_id") }
-            if !value("nearest_distance").isEmpty {
-                guard let distance = Int(value("nearest_distance")), distance >= 0 else { throw bad("nearest_distance", "an edit distance") }
+            if !value(columnNearestCloneId).isEmpty { clone.nearestCloneID = value(columnNearestCloneId) }
+            if !value(columnNearestDistance).isEmpty {
+                guard let distance = Int(value(columnNearestDistance)), distance >= 0 else { throw bad("nearest_distance", "an edit distance") }
                 clone.nearestDistance = distance
             }
-            clone.notTrackableReason = value("not_trackable_reason")
-            if !value("untemplated_nt").isEmpty {
-                guard let untemplated = Int(value("untemplated_nt")), untemplated >= 0 else { throw bad("untemplated_nt", "a count") }
+            clone.notTrackableReason = value(columnNotTrackableReason)
+            if !value(columnUntemplatedNt).isEmpty {
+                guard let untemplated = Int(value(columnUntemplatedNt)), untemplated >= 0 else { throw bad("untemplated_nt", "a count") }
                 clone.untemplated = untemplated
             }
-            if !value("coverage").isEmpty {
-                guard let coverage = Double(value("coverage")), coverage > 0, coverage <= 1 else { throw bad("coverage", "a share above 0, at most 1") }
+            if !value(columnCoverage).isEmpty {
+                guard let coverage = Double(value(columnCoverage)), coverage > 0, coverage <= 1 else { throw bad("coverage", "a share above 0, at most 1") }
                 clone.coverage = coverage
             }
             clones.append(clone)

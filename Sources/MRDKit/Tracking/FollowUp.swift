@@ -209,10 +209,11 @@ public struct FollowUpTracker: Sendable {
             // Baseline clonotypes a read within budget could be nearer to: junctions within twice the budget.
             // (Rows of the same baseline sample only: a table that merges patients' baselines must
             // not let one patient's clonotypes shadow another's leukemia.)
-            for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus && other.sampleID == clone.sampleID {
+            // (By index and field: copying each whole clone retains a dozen strings and arrays.)
+            for o in clones.indices where o != c && clones[o].locus == clone.locus && clones[o].sampleID == clone.sampleID {
                 let limit = 2 * budget
-                if boundedEditDistance(other.junction, clone.junction, limit: limit) <= limit {
-                    target.competitors.append(left + other.junction + right)
+                if boundedEditDistance(clones[o].junction, clone.junction, limit: limit) <= limit {
+                    target.competitors.append(left + clones[o].junction + right)
                 }
             }
             if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
@@ -225,9 +226,9 @@ public struct FollowUpTracker: Sendable {
                 // Other baseline clonotypes ending like the D-N-J part compete for its reads: a
                 // normal near-neighbour that differs in its V bases must not pass as a VH replacement
                 // (on a tie nothing is counted).
-                for (o, other) in clones.enumerated() where o != c && other.locus == clone.locus && other.sampleID == clone.sampleID
-                    && other.junction.count >= dnj.count {
-                    let suffix = Array(other.junction.suffix(dnj.count))
+                for o in clones.indices where o != c && clones[o].locus == clone.locus && clones[o].sampleID == clone.sampleID
+                    && clones[o].junction.count >= dnj.count {
+                    let suffix = Array(clones[o].junction.suffix(dnj.count))
                     if alignmentCost(suffix[...], dnj[...], gap: MatchTolerance.gapCost, limit: 2 * dnjBudget) <= 2 * dnjBudget { evolved.competitors.append(suffix + right) }
                 }
                 targets.append(evolved)
