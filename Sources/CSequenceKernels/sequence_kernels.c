@@ -124,47 +124,48 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
 }
 
 long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
-                                long band, long match, long mismatch, long open, long extend, long x_drop) {
+                long band, long match, long mismatch, long open, long extend, long x_drop) {
     enum { MAX_WIDTH = 65 };
     if (band > 32) band = 32;
     if (band < 0) band = 0;
     const long width = 2 * band + 1;
-    const long NEG = -(1L << 40);
-    // Row i: i read bases consumed from the end; index x = (j - i) + band, j element bases consumed.
-    long hPrev[MAX_WIDTH], fPrev[MAX_WIDTH], hRow[MAX_WIDTH], fRow[MAX_WIDTH];
-    for (long x = 0; x < width; x++) { hPrev[x] = NEG; fPrev[x] = NEG; }
-    for (long d = 0; d <= band && d <= element_end; d++) hPrev[d + band] = d == 0 ? 0 : open + extend * d;
-    long best = 0;
+    // 32-bit cells: scores stay within a few thousand; NEG-derived values only fall (every
+    // penalty is negative), so they stay far below any real score without overflowing.
+    const int32_t NEG = -(1 << 29);
+    const int32_t m = (int32_t)match, mm = (int32_t)mismatch, oe = (int32_t)(open + extend), ex = (int32_t)extend;
+    int32_t hPrev[MAX_WIDTH + 1], fPrev[MAX_WIDTH + 1], hRow[MAX_WIDTH + 1], fRow[MAX_WIDTH + 1];
+    for (long x = 0; x <= width; x++) { hPrev[x] = NEG; fPrev[x] = NEG; hRow[x] = NEG; fRow[x] = NEG; }
+    for (long d = 0; d <= band && d <= element_end; d++) hPrev[d + band] = d == 0 ? 0 : (int32_t)(open + extend * d);
+    int32_t best = 0;
     for (long i = 1; i <= read_end; i++) {
-        long e = NEG, rowBest = NEG;
         const uint8_t base = read[read_end - i];
-        for (long x = 0; x < width; x++) {
+        // Cells with 0 <= j = i + x - band <= element_end; the others are NEG.
+        long lo = band - i > 0 ? band - i : 0;
+        long hi = element_end - i + band < width - 1 ? element_end - i + band : width - 1;
+        int32_t rowBest = NEG;
+        for (long x = 0; x < lo && x < width; x++) { hRow[x] = NEG; fRow[x] = NEG; }
+        int32_t e = NEG;
+        int32_t left = NEG;  // hRow[x - 1]
+        for (long x = lo; x <= hi; x++) {
             const long j = i + x - band;
-            if (j < 0 || j > element_end) { hRow[x] = NEG; fRow[x] = NEG; e = NEG; continue; }
-            // Insertion (a read base the element lacks): from (i - 1, j), one index to the right.
-            long f = NEG;
-            if (x + 1 < width) {
-                const long o = hPrev[x + 1] + open + extend, x2 = fPrev[x + 1] + extend;
-                f = o > x2 ? o : x2;
-            }
-            // Deletion (an element base the read lacks): from (i, j - 1), one index to the left.
-            long del = NEG;
-            if (x > 0) {
-                const long o = hRow[x - 1] + open + extend, x2 = e + extend;
-                del = o > x2 ? o : x2;
-            }
+            const int32_t o1 = hPrev[x + 1] + oe, x1 = fPrev[x + 1] + ex;  // hPrev[width] is NEG: x + 1 == width has no insertion
+            const int32_t f = x + 1 < width ? (o1 > x1 ? o1 : x1) : NEG;
+            int32_t del = NEG;
+            if (x > 0) { const int32_t o2 = left + oe, x2 = e + ex; del = o2 > x2 ? o2 : x2; }
             e = del;
-            long h = NEG;
+            int32_t h = NEG;
             if (j > 0 && hPrev[x] > NEG / 2) {
-                h = hPrev[x] + (base == element[element_end - j] ? match : mismatch);
-                if (h > best) best = h;  // ends on an aligned pair
+                h = hPrev[x] + (base == element[element_end - j] ? m : mm);
+                if (h > best) best = h;
             }
             if (del > h) h = del;
             if (f > h) h = f;
             hRow[x] = h;
             fRow[x] = f;
+            left = h;
             if (h > rowBest) rowBest = h;
         }
+        for (long x = hi + 1 > lo ? hi + 1 : lo; x < width; x++) { hRow[x] = NEG; fRow[x] = NEG; }
         for (long x = 0; x < width; x++) { hPrev[x] = hRow[x]; fPrev[x] = fRow[x]; }
         if (rowBest < best - x_drop) break;
     }

@@ -88,6 +88,11 @@ public final class PairMerger {
     /// Merges `read` with `mate` (as sequenced: it is reverse-complemented here); true when they
     /// overlap, the merged read then in `sequence` and `quality`.
     public func merge(_ read: FastxRecord, _ mateRecord: FastxRecord) -> Bool {
+        // The buffers are taken out of the object for the work and put back after: every access
+        // to a class's stored property is a dynamic exclusivity check, one per base otherwise.
+        var mate = self.mate, mateQuality = self.mateQuality, sequence = self.sequence, quality = self.quality
+        self.mate = []; self.mateQuality = []; self.sequence = []; self.quality = []
+        defer { self.mate = mate; self.mateQuality = mateQuality; self.sequence = sequence; self.quality = quality }
         let n2 = mateRecord.sequence.count
         mate.removeAll(keepingCapacity: true)
         mateQuality.removeAll(keepingCapacity: true)
