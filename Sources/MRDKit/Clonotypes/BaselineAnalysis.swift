@@ -111,26 +111,42 @@ public struct BaselineAnalysis: Sendable {
         }
         for i in clonotypes.indices { if let (v, germline) = gapped[i] { clonotypes[i].vGapped = v; clonotypes[i].vGermline = germline } }
         timer.mark("clonotypes: V alignments")
-        // D genes are called once per clonotype, not per read.
-        for i in clonotypes.indices where clonotypes[i].kind == .VDJ {
-            guard let place = annotator.dPlacement(clonotypes[i].locus, clonotypes[i].junction) else { clonotypes[i].dCall = ""; continue }
-            clonotypes[i].dCall = place.calls
-            if let gene = annotator.dGene(clonotypes[i].locus, allele: String(place.calls.split(separator: ",")[0])) {
-                clonotypes[i].dOnRepresentative = PlacedGermline(start: clonotypes[i].representativeJunctionStart + place.junctionStart,
-                                                                 bases: Array(gene[place.germlineStart..<(place.germlineStart + place.length)]))
+        // D genes are called once per clonotype, not per read; with the J germline and the
+        // untemplated bases, per clonotype in parallel (each reads only its own clonotype).
+        struct GermlineParts { var d: (calls: String, placed: PlacedGermline?)?; var j: [UInt8]?; var untemplated: Int }
+        // Read through the array's buffer: a second reference to the array would make the writes
+        // below copy every clonotype.
+        let threads = options.threads
+        let parts = clonotypes.withUnsafeBufferPointer { snapshot in Array(snapshot.indices).parallelMap(threads: threads) { i -> GermlineParts in
+            let c = snapshot[i]
+            var d: (calls: String, placed: PlacedGermline?)?
+            if c.kind == .VDJ {
+                if let place = annotator.dPlacement(c.locus, c.junction) {
+                    var placed: PlacedGermline?
+                    if let gene = annotator.dGene(c.locus, allele: String(place.calls.split(separator: ",")[0])) {
+                        placed = PlacedGermline(start: c.representativeJunctionStart + place.junctionStart,
+                                                bases: Array(gene[place.germlineStart..<(place.germlineStart + place.length)]))
+                    }
+                    d = (place.calls, placed)
+                } else {
+                    d = ("", nil)
+                }
             }
-        }
-        for i in clonotypes.indices {
-            if let allele = clonotypes[i].jCall.split(separator: ",").first, let gene = annotator.jGene(String(allele)) { clonotypes[i].jGermline = gene }
-        }
-        for i in clonotypes.indices {
-            let c = clonotypes[i]
+            let j = c.jCall.split(separator: ",").first.flatMap { annotator.jGene(String($0)) }
             var middle = c.junction.count - c.templatedFivePrime - c.templatedThreePrime
             if c.kind == .VDJ && middle > 0 {
                 let inner = Array(c.junction[c.templatedFivePrime..<(c.junction.count - c.templatedThreePrime)])
                 middle -= annotator.dMatchLength(c.locus, inner)
             }
-            clonotypes[i].untemplated = max(0, middle)
+            return GermlineParts(d: d, j: j, untemplated: max(0, middle))
+        } }
+        for i in clonotypes.indices {
+            if let d = parts[i].d {
+                clonotypes[i].dCall = d.calls
+                if let placed = d.placed { clonotypes[i].dOnRepresentative = placed }
+            }
+            if let j = parts[i].j { clonotypes[i].jGermline = j }
+            clonotypes[i].untemplated = parts[i].untemplated
         }
         timer.mark("clonotypes: D calls")
         result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }

@@ -24,10 +24,15 @@ public enum ReadCoverage {
     /// The forward share of a locus's reads: the median over its clonotypes with enough reads, else
     /// the share over all its reads.
     static func forwardShare(_ clonotypes: [Clonotype]) -> Double? {
-        let judged = clonotypes.filter { $0.count >= minReads }.map { Double($0.forwardCount) / Double($0.count) }.sorted()
+        forwardShare(counts: clonotypes.map { ($0.count, $0.forwardCount) })
+    }
+
+    /// As `forwardShare(_:)`, from each clonotype's (reads, forward reads).
+    static func forwardShare(counts: [(reads: Int, forward: Int)]) -> Double? {
+        let judged = counts.filter { $0.reads >= minReads }.map { Double($0.forward) / Double($0.reads) }.sorted()
         if judged.count >= minClonotypes { return judged[judged.count / 2] }
-        let total = clonotypes.reduce(0) { $0 + $1.count }
-        return total > 0 ? Double(clonotypes.reduce(0) { $0 + $1.forwardCount }) / Double(total) : nil
+        let total = counts.reduce(0) { $0 + $1.reads }
+        return total > 0 ? Double(counts.reduce(0) { $0 + $1.forward }) / Double(total) : nil
     }
 
     /// The coverage of one clone given the locus's forward share.
@@ -45,7 +50,8 @@ public enum ReadCoverage {
         var byLocus: [Locus: [Int]] = [:]
         for i in clonotypes.indices { byLocus[clonotypes[i].locus, default: []].append(i) }
         for (_, members) in byLocus {
-            guard let share = forwardShare(members.map { clonotypes[$0] }) else { continue }
+            // Counts only: a copy of each whole clonotype would retain a dozen arrays.
+            guard let share = forwardShare(counts: members.map { (clonotypes[$0].count, clonotypes[$0].forwardCount) }) else { continue }
             for i in members {
                 clonotypes[i].coverage = coverage(forward: clonotypes[i].forwardCount, count: clonotypes[i].count, forwardShare: share)
             }

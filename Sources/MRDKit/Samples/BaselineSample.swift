@@ -68,7 +68,8 @@ public struct BaselineSample: Sendable {
         for locus in Set(clones.filter(\.trackable).map(\.locus)) {
             shares[locus] = spikeReads >= ReadCoverage.minSpikeReads
                 ? Double(counts.spikeInForwardReads) / Double(spikeReads)
-                : ReadCoverage.forwardShare(clonotypes.filter { $0.locus == locus })
+                : ReadCoverage.forwardShare(counts: clonotypes.indices.filter { clonotypes[$0].locus == locus }
+                    .map { (clonotypes[$0].count, clonotypes[$0].forwardCount) })
         }
         for (t, c) in tracker.tracked.enumerated() {
             guard let share = shares[clones[c].locus] else { continue }
