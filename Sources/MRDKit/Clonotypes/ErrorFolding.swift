@@ -11,10 +11,19 @@ enum ErrorFolding {
         let permutation = clonotypes.indices.sorted { a, b in
             if counts[a] != counts[b] { return counts[a] > counts[b] }
             if loci[a] != loci[b] { return loci[a] < loci[b] }
-            if junctions[a] != junctions[b] { return junctions[a].lexicographicallyPrecedes(junctions[b]) }
+            let order = compareBytes(junctions[a], junctions[b])
+            if order != 0 { return order < 0 }
             return kinds[a] < kinds[b]
         }
         permute(&clonotypes, permutation)
+    }
+
+    /// memcmp order of two byte arrays, a proper prefix first (as `lexicographicallyPrecedes`):
+    /// negative, zero or positive. Most clonotypes of a diagnosis tie on count, so the junctions decide.
+    static func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        let common = min(a.count, b.count)
+        let order = common == 0 ? 0 : a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in Int(memcmp(a.baseAddress!, b.baseAddress!, common)) } }
+        return order != 0 ? order : a.count - b.count
     }
 
     /// Reorders `values` in place so that `values[i]` becomes the old `values[permutation[i]]`,
