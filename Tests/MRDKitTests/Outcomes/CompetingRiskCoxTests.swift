@@ -129,6 +129,17 @@ private func coxSets() -> [(times: [Double], events: [Bool], x: [[Double]])] {
     return sets
 }
 
+/// A Cox data set as the reference scripts read it (time, event, x0, x1, ...); its term names and file.
+private func writeCoxSet(_ set: (times: [Double], events: [Bool], x: [[Double]]), to input: URL) throws -> ([String], URL) {
+    let names = (0..<set.x[0].count).map { "x\($0)" }
+    var tsv = "time\tevent\t" + names.joined(separator: "\t") + "\n"
+    for i in set.times.indices {
+        tsv += "\(TableNumber.plain(set.times[i]))\t\(set.events[i] ? 1 : 0)\t" + set.x[i].map { String(Int($0)) }.joined(separator: "\t") + "\n"
+    }
+    try tsv.write(to: input, atomically: true, encoding: .utf8)
+    return (names, input)
+}
+
 @Suite("Cox proportional hazards against lifelines and R survival")
 struct CoxModelTests {
     @Test("HR, Wald interval, p and the proportional-hazards test equal lifelines' CoxPHFitter and proportional_hazard_test to 1e-9")
@@ -136,13 +147,7 @@ struct CoxModelTests {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         for (index, set) in coxSets().enumerated() {
-            let names = (0..<set.x[0].count).map { "x\($0)" }
-            var tsv = "time\tevent\t" + names.joined(separator: "\t") + "\n"
-            for i in set.times.indices {
-                tsv += "\(TableNumber.plain(set.times[i]))\t\(set.events[i] ? 1 : 0)\t" + set.x[i].map { String(Int($0)) }.joined(separator: "\t") + "\n"
-            }
-            let input = directory.appendingPathComponent("cox\(index).tsv")
-            try tsv.write(to: input, atomically: true, encoding: .utf8)
+            let (names, input) = try writeCoxSet(set, to: directory.appendingPathComponent("cox\(index).tsv"))
             let run = try reference(projectTool("python3"), [packageRoot.appendingPathComponent("Scripts/lifelines-cox-reference").path, input.path])
             #expect(run.status == 0, "lifelines failed (or is not installed: Scripts/setup): \(run.error)")
             guard run.status == 0 else { return }
@@ -170,13 +175,7 @@ struct CoxModelTests {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         for (index, set) in coxSets().enumerated() {
-            let names = (0..<set.x[0].count).map { "x\($0)" }
-            var tsv = "time\tevent\t" + names.joined(separator: "\t") + "\n"
-            for i in set.times.indices {
-                tsv += "\(TableNumber.plain(set.times[i]))\t\(set.events[i] ? 1 : 0)\t" + set.x[i].map { String(Int($0)) }.joined(separator: "\t") + "\n"
-            }
-            let input = directory.appendingPathComponent("cox\(index).tsv")
-            try tsv.write(to: input, atomically: true, encoding: .utf8)
+            let (names, input) = try writeCoxSet(set, to: directory.appendingPathComponent("cox\(index).tsv"))
             let script = "suppressPackageStartupMessages(library(survival)); d <- read.delim('\(input.path)'); "
                 + "f <- coxph(Surv(time, event) ~ ., data = d, ties = 'efron', control = coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 200)); "
                 + "cat(sprintf('%.17g', coef(f)), sep = '\\n'); cat(sprintf('%.17g', sqrt(diag(vcov(f)))), sep = '\\n')"
