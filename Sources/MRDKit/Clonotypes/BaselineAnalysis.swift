@@ -64,6 +64,9 @@ public struct BaselineAnalysis: Sendable {
         return result
     }
 
+    /// Groups turned into clonotypes at a time.
+    static let buildChunk = 16_384
+
     func finish(_ tally: consuming BaselineTally, sampleID: String) -> BaselineResult {
         var timer = PhaseTimer()
         var result = BaselineResult(sampleID: sampleID)
@@ -74,7 +77,7 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        var clonotypes = tally.groups.filter { $0.count > 0 }.parallelMap(threads: options.threads) { group -> Clonotype in
+        func clonotype(_ group: BaselineTally.Group) -> Clonotype {
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
             for (calls, n) in group.calls {
                 vCalls[calls.v, default: 0] += n
@@ -96,12 +99,26 @@ public struct BaselineAnalysis: Sendable {
             clonotype.consensusJunctionStart = consensus.junctionOffset
             return clonotype
         }
+        // Built chunk by chunk from the end into one array reserved up front, each chunk's groups
+        // released once built (their base counts, qualities and call tables are not needed after),
+        // then the array reversed in place (moves, no copies): the groups and the clonotypes made
+        // from them are never both whole in memory.
+        var groups = tally.groups
         tally.groups = []
         tally.groupIndex = GroupTable()
+        var clonotypes: [Clonotype] = []
+        clonotypes.reserveCapacity(groups.count)
+        while !groups.isEmpty {
+            let chunkStart = max(0, groups.count - Self.buildChunk)
+            let part = groups[chunkStart...].filter { $0.count > 0 }.parallelMap(threads: options.threads, clonotype)
+            groups.removeSubrange(chunkStart...)
+            clonotypes.append(contentsOf: part.reversed())
+        }
+        clonotypes.reverse()
         timer.mark("clonotypes: build")
         ErrorFolding.sortInOrder(&clonotypes)
         timer.mark("clonotypes: sort")
-        clonotypes = ErrorFolding.fold(clonotypes)
+        ErrorFolding.fold(inPlace: &clonotypes)
         timer.mark("clonotypes: fold")
         // Gapped V alignments of the representatives (AIRR v_identity, alignments), once per clonotype.
         let annotator = self.annotator

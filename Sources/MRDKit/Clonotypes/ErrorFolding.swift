@@ -53,6 +53,13 @@ enum ErrorFolding {
     /// into a parent only 20x larger.
     static func fold(_ sorted: [Clonotype]) -> [Clonotype] {
         var clonotypes = sorted
+        fold(inPlace: &clonotypes)
+        return clonotypes
+    }
+
+    /// As `fold(_:)`, on the caller's array (a copy of every clonotype of a large diagnosis would
+    /// be the command's peak memory).
+    static func fold(inPlace clonotypes: inout [Clonotype]) {
         // Kept clonotypes by their index in `clonotypes`; folded ones are dropped at the end.
         var kept: [Int] = []
         var folded = [Bool](repeating: false, count: clonotypes.count)
@@ -105,7 +112,6 @@ enum ErrorFolding {
         }
         clonotypes.removeLast(clonotypes.count - write)
         sortInOrder(&clonotypes)
-        return clonotypes
     }
 
     private static func folds(_ satellite: Clonotype, into parent: Clonotype, ratio: Double) -> Bool {
