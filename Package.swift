@@ -51,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MRDKitTests",
-            dependencies: ["MRDKit", "MRDProbes", "CZlib", "CBzip2"]
+            dependencies: ["MRDKit", "MRDProbes", "CZlib", "CBzip2", "CSequenceKernels"]
         ),
         .testTarget(
             name: "CLITests",

@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 import Testing
 @testable import MRDKit
@@ -176,4 +177,40 @@ func dCallsMatchLongestCommonSubstring() {
         }
     }
     #expect(called > 150)
+}
+
+@Suite("Scoring kernels")
+struct ScoringKernelTests {
+    @Test("the J rescue's many-diagonal scores equal the one-diagonal extension score at every diagonal, cores inside and outside the read")
+    func manyDiagonalScores() {
+        var random = SeededRandom(seed: 23, stream: "kernels")
+        let letters = Array("ACGT".utf8)
+        var compared = 0, differing: [String] = []
+        for _ in 0..<3_000 {
+            let elementLength = 10 + random.below(90), readLength = 1 + random.below(250)
+            let element = (0..<elementLength).map { _ in letters[random.below(4)] }
+            var read = (0..<readLength).map { _ in letters[random.below(4)] }
+            // The element planted somewhere in the read with a tenth of its bases changed.
+            let at = random.below(readLength)
+            for i in 0..<elementLength where at + i < readLength && random.below(10) > 0 { read[at + i] = element[i] }
+            let coreFrom = random.below(elementLength), coreTo = coreFrom + random.below(elementLength - coreFrom + 1)
+            let from = -elementLength - 10 + random.below(readLength + 20), to = from + random.below(200)
+            let side = random.bernoulli(0.5) ? -1 : 1, minimum = random.below(8)
+            var scores = [Int32](repeating: 0, count: to - from + 1)
+            read.withUnsafeBufferPointer { r in
+                element.withUnsafeBufferPointer { e in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        mrd_extension_scores(r.baseAddress, r.count, e.baseAddress, e.count, coreFrom, coreTo, from, to, side, minimum, s.baseAddress)
+                    }
+                    for d in from...to {
+                        let one = mrd_extension_score(r.baseAddress, r.count, e.baseAddress, e.count, coreFrom, coreTo, d, side, minimum)
+                        if Int(scores[d - from]) != one { differing.append("diagonal \(d): \(scores[d - from]) vs \(one)") }
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 100_000)
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
 }

@@ -45,6 +45,42 @@ struct CoreTests {
         #expect(alignmentCost(Array("AAAAAAAA".utf8)[...], Array("TTTTTTTT".utf8)[...], gap: 2, limit: 3) == 4)
     }
 
+    @Test("the banded alignment cost equals the whole table (min(cost, limit + 1)) on random pairs with indels and substitutions")
+    func bandedCostEqualsFullTable() {
+        /// The whole dynamic-programming table, no band, no cut-off.
+        func fullTable(_ a: [UInt8], _ b: [UInt8], gap: Int, limit: Int) -> Int {
+            var previous = (0...b.count).map { $0 * gap }
+            for i in stride(from: 1, through: a.count, by: 1) {
+                var current = [i * gap] + [Int](repeating: 0, count: b.count)
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    current[j] = min(previous[j] + gap, current[j - 1] + gap, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+                previous = current
+            }
+            return min(previous[b.count], limit + 1)
+        }
+        var random = SeededRandom(seed: 17, stream: "banded")
+        let letters = Array("ACGT".utf8)
+        var compared = 0
+        for _ in 0..<20_000 {
+            let a = (0..<random.below(40)).map { _ in letters[random.below(4)] }
+            var b: [UInt8] = []
+            if random.bernoulli(0.7) {
+                for base in a {
+                    let u = random.below(100)
+                    if u < 6 { b.append(letters[random.below(4)]) } else if u < 9 { continue } else if u < 12 { b += [letters[random.below(4)], base] } else { b.append(base) }
+                }
+            } else {
+                b = (0..<random.below(40)).map { _ in letters[random.below(4)] }
+            }
+            let gap = 1 + random.below(3), limit = random.below(12)
+            #expect(alignmentCost(a[...], b[...], gap: gap, limit: limit) == fullTable(a, b, gap: gap, limit: limit), "\(a) \(b) gap \(gap) limit \(limit)")
+            if gap == 1 { #expect(boundedEditDistance(a, b, limit: limit) == fullTable(a, b, gap: 1, limit: limit)) }
+            compared += 1
+        }
+        #expect(compared == 20_000)
+    }
+
     @Test("content hash: same bytes same hash, whatever the file name; one byte changes it")
     func contentHashes() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-core-\(UUID().uuidString)")
