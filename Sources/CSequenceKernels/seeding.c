@@ -14,17 +14,15 @@ static inline int range_of(const mrd_kmer_index *index, uint32_t kmer, int32_t *
         mrd_kmer_slot entry = index->slots[slot];
         if (entry.key == kmer) {
             uint32_t first = entry.range >> 8, length = entry.range & 0xFF;
+            *start = (int32_t)first;
+            *end = (int32_t)(first + length);
             if (length == 255) {
                 long lo = 0, hi = index->long_count;  // binary search of the long ranges by start
                 while (lo < hi) {
                     long mid = (lo + hi) / 2;
                     if (index->long_starts[mid] < first) lo = mid + 1; else hi = mid;
                 }
-                *start = (int32_t)first;
                 *end = (int32_t)index->long_ends[lo];
-            } else {
-                *start = (int32_t)first;
-                *end = (int32_t)(first + length);
             }
             return 1;
         }

@@ -25,7 +25,7 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "Cells in each diagnostic sample.") var diagnosticCells = 5_000
     @Option(name: .long, help: "Reads per sample (mean).") var reads = 4_000
     @Option(name: .long, help: "Read length (2x300 MiSeq: --read-length 300 --paired).") var readLength = 150
-    @Option(name: .long, help: "Mean Phred quality at the first and last cycle, e.g. 37-24 (default); lower ends give more errors late in the read (37-14: most reads carry one).") var quality = "37-24"
+    @Option(name: .long, help: "Mean Phred quality at the first and last cycle, e.g. 37-24 (default); lower ends give more errors late in the read (34-10: most reads carry one).") var quality = "37-24"
     @Option(name: .long, help: "Where the V primers sit: fr3 (60-90 nt of V), fr2 (150-170) or fr1 (the whole V region).") var amplicon = AmpliconDesign.fr3.rawValue
     @Option(name: .long, help: "Somatic hypermutation: each IG clonotype's V identity drawn from this value to 1 (e.g. 0.85); default none.") var shm: Double?
     @Option(name: .long, help: "Loci, comma-separated; the first carries the main index clone.") var loci = "IGH,IGK,TRB,TRG"

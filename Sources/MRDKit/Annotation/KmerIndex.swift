@@ -68,13 +68,13 @@ extension KmerScanner {
 struct KmerTable<Hit: Sendable>: Sendable {
     struct Slot: Sendable {
         var key: UInt32
-        /// start << 8 | length; a length of 255 means "look in `longRanges`".
+        /// start << 8 | length; a length of 255 means "look in `longStarts`/`longEnds`".
         var range: UInt32
     }
     private let slots: [Slot]
     let hits: [Hit]
-    /// Ranges of k-mers with 255 hits or more, by start; also as sorted arrays for the C kernels.
-    private let longRanges: [UInt32: UInt32]
+    /// Ranges of k-mers with 255 hits or more, `longStarts[i]..<longEnds[i]`, in order of start
+    /// (found by binary search, here and in the C kernels).
     private let longStarts: [UInt32]
     private let longEnds: [UInt32]
     private let shift: UInt32
@@ -104,7 +104,7 @@ struct KmerTable<Hit: Sendable>: Sendable {
         shift = 32 - bits
         mask = (1 << Int(bits)) - 1
         var slots = [Slot](repeating: Slot(key: Self.empty, range: 0), count: 1 << Int(bits))
-        var longRanges: [UInt32: UInt32] = [:]
+        var longStarts: [UInt32] = [], longEnds: [UInt32] = []
         var i = 0
         while i < sorted.count {
             var j = i + 1
@@ -112,14 +112,13 @@ struct KmerTable<Hit: Sendable>: Sendable {
             var slot = Int((sorted[i].0 &* 0x9E37_79B1) >> shift)
             while slots[slot].key != Self.empty { slot = (slot + 1) & mask }
             let length = min(j - i, 255)
-            if length == 255 { longRanges[UInt32(i)] = UInt32(j) }
+            if length == 255 { longStarts.append(UInt32(i)); longEnds.append(UInt32(j)) }
             slots[slot] = Slot(key: sorted[i].0, range: UInt32(i) << 8 | UInt32(length))
             i = j
         }
         self.slots = slots
-        self.longRanges = longRanges
-        longStarts = longRanges.keys.sorted()
-        longEnds = longStarts.map { longRanges[$0]! }
+        self.longStarts = longStarts
+        self.longEnds = longEnds
     }
 
     /// The table as the C seeding kernels read it (`mrd_kmer_index`), valid inside `body`. `Slot`
@@ -142,25 +141,7 @@ struct KmerTable<Hit: Sendable>: Sendable {
 
     /// The range of `hits` for `kmer` (empty when absent).
     @inline(__always)
-    func range(_ kmer: UInt32) -> Range<Int> {
-        slots.withUnsafeBufferPointer { Self.range(kmer, in: $0, shift: shift, mask: mask, longRanges: longRanges) }
-    }
-
-    @inline(__always)
-    private static func range(_ kmer: UInt32, in slots: UnsafeBufferPointer<Slot>, shift: UInt32, mask: Int,
-                              longRanges: [UInt32: UInt32]) -> Range<Int> {
-        var slot = Int((kmer &* 0x9E37_79B1) >> shift)
-        while true {
-            let entry = slots[slot]
-            if entry.key == kmer {
-                let start = entry.range >> 8, length = entry.range & 0xFF
-                if length == 255 { return Int(start)..<Int(longRanges[start]!) }
-                return Int(start)..<Int(start + length)
-            }
-            if entry.key == empty { return 0..<0 }
-            slot = (slot + 1) & mask
-        }
-    }
+    func range(_ kmer: UInt32) -> Range<Int> { withLookup { $0.range(kmer) } }
 
     /// Lookups without array bounds checks or reference counting, for hot loops.
     struct Lookup {
@@ -168,17 +149,40 @@ struct KmerTable<Hit: Sendable>: Sendable {
         let hits: UnsafeBufferPointer<Hit>
         let shift: UInt32
         let mask: Int
-        let longRanges: [UInt32: UInt32]
+        let longStarts: UnsafeBufferPointer<UInt32>
+        let longEnds: UnsafeBufferPointer<UInt32>
 
         @inline(__always)
-        func range(_ kmer: UInt32) -> Range<Int> { KmerTable.range(kmer, in: slots, shift: shift, mask: mask, longRanges: longRanges) }
+        func range(_ kmer: UInt32) -> Range<Int> {
+            var slot = Int((kmer &* 0x9E37_79B1) >> shift)
+            while true {
+                let entry = slots[slot]
+                if entry.key == kmer {
+                    let start = entry.range >> 8, length = entry.range & 0xFF
+                    guard length == 255 else { return Int(start)..<Int(start + length) }
+                    // A long range: its start among the ordered starts.
+                    var low = 0, high = longStarts.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if longStarts[middle] < start { low = middle + 1 } else { high = middle }
+                    }
+                    return Int(start)..<Int(longEnds[low])
+                }
+                if entry.key == empty { return 0..<0 }
+                slot = (slot + 1) & mask
+            }
+        }
     }
 
     @inline(__always)
     func withLookup<R>(_ body: (Lookup) throws -> R) rethrows -> R {
         try slots.withUnsafeBufferPointer { slots in
             try hits.withUnsafeBufferPointer { hits in
-                try body(Lookup(slots: slots, hits: hits, shift: shift, mask: mask, longRanges: longRanges))
+                try longStarts.withUnsafeBufferPointer { longStarts in
+                    try longEnds.withUnsafeBufferPointer { longEnds in
+                        try body(Lookup(slots: slots, hits: hits, shift: shift, mask: mask, longStarts: longStarts, longEnds: longEnds))
+                    }
+                }
             }
         }
     }

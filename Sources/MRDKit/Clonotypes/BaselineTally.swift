@@ -74,14 +74,13 @@ struct BaselineTally {
         /// length when the read has none).
         mutating func addQualities(_ quality: UnsafeBufferPointer<UInt8>, readLength: Int, reversed: Bool, junctionStart: Int, junctionEnd: Int) {
             let length = junctionEnd - junctionStart
+            /// Phred score of junction position p (40 for a read without qualities).
+            func score(_ p: Int) -> UInt8 {
+                guard quality.count == readLength else { return 40 }
+                return quality[reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p] &- 33
+            }
             if junctionQualitySums.isEmpty && firstQualities.isEmpty {
-                firstQualities = [UInt8](repeating: 40, count: length)
-                if quality.count == readLength {
-                    for p in 0..<length {
-                        let inRead = reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p
-                        firstQualities[p] = quality[inRead] &- 33
-                    }
-                }
+                firstQualities = (0..<length).map(score)
                 return
             }
             if junctionQualitySums.isEmpty {
@@ -89,14 +88,7 @@ struct BaselineTally {
                 firstQualities = []
             }
             junctionQualitySums.withUnsafeMutableBufferPointer { sums in
-                if quality.count == readLength {
-                    for p in 0..<length {
-                        let inRead = reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p
-                        sums[p] += Int(quality[inRead]) &- 33
-                    }
-                } else {
-                    for p in sums.indices { sums[p] += 40 }
-                }
+                for p in 0..<length { sums[p] += Int(score(p)) }
             }
         }
 
@@ -104,36 +96,31 @@ struct BaselineTally {
         mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
             let n = bytes.count, span = self.span
             let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
+            /// Calls `body(q, code)` for each window position q the read covers (code 0-3 for A/C/G/T, 4 else),
+            /// through one buffer each: an element access of an array per base would check its uniqueness each time.
+            func forEachCode(_ body: (Int, UInt8) -> Void) {
+                guard first < last else { return }
+                KmerScanner.code.withUnsafeBufferPointer { code in
+                    complementTable.withUnsafeBufferPointer { complement in
+                        for q in first..<last {
+                            let position = junctionStart - BaselineTally.flank + q
+                            body(q, code[Int(reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position])])
+                        }
+                    }
+                }
+            }
             if baseCounts.isEmpty && firstBases.isEmpty {
                 firstBases = [UInt8](repeating: 4, count: span)
                 firstBasesWeight = weight
-                guard first < last else { return }
-                firstBases.withUnsafeMutableBufferPointer { codes in
-                    for q in first..<last {
-                        let position = junctionStart - BaselineTally.flank + q
-                        let base = reversed ? complementTable[Int(bytes[n - 1 - position])] : bytes[position]
-                        codes[q] = KmerScanner.code[Int(base)]
-                    }
-                }
+                firstBases.withUnsafeMutableBufferPointer { codes in forEachCode { q, c in codes[q] = c } }
                 return
             }
             if baseCounts.isEmpty {
                 baseCounts = counts
                 firstBases = []
             }
-            // Through one buffer: an element access of the array per base would check its uniqueness each time.
             baseCounts.withUnsafeMutableBufferPointer { counts in
-                KmerScanner.code.withUnsafeBufferPointer { code in
-                    complementTable.withUnsafeBufferPointer { complement in
-                        guard first < last else { return }
-                        for q in first..<last {
-                            let position = junctionStart - BaselineTally.flank + q
-                            let base = reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position]
-                            let c = code[Int(base)]
-                            if c < 4 { counts[q * 4 + Int(c)] += weight }
-                        }
-                    }
-                }
+                forEachCode { q, c in if c < 4 { counts[q * 4 + Int(c)] += weight } }
             }
         }
 
@@ -294,7 +281,7 @@ struct BaselineTally {
             } else {
                 g = groups.count
                 groups.append(Group(key: Key(locus: location.locus, kind: location.kind, junction: Bases(Array(junction)))))
-                groupIndex.insert(g, hash: hash, in: groups)
+                groupIndex.insert(g, hash: hash)
             }
             // The full annotation (strings, alignments) only for a read that becomes the representative.
             if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
@@ -367,13 +354,13 @@ struct BaselineTally {
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
         for group in other.groups {
-            let hash = group.key.junction.bytes.withUnsafeBufferPointer { GroupTable.hash($0) }
-            let found = group.key.junction.bytes.withUnsafeBufferPointer {
-                groupIndex.find(group.key.locus, group.key.kind, $0, hash: hash, in: groups)
+            let (hash, found) = group.key.junction.bytes.withUnsafeBufferPointer { junction in
+                let hash = GroupTable.hash(junction)
+                return (hash, groupIndex.find(group.key.locus, group.key.kind, junction, hash: hash, in: groups))
             }
             guard let g = found else {
                 groups.append(group)
-                groupIndex.insert(groups.count - 1, hash: hash, in: groups)
+                groupIndex.insert(groups.count - 1, hash: hash)
                 continue
             }
             groups[g].count += group.count
@@ -415,7 +402,7 @@ struct GroupTable {
     }
 
     /// Adds group `g` (not yet in the table) under `hash`.
-    mutating func insert(_ g: Int, hash: UInt64, in groups: [BaselineTally.Group]) {
+    mutating func insert(_ g: Int, hash: UInt64) {
         if (count + 1) * 2 > slots.count { grow() }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask

@@ -23,16 +23,14 @@ public enum ReadCoverage {
 
     /// The forward share of a locus's reads: the median over its clonotypes with enough reads, else
     /// the share over all its reads.
-    static func forwardShare(_ clonotypes: [Clonotype]) -> Double? {
-        forwardShare(counts: clonotypes.map { ($0.count, $0.forwardCount) })
-    }
-
-    /// As `forwardShare(_:)`, from each clonotype's (reads, forward reads).
-    static func forwardShare(counts: [(reads: Int, forward: Int)]) -> Double? {
-        let judged = counts.filter { $0.reads >= minReads }.map { Double($0.forward) / Double($0.reads) }.sorted()
+    /// (`members`: indexes into `clonotypes`, read by field: a copy of each whole clonotype would
+    /// retain a dozen arrays.)
+    static func forwardShare(_ clonotypes: [Clonotype], members: [Int]) -> Double? {
+        let judged = members.filter { clonotypes[$0].count >= minReads }
+            .map { Double(clonotypes[$0].forwardCount) / Double(clonotypes[$0].count) }.sorted()
         if judged.count >= minClonotypes { return judged[judged.count / 2] }
-        let total = counts.reduce(0) { $0 + $1.reads }
-        return total > 0 ? Double(counts.reduce(0) { $0 + $1.forward }) / Double(total) : nil
+        let total = members.reduce(0) { $0 + clonotypes[$1].count }
+        return total > 0 ? Double(members.reduce(0) { $0 + clonotypes[$1].forwardCount }) / Double(total) : nil
     }
 
     /// The coverage of one clone given the locus's forward share.
@@ -50,8 +48,7 @@ public enum ReadCoverage {
         var byLocus: [Locus: [Int]] = [:]
         for i in clonotypes.indices { byLocus[clonotypes[i].locus, default: []].append(i) }
         for (_, members) in byLocus {
-            // Counts only: a copy of each whole clonotype would retain a dozen arrays.
-            guard let share = forwardShare(counts: members.map { (clonotypes[$0].count, clonotypes[$0].forwardCount) }) else { continue }
+            guard let share = forwardShare(clonotypes, members: members) else { continue }
             for i in members {
                 clonotypes[i].coverage = coverage(forward: clonotypes[i].forwardCount, count: clonotypes[i].count, forwardShare: share)
             }

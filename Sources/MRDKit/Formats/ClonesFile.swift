@@ -83,13 +83,13 @@ public enum ClonesFile {
         return try parse(bytes: [UInt8](data), path: path)
     }
 
-    /// Parses the bytes of a clones.tsv; `path` names it in messages.
     private static func isNucleotide(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "A") || byte == UInt8(ascii: "C") || byte == UInt8(ascii: "G") || byte == UInt8(ascii: "T")
     }
 
     private static func isNucleotideOrN(_ byte: UInt8) -> Bool { isNucleotide(byte) || byte == UInt8(ascii: "N") }
 
+    /// Parses the bytes of a clones.tsv; `path` names it in messages.
     public static func parse(bytes: [UInt8], path: String) throws -> [BaselineClone] {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ReadError(.malformedRecord, file: path, line: 1, "expected UTF-8 text (a clones.tsv of `mrd baseline`)")

@@ -196,16 +196,16 @@ public struct OutputSet {
     public func commit() throws {
         var written: [AtomicFile] = []
         for entry in entries {
+            let file: AtomicFile
             switch entry {
             case .text(let path, let text):
-                let file = try AtomicFile(path: path)
+                file = try AtomicFile(path: path)
                 try file.write(text)
-                try file.finishWriting()
-                written.append(file)
-            case .written(let file):
-                try file.finishWriting()
-                written.append(file)
+            case .written(let streamed):
+                file = streamed
             }
+            try file.finishWriting()
+            written.append(file)
         }
         try TemporaryFiles.withLock {
             for file in written { try file.renameLocked() }

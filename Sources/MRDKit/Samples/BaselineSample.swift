@@ -68,8 +68,7 @@ public struct BaselineSample: Sendable {
         for locus in Set(clones.filter(\.trackable).map(\.locus)) {
             shares[locus] = spikeReads >= ReadCoverage.minSpikeReads
                 ? Double(counts.spikeInForwardReads) / Double(spikeReads)
-                : ReadCoverage.forwardShare(counts: clonotypes.indices.filter { clonotypes[$0].locus == locus }
-                    .map { (clonotypes[$0].count, clonotypes[$0].forwardCount) })
+                : ReadCoverage.forwardShare(clonotypes, members: clonotypes.indices.filter { clonotypes[$0].locus == locus })
         }
         for (t, c) in tracker.tracked.enumerated() {
             guard let share = shares[clones[c].locus] else { continue }
@@ -114,7 +113,6 @@ public struct BaselineSample: Sendable {
         }
     }
 
-    /// AIRR rows, one per clonotype representative (the read turned V-to-J).
     /// Rows of airr.tsv per chunk formatted at once.
     static let airrChunk = 2048
 
@@ -135,6 +133,7 @@ public struct BaselineSample: Sendable {
     /// The airr.tsv rows of a result's clonotypes.
     static func airr(_ result: BaselineResult) -> [AIRRRearrangement] { airr(result.clonotypes) }
 
+    /// AIRR rows, one per clonotype representative (the read turned V-to-J).
     static func airr<C: Collection>(_ clonotypes: C) -> [AIRRRearrangement] where C.Element == Clonotype {
         clonotypes.map { c in
             let length = c.representative.count
