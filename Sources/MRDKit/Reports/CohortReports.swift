@@ -123,59 +123,93 @@ public enum CohortReports {
         return p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p)
     }
 
-    static func kmSVG(landmark: Landmark, curves: [(landmark: String, status: String, curve: KaplanMeier)], horizon: Double, what: String) -> String {
-        let width = 470.0, height = 340.0, left = 50.0, right = 16.0, top = 30.0, plotBottom = 240.0
-        let maxTime = max(horizon * 1.5, curves.flatMap { $0.curve.steps.map(\.time) }.max() ?? horizon)
-        func x(_ t: Double) -> Double { left + (width - left - right) * t / maxTime }
-        func y(_ s: Double) -> Double { top + (plotBottom - top) * (1 - s) }
-        let colors = ["negative": "#1f7a3a", "positive": "#c62828"]
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"Kaplan-Meier \(what) at \(htmlEscape(landmark.label))\">\n"
-        svg += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"600\">\(what) from \(htmlEscape(landmark.label)) (day \(Int(landmark.day)))</text>\n"
-        for s in stride(from: 0.0, through: 1.0, by: 0.25) {
-            svg += "<line x1=\"\(left)\" y1=\"\(f(y(s)))\" x2=\"\(width - right)\" y2=\"\(f(y(s)))\" stroke=\"#eef1f5\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(f(y(s) + 4))\" font-size=\"10\" text-anchor=\"end\">\(Int(s * 100))%</text>\n"
+    /// What the two step-curve figures (Kaplan-Meier, cumulative incidence) share: size and scales,
+    /// the frame (title, grid, axes, the horizon line) and the number-at-risk table under the axis.
+    /// The SVG carries a viewBox, so it scales down on a narrow screen instead of being cut.
+    struct StepPlot {
+        static let width = 470.0, height = 340.0, left = 50.0, right = 16.0, top = 30.0, plotBottom = 240.0
+        static let colors = ["negative": "#1f7a3a", "positive": "#c62828"]
+        let maxTime: Double
+        /// The top of the y axis (the curves' values run from 0 to it).
+        let yMax: Double
+        var tickStep: Double { maxTime > 2000 ? 365.0 : 180.0 }
+
+        init(horizon: Double, times: [Double], yMax: Double) {
+            maxTime = max(horizon * 1.5, times.max() ?? horizon)
+            self.yMax = yMax
         }
-        let tickStep = maxTime > 2000 ? 365.0 : 180.0
-        for t in stride(from: 0.0, through: maxTime, by: tickStep) {
-            svg += "<text x=\"\(f(x(t)))\" y=\"\(f(plotBottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(t))</text>"
-        }
-        svg += "<line x1=\"\(left)\" y1=\"\(plotBottom)\" x2=\"\(width - right)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>"
-        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>\n"
-        svg += "<line x1=\"\(f(x(horizon)))\" y1=\"\(top)\" x2=\"\(f(x(horizon)))\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\" stroke-dasharray=\"4 3\"/>\n"
-        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(plotBottom + 28))\" font-size=\"11\" text-anchor=\"middle\">days from landmark</text>\n"
-        var legendY = top + 12
-        for (_, status, curve) in curves {
-            let color = colors[status] ?? "#333"
-            var path = "M \(f(x(0))) \(f(y(1)))"
-            var previous = 1.0
-            for step in curve.steps.dropFirst() {
-                path += " H \(f(x(step.time)))"
-                if step.survival != previous { path += " V \(f(y(step.survival)))"; previous = step.survival }
+
+        func x(_ t: Double) -> Double { Self.left + (Self.width - Self.left - Self.right) * t / maxTime }
+        func y(_ v: Double) -> Double { Self.top + (Self.plotBottom - Self.top) * (1 - v / yMax) }
+        static func color(_ status: String) -> String { colors[status] ?? "#333" }
+
+        /// The opening tag, title, grid with percent labels, time ticks, axes, horizon line and x label.
+        func frame(title: String, ariaLabel: String, horizon: Double) -> String {
+            let (left, right, top, plotBottom, width, height) = (Self.left, Self.right, Self.top, Self.plotBottom, Self.width, Self.height)
+            var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+                + "role=\"img\" aria-label=\"\(ariaLabel)\">\n"
+            svg += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"600\">\(title)</text>\n"
+            for v in stride(from: 0.0, through: yMax + 1e-9, by: yMax / 4) {
+                svg += "<line x1=\"\(left)\" y1=\"\(f(y(v)))\" x2=\"\(width - right)\" y2=\"\(f(y(v)))\" stroke=\"#eef1f5\"/>"
+                svg += "<text x=\"\(left - 6)\" y=\"\(f(y(v) + 4))\" font-size=\"10\" text-anchor=\"end\">\(Int((v * 100).rounded()))%</text>\n"
             }
-            if let last = curve.steps.last { path += " H \(f(x(last.time)))" }
-            svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            for t in stride(from: 0.0, through: maxTime, by: tickStep) {
+                svg += "<text x=\"\(f(x(t)))\" y=\"\(f(plotBottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(t))</text>"
+            }
+            svg += "<line x1=\"\(left)\" y1=\"\(plotBottom)\" x2=\"\(width - right)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>"
+            svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>\n"
+            svg += "<line x1=\"\(f(x(horizon)))\" y1=\"\(top)\" x2=\"\(f(x(horizon)))\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\" stroke-dasharray=\"4 3\"/>\n"
+            svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(plotBottom + 28))\" font-size=\"11\" text-anchor=\"middle\">days from landmark</text>\n"
+            return svg
+        }
+
+        /// A step path from (0, `start`) through each step's value (`value(i)` of step i, at `times[i]`).
+        func path(times: [Double], start: Double, value: (Int) -> Double) -> String {
+            var path = "M \(f(x(0))) \(f(y(start)))"
+            var previous = start
+            for i in times.indices.dropFirst() {
+                path += " H \(f(x(times[i])))"
+                if value(i) != previous { path += " V \(f(y(value(i))))"; previous = value(i) }
+            }
+            if let last = times.last { path += " H \(f(x(last)))" }
+            return path
+        }
+
+        /// The number at risk at each time tick, one row per status; then the closing tag.
+        func atRiskTable(_ rows: [(status: String, times: [Double], atRisk: [Int])]) -> String {
+            var svg = "<text x=\"4\" y=\"\(f(Self.plotBottom + 50))\" font-size=\"10\" font-weight=\"600\">At risk</text>\n"
+            var rowY = Self.plotBottom + 64
+            for row in rows {
+                svg += "<text x=\"4\" y=\"\(f(rowY))\" font-size=\"10\" fill=\"\(Self.color(row.status))\">\(row.status == "negative" ? "neg" : "pos")</text>"
+                for t in stride(from: 0.0, through: maxTime, by: tickStep) {
+                    let count = t == 0 ? row.atRisk[0] : (row.times.indices.dropFirst().first { row.times[$0] >= t }.map { row.atRisk[$0] } ?? 0)
+                    svg += "<text x=\"\(f(x(t)))\" y=\"\(f(rowY))\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
+                }
+                svg += "\n"
+                rowY += 14
+            }
+            return svg + "</svg>\n"
+        }
+    }
+
+    static func kmSVG(landmark: Landmark, curves: [(landmark: String, status: String, curve: KaplanMeier)], horizon: Double, what: String) -> String {
+        let plot = StepPlot(horizon: horizon, times: curves.flatMap { $0.curve.steps.map(\.time) }, yMax: 1)
+        var svg = plot.frame(title: "\(what) from \(htmlEscape(landmark.label)) (day \(Int(landmark.day)))",
+                             ariaLabel: "Kaplan-Meier \(what) at \(htmlEscape(landmark.label))", horizon: horizon)
+        // The legend at the bottom left, where the curves (falling from 100% at time 0) do not run.
+        var legendY = StepPlot.plotBottom - 8 - 15 * Double(curves.count - 1)
+        for (_, status, curve) in curves {
+            let color = StepPlot.color(status)
+            svg += "<path d=\"\(plot.path(times: curve.steps.map(\.time), start: 1) { curve.steps[$0].survival })\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for step in curve.steps where step.censored > 0 {
-                svg += "<line x1=\"\(f(x(step.time)))\" y1=\"\(f(y(step.survival) - 5))\" x2=\"\(f(x(step.time)))\" y2=\"\(f(y(step.survival) + 5))\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
+                svg += "<line x1=\"\(f(plot.x(step.time)))\" y1=\"\(f(plot.y(step.survival) - 5))\" x2=\"\(f(plot.x(step.time)))\" y2=\"\(f(plot.y(step.survival) + 5))\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
             }
             let at = curve.at(horizon)
-            svg += "\n<text x=\"\(width - right - 4)\" y=\"\(f(legendY))\" font-size=\"11\" fill=\"\(color)\" text-anchor=\"end\">MRD-\(status == "negative" ? "negative" : "positive"): "
+            svg += "\n<text x=\"\(StepPlot.left + 8)\" y=\"\(f(legendY))\" font-size=\"11\" fill=\"\(color)\">MRD-\(status == "negative" ? "negative" : "positive"): "
                 + "\(percent(at.survival)) at \(Int(horizon)) d</text>\n"
             legendY += 15
         }
-        // Number at risk below the axis.
-        svg += "<text x=\"4\" y=\"\(f(plotBottom + 50))\" font-size=\"10\" font-weight=\"600\">At risk</text>\n"
-        var rowY = plotBottom + 64
-        for (_, status, curve) in curves {
-            svg += "<text x=\"4\" y=\"\(f(rowY))\" font-size=\"10\" fill=\"\(colors[status] ?? "#333")\">\(status == "negative" ? "neg" : "pos")</text>"
-            for t in stride(from: 0.0, through: maxTime, by: tickStep) {
-                let atRisk = curve.steps.dropFirst().first { $0.time >= t }?.atRisk ?? 0
-                let count = t == 0 ? curve.steps[0].atRisk : atRisk
-                svg += "<text x=\"\(f(x(t)))\" y=\"\(f(rowY))\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
-            }
-            svg += "\n"
-            rowY += 14
-        }
-        return svg + "</svg>\n"
+        return svg + plot.atRiskTable(curves.map { ($0.status, $0.curve.steps.map(\.time), $0.curve.steps.map(\.atRisk)) })
     }
 
     static func f(_ v: Double) -> String { String(format: "%.1f", v) }
@@ -224,60 +258,24 @@ extension CohortReports {
     }
 
     static func incidenceSVG(landmark: Landmark, curves: [(landmark: String, status: String, curve: CumulativeIncidence)], horizon: Double) -> String {
-        let width = 470.0, height = 340.0, left = 50.0, right = 16.0, top = 30.0, plotBottom = 240.0
-        let maxTime = max(horizon * 1.5, curves.flatMap { $0.curve.steps.map(\.time) }.max() ?? horizon)
         let highest = curves.flatMap { $0.curve.steps.map { max($0.relapse, $0.death) } }.max() ?? 0
-        let yMax = highest <= 0.5 ? 0.5 : 1.0
-        func x(_ t: Double) -> Double { left + (width - left - right) * t / maxTime }
-        func y(_ v: Double) -> Double { top + (plotBottom - top) * (1 - v / yMax) }
-        let colors = ["negative": "#1f7a3a", "positive": "#c62828"]
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
-            + "aria-label=\"Cumulative incidence at \(htmlEscape(landmark.label))\">\n"
-        svg += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"600\">Relapse from \(htmlEscape(landmark.label)) (day \(Int(landmark.day)))</text>\n"
-        for v in stride(from: 0.0, through: yMax + 1e-9, by: yMax / 4) {
-            svg += "<line x1=\"\(left)\" y1=\"\(f(y(v)))\" x2=\"\(width - right)\" y2=\"\(f(y(v)))\" stroke=\"#eef1f5\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(f(y(v) + 4))\" font-size=\"10\" text-anchor=\"end\">\(Int((v * 100).rounded()))%</text>\n"
-        }
-        let tickStep = maxTime > 2000 ? 365.0 : 180.0
-        for t in stride(from: 0.0, through: maxTime, by: tickStep) {
-            svg += "<text x=\"\(f(x(t)))\" y=\"\(f(plotBottom + 14))\" font-size=\"10\" text-anchor=\"middle\">\(Int(t))</text>"
-        }
-        svg += "<line x1=\"\(left)\" y1=\"\(plotBottom)\" x2=\"\(width - right)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>"
-        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\"/>\n"
-        svg += "<line x1=\"\(f(x(horizon)))\" y1=\"\(top)\" x2=\"\(f(x(horizon)))\" y2=\"\(plotBottom)\" stroke=\"#8a93a3\" stroke-dasharray=\"4 3\"/>\n"
-        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(plotBottom + 28))\" font-size=\"11\" text-anchor=\"middle\">days from landmark</text>\n"
-        var legendY = top + 12
+        let plot = StepPlot(horizon: horizon, times: curves.flatMap { $0.curve.steps.map(\.time) }, yMax: highest <= 0.5 ? 0.5 : 1.0)
+        var svg = plot.frame(title: "Relapse from \(htmlEscape(landmark.label)) (day \(Int(landmark.day)))",
+                             ariaLabel: "Cumulative incidence at \(htmlEscape(landmark.label))", horizon: horizon)
+        var legendY = StepPlot.top + 12
         for (_, status, curve) in curves {
-            let color = colors[status] ?? "#333"
+            let color = StepPlot.color(status), times = curve.steps.map(\.time)
             for (cause, dash) in [(0, ""), (1, " stroke-dasharray=\"5 3\"")] {
-                var path = "M \(f(x(0))) \(f(y(0)))"
-                var previous = 0.0
-                for step in curve.steps.dropFirst() {
-                    let value = cause == 0 ? step.relapse : step.death
-                    path += " H \(f(x(step.time)))"
-                    if value != previous { path += " V \(f(y(value)))"; previous = value }
-                }
-                if let last = curve.steps.last { path += " H \(f(x(last.time)))" }
+                let path = plot.path(times: times, start: 0) { cause == 0 ? curve.steps[$0].relapse : curve.steps[$0].death }
                 svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(cause == 0 ? 2 : 1.5)\"\(dash)/>\n"
             }
             let at = curve.at(horizon)
-            svg += "<text x=\"\(left + 8)\" y=\"\(f(legendY))\" font-size=\"11\" fill=\"\(color)\">MRD-\(status): relapse \(percent(at.relapse)), "
+            svg += "<text x=\"\(StepPlot.left + 8)\" y=\"\(f(legendY))\" font-size=\"11\" fill=\"\(color)\">MRD-\(status): relapse \(percent(at.relapse)), "
                 + "death \(percent(at.death)) at \(Int(horizon)) d</text>\n"
             legendY += 15
         }
-        svg += "<text x=\"\(left + 8)\" y=\"\(f(legendY))\" font-size=\"10\" fill=\"#566074\">solid: relapse; dashed: death in remission</text>\n"
-        svg += "<text x=\"4\" y=\"\(f(plotBottom + 50))\" font-size=\"10\" font-weight=\"600\">At risk</text>\n"
-        var rowY = plotBottom + 64
-        for (_, status, curve) in curves {
-            svg += "<text x=\"4\" y=\"\(f(rowY))\" font-size=\"10\" fill=\"\(colors[status] ?? "#333")\">\(status == "negative" ? "neg" : "pos")</text>"
-            for t in stride(from: 0.0, through: maxTime, by: tickStep) {
-                let count = t == 0 ? curve.steps[0].atRisk : (curve.steps.dropFirst().first { $0.time >= t }?.atRisk ?? 0)
-                svg += "<text x=\"\(f(x(t)))\" y=\"\(f(rowY))\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
-            }
-            svg += "\n"
-            rowY += 14
-        }
-        return svg + "</svg>\n"
+        svg += "<text x=\"\(StepPlot.left + 8)\" y=\"\(f(legendY))\" font-size=\"10\" fill=\"#566074\">solid: relapse; dashed: death in remission</text>\n"
+        return svg + plot.atRiskTable(curves.map { ($0.status, $0.curve.steps.map(\.time), $0.curve.steps.map(\.atRisk)) })
     }
 
     /// Hazard ratios with their intervals on a log axis, one line per estimated term.
