@@ -66,6 +66,21 @@ public struct SegmentAlignment: Sendable, Equatable, Hashable {
     }
 }
 
+/// A `SegmentAlignment` in 20 bytes, for what is kept per group.
+struct PackedAlignment: Sendable, Equatable {
+    var readStart: Int32, readEnd: Int32, germlineStart: Int32, germlineEnd: Int32, germlineLength: Int32
+
+    init(_ a: SegmentAlignment) {
+        readStart = Int32(a.readStart); readEnd = Int32(a.readEnd)
+        germlineStart = Int32(a.germlineStart); germlineEnd = Int32(a.germlineEnd); germlineLength = Int32(a.germlineLength)
+    }
+
+    var alignment: SegmentAlignment {
+        SegmentAlignment(readStart: Int(readStart), readEnd: Int(readEnd), germlineStart: Int(germlineStart),
+                         germlineEnd: Int(germlineEnd), germlineLength: Int(germlineLength))
+    }
+}
+
 /// Why a read got no annotation; every read is counted under one of these or as annotated.
 public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
     /// No germline segment found at all.
@@ -671,14 +686,7 @@ public final class Annotator: Sendable {
         case .j: annotation.jCall = threeCalls
         }
         if location.kind == .VDJ && callD { annotation.dCall = dCall(location.locus, Array(read[start..<end])) }
-        var fiveLength = 0
-        while start + fiveLength < end, fiveElement.anchor + fiveLength < fiveElement.sequence.count,
-              read[start + fiveLength] == fiveElement.sequence[fiveElement.anchor + fiveLength] { fiveLength += 1 }
-        var threeLength = 0
-        while end - 1 - threeLength >= start + fiveLength, threeElement.anchor - 1 - threeLength >= 0,
-              read[end - 1 - threeLength] == threeElement.sequence[threeElement.anchor - 1 - threeLength] { threeLength += 1 }
-        annotation.templatedFivePrime = fiveLength
-        annotation.templatedThreePrime = threeLength
+        (annotation.templatedFivePrime, annotation.templatedThreePrime) = templatedLengths(location, read)
         if fiveElement.role == .v {
             let v = alignV(fiveElement, Int(location.five.diagonal), read)
             annotation.vAlignment = v
@@ -691,6 +699,37 @@ public final class Annotator: Sendable {
         }
         if threeElement.role == .j { annotation.jAlignment = alignJ(threeElement, Int(location.three.diagonal), read) }
         return annotation
+    }
+
+    /// Junction bases that are germline of the 5' element (from the junction start) and of the 3'
+    /// element (up to the junction end), on a read turned V-to-J.
+    func templatedLengths(_ location: Location, _ read: [UInt8]) -> (five: Int, three: Int) {
+        let five = Int(location.five.element), three = Int(location.three.element)
+        let start = location.junctionStart, end = location.junctionEnd
+        return elementBases.withUnsafeBufferPointer { arena in
+            let fiveBases = arena.baseAddress! + elementStart[five], threeBases = arena.baseAddress! + elementStart[three]
+            let fiveAnchor = elementAnchor[five], threeAnchor = elementAnchor[three]
+            var fiveLength = 0
+            while start + fiveLength < end, fiveAnchor + fiveLength < Int(elementLength[five]),
+                  read[start + fiveLength] == fiveBases[fiveAnchor + fiveLength] { fiveLength += 1 }
+            var threeLength = 0
+            while end - 1 - threeLength >= start + fiveLength, threeAnchor - 1 - threeLength >= 0,
+                  read[end - 1 - threeLength] == threeBases[threeAnchor - 1 - threeLength] { threeLength += 1 }
+            return (fiveLength, threeLength)
+        }
+    }
+
+    /// What a clonotype keeps of its representative read: where the junction lies, its templated
+    /// ends and the V and J alignments, without the calls' strings (a group per distinct junction
+    /// keeps one, so it is kept small).
+    func representative(_ location: Location, read: [UInt8]) -> BaselineTally.Representative {
+        let (five, three) = templatedLengths(location, read)
+        let fiveElement = Int(location.five.element), threeElement = Int(location.three.element)
+        return BaselineTally.Representative(
+            sequence: read, junctionStart: Int32(location.junctionStart), templatedFivePrime: Int16(five), templatedThreePrime: Int16(three),
+            reversed: location.reversed,
+            v: elementRole[fiveElement] == .v ? PackedAlignment(alignV(elements[fiveElement], Int(location.five.diagonal), read)) : nil,
+            j: elementRole[threeElement] == .j ? PackedAlignment(alignJ(elements[threeElement], Int(location.three.diagonal), read)) : nil)
     }
 
     /// The V gene on its diagonal: from where it enters the read to the last base of the germline

@@ -56,9 +56,11 @@ public struct BaselineAnalysis: Sendable {
             DispatchQueue.concurrentPerform(iterations: buffer.count) { box.value[$0].settle(annotator) }
         }
         timer.mark("settle")
+        for tally in settled { timer.note("worker groups", tally.groups.count) }
         var merged = settled.removeFirst()
         while !settled.isEmpty { merged.merge(settled.removeFirst()) }
         timer.mark("merge")
+        timer.note("groups", merged.groups.count)
         let result = finish(consume merged, sampleID: sampleID)
         timer.mark("clonotypes (all)")
         return result
@@ -79,21 +81,22 @@ public struct BaselineAnalysis: Sendable {
         }
         func clonotype(_ group: BaselineTally.Group) -> Clonotype {
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
-            for (calls, n) in group.calls {
+            group.calls.forEach { calls, n in
                 vCalls[calls.v, default: 0] += n
                 dCalls[calls.d, default: 0] += n
                 jCalls[calls.j, default: 0] += n
             }
             let key = group.key
             let consensus = group.consensus()
+            let representative = group.representative!
             var clonotype = Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
                       dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
-                      representative: group.representative!.sequence, representativeReversed: group.representative!.reversed,
-                      representativeJunctionStart: group.representative!.junctionStart,
-                      templatedFivePrime: group.representative!.templatedFivePrime,
-                      templatedThreePrime: group.representative!.templatedThreePrime,
-                      vAlignment: group.representative!.vAlignment, jAlignment: group.representative!.jAlignment,
-                      junctionQualitySums: group.qualitySums)
+                      representative: representative.sequence, representativeReversed: representative.reversed,
+                      representativeJunctionStart: Int(representative.junctionStart),
+                      templatedFivePrime: Int(representative.templatedFivePrime),
+                      templatedThreePrime: Int(representative.templatedThreePrime),
+                      vAlignment: representative.v?.alignment, jAlignment: representative.j?.alignment,
+                      junctionMeanQualities: group.meanQualities)
             clonotype.forwardCount = group.forward
             clonotype.consensus = consensus.bases
             clonotype.consensusJunctionStart = consensus.junctionOffset

@@ -24,17 +24,28 @@ struct BaselineTally {
         }
     }
 
+    /// A group's representative read (V-to-J direction) and what its clonotype takes from it.
+    struct Representative {
+        var sequence: [UInt8]
+        var junctionStart: Int32
+        var templatedFivePrime: Int16
+        var templatedThreePrime: Int16
+        var reversed: Bool
+        var v: PackedAlignment?
+        var j: PackedAlignment?
+    }
+
     struct Group {
         let key: Key
         var count = 0
         /// Reads read V-to-J (not reverse-complemented): how the clone's reads cover it by orientation.
         var forward = 0
         /// Reads per V, D and J call, by the worker's call ids until `settle`, by name after it.
-        var callIDs: [CallIDs: Int] = [:]
-        var calls: [Calls: Int] = [:]
+        var callIDs = CountedKeys<CallIDs>()
+        var calls = CountedKeys<Calls>()
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
-        var representative: ReadAnnotation?
+        var representative: Representative?
         /// Per junction position, the sum of the reads' Phred scores (40 for reads without
         /// qualities). Most groups of a diagnosis are one read with a sequencing error in its
         /// junction: until a second read comes, that read's scores stay bytes in `firstQualities`
@@ -60,6 +71,17 @@ struct BaselineTally {
             if !junctionQualitySums.isEmpty { return junctionQualitySums }
             if !firstQualities.isEmpty { return firstQualities.map(Int.init) }
             return [Int](repeating: 0, count: key.junction.bytes.count)
+        }
+
+        /// The junction's mean quality per position, rounded down (the reads' scores summed over
+        /// the reads counted; one read's own scores, shared, not copied).
+        var meanQualities: [UInt8] {
+            if !junctionQualitySums.isEmpty {
+                let reads = max(count, 1)
+                return junctionQualitySums.map { UInt8(clamping: $0 / reads) }
+            }
+            if !firstQualities.isEmpty { return firstQualities }
+            return [UInt8](repeating: 0, count: key.junction.bytes.count)
         }
 
         /// The base counts (zeros before any read's bases).
@@ -173,7 +195,7 @@ struct BaselineTally {
             return (bases, flank - start)
         }
 
-        mutating func offer(_ candidate: ReadAnnotation) {
+        mutating func offer(_ candidate: Representative) {
             if prefers(candidate.sequence, reversed: candidate.reversed) { representative = candidate }
         }
 
@@ -283,9 +305,9 @@ struct BaselineTally {
                 groups.append(Group(key: Key(locus: location.locus, kind: location.kind, junction: Bases(Array(junction)))))
                 groupIndex.insert(g, hash: hash)
             }
-            // The full annotation (strings, alignments) only for a read that becomes the representative.
+            // Alignments only for a read that becomes the representative.
             if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
-                groups[g].representative = annotator.annotation(location, read: read ?? Array(bases), scratch: scratch!, callD: false)
+                groups[g].representative = annotator.representative(location, read: read ?? Array(bases))
             }
             var calls = CallIDs()
             let fields = annotator.callFields(location)
@@ -313,7 +335,7 @@ struct BaselineTally {
             groups[g].count += 1
             if !verdict.reversed && entry == nil { groups[g].forward += 1 }
             if entry == nil {
-                groups[g].callIDs[verdict.calls, default: 0] += 1
+                groups[g].callIDs.add(verdict.calls, 1)
                 groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
             }
             groups[g].addQualities(quality, readLength: readLength, reversed: verdict.reversed, junctionStart: verdict.junctionStart,
@@ -329,7 +351,7 @@ struct BaselineTally {
             case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
             case .unassigned: unassigned[verdict.value] += verdict.used
             case .group:
-                groups[verdict.value].callIDs[verdict.calls, default: 0] += verdict.used
+                groups[verdict.value].callIDs.add(verdict.calls, verdict.used)
                 if !verdict.reversed { groups[verdict.value].forward += verdict.used }
                 memo.withKey(entry) { bytes in
                     groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
@@ -340,10 +362,10 @@ struct BaselineTally {
         let names = callLists.map { annotator.calls($0) }
         func name(_ id: Int32) -> String { id < 0 ? "" : names[Int(id)] }
         for g in groups.indices {
-            for (ids, n) in groups[g].callIDs {
-                groups[g].calls[Calls(v: name(ids.v), d: name(ids.d), j: name(ids.j)), default: 0] += n
+            groups[g].callIDs.forEach { ids, n in
+                groups[g].calls.add(Calls(v: name(ids.v), d: name(ids.d), j: name(ids.j)), n)
             }
-            groups[g].callIDs = [:]
+            groups[g].callIDs = CountedKeys()
         }
     }
 
@@ -365,10 +387,30 @@ struct BaselineTally {
             }
             groups[g].count += group.count
             groups[g].forward += group.forward
-            for (calls, n) in group.calls { groups[g].calls[calls, default: 0] += n }
+            group.calls.forEach { calls, n in groups[g].calls.add(calls, n) }
             groups[g].addCounts(of: group)
             if let representative = group.representative { groups[g].offer(representative) }
         }
+    }
+}
+
+/// Counts per key where nearly always one key is met (a group's reads nearly all get the same
+/// calls): the first key is held inline, a dictionary made only for a second one.
+struct CountedKeys<Key: Hashable> {
+    private var first: Key?
+    private var firstCount = 0
+    private var others: [Key: Int] = [:]
+
+    mutating func add(_ key: Key, _ n: Int) {
+        if first == nil { first = key }
+        if first == key { firstCount += n } else { others[key, default: 0] += n }
+    }
+
+    /// Each key with its count (the first key first, then the others in no particular order).
+    func forEach(_ body: (Key, Int) -> Void) {
+        guard let first else { return }
+        body(first, firstCount)
+        for (key, n) in others { body(key, n) }
     }
 }
 

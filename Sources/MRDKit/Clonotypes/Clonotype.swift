@@ -47,9 +47,11 @@ public struct Clonotype: Sendable, Equatable {
     /// representative, its bases): for AIRR alignments.
     public var jGermline: [UInt8] = []
     public var dOnRepresentative: PlacedGermline? = nil
-    /// Phred quality summed over the clonotype's reads at each junction position (reads without
-    /// qualities count as Q40): sequencing errors sit at low-quality bases, true variants do not.
-    public var junctionQualitySums: [Int] = []
+    /// Mean Phred quality of the clonotype's reads (as built, before folding) at each junction
+    /// position, rounded down (reads without qualities count as Q40): sequencing errors sit at
+    /// low-quality bases, true variants do not. One byte a position: a large diagnosis has 100k+
+    /// clonotypes, most of them one read.
+    public var junctionMeanQualities: [UInt8] = []
     /// For clones above the fraction threshold: the most similar other clonotype of the locus and
     /// its junction edit distance (up to `IndexCloneSelection.nearestSearchLimit`; nil when none is that close).
     public var nearestCloneID: String?
@@ -61,10 +63,10 @@ public struct Clonotype: Sendable, Equatable {
     public var fraction: Double { locusReads == 0 ? 0 : Double(count) / Double(locusReads) }
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
     public var productive: Bool? { kind.productive(junction) }
-    /// Mean Phred quality of the clonotype's reads at one junction position (40 when unknown).
+    /// Mean Phred quality of the clonotype's reads at one junction position, rounded down (40 when unknown).
     public func meanQuality(at position: Int) -> Double {
-        guard position < junctionQualitySums.count, count > 0 else { return 40 }
-        return Double(junctionQualitySums[position]) / Double(count)
+        guard position < junctionMeanQualities.count, count > 0 else { return 40 }
+        return Double(junctionMeanQualities[position])
     }
     public var junctionAA: String? { kind.junctionAA(junction) }
 }

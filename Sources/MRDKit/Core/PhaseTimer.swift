@@ -19,6 +19,12 @@ public struct PhaseTimer: Sendable {
         last = now
     }
 
+    /// Reports a figure of the work (how many groups, clonotypes...) next to the times.
+    public func note(_ what: String, _ value: Int) {
+        guard Self.enabled else { return }
+        FileHandle.standardError.write(Data("mrd: count: \(what) \(value)\n".utf8))
+    }
+
     /// The process's peak resident set so far (Linux: VmHWM of /proc/self/status), in MiB.
     static func peakResidentMiB() -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -55,12 +55,15 @@ public struct BaselineSample: Sendable {
     static func measureCoverage(_ clones: inout [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext,
                                 threads: Int) throws {
         guard clones.contains(where: \.trackable) else { return }
+        var t = PhaseTimer()
         var track = TrackOptions()
         track.threads = threads
         let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator, spikeIns: context.spikeIns,
                                       options: track)
+        t.mark("coverage: tracker")
         // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
         let counts = try tracker.run(input, sampleID: "coverage", recordLimit: ReadCoverage.reads)
+        t.mark("coverage: run")
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
         var shares: [Locus: Double] = [:]
