@@ -1,5 +1,22 @@
 import Foundation
 
+/// A baseline group as the fold sees it, before its clonotype is made.
+struct GroupClone: FoldableClone {
+    var group: Int32
+    var count: Int
+    var forwardCount: Int
+    var locus: Locus
+    var kind: RearrangementKind
+    var junction: [UInt8]
+    var junctionMeanQualities: [UInt8]
+
+    /// As `Clonotype.meanQuality(at:)`.
+    func meanQuality(at position: Int) -> Double {
+        guard position < junctionMeanQualities.count, count > 0 else { return 40 }
+        return Double(junctionMeanQualities[position])
+    }
+}
+
 /// `mrd baseline`: annotate a diagnostic sample, build clonotypes (with sequencing errors folded
 /// into their parent clone) and mark the trackable index clones.
 public struct BaselineAnalysis: Sendable {
@@ -79,7 +96,7 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
-        func clonotype(_ group: BaselineTally.Group) -> Clonotype {
+        func clonotype(_ group: BaselineTally.Group, _ folded: GroupClone) -> Clonotype {
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
             group.calls.forEach { calls, n in
                 vCalls[calls.v, default: 0] += n
@@ -90,39 +107,51 @@ public struct BaselineAnalysis: Sendable {
             let consensus = group.consensus()
             let representative = group.representative!
             var clonotype = Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
-                      dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: group.count,
+                      dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: folded.count,
                       representative: representative.sequence, representativeReversed: representative.reversed,
                       representativeJunctionStart: Int(representative.junctionStart),
                       templatedFivePrime: Int(representative.templatedFivePrime),
                       templatedThreePrime: Int(representative.templatedThreePrime),
                       vAlignment: representative.v?.alignment, jAlignment: representative.j?.alignment,
-                      junctionMeanQualities: group.meanQualities)
-            clonotype.forwardCount = group.forward
+                      junctionMeanQualities: folded.junctionMeanQualities)
+            clonotype.forwardCount = folded.forwardCount
             clonotype.consensus = consensus.bases
             clonotype.consensusJunctionStart = consensus.junctionOffset
             return clonotype
         }
-        // Built chunk by chunk from the end into one array reserved up front, each chunk's groups
-        // released once built (their base counts, qualities and call tables are not needed after),
-        // then the array reversed in place (moves, no copies): the groups and the clonotypes made
-        // from them are never both whole in memory.
+        // Folded as groups, before any clonotype is made: most groups of a noisy diagnosis are
+        // one-read satellites that only add their reads to a parent, and need never become a
+        // whole clonotype. Then the survivors' clonotypes are built in clone order, chunk by
+        // chunk, each chunk's groups released once built.
         var groups = tally.groups
         tally.groups = []
         tally.groupIndex = GroupTable()
-        var clonotypes: [Clonotype] = []
-        clonotypes.reserveCapacity(groups.count)
-        while !groups.isEmpty {
-            let chunkStart = max(0, groups.count - Self.buildChunk)
-            let part = groups[chunkStart...].filter { $0.count > 0 }.parallelMap(threads: options.threads, clonotype)
-            groups.removeSubrange(chunkStart...)
-            clonotypes.append(contentsOf: part.reversed())
+        var order = groups.indices.filter { groups[$0].count > 0 }.map { g in
+            GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].key.locus,
+                       kind: groups[g].key.kind, junction: groups[g].key.junction.bytes, junctionMeanQualities: groups[g].meanQualities)
         }
-        clonotypes.reverse()
-        timer.mark("clonotypes: build")
-        ErrorFolding.sortInOrder(&clonotypes)
+        timer.mark("clonotypes: fold items")
+        ErrorFolding.sortInOrder(&order)
         timer.mark("clonotypes: sort")
-        ErrorFolding.fold(inPlace: &clonotypes)
+        ErrorFolding.fold(inPlace: &order)
+        // The satellites' groups are released now (their reads are in their parents' counts).
+        var survives = [Bool](repeating: false, count: groups.count)
+        for item in order { survives[Int(item.group)] = true }
+        for g in groups.indices where !survives[g] { groups[g] = .released }
         timer.mark("clonotypes: fold")
+        var clonotypes: [Clonotype] = []
+        clonotypes.reserveCapacity(order.count)
+        for chunkStart in stride(from: 0, to: order.count, by: Self.buildChunk) {
+            let chunk = order[chunkStart..<min(order.count, chunkStart + Self.buildChunk)]
+            let part = groups.withUnsafeBufferPointer { groups in
+                Array(chunk).parallelMap(threads: options.threads) { item in clonotype(groups[Int(item.group)], item) }
+            }
+            for item in chunk { groups[Int(item.group)] = .released }
+            clonotypes.append(contentsOf: part)
+        }
+        groups = []
+        order = []
+        timer.mark("clonotypes: build")
         // Gapped V alignments of the representatives (AIRR v_identity, alignments), once per clonotype.
         let annotator = self.annotator
         let gapped = clonotypes.parallelMap(threads: options.threads) { c -> (GeneAlignment, [UInt8])? in

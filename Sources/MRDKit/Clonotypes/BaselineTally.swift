@@ -64,6 +64,9 @@ struct BaselineTally {
             self.key = key
         }
 
+        /// What stands in for a group whose clonotype is built or folded: nothing held.
+        static var released: Group { Group(key: Key(locus: .IGH, kind: .VDJ, junction: Bases([]))) }
+
         var span: Int { key.junction.bytes.count + 2 * BaselineTally.flank }
 
         /// The junction's quality sums (zeros before any read).

@@ -1,11 +1,24 @@
 import Foundation
 
+/// What the fold and the clone order read of a clonotype: a built `Clonotype`, or a baseline's
+/// group before its clonotype is made (so that satellites never become whole clonotypes).
+protocol FoldableClone {
+    var count: Int { get set }
+    var forwardCount: Int { get set }
+    var locus: Locus { get }
+    var kind: RearrangementKind { get }
+    var junction: [UInt8] { get }
+    func meanQuality(at position: Int) -> Double
+}
+
+extension Clonotype: FoldableClone {}
+
 /// Sequencing-error satellites folded into their parent clonotype, and the deterministic clone order.
 enum ErrorFolding {
     /// Sorts most reads first, ties by locus, then junction, then kind (deterministic), moving each
     /// clonotype once: sorting the large structs themselves copies them (a dozen reference counts
     /// each) at every step of the sort.
-    static func sortInOrder(_ clonotypes: inout [Clonotype]) {
+    static func sortInOrder<Clone: FoldableClone>(_ clonotypes: inout [Clone]) {
         let counts = clonotypes.map(\.count), loci = clonotypes.map(\.locus), junctions = clonotypes.map(\.junction)
         let kinds = clonotypes.map(\.kind.rawValue)
         let permutation = clonotypes.indices.sorted { a, b in
@@ -51,7 +64,7 @@ enum ErrorFolding {
     /// rule sharper: a substitution whose base has a mean quality under Q20 across the satellite's
     /// reads is an error signature (a real variant is read at the run's usual quality), so it folds
     /// into a parent only 20x larger.
-    static func fold(_ sorted: [Clonotype]) -> [Clonotype] {
+    static func fold<Clone: FoldableClone>(_ sorted: [Clone]) -> [Clone] {
         var clonotypes = sorted
         fold(inPlace: &clonotypes)
         return clonotypes
@@ -59,7 +72,7 @@ enum ErrorFolding {
 
     /// As `fold(_:)`, on the caller's array (a copy of every clonotype of a large diagnosis would
     /// be the command's peak memory).
-    static func fold(inPlace clonotypes: inout [Clonotype]) {
+    static func fold<Clone: FoldableClone>(inPlace clonotypes: inout [Clone]) {
         // Kept clonotypes by their index in `clonotypes`; folded ones are dropped at the end.
         var kept: [Int] = []
         var folded = [Bool](repeating: false, count: clonotypes.count)
@@ -114,7 +127,7 @@ enum ErrorFolding {
         sortInOrder(&clonotypes)
     }
 
-    private static func folds(_ satellite: Clonotype, into parent: Clonotype, ratio: Double) -> Bool {
+    private static func folds<Clone: FoldableClone>(_ satellite: Clone, into parent: Clone, ratio: Double) -> Bool {
         switch boundedEditDistance(parent.junction, satellite.junction, limit: 2) {
         case 1:
             if ratio >= foldRatio { return true }

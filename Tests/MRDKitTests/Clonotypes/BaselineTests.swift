@@ -134,9 +134,9 @@ struct BaselineTests {
         // Quality: a 1-substitution variant 50x smaller folds when its differing base was read at
         // low quality (an error signature), and stays apart when read at the usual quality.
         var lowQuality = clone(String(decoding: satellite, as: UTF8.self), 200)
-        lowQuality.junctionQualitySums = [Int](repeating: 36 * 200, count: parent.utf8.count)
+        lowQuality.junctionMeanQualities = [UInt8](repeating: 36, count: parent.utf8.count)
         var wellRead = lowQuality
-        lowQuality.junctionQualitySums[11] = 12 * 200
+        lowQuality.junctionMeanQualities[11] = 12
         #expect(ErrorFolding.fold([clone(parent, 10_000), lowQuality]).map(\.count) == [10_200])
         #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
         wellRead.count = 40  // 250x: folds whatever its quality
