@@ -206,3 +206,13 @@ uint64_t mrd_hash_bytes(const uint8_t *p, size_t n) {
     for (int shift = 0; i < n; i++, shift += 8) tail |= (uint64_t)p[i] << shift;
     return finish64(h ^ tail * k1 ^ (uint64_t)n);
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+size_t mrd_heap_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
+#else
+size_t mrd_heap_in_use(void) { return 0; }
+#endif

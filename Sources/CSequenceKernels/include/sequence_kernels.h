@@ -65,4 +65,7 @@ uint64_t mrd_bz2_find_marker(const uint8_t *p, size_t n, uint64_t from_bit, int 
 /// first); the unused low bits of the last byte are zero. out must hold (bit_count + 7) / 8 bytes and
 /// p must hold the bits read.
 void mrd_copy_bits(const uint8_t *p, size_t n, uint64_t from_bit, uint64_t bit_count, uint8_t *out);
+/// Bytes the C heap has handed out and not taken back (glibc's mallinfo2; 0 where unknown): the
+/// live size of a phase's data, apart from what the allocator keeps for reuse.
+size_t mrd_heap_in_use(void);
 #endif

@@ -216,17 +216,30 @@ struct BaselineTally {
         }
     }
 
-    /// What the memo keeps per distinct read sequence.
+    /// What the memo keeps per distinct read sequence, in 40 bytes (the memo holds 10^5 of them).
     struct Verdict {
-        enum Kind { case spikeIn, unassigned, group }
+        enum Kind: UInt8 { case spikeIn, unassigned, group }
         var kind: Kind
-        /// Spike index, reason index or group index.
-        var value: Int
-        var calls = CallIDs()
-        var junctionStart = 0, junctionEnd = 0
         var reversed = false
+        private var storedValue: Int32
+        var calls = CallIDs()
+        private var storedJunctionStart: Int32 = 0, storedJunctionEnd: Int32 = 0
         /// Reads whose outcome this verdict gave.
         var used = 0
+
+        init(kind: Kind, value: Int, calls: CallIDs = CallIDs(), junctionStart: Int = 0, junctionEnd: Int = 0, reversed: Bool = false) {
+            self.kind = kind
+            storedValue = Int32(value)
+            self.calls = calls
+            storedJunctionStart = Int32(junctionStart)
+            storedJunctionEnd = Int32(junctionEnd)
+            self.reversed = reversed
+        }
+
+        /// Spike index, reason index or group index.
+        var value: Int { Int(storedValue) }
+        var junctionStart: Int { Int(storedJunctionStart) }
+        var junctionEnd: Int { Int(storedJunctionEnd) }
     }
 
     var groups: [Group] = []

@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 
 /// Wall-clock times of a command's phases on standard error, when enabled (the command turns it on
@@ -15,6 +16,8 @@ public struct PhaseTimer: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         var text = String(format: "mrd: timing: %@ %.3f s\n", phase, Double(now - last) / 1e9)
         if let peak = Self.peakResidentMiB() { text += String(format: "mrd: memory: %@ peak so far %.0f MiB\n", phase, peak) }
+        let heap = mrd_heap_in_use()
+        if heap > 0 { text += String(format: "mrd: heap: %@ in use %.0f MiB\n", phase, Double(heap) / 1_048_576) }
         FileHandle.standardError.write(Data(text.utf8))
         last = now
     }
