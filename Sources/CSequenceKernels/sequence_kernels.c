@@ -213,6 +213,8 @@ size_t mrd_heap_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
 }
+void mrd_memory_policy(size_t mmap_threshold) { mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold); }
 #else
 size_t mrd_heap_in_use(void) { return 0; }
+void mrd_memory_policy(size_t mmap_threshold) { (void)mmap_threshold; }
 #endif

@@ -71,7 +71,10 @@ enum Tuning {
     static let environment = ProcessInfo.processInfo.environment
     static var readMemo: Int? { environment["MRD_READ_MEMO"].flatMap { Int($0) } }
 
-    static func apply() { PhaseTimer.enabled = environment["MRD_TIMING"] != nil }
+    static func apply() {
+        PhaseTimer.enabled = environment["MRD_TIMING"] != nil
+        MemoryPolicy.apply()
+    }
 
     static func decoding(threads: Int) -> DecoderSettings {
         let inflate = environment["MRD_INFLATE"].flatMap(InflateBackend.init(rawValue:)) ?? .automatic

@@ -68,4 +68,9 @@ void mrd_copy_bits(const uint8_t *p, size_t n, uint64_t from_bit, uint64_t bit_c
 /// Bytes the C heap has handed out and not taken back (glibc's mallinfo2; 0 where unknown): the
 /// live size of a phase's data, apart from what the allocator keeps for reuse.
 size_t mrd_heap_in_use(void);
+/// Makes blocks of mmap_threshold bytes or more come from (and go back to) the system directly
+/// (glibc mallopt; nothing elsewhere). glibc otherwise raises its threshold each time such a block
+/// is freed, so large buffers that grow by copying (tables, batches) stay in the heap once freed and
+/// count towards the process's peak.
+void mrd_memory_policy(size_t mmap_threshold);
 #endif

@@ -719,14 +719,14 @@ public final class Annotator: Sendable {
         }
     }
 
-    /// What a clonotype keeps of its representative read: where the junction lies, its templated
-    /// ends and the V and J alignments, without the calls' strings (a group per distinct junction
-    /// keeps one, so it is kept small).
-    func representative(_ location: Location, read: [UInt8]) -> BaselineTally.Representative {
+    /// What a clonotype keeps of its representative read (whose bytes are at `sequence` in the
+    /// tally's arena): where the junction lies, its templated ends and the V and J alignments,
+    /// without the calls' strings (a group per distinct junction keeps one, so it is kept small).
+    func representative(_ location: Location, read: [UInt8], sequence: ByteArena.Span) -> BaselineTally.Representative {
         let (five, three) = templatedLengths(location, read)
         let fiveElement = Int(location.five.element), threeElement = Int(location.three.element)
         return BaselineTally.Representative(
-            sequence: read, junctionStart: Int32(location.junctionStart), templatedFivePrime: Int16(five), templatedThreePrime: Int16(three),
+            sequence: sequence, junctionStart: Int32(location.junctionStart), templatedFivePrime: Int16(five), templatedThreePrime: Int16(three),
             reversed: location.reversed,
             v: elementRole[fiveElement] == .v ? PackedAlignment(alignV(elements[fiveElement], Int(location.five.diagonal), read)) : nil,
             j: elementRole[threeElement] == .j ? PackedAlignment(alignJ(elements[threeElement], Int(location.three.diagonal), read)) : nil)

@@ -103,12 +103,11 @@ public struct BaselineAnalysis: Sendable {
                 dCalls[calls.d, default: 0] += n
                 jCalls[calls.j, default: 0] += n
             }
-            let key = group.key
-            let consensus = group.consensus()
+            let consensus = group.consensus(arena)
             let representative = group.representative!
-            var clonotype = Clonotype(locus: key.locus, kind: key.kind, vCall: majority(vCalls),
-                      dCall: majority(dCalls), jCall: majority(jCalls), junction: key.junction.bytes, count: folded.count,
-                      representative: representative.sequence, representativeReversed: representative.reversed,
+            var clonotype = Clonotype(locus: group.locus, kind: group.kind, vCall: majority(vCalls),
+                      dCall: majority(dCalls), jCall: majority(jCalls), junction: folded.junction, count: folded.count,
+                      representative: arena.array(representative.sequence), representativeReversed: representative.reversed,
                       representativeJunctionStart: Int(representative.junctionStart),
                       templatedFivePrime: Int(representative.templatedFivePrime),
                       templatedThreePrime: Int(representative.templatedThreePrime),
@@ -124,11 +123,13 @@ public struct BaselineAnalysis: Sendable {
         // whole clonotype. Then the survivors' clonotypes are built in clone order, chunk by
         // chunk, each chunk's groups released once built.
         var groups = tally.groups
+        var arena = tally.arena
         tally.groups = []
+        tally.arena = ByteArena()
         tally.groupIndex = GroupTable()
         var order = groups.indices.filter { groups[$0].count > 0 }.map { g in
-            GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].key.locus,
-                       kind: groups[g].key.kind, junction: groups[g].key.junction.bytes, junctionMeanQualities: groups[g].meanQualities)
+            GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].locus,
+                       kind: groups[g].kind, junction: arena.array(groups[g].junction), junctionMeanQualities: groups[g].meanQualities(arena))
         }
         timer.mark("clonotypes: fold items")
         ErrorFolding.sortInOrder(&order)
@@ -150,6 +151,7 @@ public struct BaselineAnalysis: Sendable {
             clonotypes.append(contentsOf: part)
         }
         groups = []
+        arena = ByteArena()
         order = []
         timer.mark("clonotypes: build")
         // Gapped V alignments of the representatives (AIRR v_identity, alignments), once per clonotype.

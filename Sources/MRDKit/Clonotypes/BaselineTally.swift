@@ -8,7 +8,6 @@ import Foundation
 /// depends only on the sequence (calls, representative) is applied once per distinct sequence, with
 /// the number of reads that used it, which gives the same totals as doing it per read.
 struct BaselineTally {
-    struct Key: Hashable { var locus: Locus; var kind: RearrangementKind; var junction: Bases }
     /// One read's V, D and J calls.
     struct Calls: Hashable { var v: String; var d: String; var j: String }
     /// The same as ids of this worker's tie lists (`callList`; -1: none): no strings per read.
@@ -24,9 +23,10 @@ struct BaselineTally {
         }
     }
 
-    /// A group's representative read (V-to-J direction) and what its clonotype takes from it.
+    /// A group's representative read (V-to-J direction, in the tally's arena) and what its
+    /// clonotype takes from it.
     struct Representative {
-        var sequence: [UInt8]
+        var sequence: ByteArena.Span
         var junctionStart: Int32
         var templatedFivePrime: Int16
         var templatedThreePrime: Int16
@@ -35,8 +35,14 @@ struct BaselineTally {
         var j: PackedAlignment?
     }
 
+    /// The reads of one (locus, kind, junction). Its bytes (junction, representative, a lone read's
+    /// scores and bases) live in the tally's `arena`: most groups of a diagnosis are one read with
+    /// a sequencing error in its junction, and four small arrays each would cost more than the
+    /// bytes they hold.
     struct Group {
-        let key: Key
+        let locus: Locus
+        let kind: RearrangementKind
+        let junction: ByteArena.Span
         var count = 0
         /// Reads read V-to-J (not reverse-complemented): how the clone's reads cover it by orientation.
         var forward = 0
@@ -47,57 +53,81 @@ struct BaselineTally {
         /// it does not depend on which worker saw which read.
         var representative: Representative?
         /// Per junction position, the sum of the reads' Phred scores (40 for reads without
-        /// qualities). Most groups of a diagnosis are one read with a sequencing error in its
-        /// junction: until a second read comes, that read's scores stay bytes in `firstQualities`
-        /// (see `qualitySums`), a few dozen bytes instead of eight per position.
+        /// qualities). Until a second read comes, the first read's scores stay bytes in the arena
+        /// (`firstQualities`).
         private var junctionQualitySums: [Int] = []
-        private var firstQualities: [UInt8] = []
+        private var firstQualities = ByteArena.Span()
         /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
         /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
         /// never becomes part of it. Likewise kept as the first read's base codes (`firstBases`,
         /// 4 = none, with its weight) until a second read's bases come.
         private var baseCounts: [Int32] = []
-        private var firstBases: [UInt8] = []
+        private var firstBases = ByteArena.Span()
         private var firstBasesWeight: Int32 = 0
 
-        init(key: Key) {
-            self.key = key
+        init(locus: Locus, kind: RearrangementKind, junction: ByteArena.Span) {
+            self.locus = locus
+            self.kind = kind
+            self.junction = junction
         }
 
         /// What stands in for a group whose clonotype is built or folded: nothing held.
-        static var released: Group { Group(key: Key(locus: .IGH, kind: .VDJ, junction: Bases([]))) }
+        static var released: Group { Group(locus: .IGH, kind: .VDJ, junction: ByteArena.Span()) }
 
-        var span: Int { key.junction.bytes.count + 2 * BaselineTally.flank }
+        var span: Int { Int(junction.length) + 2 * BaselineTally.flank }
+
+        /// The group with its spans in an arena that took this group's arena's chunks at `shift`.
+        func moved(by shift: UInt32) -> Group {
+            guard shift > 0 else { return self }
+            var moved = Group(locus: locus, kind: kind, junction: junction.moved(by: shift))
+            moved.count = count
+            moved.forward = forward
+            moved.callIDs = callIDs
+            moved.calls = calls
+            moved.representative = representative
+            moved.representative?.sequence = representative?.sequence.moved(by: shift) ?? ByteArena.Span()
+            moved.junctionQualitySums = junctionQualitySums
+            moved.firstQualities = firstQualities.moved(by: shift)
+            moved.baseCounts = baseCounts
+            moved.firstBases = firstBases.moved(by: shift)
+            moved.firstBasesWeight = firstBasesWeight
+            return moved
+        }
 
         /// The junction's quality sums (zeros before any read).
-        var qualitySums: [Int] {
+        func qualitySums(_ arena: ByteArena) -> [Int] {
             if !junctionQualitySums.isEmpty { return junctionQualitySums }
-            if !firstQualities.isEmpty { return firstQualities.map(Int.init) }
-            return [Int](repeating: 0, count: key.junction.bytes.count)
+            if !firstQualities.isEmpty { return arena.withBytes(firstQualities) { $0.map(Int.init) } }
+            return [Int](repeating: 0, count: Int(junction.length))
         }
 
         /// The junction's mean quality per position, rounded down (the reads' scores summed over
-        /// the reads counted; one read's own scores, shared, not copied).
-        var meanQualities: [UInt8] {
+        /// the reads counted; one read's own scores).
+        func meanQualities(_ arena: ByteArena) -> [UInt8] {
             if !junctionQualitySums.isEmpty {
                 let reads = max(count, 1)
                 return junctionQualitySums.map { UInt8(clamping: $0 / reads) }
             }
-            if !firstQualities.isEmpty { return firstQualities }
-            return [UInt8](repeating: 0, count: key.junction.bytes.count)
+            if !firstQualities.isEmpty { return arena.array(firstQualities) }
+            return [UInt8](repeating: 0, count: Int(junction.length))
         }
 
         /// The base counts (zeros before any read's bases).
-        var counts: [Int32] {
+        func counts(_ arena: ByteArena) -> [Int32] {
             if !baseCounts.isEmpty { return baseCounts }
             var counts = [Int32](repeating: 0, count: span * 4)
-            for (q, c) in firstBases.enumerated() where c < 4 { counts[q * 4 + Int(c)] += firstBasesWeight }
+            if !firstBases.isEmpty {
+                arena.withBytes(firstBases) { codes in
+                    for (q, c) in codes.enumerated() where c < 4 { counts[q * 4 + Int(c)] += firstBasesWeight }
+                }
+            }
             return counts
         }
 
         /// Adds one read's junction qualities (V-to-J order; `quality` as read, empty or of another
         /// length when the read has none).
-        mutating func addQualities(_ quality: UnsafeBufferPointer<UInt8>, readLength: Int, reversed: Bool, junctionStart: Int, junctionEnd: Int) {
+        mutating func addQualities(_ quality: UnsafeBufferPointer<UInt8>, readLength: Int, reversed: Bool, junctionStart: Int, junctionEnd: Int,
+                                   arena: inout ByteArena) {
             let length = junctionEnd - junctionStart
             /// Phred score of junction position p (40 for a read without qualities).
             func score(_ p: Int) -> UInt8 {
@@ -105,12 +135,12 @@ struct BaselineTally {
                 return quality[reversed ? readLength - 1 - (junctionStart + p) : junctionStart + p] &- 33
             }
             if junctionQualitySums.isEmpty && firstQualities.isEmpty {
-                firstQualities = (0..<length).map(score)
+                firstQualities = arena.add(count: length) { scores in for p in 0..<length { scores[p] = score(p) } }
                 return
             }
             if junctionQualitySums.isEmpty {
-                junctionQualitySums = firstQualities.map(Int.init)
-                firstQualities = []
+                junctionQualitySums = qualitySums(arena)
+                firstQualities = ByteArena.Span()
             }
             junctionQualitySums.withUnsafeMutableBufferPointer { sums in
                 for p in 0..<length { sums[p] += Int(score(p)) }
@@ -118,7 +148,7 @@ struct BaselineTally {
         }
 
         /// Adds one distinct read's bases around the junction, `weight` times.
-        mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32) {
+        mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32, arena: inout ByteArena) {
             let n = bytes.count, span = self.span
             let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
             /// Calls `body(q, code)` for each window position q the read covers (code 0-3 for A/C/G/T, 4 else),
@@ -135,32 +165,35 @@ struct BaselineTally {
                 }
             }
             if baseCounts.isEmpty && firstBases.isEmpty {
-                firstBases = [UInt8](repeating: 4, count: span)
                 firstBasesWeight = weight
-                firstBases.withUnsafeMutableBufferPointer { codes in forEachCode { q, c in codes[q] = c } }
+                firstBases = arena.add(count: span) { codes in
+                    codes.update(repeating: 4)
+                    forEachCode { q, c in codes[q] = c }
+                }
                 return
             }
             if baseCounts.isEmpty {
-                baseCounts = counts
-                firstBases = []
+                baseCounts = counts(arena)
+                firstBases = ByteArena.Span()
             }
             baseCounts.withUnsafeMutableBufferPointer { counts in
                 forEachCode { q, c in if c < 4 { counts[q * 4 + Int(c)] += weight } }
             }
         }
 
-        /// Adds another worker's group of the same key (qualities and base counts).
-        mutating func addCounts(of other: Group) {
+        /// Adds another worker's group of the same key (qualities and base counts); both groups'
+        /// spans are in `arena`.
+        mutating func addCounts(of other: Group, arena: ByteArena) {
             if !other.firstQualities.isEmpty || !other.junctionQualitySums.isEmpty {
                 if firstQualities.isEmpty && junctionQualitySums.isEmpty {
                     firstQualities = other.firstQualities
                     junctionQualitySums = other.junctionQualitySums
                 } else {
-                    var sums = qualitySums
-                    let theirs = other.qualitySums
+                    var sums = qualitySums(arena)
+                    let theirs = other.qualitySums(arena)
                     for p in sums.indices { sums[p] += theirs[p] }
                     junctionQualitySums = sums
-                    firstQualities = []
+                    firstQualities = ByteArena.Span()
                 }
             }
             if !other.firstBases.isEmpty || !other.baseCounts.isEmpty {
@@ -169,18 +202,18 @@ struct BaselineTally {
                     firstBasesWeight = other.firstBasesWeight
                     baseCounts = other.baseCounts
                 } else {
-                    var mine = counts
-                    let theirs = other.counts
+                    var mine = counts(arena)
+                    let theirs = other.counts(arena)
                     for q in mine.indices { mine[q] += theirs[q] }
                     baseCounts = mine
-                    firstBases = []
+                    firstBases = ByteArena.Span()
                 }
             }
         }
 
         /// The consensus of the junction and of the flank bases that at least half the reads cover.
-        func consensus() -> (bases: [UInt8], junctionOffset: Int) {
-            let baseCounts = counts
+        func consensus(_ arena: ByteArena) -> (bases: [UInt8], junctionOffset: Int) {
+            let baseCounts = counts(arena)
             let span = baseCounts.count / 4, flank = BaselineTally.flank
             let letters: [UInt8] = Array("ACGT".utf8)
             func call(_ q: Int) -> UInt8? {
@@ -193,25 +226,24 @@ struct BaselineTally {
             while start > 0, call(start - 1) != nil { start -= 1 }
             var end = span - flank
             while end < span, call(end) != nil { end += 1 }
-            var bases = Array(key.junction.bytes)
-            bases = (start..<flank).compactMap(call) + bases + ((span - flank)..<end).compactMap(call)
+            let bases = (start..<flank).compactMap(call) + arena.array(junction) + ((span - flank)..<end).compactMap(call)
             return (bases, flank - start)
         }
 
-        mutating func offer(_ candidate: Representative) {
-            if prefers(candidate.sequence, reversed: candidate.reversed) { representative = candidate }
+        /// Takes `candidate` (its sequence in `arena`) as the representative if it is preferred.
+        mutating func offer(_ candidate: Representative, arena: ByteArena) {
+            let preferred = arena.withBytes(candidate.sequence) { prefers($0, reversed: candidate.reversed, arena: arena) }
+            if preferred { representative = candidate }
         }
 
         /// Whether a read (V-to-J direction) would replace the representative: longer, then first in
         /// lexicographic order, then read forward (two reads can give the same V-to-J sequence).
-        func prefers<C: ContiguousBytes>(_ read: C, reversed: Bool) -> Bool {
+        func prefers(_ candidate: UnsafeBufferPointer<UInt8>, reversed: Bool, arena: ByteArena) -> Bool {
             guard let current = representative else { return true }
-            return read.withUnsafeBytes { candidate in
-                current.sequence.withUnsafeBytes { held in
-                    if candidate.count != held.count { return candidate.count > held.count }
-                    let order = candidate.count == 0 ? 0 : memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)
-                    return order != 0 ? order < 0 : (!reversed && current.reversed)
-                }
+            return arena.withBytes(current.sequence) { held in
+                if candidate.count != held.count { return candidate.count > held.count }
+                let order = candidate.count == 0 ? 0 : memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)
+                return order != 0 ? order < 0 : (!reversed && current.reversed)
             }
         }
     }
@@ -243,6 +275,8 @@ struct BaselineTally {
     }
 
     var groups: [Group] = []
+    /// The groups' bytes.
+    var arena = ByteArena()
     var groupIndex = GroupTable()
     var memo: SequenceMemo<Verdict>
     var scratch: AnnotationScratch?
@@ -314,16 +348,16 @@ struct BaselineTally {
             let junction = UnsafeBufferPointer(rebasing: oriented[location.junctionStart..<location.junctionEnd])
             let hash = GroupTable.hash(junction)
             let g: Int
-            if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups) {
+            if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups, arena: arena) {
                 g = known
             } else {
                 g = groups.count
-                groups.append(Group(key: Key(locus: location.locus, kind: location.kind, junction: Bases(Array(junction)))))
+                groups.append(Group(locus: location.locus, kind: location.kind, junction: arena.add(junction)))
                 groupIndex.insert(g, hash: hash)
             }
             // Alignments only for a read that becomes the representative.
-            if groups[g].prefers(UnsafeRawBufferPointer(oriented), reversed: location.reversed) {
-                groups[g].representative = annotator.representative(location, read: read ?? Array(bases))
+            if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
+                groups[g].representative = annotator.representative(location, read: read ?? Array(bases), sequence: arena.add(oriented))
             }
             var calls = CallIDs()
             let fields = annotator.callFields(location)
@@ -352,10 +386,10 @@ struct BaselineTally {
             if !verdict.reversed && entry == nil { groups[g].forward += 1 }
             if entry == nil {
                 groups[g].callIDs.add(verdict.calls, 1)
-                groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1)
+                groups[g].addBases(bases, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: 1, arena: &arena)
             }
             groups[g].addQualities(quality, readLength: readLength, reversed: verdict.reversed, junctionStart: verdict.junctionStart,
-                                   junctionEnd: verdict.junctionEnd)
+                                   junctionEnd: verdict.junctionEnd, arena: &arena)
         }
     }
 
@@ -370,7 +404,8 @@ struct BaselineTally {
                 groups[verdict.value].callIDs.add(verdict.calls, verdict.used)
                 if !verdict.reversed { groups[verdict.value].forward += verdict.used }
                 memo.withKey(entry) { bytes in
-                    groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used))
+                    groups[verdict.value].addBases(bytes, reversed: verdict.reversed, junctionStart: verdict.junctionStart, weight: Int32(verdict.used),
+                                                   arena: &arena)
                 }
             }
         }
@@ -385,16 +420,20 @@ struct BaselineTally {
         }
     }
 
-    /// Adds a settled tally into this settled one.
-    mutating func merge(_ other: BaselineTally) {
+    /// Adds a settled tally into this settled one (its arena's chunks are taken, not copied).
+    mutating func merge(_ other: consuming BaselineTally) {
         total += other.total
         pairs.add(other.pairs)
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
-        for group in other.groups {
-            let (hash, found) = group.key.junction.bytes.withUnsafeBufferPointer { junction in
+        let theirs = other.groups
+        other.groups = []
+        let shift = arena.absorb(other.arena)
+        for original in theirs {
+            let group = original.moved(by: shift)
+            let (hash, found) = arena.withBytes(group.junction) { junction in
                 let hash = GroupTable.hash(junction)
-                return (hash, groupIndex.find(group.key.locus, group.key.kind, junction, hash: hash, in: groups))
+                return (hash, groupIndex.find(group.locus, group.kind, junction, hash: hash, in: groups, arena: arena))
             }
             guard let g = found else {
                 groups.append(group)
@@ -404,8 +443,8 @@ struct BaselineTally {
             groups[g].count += group.count
             groups[g].forward += group.forward
             group.calls.forEach { calls, n in groups[g].calls.add(calls, n) }
-            groups[g].addCounts(of: group)
-            if let representative = group.representative { groups[g].offer(representative) }
+            groups[g].addCounts(of: group, arena: arena)
+            if let representative = group.representative { groups[g].offer(representative, arena: arena) }
         }
     }
 }
@@ -442,17 +481,17 @@ struct GroupTable {
     static func hash(_ junction: UnsafeBufferPointer<UInt8>) -> UInt64 { mrd_hash_bytes(junction.baseAddress, junction.count) }
 
     func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64,
-              in groups: [BaselineTally.Group]) -> Int? {
+              in groups: [BaselineTally.Group], arena: ByteArena) -> Int? {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let g = slots[slot]
             if g < 0 { return nil }
             if hashes[slot] == hash {
-                let key = groups[Int(g)].key
-                if key.locus == locus && key.kind == kind && key.junction.bytes.count == junction.count {
-                    let same = key.junction.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
-                    if same { return Int(g) }
+                let group = Int(g)
+                if groups[group].locus == locus && groups[group].kind == kind && Int(groups[group].junction.length) == junction.count {
+                    let same = arena.withBytes(groups[group].junction) { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
+                    if same { return group }
                 }
             }
             slot = (slot + 1) & mask

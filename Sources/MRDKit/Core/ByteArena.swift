@@ -1,0 +1,63 @@
+/// Many small byte strings kept in 1 MiB chunks that never move or grow by copying: a string is
+/// added once and read through its `Span` (12 bytes), where an array each would cost a header, an
+/// allocation and its rounding (a noisy diagnosis has 10^5 one-read groups of four strings each).
+/// Strings are never freed one by one; the arena goes as a whole.
+struct ByteArena {
+    /// Where a string lies: chunk, offset in it, length (0: no string).
+    struct Span: Equatable {
+        var chunk: UInt32 = 0
+        var offset: UInt32 = 0
+        var length: UInt32 = 0
+
+        var isEmpty: Bool { length == 0 }
+
+        /// The same string in an arena that took this one's chunks after `shift` chunks of its own.
+        func moved(by shift: UInt32) -> Span { isEmpty ? self : Span(chunk: chunk + shift, offset: offset, length: length) }
+    }
+
+    private var chunks: [[UInt8]] = []
+    static let chunkSize = 1 << 20
+
+    /// Bytes held (the chunks' sizes; pages not yet written cost nothing).
+    var chunkCount: Int { chunks.count }
+
+    /// Adds `count` bytes that `fill` writes (they start as zeros); an empty span for 0 bytes.
+    mutating func add(count: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) -> Void) -> Span {
+        guard count > 0 else { return Span() }
+        if chunks.isEmpty || chunks[chunks.count - 1].count + count > chunks[chunks.count - 1].capacity {
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(max(Self.chunkSize, count))
+            chunks.append(chunk)
+        }
+        let c = chunks.count - 1
+        let offset = chunks[c].count
+        // Within the reserved capacity: the chunk never moves.
+        chunks[c].append(contentsOf: repeatElement(0, count: count))
+        chunks[c].withUnsafeMutableBufferPointer { bytes in fill(UnsafeMutableBufferPointer(rebasing: bytes[offset..<(offset + count)])) }
+        return Span(chunk: UInt32(c), offset: UInt32(offset), length: UInt32(count))
+    }
+
+    /// Adds a copy of `bytes`.
+    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) -> Span {
+        add(count: bytes.count) { $0.baseAddress!.update(from: bytes.baseAddress!, count: bytes.count) }
+    }
+
+    /// Calls `body` with a span's bytes (empty for an empty span).
+    func withBytes<R>(_ span: Span, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard !span.isEmpty else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return chunks[Int(span.chunk)].withUnsafeBufferPointer { chunk in
+            body(UnsafeBufferPointer(rebasing: chunk[Int(span.offset)..<(Int(span.offset) + Int(span.length))]))
+        }
+    }
+
+    /// A span's bytes as an array of their own.
+    func array(_ span: Span) -> [UInt8] { withBytes(span) { Array($0) } }
+
+    /// Takes `other`'s chunks after this arena's own; returns the shift for `other`'s spans
+    /// (`Span.moved(by:)`). Nothing is copied.
+    mutating func absorb(_ other: consuming ByteArena) -> UInt32 {
+        let shift = UInt32(chunks.count)
+        chunks.append(contentsOf: other.chunks)
+        return shift
+    }
+}
