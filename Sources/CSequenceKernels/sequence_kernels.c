@@ -173,6 +173,7 @@ long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_
 }
 
 int mrd_format_g6(double value, char *out, size_t n) { return snprintf(out, n, "%.6g", value); }
+int mrd_format_fixed(double value, int decimals, char *out, size_t n) { return snprintf(out, n, "%.*f", decimals, value); }
 
 static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 

@@ -28,6 +28,8 @@ uint64_t mrd_hash_bytes(const uint8_t *p, size_t n);
 
 /// Writes value as printf's "%.6g" into out (size n, NUL-terminated); returns the length.
 int mrd_format_g6(double value, char *out, size_t n);
+/// printf's `%.*f` (`decimals` digits after the point) into out; returns the length written.
+int mrd_format_fixed(double value, int decimals, char *out, size_t n);
 
 /// Upper-cases letters in place (the bytes are already checked to be IUPAC letters).
 void mrd_uppercase_letters(uint8_t *p, size_t n);

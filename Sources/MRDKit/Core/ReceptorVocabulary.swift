@@ -26,7 +26,8 @@ public enum RearrangementKind: String, Sendable, CaseIterable, Codable {
     public func productive(_ junction: [UInt8]) -> Bool? {
         guard isComplete else { return nil }
         guard junction.count % 3 == 0 else { return false }
-        return !Codon.translate(junction).contains("*")
+        // On the bytes: String.contains(String) goes through Foundation's locale-aware search.
+        return !Codon.translate(junction).utf8.contains(UInt8(ascii: "*"))
     }
 
     /// The junction translated, for complete rearrangements in frame; else nil.

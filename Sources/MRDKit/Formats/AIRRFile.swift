@@ -64,7 +64,7 @@ public enum AIRRFile {
             for value in [r.vSequenceStart, r.vSequenceEnd, r.vGermlineStart, r.vGermlineEnd,
                           r.jSequenceStart, r.jSequenceEnd, r.jGermlineStart, r.jGermlineEnd] { tsv.field(number(value)) }
             tsv.field(TableNumber.flag(r.mrdTrackable)); tsv.field(r.mrdNotTrackableReason)
-            tsv.field(r.vIdentity.map { String(format: "%.4f", $0) } ?? "")
+            tsv.field(r.vIdentity.map { TableNumber.fixed($0, decimals: 4) } ?? "")
             for value in [r.dSequenceStart, r.dSequenceEnd, r.dGermlineStart, r.dGermlineEnd] { tsv.field(number(value)) }
             tsv.field(r.mrdUnassignedReason)
             tsv.endRow()

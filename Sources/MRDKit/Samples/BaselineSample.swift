@@ -40,11 +40,15 @@ public struct BaselineSample: Sendable {
         // clones.tsv whole; airr.tsv (long rows: sequence and alignments) written in chunks of rows
         // formatted side by side, so that a diagnosis with many clonotypes never holds it whole as text.
         let airrFile = try AtomicFile(path: base + ".airr.tsv")
+        timer.mark("outputs: summary")
         try Self.writeAIRR(result, to: airrFile, threads: options.threads)
+        timer.mark("outputs: airr")
         var outputs = OutputSet([(base + ".clones.tsv", ClonesFile.text(outcome.clones))])
+        timer.mark("outputs: clones")
         outputs.add(written: airrFile)
         outputs.add(outcome.summary.text, to: base + ".baseline.json")
         try outputs.commit()
+        timer.mark("outputs: commit")
         timer.mark("outputs")
         return outcome
     }

@@ -354,7 +354,8 @@ public struct FollowUpTracker: Sendable {
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
         for (window, entry) in tally.windows { windowsByTarget[window.target, default: []].append((window, entry)) }
         for (t, target) in index.targets.enumerated() {
-            let (reads, exact, rejected, umis, bleed, forward) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [])
+            let (reads, exact, rejected, umis, bleed, forward) = Self.cluster(target, windows: windowsByTarget[Int32(t)] ?? [],
+                                                                              threads: options.threads)
             if target.evolved {
                 counts.clones[target.clone].evolvedReads += reads
                 counts.clones[target.clone].evolvedUMIs = Self.distinctUMIs(umis)
@@ -385,7 +386,7 @@ public struct FollowUpTracker: Sendable {
     /// Every rejected window one substitution from the target adds to the expected bleed: each of
     /// its reads had the chance its base quality gives of being misread there, a third of the time
     /// into the target's base.
-    static func cluster(_ target: TrackedTarget, windows: [(TargetWindow, TrackTally.WindowTally)])
+    static func cluster(_ target: TrackedTarget, windows: [(TargetWindow, TrackTally.WindowTally)], threads: Int = 1)
         -> (reads: Int, exact: Int, rejected: Int, umis: [Bases: Int], bleed: Double, forward: Int) {
         let sorted = windows.sorted { a, b in
             if a.1.count != b.1.count { return a.1.count > b.1.count }
@@ -409,18 +410,27 @@ public struct FollowUpTracker: Sendable {
             }
             if position >= 0 && position < entry.errorSums.count { bleed += entry.errorSums[position] / 3 }
         }
+        // Each window's cost to the target and whether a baseline competitor is as near depend on
+        // the window alone: computed side by side (a diagnosis tracked for its coverage has 10^4
+        // distinct windows and, around a large clone, 10^3 unfolded satellites as competitors).
+        // Windows beyond the budget are rejected whatever their competitors.
+        let limit = target.budget + MatchTolerance.gapCost
+        let costs = sorted.parallelMap(threads: threads, minimumCount: 256) { window, _ -> (toIndex: Int, nearerCompetitor: Bool) in
+            let bases = window.bases.bytes[...]
+            let toIndex = alignmentCost(bases, trimmed(target.sequence, window), gap: MatchTolerance.gapCost, limit: limit)
+            guard toIndex <= target.budget else { return (toIndex, false) }
+            let nearer = target.competitors.contains {
+                alignmentCost(bases, trimmed($0, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex
+            }
+            return (toIndex, nearer)
+        }
         var ownClones: [TargetWindow] = []
-        for (window, entry) in sorted {
+        for ((window, entry), cost) in zip(sorted, costs) {
             let bases = window.bases.bytes[...]
             let reference = trimmed(target.sequence, window)
-            let limit = target.budget + MatchTolerance.gapCost
-            let toIndex = alignmentCost(bases, reference, gap: MatchTolerance.gapCost, limit: limit)
-            var nearer = false
-            for competitor in target.competitors where alignmentCost(bases, trimmed(competitor, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
-                nearer = true
-                break
-            }
-            if !nearer {
+            let toIndex = cost.toIndex
+            var nearer = cost.nearerCompetitor
+            if !nearer && toIndex <= target.budget {
                 for other in ownClones where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
                     nearer = true
                     break
