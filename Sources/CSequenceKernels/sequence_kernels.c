@@ -215,7 +215,9 @@ size_t mrd_heap_in_use(void) {
     return info.uordblks + info.hblkhd;
 }
 void mrd_memory_policy(size_t mmap_threshold) { mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold); }
+void mrd_release_free_memory(void) { malloc_trim(0); }
 #else
+void mrd_release_free_memory(void) {}
 size_t mrd_heap_in_use(void) { return 0; }
 void mrd_memory_policy(size_t mmap_threshold) { (void)mmap_threshold; }
 #endif

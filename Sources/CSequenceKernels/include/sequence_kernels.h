@@ -75,4 +75,8 @@ size_t mrd_heap_in_use(void);
 /// is freed, so large buffers that grow by copying (tables, batches) stay in the heap once freed and
 /// count towards the process's peak.
 void mrd_memory_policy(size_t mmap_threshold);
+/// Gives the pages of freed heap memory back to the system (glibc malloc_trim), in every thread's
+/// arena: memory freed by one thread is otherwise kept for that thread's arena while the next
+/// phase's threads allocate afresh.
+void mrd_release_free_memory(void);
 #endif

@@ -76,6 +76,7 @@ public struct BaselineAnalysis: Sendable {
         for tally in settled { timer.note("worker groups", tally.groups.count) }
         var merged = settled.removeFirst()
         while !settled.isEmpty { merged.merge(settled.removeFirst()) }
+        MemoryPolicy.releaseFreeMemory()
         timer.mark("merge")
         timer.note("groups", merged.groups.count)
         timer.note("groups of 2+ reads", merged.groups.filter { $0.count > 1 }.count)
@@ -106,7 +107,6 @@ public struct BaselineAnalysis: Sendable {
                 dCalls[calls.d, default: 0] += n
                 jCalls[calls.j, default: 0] += n
             }
-            let consensus = group.consensus(arena)
             let representative = group.representative!
             var clonotype = Clonotype(locus: group.locus, kind: group.kind, vCall: majority(vCalls),
                       dCall: majority(dCalls), jCall: majority(jCalls), junction: folded.junction, count: folded.count,
@@ -117,8 +117,15 @@ public struct BaselineAnalysis: Sendable {
                       vAlignment: representative.v?.alignment, jAlignment: representative.j?.alignment,
                       junctionMeanQualities: folded.junctionMeanQualities)
             clonotype.forwardCount = folded.forwardCount
-            clonotype.consensus = consensus.bases
-            clonotype.consensusJunctionStart = consensus.junctionOffset
+            // The consensus is only ever an index clone's target: made for the clonotypes that
+            // reach the fraction and read thresholds (the rest never need it).
+            let locusReads = readsPerLocus[group.locus] ?? 0
+            let fraction = locusReads == 0 ? 0 : Double(folded.count) / Double(locusReads)
+            if fraction >= options.minFraction && folded.count >= options.minReads {
+                let consensus = group.consensus(arena)
+                clonotype.consensus = consensus.bases
+                clonotype.consensusJunctionStart = consensus.junctionOffset
+            }
             return clonotype
         }
         // Folded as groups, before any clonotype is made: most groups of a noisy diagnosis are
@@ -138,10 +145,13 @@ public struct BaselineAnalysis: Sendable {
         ErrorFolding.sortInOrder(&order)
         timer.mark("clonotypes: sort")
         ErrorFolding.fold(inPlace: &order)
+        var readsPerLocus: [Locus: Int] = [:]
+        for item in order { readsPerLocus[item.locus, default: 0] += item.count }
         // The satellites' groups are released now (their reads are in their parents' counts).
         var survives = [Bool](repeating: false, count: groups.count)
         for item in order { survives[Int(item.group)] = true }
         for g in groups.indices where !survives[g] { groups[g] = .released }
+        MemoryPolicy.releaseFreeMemory()
         timer.mark("clonotypes: fold")
         var clonotypes: [Clonotype] = []
         clonotypes.reserveCapacity(order.count)

@@ -9,4 +9,8 @@ public enum MemoryPolicy {
     public static let mmapThreshold = 256 << 10
 
     public static func apply() { mrd_memory_policy(mmapThreshold) }
+
+    /// Returns freed heap pages to the system between phases whose threads differ (a baseline's
+    /// annotation workers free their tables as the clonotypes are built on other threads).
+    static func releaseFreeMemory() { mrd_release_free_memory() }
 }
