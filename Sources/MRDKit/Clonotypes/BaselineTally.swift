@@ -54,14 +54,14 @@ struct BaselineTally {
         var representative: Representative?
         /// Per junction position, the sum of the reads' Phred scores (40 for reads without
         /// qualities). Until a second read comes, the first read's scores stay bytes in the arena
-        /// (`firstQualities`).
-        private var junctionQualitySums: [Int] = []
+        /// (`firstQualities`); then two bytes a position while that can hold the sums.
+        private var junctionQualitySums = AdaptiveCounts<UInt16, Int>()
         private var firstQualities = ByteArena.Span()
         /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
         /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
         /// never becomes part of it. Likewise kept as the first read's base codes (`firstBases`,
         /// 4 = none, with its weight) until a second read's bases come.
-        private var baseCounts: [Int32] = []
+        private var baseCounts = AdaptiveCounts<UInt8, Int32>()
         private var firstBases = ByteArena.Span()
         private var firstBasesWeight: Int32 = 0
 
@@ -94,9 +94,16 @@ struct BaselineTally {
             return moved
         }
 
+        /// The largest score a read adds at a position (a quality byte less 33).
+        static let maxScore = 255
+
+        /// Upper bounds of any one quality sum and any one base count.
+        private var qualityBound: Int { junctionQualitySums.isEmpty ? (firstQualities.isEmpty ? 0 : Self.maxScore) : junctionQualitySums.bound }
+        private var baseBound: Int { baseCounts.isEmpty ? (firstBases.isEmpty ? 0 : Int(firstBasesWeight)) : baseCounts.bound }
+
         /// The junction's quality sums (zeros before any read).
         func qualitySums(_ arena: ByteArena) -> [Int] {
-            if !junctionQualitySums.isEmpty { return junctionQualitySums }
+            if !junctionQualitySums.isEmpty { return junctionQualitySums.values }
             if !firstQualities.isEmpty { return arena.withBytes(firstQualities) { $0.map(Int.init) } }
             return [Int](repeating: 0, count: Int(junction.length))
         }
@@ -106,7 +113,7 @@ struct BaselineTally {
         func meanQualities(_ arena: ByteArena) -> [UInt8] {
             if !junctionQualitySums.isEmpty {
                 let reads = max(count, 1)
-                return junctionQualitySums.map { UInt8(clamping: $0 / reads) }
+                return junctionQualitySums.values.map { UInt8(clamping: $0 / reads) }
             }
             if !firstQualities.isEmpty { return arena.array(firstQualities) }
             return [UInt8](repeating: 0, count: Int(junction.length))
@@ -114,7 +121,7 @@ struct BaselineTally {
 
         /// The base counts (zeros before any read's bases).
         func counts(_ arena: ByteArena) -> [Int32] {
-            if !baseCounts.isEmpty { return baseCounts }
+            if !baseCounts.isEmpty { return baseCounts.values }
             var counts = [Int32](repeating: 0, count: span * 4)
             if !firstBases.isEmpty {
                 arena.withBytes(firstBases) { codes in
@@ -139,12 +146,13 @@ struct BaselineTally {
                 return
             }
             if junctionQualitySums.isEmpty {
-                junctionQualitySums = qualitySums(arena)
+                junctionQualitySums = AdaptiveCounts(qualitySums(arena), bound: Self.maxScore)
                 firstQualities = ByteArena.Span()
             }
-            junctionQualitySums.withUnsafeMutableBufferPointer { sums in
-                for p in 0..<length { sums[p] += Int(score(p)) }
+            func add<T: FixedWidthInteger>(_ sums: UnsafeMutableBufferPointer<T>) {
+                for p in 0..<length { sums[p] += T(score(p)) }
             }
+            junctionQualitySums.update(maxIncrement: Self.maxScore, narrow: { add($0) }, wide: { add($0) })
         }
 
         /// Adds one distinct read's bases around the junction, `weight` times.
@@ -173,12 +181,14 @@ struct BaselineTally {
                 return
             }
             if baseCounts.isEmpty {
-                baseCounts = counts(arena)
+                baseCounts = AdaptiveCounts(counts(arena), bound: Int(firstBasesWeight))
                 firstBases = ByteArena.Span()
             }
-            baseCounts.withUnsafeMutableBufferPointer { counts in
-                forEachCode { q, c in if c < 4 { counts[q * 4 + Int(c)] += weight } }
+            func add<T: FixedWidthInteger>(_ counts: UnsafeMutableBufferPointer<T>) {
+                let increment = T(weight)
+                forEachCode { q, c in if c < 4 { counts[q * 4 + Int(c)] += increment } }
             }
+            baseCounts.update(maxIncrement: Int(weight), narrow: { add($0) }, wide: { add($0) })
         }
 
         /// Adds another worker's group of the same key (qualities and base counts); both groups'
@@ -192,7 +202,7 @@ struct BaselineTally {
                     var sums = qualitySums(arena)
                     let theirs = other.qualitySums(arena)
                     for p in sums.indices { sums[p] += theirs[p] }
-                    junctionQualitySums = sums
+                    junctionQualitySums = AdaptiveCounts(sums, bound: qualityBound + other.qualityBound)
                     firstQualities = ByteArena.Span()
                 }
             }
@@ -205,7 +215,7 @@ struct BaselineTally {
                     var mine = counts(arena)
                     let theirs = other.counts(arena)
                     for q in mine.indices { mine[q] += theirs[q] }
-                    baseCounts = mine
+                    baseCounts = AdaptiveCounts(mine, bound: baseBound + other.baseBound)
                     firstBases = ByteArena.Span()
                 }
             }
@@ -520,5 +530,37 @@ struct GroupTable {
             slots[slot] = oldSlots[i]
             hashes[slot] = oldHashes[i]
         }
+    }
+}
+
+/// Counts kept in a narrow type (bytes) while no count can overflow it, widened once one could: a
+/// group of a few reads needs a few bits a count, a clone of 10^5 reads needs more. `bound` is an
+/// upper bound of every count (the largest increments added up), so the switch never loses a count.
+struct AdaptiveCounts<Narrow: FixedWidthInteger & UnsignedInteger, Wide: FixedWidthInteger> {
+    private var narrow: [Narrow] = []
+    private var wide: [Wide] = []
+    private(set) var bound = 0
+
+    init() {}
+
+    /// Starts from `values`, none above `bound`.
+    init(_ values: [Wide], bound: Int) {
+        if bound <= Int(Narrow.max) { narrow = values.map { Narrow($0) } } else { wide = values }
+        self.bound = bound
+    }
+
+    var isEmpty: Bool { narrow.isEmpty && wide.isEmpty }
+
+    var values: [Wide] { wide.isEmpty ? narrow.map { Wide($0) } : wide }
+
+    /// Lets `narrow` or `wide` add to the counts, at most `maxIncrement` to any one count.
+    mutating func update(maxIncrement: Int, narrow updateNarrow: (UnsafeMutableBufferPointer<Narrow>) -> Void,
+                         wide updateWide: (UnsafeMutableBufferPointer<Wide>) -> Void) {
+        bound += maxIncrement
+        if wide.isEmpty && bound > Int(Narrow.max) {
+            wide = narrow.map { Wide($0) }
+            narrow = []
+        }
+        if wide.isEmpty { narrow.withUnsafeMutableBufferPointer { updateNarrow($0) } } else { wide.withUnsafeMutableBufferPointer { updateWide($0) } }
     }
 }
