@@ -130,11 +130,10 @@ public struct BaselineAnalysis: Sendable {
         }
         // Folded as groups, before any clonotype is made: most groups of a noisy diagnosis are
         // one-read satellites that only add their reads to a parent, and need never become a
-        // whole clonotype. Then the survivors' clonotypes are built in clone order, chunk by
-        // chunk, each chunk's groups released once built.
+        // whole clonotype.
         var groups = tally.groups
         var arena = tally.arena
-        tally.groups = []
+        tally.groups = ChunkedArray()
         tally.arena = ByteArena()
         tally.groupIndex = GroupTable()
         var order = groups.indices.filter { groups[$0].count > 0 }.map { g in
@@ -153,17 +152,34 @@ public struct BaselineAnalysis: Sendable {
         for g in groups.indices where !survives[g] { groups[g] = .released }
         MemoryPolicy.releaseFreeMemory()
         timer.mark("clonotypes: fold")
+        // Built in group order, a chunk of groups at a time, so that each chunk of groups and
+        // each arena chunk no later group needs are released as soon as their clonotypes exist
+        // (groups, arena and clonotypes are never all whole at once); then put in clone order.
+        let byGroup = order.indices.sorted { order[$0].group < order[$1].group }
+        var arenaLastUse = [Int](repeating: -1, count: arena.chunkCount)
+        for item in order {
+            groups[Int(item.group)].forEachSpan { span in arenaLastUse[Int(span.chunk)] = max(arenaLastUse[Int(span.chunk)], Int(item.group)) }
+        }
         var clonotypes: [Clonotype] = []
         clonotypes.reserveCapacity(order.count)
-        for chunkStart in stride(from: 0, to: order.count, by: Self.buildChunk) {
-            let chunk = order[chunkStart..<min(order.count, chunkStart + Self.buildChunk)]
-            let part = groups.withUnsafeBufferPointer { groups in
-                Array(chunk).parallelMap(threads: options.threads) { item in clonotype(groups[Int(item.group)], item) }
+        var next = 0
+        for groupChunk in 0..<groups.chunkCount {
+            let end = min(groups.count, (groupChunk + 1) * ChunkedArray<BaselineTally.Group>.chunkLength)
+            let first = next
+            while next < byGroup.count && Int(order[byGroup[next]].group) < end { next += 1 }
+            let items = byGroup[first..<next].map { order[$0] }
+            clonotypes += items.parallelMap(threads: options.threads, minimumCount: 256) { item in clonotype(groups[Int(item.group)], item) }
+            groups.releaseChunk(groupChunk)
+            for c in arenaLastUse.indices where arenaLastUse[c] >= 0 && arenaLastUse[c] < end {
+                arena.releaseChunk(c)
+                arenaLastUse[c] = -1
             }
-            for item in chunk { groups[Int(item.group)] = .released }
-            clonotypes.append(contentsOf: part)
         }
-        groups = []
+        // clonotypes[k] is survivor byGroup[k]: clone order puts survivor i at i.
+        var permutation = [Int](repeating: 0, count: byGroup.count)
+        for (k, i) in byGroup.enumerated() { permutation[i] = k }
+        ErrorFolding.permute(&clonotypes, permutation)
+        groups = ChunkedArray()
         arena = ByteArena()
         order = []
         timer.mark("clonotypes: build")

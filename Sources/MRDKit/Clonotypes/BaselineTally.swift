@@ -94,6 +94,11 @@ struct BaselineTally {
             return moved
         }
 
+        /// Calls `body` with every arena span the group holds.
+        func forEachSpan(_ body: (ByteArena.Span) -> Void) {
+            for span in [junction, representative?.sequence ?? ByteArena.Span(), firstQualities, firstBases] where !span.isEmpty { body(span) }
+        }
+
         /// The largest score a read adds at a position (a quality byte less 33).
         static let maxScore = 255
 
@@ -284,7 +289,7 @@ struct BaselineTally {
         var junctionEnd: Int { Int(storedJunctionEnd) }
     }
 
-    var groups: [Group] = []
+    var groups = ChunkedArray<Group>()
     /// The groups' bytes.
     var arena = ByteArena()
     var groupIndex = GroupTable()
@@ -437,7 +442,7 @@ struct BaselineTally {
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
         let theirs = other.groups
-        other.groups = []
+        other.groups = ChunkedArray()
         let shift = arena.absorb(other.arena)
         for original in theirs {
             let group = original.moved(by: shift)
@@ -491,7 +496,7 @@ struct GroupTable {
     static func hash(_ junction: UnsafeBufferPointer<UInt8>) -> UInt64 { mrd_hash_bytes(junction.baseAddress, junction.count) }
 
     func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64,
-              in groups: [BaselineTally.Group], arena: ByteArena) -> Int? {
+              in groups: ChunkedArray<BaselineTally.Group>, arena: ByteArena) -> Int? {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {

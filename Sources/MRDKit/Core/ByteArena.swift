@@ -18,7 +18,7 @@ struct ByteArena {
     private var chunks: [[UInt8]] = []
     static let chunkSize = 1 << 20
 
-    /// Bytes held (the chunks' sizes; pages not yet written cost nothing).
+    /// Chunks made so far.
     var chunkCount: Int { chunks.count }
 
     /// Adds `count` bytes that `fill` writes (they start as zeros); an empty span for 0 bytes.
@@ -52,6 +52,9 @@ struct ByteArena {
 
     /// A span's bytes as an array of their own.
     func array(_ span: Span) -> [UInt8] { withBytes(span) { Array($0) } }
+
+    /// Frees chunk `c`; no span into it may be read after.
+    mutating func releaseChunk(_ c: Int) { chunks[c] = [] }
 
     /// Takes `other`'s chunks after this arena's own; returns the shift for `other`'s spans
     /// (`Span.moved(by:)`). Nothing is copied.
