@@ -100,12 +100,14 @@ public struct BaselineAnalysis: Sendable {
         if let matcher = spikeMatcher {
             for (s, n) in tally.spikes { result.spikeInReadsByID[matcher.spikes[s].id] = n }
         }
+        let names = tally.callNames
+        func callNames(_ id: Int32) -> String { id < 0 ? "" : names[Int(id)] }
         func clonotype(_ group: BaselineTally.Group, _ folded: GroupClone) -> Clonotype {
             var vCalls: [String: Int] = [:], dCalls: [String: Int] = [:], jCalls: [String: Int] = [:]
-            group.calls.forEach { calls, n in
-                vCalls[calls.v, default: 0] += n
-                dCalls[calls.d, default: 0] += n
-                jCalls[calls.j, default: 0] += n
+            group.callIDs.forEach { ids, n in
+                vCalls[callNames(ids.v), default: 0] += n
+                dCalls[callNames(ids.d), default: 0] += n
+                jCalls[callNames(ids.j), default: 0] += n
             }
             let representative = group.representative!
             var clonotype = Clonotype(locus: group.locus, kind: group.kind, vCall: majority(vCalls),

@@ -8,11 +8,15 @@ import Foundation
 /// depends only on the sequence (calls, representative) is applied once per distinct sequence, with
 /// the number of reads that used it, which gives the same totals as doing it per read.
 struct BaselineTally {
-    /// One read's V, D and J calls.
-    struct Calls: Hashable { var v: String; var d: String; var j: String }
-    /// The same as ids of this worker's tie lists (`callList`; -1: none): no strings per read.
+    /// One read's V, D and J calls as ids (-1: none): of this worker's tie lists (`callLists`) until
+    /// `settle`, of the tally's call names (`callNames`) after it. No strings per read or group.
     struct CallIDs: Hashable {
         var v: Int32 = -1, d: Int32 = -1, j: Int32 = -1
+
+        /// The same calls under other ids: `table[id]` for each id that is set.
+        func renamed(_ table: [Int32]) -> CallIDs {
+            CallIDs(v: v < 0 ? -1 : table[Int(v)], d: d < 0 ? -1 : table[Int(d)], j: j < 0 ? -1 : table[Int(j)])
+        }
 
         mutating func set(_ field: Annotator.CallField, _ id: Int32) {
             switch field {
@@ -46,9 +50,8 @@ struct BaselineTally {
         var count = 0
         /// Reads read V-to-J (not reverse-complemented): how the clone's reads cover it by orientation.
         var forward = 0
-        /// Reads per V, D and J call, by the worker's call ids until `settle`, by name after it.
+        /// Reads per V, D and J call (tie-list ids until `settle`, name ids after it).
         var callIDs = CountedKeys<CallIDs>()
-        var calls = CountedKeys<Calls>()
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
         var representative: Representative?
@@ -83,7 +86,6 @@ struct BaselineTally {
             moved.count = count
             moved.forward = forward
             moved.callIDs = callIDs
-            moved.calls = calls
             moved.representative = representative
             moved.representative?.sequence = representative?.sequence.moved(by: shift) ?? ByteArena.Span()
             moved.junctionQualitySums = junctionQualitySums
@@ -425,15 +427,29 @@ struct BaselineTally {
             }
         }
         memo = SequenceMemo(capacity: 0)
-        let names = callLists.map { annotator.calls($0) }
-        func name(_ id: Int32) -> String { id < 0 ? "" : names[Int(id)] }
+        // Tie lists that name the same alleles become one name id.
+        let nameIDs = callLists.map { internCallName(annotator.calls($0)) }
         for g in groups.indices {
-            groups[g].callIDs.forEach { ids, n in
-                groups[g].calls.add(Calls(v: name(ids.v), d: name(ids.d), j: name(ids.j)), n)
-            }
-            groups[g].callIDs = CountedKeys()
+            groups[g].callIDs = groups[g].callIDs.mapKeys { $0.renamed(nameIDs) }
         }
     }
+
+    /// Call names (alleles, comma-separated) of the settled groups' call ids.
+    private(set) var callNames: [String] = []
+    private var callNameIDs: [String: Int32] = [:]
+
+    /// The id of a call name; "" is -1 (no call).
+    private mutating func internCallName(_ name: String) -> Int32 {
+        if name.isEmpty { return -1 }
+        if let id = callNameIDs[name] { return id }
+        let id = Int32(callNames.count)
+        callNames.append(name)
+        callNameIDs[name] = id
+        return id
+    }
+
+    /// A call id's name ("" for none).
+    func callName(_ id: Int32) -> String { id < 0 ? "" : callNames[Int(id)] }
 
     /// Adds a settled tally into this settled one (its arena's chunks are taken, not copied).
     mutating func merge(_ other: consuming BaselineTally) {
@@ -444,8 +460,10 @@ struct BaselineTally {
         let theirs = other.groups
         other.groups = ChunkedArray()
         let shift = arena.absorb(other.arena)
+        let nameIDs = other.callNames.map { internCallName($0) }
         for original in theirs {
-            let group = original.moved(by: shift)
+            var group = original.moved(by: shift)
+            group.callIDs = group.callIDs.mapKeys { $0.renamed(nameIDs) }
             let (hash, found) = arena.withBytes(group.junction) { junction in
                 let hash = GroupTable.hash(junction)
                 return (hash, groupIndex.find(group.locus, group.kind, junction, hash: hash, in: groups, arena: arena))
@@ -457,7 +475,7 @@ struct BaselineTally {
             }
             groups[g].count += group.count
             groups[g].forward += group.forward
-            group.calls.forEach { calls, n in groups[g].calls.add(calls, n) }
+            group.callIDs.forEach { ids, n in groups[g].callIDs.add(ids, n) }
             groups[g].addCounts(of: group, arena: arena)
             if let representative = group.representative { groups[g].offer(representative, arena: arena) }
         }
@@ -474,6 +492,13 @@ struct CountedKeys<Key: Hashable> {
     mutating func add(_ key: Key, _ n: Int) {
         if first == nil { first = key }
         if first == key { firstCount += n } else { others[key, default: 0] += n }
+    }
+
+    /// The same counts under other keys (keys that become equal add up).
+    func mapKeys<Other: Hashable>(_ transform: (Key) -> Other) -> CountedKeys<Other> {
+        var mapped = CountedKeys<Other>()
+        forEach { key, n in mapped.add(transform(key), n) }
+        return mapped
     }
 
     /// Each key with its count (the first key first, then the others in no particular order).
