@@ -148,7 +148,7 @@ enum ErrorFolding {
         let base: UInt64 = 0x100_0000_01B3
         if prefix.count < n + 1 { prefix = [UInt64](repeating: 0, count: n + 1) }
         for i in 0..<n { prefix[i + 1] = prefix[i] &* base &+ UInt64(s[i]) }
-        let salt = UInt64(Locus.allCases.firstIndex(of: locus)!) << 48
+        let salt = UInt64(locus.order) << 48
         func key(_ hash: UInt64, length: Int) -> UInt64 { SequenceMemo<Int>.mix(hash ^ UInt64(length) << 56 ^ salt) }
         body(key(prefix[n], length: n))
         var suffix: UInt64 = 0  // hash of s[i+1...]

@@ -48,4 +48,10 @@ struct GroupStorageTests {
         for _ in 0..<1_000 { sums.update(maxIncrement: 255, narrow: { $0[0] += 255 }, wide: { $0[0] += 255 }) }
         #expect(sums.values == [255 * 1_001])
     }
+
+    @Test("a locus's order is its place in allCases (clone order and fold keys use it)")
+    func locusOrder() {
+        for (i, locus) in Locus.allCases.enumerated() { #expect(locus.order == i) }
+        #expect(Locus.allCases.sorted() == Locus.allCases)
+    }
 }
