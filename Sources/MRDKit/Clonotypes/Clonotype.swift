@@ -89,7 +89,7 @@ public struct BaselineOptions: Sendable {
     /// `Clonotype.untemplated`).
     public var minUntemplated = 4
     /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
-    public var memoCapacity = 1 << 15
+    public var memoCapacity = 1 << 14
     public init() {}
 }
 
