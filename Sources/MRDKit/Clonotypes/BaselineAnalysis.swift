@@ -79,9 +79,6 @@ public struct BaselineAnalysis: Sendable {
         MemoryPolicy.releaseFreeMemory()
         timer.mark("merge")
         timer.note("groups", merged.groups.count)
-        timer.note("groups of 2+ reads", merged.groups.filter { $0.count > 1 }.count)
-        timer.note("groups of 5+ reads", merged.groups.filter { $0.count > 4 }.count)
-        timer.note("groups of 50+ reads", merged.groups.filter { $0.count > 49 }.count)
         let result = finish(consume merged, sampleID: sampleID)
         timer.mark("clonotypes (all)")
         return result
