@@ -10,11 +10,7 @@ struct GroupClone: FoldableClone {
     var junction: [UInt8]
     var junctionMeanQualities: [UInt8]
 
-    /// As `Clonotype.meanQuality(at:)`.
-    func meanQuality(at position: Int) -> Double {
-        guard position < junctionMeanQualities.count, count > 0 else { return 40 }
-        return Double(junctionMeanQualities[position])
-    }
+    func meanQuality(at position: Int) -> Double { Clonotype.meanQuality(junctionMeanQualities, count: count, at: position) }
 }
 
 /// `mrd baseline`: annotate a diagnostic sample, build clonotypes (with sequencing errors folded
@@ -83,9 +79,6 @@ public struct BaselineAnalysis: Sendable {
         timer.mark("clonotypes (all)")
         return result
     }
-
-    /// Groups turned into clonotypes at a time.
-    static let buildChunk = 16_384
 
     func finish(_ tally: consuming BaselineTally, sampleID: String) -> BaselineResult {
         var timer = PhaseTimer()

@@ -46,7 +46,7 @@ struct BaselineTally {
     struct Group {
         let locus: Locus
         let kind: RearrangementKind
-        let junction: ByteArena.Span
+        private(set) var junction: ByteArena.Span
         var count = 0
         /// Reads read V-to-J (not reverse-complemented): how the clone's reads cover it by orientation.
         var forward = 0
@@ -81,24 +81,20 @@ struct BaselineTally {
 
         /// The group with its spans in an arena that took this group's arena's chunks at `shift`.
         func moved(by shift: UInt32) -> Group {
-            guard shift > 0 else { return self }
-            var moved = Group(locus: locus, kind: kind, junction: junction.moved(by: shift))
-            moved.count = count
-            moved.forward = forward
-            moved.callIDs = callIDs
-            moved.representative = representative
+            var moved = self
+            moved.junction = junction.moved(by: shift)
             moved.representative?.sequence = representative?.sequence.moved(by: shift) ?? ByteArena.Span()
-            moved.junctionQualitySums = junctionQualitySums
             moved.firstQualities = firstQualities.moved(by: shift)
-            moved.baseCounts = baseCounts
             moved.firstBases = firstBases.moved(by: shift)
-            moved.firstBasesWeight = firstBasesWeight
             return moved
         }
 
         /// Calls `body` with every arena span the group holds.
         func forEachSpan(_ body: (ByteArena.Span) -> Void) {
-            for span in [junction, representative?.sequence ?? ByteArena.Span(), firstQualities, firstBases] where !span.isEmpty { body(span) }
+            if !junction.isEmpty { body(junction) }
+            if let sequence = representative?.sequence, !sequence.isEmpty { body(sequence) }
+            if !firstQualities.isEmpty { body(firstQualities) }
+            if !firstBases.isEmpty { body(firstBases) }
         }
 
         /// The largest score a read adds at a position (a quality byte less 33).
@@ -206,10 +202,8 @@ struct BaselineTally {
                     firstQualities = other.firstQualities
                     junctionQualitySums = other.junctionQualitySums
                 } else {
-                    var sums = qualitySums(arena)
-                    let theirs = other.qualitySums(arena)
-                    for p in sums.indices { sums[p] += theirs[p] }
-                    junctionQualitySums = AdaptiveCounts(sums, bound: qualityBound + other.qualityBound)
+                    junctionQualitySums = AdaptiveCounts(summing: qualitySums(arena), other.qualitySums(arena),
+                                                         bound: qualityBound + other.qualityBound)
                     firstQualities = ByteArena.Span()
                 }
             }
@@ -219,10 +213,7 @@ struct BaselineTally {
                     firstBasesWeight = other.firstBasesWeight
                     baseCounts = other.baseCounts
                 } else {
-                    var mine = counts(arena)
-                    let theirs = other.counts(arena)
-                    for q in mine.indices { mine[q] += theirs[q] }
-                    baseCounts = AdaptiveCounts(mine, bound: baseBound + other.baseBound)
+                    baseCounts = AdaptiveCounts(summing: counts(arena), other.counts(arena), bound: baseBound + other.baseBound)
                     firstBases = ByteArena.Span()
                 }
             }
@@ -448,9 +439,6 @@ struct BaselineTally {
         return id
     }
 
-    /// A call id's name ("" for none).
-    func callName(_ id: Int32) -> String { id < 0 ? "" : callNames[Int(id)] }
-
     /// Adds a settled tally into this settled one (its arena's chunks are taken, not copied).
     mutating func merge(_ other: consuming BaselineTally) {
         total += other.total
@@ -577,6 +565,13 @@ struct AdaptiveCounts<Narrow: FixedWidthInteger & UnsignedInteger, Wide: FixedWi
     init(_ values: [Wide], bound: Int) {
         if bound <= Int(Narrow.max) { narrow = values.map { Narrow($0) } } else { wide = values }
         self.bound = bound
+    }
+
+    /// Starts from the sums of two tables of counts, none of which is above `bound`.
+    init(summing a: [Wide], _ b: [Wide], bound: Int) {
+        var sums = a
+        for i in sums.indices { sums[i] += b[i] }
+        self.init(sums, bound: bound)
     }
 
     var isEmpty: Bool { narrow.isEmpty && wide.isEmpty }

@@ -64,9 +64,12 @@ public struct Clonotype: Sendable, Equatable {
     public var junctionString: String { String(decoding: junction, as: UTF8.self) }
     public var productive: Bool? { kind.productive(junction) }
     /// Mean Phred quality of the clonotype's reads at one junction position, rounded down (40 when unknown).
-    public func meanQuality(at position: Int) -> Double {
-        guard position < junctionMeanQualities.count, count > 0 else { return 40 }
-        return Double(junctionMeanQualities[position])
+    public func meanQuality(at position: Int) -> Double { Self.meanQuality(junctionMeanQualities, count: count, at: position) }
+
+    /// The same from a clone's mean qualities and read count (also for a group before its clonotype is made).
+    static func meanQuality(_ means: [UInt8], count: Int, at position: Int) -> Double {
+        guard position < means.count, count > 0 else { return 40 }
+        return Double(means[position])
     }
     public var junctionAA: String? { kind.junctionAA(junction) }
 }

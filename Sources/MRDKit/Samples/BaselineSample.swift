@@ -49,7 +49,6 @@ public struct BaselineSample: Sendable {
         outputs.add(outcome.summary.text, to: base + ".baseline.json")
         try outputs.commit()
         timer.mark("outputs: commit")
-        timer.mark("outputs")
         return outcome
     }
 
