@@ -300,7 +300,7 @@ struct BaselineTally {
     static let flank = 10
 
     init(memoCapacity: Int = 0) {
-        memo = SequenceMemo(capacity: memoCapacity)
+        memo = SequenceMemo(capacity: memoCapacity, admitOnRepeat: true)
     }
     var total = 0
     /// Paired-end: overlapping mates merged before annotation (per worker).

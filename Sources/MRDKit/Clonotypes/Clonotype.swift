@@ -91,7 +91,8 @@ public struct BaselineOptions: Sendable {
     /// Fewest untemplated junction bases for an index clone of a kind other than VDJ (see
     /// `Clonotype.untemplated`).
     public var minUntemplated = 4
-    /// Distinct read sequences memoised per worker (0 turns the memo off; results are the same).
+    /// Distinct read sequences memoised per worker, each on its second sighting (0 turns the memo
+    /// off; results are the same).
     public var memoCapacity = 1 << 14
     public init() {}
 }

@@ -25,6 +25,34 @@ struct CoreTests {
         #expect(memo.count == 3)
     }
 
+    @Test("sequence memo admitting on repeat: a key is declined when first offered and taken when offered again")
+    func sequenceMemoAdmitsOnRepeat() {
+        var memo = SequenceMemo<Int>(capacity: 1000, admitOnRepeat: true)
+        let keys = (0..<500).map { i in Array("ACGT\(i)TTGCA".utf8) }
+        for (i, key) in keys.enumerated() {
+            key.withUnsafeBufferPointer { #expect(memo.insert($0, hash: SequenceMemo<Int>.hash($0), payload: i) == nil) }
+        }
+        #expect(memo.count == 0)
+        for (i, key) in keys.enumerated() {
+            key.withUnsafeBufferPointer { bytes in
+                let hash = SequenceMemo<Int>.hash(bytes)
+                #expect(memo.index(of: bytes, hash: hash) == nil)
+                #expect(memo.insert(bytes, hash: hash, payload: i) == i)
+                #expect(memo.index(of: bytes, hash: hash) == i)
+                #expect(memo[i] == i)
+            }
+        }
+        // Keys never offered: (almost) all declined on their first offer; the filter's false
+        // admissions are rare (two bits of 2^23 per key).
+        var admitted = 0
+        for i in 0..<2000 {
+            Array("GGCC\(i)AATT".utf8).withUnsafeBufferPointer { bytes in
+                if memo.insert(bytes, hash: SequenceMemo<Int>.hash(bytes), payload: -1) != nil { admitted += 1 }
+            }
+        }
+        #expect(admitted <= 2)
+    }
+
     @Test("identifiers follow the contract's rule; printable and HTML escaping")
     func text() {
         for good in ["P001", "a.b_c-D", String(repeating: "x", count: 64)] { #expect(isIdentifier(good), "\(good)") }
