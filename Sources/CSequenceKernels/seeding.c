@@ -33,9 +33,11 @@ static inline int range_of(const mrd_kmer_index *index, uint32_t kmer, int32_t *
 
 long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kmer_index *index,
                     long element_count, int32_t *counts, int32_t *touched, long *touched_count,
-                    mrd_seed *found, uint32_t *codes) {
+                    mrd_seed *found, uint32_t *codes, const int32_t *near_from,
+                    int32_t *hit_slots, int32_t *hit_values, long hit_capacity, long *hit_count) {
     const uint32_t mask = k == 16 ? UINT32_MAX : ((1u << (2 * k)) - 1);
     const uint32_t top = (uint32_t)(2 * (k - 1));
+    const int step_is_power_of_two = step > 0 && (step & (step - 1)) == 0;
     // The canonical k-mers of the positions looked up (codes[2s], with the strand at codes[2s + 1]);
     // their table slots are prefetched as they are made, so that the probes overlap.
     long positions = 0;
@@ -50,7 +52,8 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
         valid += 1;
         if (valid >= k) {
             long p = i - k + 1;
-            if (p % step != 0) continue;
+            // A mask, not `%`: a division per base is a measurable share of seeding.
+            if ((step_is_power_of_two ? (p & (step - 1)) : (p % step)) != 0) continue;
             int is_forward = forward <= reverse;
             uint32_t canonical = is_forward ? forward : reverse;
             codes[2 * positions] = canonical;
@@ -61,30 +64,81 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
         }
     }
     // Probes: hits of the seeds found are prefetched before they are counted.
-    long seeds = 0;
+    long seeds = 0, total = 0;
     for (long s = 0; s < positions; s++) {
         int32_t start, end;
         if (!range_of(index, codes[2 * s], &start, &end)) continue;
         mrd_seed seed = { found[s].position, start, end, (int32_t)codes[2 * s + 1] };
         found[seeds++] = seed;
+        total += end - start;
         __builtin_prefetch(&index->hits[start]);
     }
     long touched_n = 0;
-    for (long s = 0; s < seeds; s++) {
-        const mrd_element_hit *hit = index->hits + found[s].start;
-        const mrd_element_hit *stop = index->hits + found[s].end;
-        const int forward_seed = found[s].forward;
-        for (; hit < stop; hit++) {
-            long element = hit->packed >> 1;
-            long slot = ((hit->packed & 1) == forward_seed ? 0 : element_count) + element;
-            // Branch-free: whether a slot is new is as unpredictable as the hits.
-            touched[touched_n] = (int32_t)slot;
-            touched_n += counts[slot] == 0;
-            counts[slot] += 1;
+    if (total <= hit_capacity) {
+        // Each hit's slot and diagonal recorded as it is counted: the second pass then reads this
+        // list instead of looking every seed's hits up again.
+        const int32_t last_start = (int32_t)(n - k);
+        long h = 0;
+        for (long s = 0; s < seeds; s++) {
+            const mrd_element_hit *hit = index->hits + found[s].start;
+            const mrd_element_hit *stop = index->hits + found[s].end;
+            const int forward_seed = found[s].forward;
+            const int32_t position = found[s].position, reverse_position = last_start - position;
+            for (; hit < stop; hit++) {
+                const long element = hit->packed >> 1;
+                const int on_forward = (hit->packed & 1) == forward_seed;
+                const long slot = (on_forward ? 0 : element_count) + element;
+                const int32_t offset = hit->offset;
+                const int32_t diagonal = (on_forward ? position : reverse_position) - offset;
+                hit_slots[h] = (int32_t)slot;
+                hit_values[h] = (int32_t)((uint32_t)diagonal << 1) | (offset >= near_from[element]);
+                h++;
+                touched[touched_n] = (int32_t)slot;
+                touched_n += counts[slot] == 0;
+                counts[slot] += 1;
+            }
         }
+        *hit_count = h;
+    } else {
+        for (long s = 0; s < seeds; s++) {
+            const mrd_element_hit *hit = index->hits + found[s].start;
+            const mrd_element_hit *stop = index->hits + found[s].end;
+            const int forward_seed = found[s].forward;
+            for (; hit < stop; hit++) {
+                long element = hit->packed >> 1;
+                long slot = ((hit->packed & 1) == forward_seed ? 0 : element_count) + element;
+                // Branch-free: whether a slot is new is as unpredictable as the hits.
+                touched[touched_n] = (int32_t)slot;
+                touched_n += counts[slot] == 0;
+                counts[slot] += 1;
+            }
+        }
+        *hit_count = -total;
     }
     *touched_count = touched_n;
     return seeds;
+}
+
+void mrd_seed_bucket(const int32_t *hit_slots, const int32_t *hit_values, long hit_count, int strand, long element_count,
+                     int32_t spare, int32_t *cursor, int32_t *diagonals, uint8_t *near) {
+    const long base = strand == 0 ? 0 : element_count;
+    int32_t *restrict out_diagonals = diagonals;
+    uint8_t *restrict out_near = near;
+    for (long h = 0; h < hit_count; h++) {
+        // Branch-free (a branch on `take` is mispredicted for a large share of the hits): hits of the other strand or of elements not selected go to the spare entry.
+        const long relative = hit_slots[h] - base;
+        const int32_t inside = (unsigned long)relative < (unsigned long)element_count;
+        const long element = relative & -(long)inside;
+        const int32_t c = cursor[element];
+        int32_t take = inside & (int32_t)((uint32_t)~c >> 31);
+        // An empty asm hides `take` from the optimiser, which would otherwise branch on it.
+        __asm__("" : "+r"(take));
+        const int32_t at = spare + ((c - spare) & -take);
+        const int32_t value = hit_values[h];
+        out_diagonals[at] = value >> 1;
+        out_near[at] = (uint8_t)(value & 1);
+        cursor[element] = c + take;
+    }
 }
 
 void mrd_seed_diagonals(const mrd_seed *found, long found_count, const mrd_kmer_index *index, int strand,

@@ -37,9 +37,21 @@ typedef struct {
 /// element_count for the reverse one); slots counted for the first time are appended to `touched`
 /// (at most 2 * element_count entries). `codes` is scratch for 2 * n 32-bit values. Returns how many
 /// seeds were found; *touched_count receives the number of touched slots.
+///
+/// Each hit is also recorded, when all of them fit in `hit_capacity`: its slot into `hit_slots`
+/// and its diagonal (read position - element offset, on the hit's strand of the read: the reverse
+/// strand's k-mer at forward position p starts at n - k - p) shifted left by one, or'ed with whether
+/// the offset is at or after the element's `near_from`, into `hit_values`; *hit_count receives how
+/// many. When they do not fit, nothing is recorded and *hit_count is minus the number of hits.
 long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kmer_index *index,
                     long element_count, int32_t *counts, int32_t *touched, long *touched_count,
-                    mrd_seed *found, uint32_t *codes);
+                    mrd_seed *found, uint32_t *codes, const int32_t *near_from,
+                    int32_t *hit_slots, int32_t *hit_values, long hit_capacity, long *hit_count);
+
+/// Second pass from the hits mrd_seed_count recorded, for one strand (0 forward, 1 reverse): the
+/// same buckets as mrd_seed_diagonals fills (elements whose `cursor` is >= 0, entries in seed order).
+void mrd_seed_bucket(const int32_t *hit_slots, const int32_t *hit_values, long hit_count, int strand, long element_count,
+                     int32_t spare, int32_t *cursor, int32_t *diagonals, uint8_t *near);
 
 /// Second pass, for one strand (0 forward, 1 reverse) and the elements whose `cursor` is >= 0
 /// (their buckets in `diagonals`/`near`, in element order, laid out by the caller): each such

@@ -108,6 +108,11 @@ public struct AnnotationScratch {
     var foundCount = 0
     /// The seeding kernel's k-mer codes (two per read position).
     var codes: [UInt32] = []
+    /// The first pass's hits, slot and diagonal (`mrd_seed_count`): the first `hitCount`, or none
+    /// recorded when that is negative (more hits than room; the second pass looks them up again).
+    var hitSlots = [Int32](repeating: 0, count: 4096)
+    var hitValues = [Int32](repeating: 0, count: 4096)
+    var hitCount = 0
     /// Per element of the chosen strand: where its next diagonal goes, -1 when not selected.
     var cursor: [Int32]
     var selected: [Int32] = []
@@ -364,20 +369,29 @@ public final class Annotator: Sendable {
             scratch.found = [mrd_seed](repeating: mrd_seed(), count: n + 1)
             scratch.codes = [UInt32](repeating: 0, count: 2 * (n + 1))
         }
-        var touchedCount = 0
+        var touchedCount = 0, hitCount = 0
         scratch.foundCount = scratch.counts.withUnsafeMutableBufferPointer { counts in
             scratch.touched.withUnsafeMutableBufferPointer { touched in
                 scratch.found.withUnsafeMutableBufferPointer { found in
                     scratch.codes.withUnsafeMutableBufferPointer { codes in
-                        table.withIndex { index in
-                            mrd_seed_count(bases.baseAddress, n, Int32(k), 2, index, elementCount, counts.baseAddress, touched.baseAddress,
-                                           &touchedCount, found.baseAddress, codes.baseAddress)
+                        scratch.hitSlots.withUnsafeMutableBufferPointer { hitSlots in
+                            scratch.hitValues.withUnsafeMutableBufferPointer { hitValues in
+                                nearFrom.withUnsafeBufferPointer { nearFrom in
+                                    table.withIndex { index in
+                                        mrd_seed_count(bases.baseAddress, n, Int32(k), 2, index, elementCount, counts.baseAddress,
+                                                       touched.baseAddress, &touchedCount, found.baseAddress, codes.baseAddress,
+                                                       nearFrom.baseAddress, hitSlots.baseAddress, hitValues.baseAddress,
+                                                       min(hitSlots.count, hitValues.count), &hitCount)
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
         scratch.touchedCount = touchedCount
+        scratch.hitCount = hitCount
         let touched = scratch.touched[..<touchedCount]
         guard !touched.isEmpty else { return .failure(.noGermline) }
         var bestFive: (Int32, Int32) = (0, 0), bestThree: (Int32, Int32) = (0, 0)
@@ -473,15 +487,34 @@ public final class Annotator: Sendable {
         let shift = maxElementLength
         if scratch.histogram.count < shift + n + 1 { scratch.histogram = [Int32](repeating: 0, count: shift + n + 1) }
         let lastStart = Int32(n - k)
-        table.withIndex { index in
-            scratch.found.withUnsafeBufferPointer { found in
-                nearFrom.withUnsafeBufferPointer { nearFrom in
+        if scratch.hitCount >= 0 {
+            scratch.hitSlots.withUnsafeBufferPointer { hitSlots in
+                scratch.hitValues.withUnsafeBufferPointer { hitValues in
                     scratch.cursor.withUnsafeMutableBufferPointer { cursor in
                         scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
                             scratch.near.withUnsafeMutableBufferPointer { near in
-                                mrd_seed_diagonals(found.baseAddress, scratch.foundCount, index, Int32(strand), lastStart, nearFrom.baseAddress,
-                                                   Int(scratch.selected.first!), Int(scratch.selected.last!), total,
-                                                   cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
+                                mrd_seed_bucket(hitSlots.baseAddress, hitValues.baseAddress, scratch.hitCount, Int32(strand), elementCount, total,
+                                                cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            // More hits than the record holds (a long read): looked up again, and room made for next time.
+            let needed = -scratch.hitCount * 2
+            scratch.hitSlots = [Int32](repeating: 0, count: needed)
+            scratch.hitValues = [Int32](repeating: 0, count: needed)
+            table.withIndex { index in
+                scratch.found.withUnsafeBufferPointer { found in
+                    nearFrom.withUnsafeBufferPointer { nearFrom in
+                        scratch.cursor.withUnsafeMutableBufferPointer { cursor in
+                            scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
+                                scratch.near.withUnsafeMutableBufferPointer { near in
+                                    mrd_seed_diagonals(found.baseAddress, scratch.foundCount, index, Int32(strand), lastStart, nearFrom.baseAddress,
+                                                       Int(scratch.selected.first!), Int(scratch.selected.last!), total,
+                                                       cursor.baseAddress, diagonals.baseAddress, near.baseAddress)
+                                }
                             }
                         }
                     }

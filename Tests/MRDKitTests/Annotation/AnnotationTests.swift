@@ -181,6 +181,36 @@ func dCallsMatchLongestCommonSubstring() {
 
 @Suite("Scoring kernels")
 struct ScoringKernelTests {
+    @Test("seeding's second pass from the hits recorded by the first equals the pass that looks them up again, on every locus and kind")
+    func recordedHitsEqualLookedUp() {
+        let sequencing = SequencingModel()
+        let table = sequencing.qualityTable()
+        var bases: [UInt8] = [], qualities: [UInt8] = []
+        var recorded = AnnotationScratch(annotator), lookedUp = AnnotationScratch(annotator)
+        var compared = 0, annotated = 0, differing: [String] = []
+        for (locus, kind) in AnnotationTests.cases {
+            var random = SeededRandom(seed: 7, stream: "seeding \(locus)\(kind)")
+            for i in 0..<200 {
+                var choices = RecombinationModel.Choices()
+                let truth = recombination.rearrange(locus, kind: kind, using: &random, choices: &choices)
+                let template = i % 2 == 1 ? reverseComplement(truth.sequence) : truth.sequence
+                sequencing.read(template[...], bases: &bases, qualities: &qualities, table: table, random: &random)
+                // No room for a single hit: the first pass records none, the second looks them up.
+                lookedUp.hitSlots = [0]
+                lookedUp.hitValues = [0]
+                let one = bases.withUnsafeBufferPointer { annotator.annotate($0, scratch: &recorded) }
+                let other = bases.withUnsafeBufferPointer { annotator.annotate($0, scratch: &lookedUp) }
+                #expect(lookedUp.hitSlots.count > 1)
+                compared += 1
+                if case .success = one { annotated += 1 }
+                if one != other { differing.append("\(locus) \(kind) read \(i): \(one) vs \(other)") }
+            }
+        }
+        #expect(compared == 200 * AnnotationTests.cases.count)
+        #expect(annotated > compared * 9 / 10)
+        #expect(differing.isEmpty, "\(differing.prefix(3))")
+    }
+
     @Test("the J rescue's many-diagonal scores equal the one-diagonal extension score at every diagonal, cores inside and outside the read")
     func manyDiagonalScores() {
         var random = SeededRandom(seed: 23, stream: "kernels")
