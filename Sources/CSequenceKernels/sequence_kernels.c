@@ -124,7 +124,7 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
 }
 
 long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
-                long band, long match, long mismatch, long open, long extend, long x_drop) {
+                long band, long match, long mismatch, long open, long extend, long x_drop, long goal) {
     enum { MAX_WIDTH = 65 };
     if (band > 32) band = 32;
     if (band < 0) band = 0;
@@ -168,6 +168,8 @@ long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_
         for (long x = hi + 1 > lo ? hi + 1 : lo; x < width; x++) { hRow[x] = NEG; fRow[x] = NEG; }
         for (long x = 0; x < width; x++) { hPrev[x] = hRow[x]; fPrev[x] = fRow[x]; }
         if (rowBest < best - x_drop) break;
+        // Each further row adds at most one match: stop when even that leaves the goal out of reach.
+        if (best < goal && (long)rowBest + (read_end - i) * m < goal) return best;
     }
     return best;
 }
@@ -221,3 +223,18 @@ void mrd_release_free_memory(void) {}
 size_t mrd_heap_in_use(void) { return 0; }
 void mrd_memory_policy(size_t mmap_threshold) { (void)mmap_threshold; }
 #endif
+
+long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long length, long match, long mismatch) {
+    long run = 0, best = 0;
+    for (long i = 0; i < length; i++) {
+        run += read[i] == element[i] ? match : mismatch;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
+long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length) {
+    long matches = 0;
+    for (long i = 0; i < length; i++) matches += a[i] == b[i];
+    return matches;
+}

@@ -46,9 +46,19 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
 /// extended backwards from those ends (aligned with each other), e.g. a V gene from its Cys region
 /// 5'-wards through hypermutation with small indels. Score-only (no traceback), match/mismatch/gap
 /// open/gap extend as given (a gap of g bases costs open + g * extend), diagonal drift within band
-/// (at most 32); stops once every cell of a row is x_drop below the best.
+/// (at most 32); stops once every cell of a row is x_drop below the best. When the score cannot
+/// reach `goal` any more (every remaining read base matching), stops and returns a score below it
+/// (LONG_MIN: no goal).
 long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
-                                long band, long match, long mismatch, long open, long extend, long x_drop);
+                                long band, long match, long mismatch, long open, long extend, long x_drop, long goal);
+
+/// Positions where a[i] == b[i], i < length.
+long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length);
+
+/// Best prefix score of read[0..<length] against element[0..<length] without gaps (match/mismatch
+/// as given): how far a gene extends rightwards from an aligned point, e.g. a V from its Cys region
+/// to the junction. 0 when every prefix scores below 0.
+long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long length, long match, long mismatch);
 
 #endif
 

@@ -121,6 +121,8 @@ public struct AnnotationScratch {
     var near: [UInt8] = []
     var histogram: [Int32] = []
     var placements: [Annotator.Placement] = []
+    /// Whether the last read located was taken on its reverse strand (the placements' strand).
+    var strandReversed = false
     /// The best 5' and 3' candidates of the last read located (ties, in allele-name order).
     public internal(set) var fives: [Annotator.Placement] = []
     public internal(set) var threes: [Annotator.Placement] = []
@@ -224,10 +226,11 @@ public final class Annotator: Sendable {
         var seen: [String: Int] = [:]
         for var element in elements {
             let key = "\(element.role)|\(element.locus)|\(element.anchor)|" + String(decoding: element.sequence, as: UTF8.self)
+            let names = [element.segment.allele] + (GermlineSynonyms.imgtName(of: element.segment).map { [$0] } ?? [])
             if let index = seen[key] {
-                unique[index].alleles.append(element.segment.allele)
+                unique[index].alleles += names
             } else {
-                element.alleles = [element.segment.allele]
+                element.alleles = names
                 seen[key] = unique.count
                 unique.append(element)
             }
@@ -295,7 +298,10 @@ public final class Annotator: Sendable {
         for segment in germline.segments where segment.kind == .J && loci.contains(segment.locus) { jSequences[segment.allele] = segment.sequence }
         self.jSequences = jSequences
         var vSequences: [String: [UInt8]] = [:]
-        for segment in germline.segments where segment.kind == .V && loci.contains(segment.locus) { vSequences[segment.allele] = segment.sequence }
+        for segment in germline.segments where segment.kind == .V && loci.contains(segment.locus) {
+            vSequences[segment.allele] = segment.sequence
+            if let synonym = GermlineSynonyms.imgtName(of: segment) { vSequences[synonym] = segment.sequence }
+        }
         self.vSequences = vSequences
     }
 
@@ -411,6 +417,7 @@ public final class Annotator: Sendable {
         }
         // Orientation: the strand whose best 5' plus best 3' elements have more k-mer hits.
         let reversed = bestFive.1 + bestThree.1 > bestFive.0 + bestThree.0
+        scratch.strandReversed = reversed
         placements(strand: reversed ? 1 : 0, readLength: n, bestFive: reversed ? bestFive.1 : bestFive.0,
                    bestThree: reversed ? bestThree.1 : bestThree.0, &scratch)
         for slot in touched { scratch.counts[Int(slot)] = 0 }
@@ -568,9 +575,14 @@ public final class Annotator: Sendable {
                 if p.score == topScore { out.append(p) }
             }
         }
-        guard topScore >= 12 else { out.removeAll(keepingCapacity: true); return false }
-        if fivePrime && elementRole[Int(out[0].element)] == .v && vStopsShort(out[0], read) {
-            rerankByGappedV(&out, topHits: topHits, topScore: topScore, read, scratch.placements)
+        if topScore < Self.minimumCoreScore {
+            // A V mutated at its Cys region (80% identity): called only on the strength of its whole
+            // aligned V, with many k-mer hits behind it.
+            guard fivePrime, topHits >= Self.mutatedVMinimumHits, elementRole[Int(out[0].element)] == .v,
+                  let total = rerankByGappedV(&out, topHits: topHits, topScore: topScore, read, &scratch),
+                  total >= Self.mutatedVMinimumTotal else { out.removeAll(keepingCapacity: true); return false }
+        } else if fivePrime && elementRole[Int(out[0].element)] == .v && vStopsShort(out[0], read) {
+            rerankByGappedV(&out, topHits: topHits, topScore: topScore, read, &scratch)
         }
         if out.count > 1 { out.sort { alleleRank[Int($0.element)] < alleleRank[Int($1.element)] } }
         return true
@@ -606,35 +618,110 @@ public final class Annotator: Sendable {
         }
     }
 
-    /// Re-ranks the V candidates near the best by the whole aligned V: a banded affine-gap
-    /// extension (+2 / -3, gap -6 - 1 per base) from each one's core 5'-wards, plus twice its
-    /// ungapped score from the core on (+1 / -4). Hypermutated V regions with an indel, or with
-    /// mutation clusters that stop the ungapped extension, are then called by all of their V. Ties listed.
+    /// Re-ranks V candidates by the whole aligned V, scored as IgBLAST scores V (+1 / -1, a gap of
+    /// g bases -5 - 2g): a banded affine-gap extension from the core 5'-wards, plus twice the
+    /// ungapped run from the core on (the V's 3' end decides the junction). Candidates: those with 3/4
+    /// of the most k-mer hits or within 40 of the best ungapped score, each on its own diagonal; the
+    /// same and the `rerankWideCandidates` V alleles of the locus most alike ungapped (any with a k-mer
+    /// hit on this strand), each on the diagonal that puts its Cys where the best ungapped V puts it.
+    /// At 80% identity 12-mer hits are few and fall on the 5' side of an indel, so neither the most
+    /// hits nor a candidate's own diagonal can be trusted; the Cys of the best core alignment can.
+    /// Ties listed.
+    @discardableResult
     private func rerankByGappedV(_ out: inout [Placement], topHits: Int32, topScore: Int32, _ read: UnsafeBufferPointer<UInt8>,
-                                 _ placements: [Placement]) {
-        var bestTotal = Int.min
-        var winners: [Placement] = []
+                                 _ scratch: inout AnnotationScratch) -> Int? {
+        guard let lead = out.first else { return nil }
+        let leadLocus = elementLocus[Int(lead.element)]
+        let cys = elementAnchor[Int(lead.element)] + Int(lead.diagonal)
+        var pool: [Placement] = []
+        var pooled = Set<Int>()  // element * 65536 + diagonal offset, to score each placement once
+        func add(_ p: Placement) {
+            if pooled.insert(Int(p.element) << 16 | (Int(p.diagonal) & 0xFFFF)).inserted { pool.append(p) }
+        }
+        for p in scratch.placements where isFivePrime[Int(p.element)] && elementRole[Int(p.element)] == .v
+            && (p.hits * 4 >= topHits * 3 || (p.hits * 2 >= topHits && p.score >= topScore - Self.gappedRerankMargin)) {
+            add(p)
+            add(Placement(element: p.element, diagonal: Int32(cys - elementAnchor[Int(p.element)]), hits: p.hits))
+        }
+        // V alleles of the locus sharing a k-mer with the read, ranked by ungapped matches minus
+        // mismatches with their Cys on the lead's.
+        let elementCount = elements.count
+        var alike: [(score: Int, element: Int)] = []
         elementBases.withUnsafeBufferPointer { arena in
-            for p in placements where isFivePrime[Int(p.element)] && elementRole[Int(p.element)] == .v
-                && (p.hits * 4 >= topHits * 3 || (p.hits * 2 >= topHits && p.score >= topScore - Self.gappedRerankMargin)) {
+            for slot in scratch.touched[..<scratch.touchedCount] {
+                let s = Int(slot)
+                guard (s >= elementCount) == scratch.strandReversed else { continue }
+                let e = s % elementCount
+                guard elementRole[e] == .v, elementLocus[e] == leadLocus else { continue }
+                let diagonal = cys - elementAnchor[e]
+                let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
+                guard last > first else { continue }
+                let matches = mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
+                alike.append((2 * matches - (last - first), e))
+            }
+        }
+        alike.sort { $0.score != $1.score ? $0.score > $1.score : $0.element < $1.element }
+        // Only those nearly as alike as the best already in the pool: the others would lose anyway,
+        // and each costs a gapped extension.
+        let pooledElements = Set(pool.map(\.element))
+        let pooledBest = alike.first { pooledElements.contains(Int32($0.element)) }?.score ?? Int.min
+        for (score, e) in alike.prefix(Self.rerankWideCandidates) where score >= pooledBest - Self.rerankWideMargin {
+            add(Placement(element: Int32(e), diagonal: Int32(cys - elementAnchor[e]), hits: 0))
+        }
+        var bestTotal = Int.min
+        var winners: [Int] = []  // pool indices
+        elementBases.withUnsafeBufferPointer { arena in
+            // Most alike first, so that a high total is known early and the extensions of the others
+            // stop as soon as they cannot reach it (exact: ties are still found).
+            var order: [(alike: Int, index: Int)] = []
+            order.reserveCapacity(pool.count)
+            for (index, p) in pool.enumerated() {
+                let e = Int(p.element), diagonal = Int(p.diagonal)
+                let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
+                let matches = last > first ? mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first) : 0
+                order.append((2 * matches - max(0, last - first), index))
+            }
+            order.sort { $0.alike != $1.alike ? $0.alike > $1.alike : $0.index < $1.index }
+            for (_, index) in order {
+                let p = pool[index]
                 let e = Int(p.element), diagonal = Int(p.diagonal)
                 let element = arena.baseAddress! + elementStart[e]
                 let from = Int(coreFrom[e])
                 let readFrom = from + diagonal
                 guard readFrom >= 0, readFrom <= read.count else { continue }
+                let downstream = mrd_forward_run_score(read.baseAddress! + readFrom, element + from,
+                                                       min(read.count - readFrom, Int(elementLength[e]) - from),
+                                                       Self.rerankMatch, Self.rerankMismatch)
+                let goal = bestTotal == Int.min ? Int.min : bestTotal - 2 * downstream
                 let upstream = mrd_gapped_extension_score(read.baseAddress, readFrom, element, from, Int(GeneAligner.band),
-                                                          Int(GeneAligner.match), Int(GeneAligner.mismatch),
-                                                          Int(GeneAligner.gapOpen), Int(GeneAligner.gapExtend), 30)
-                let downstream = mrd_extension_score(read.baseAddress! + readFrom, read.count - readFrom, element + from,
-                                                     Int(elementLength[e]) - from, 0, Int(coreTo[e]) - from, 0, 1,
-                                                     Self.trimmedExtensionMinimum)
+                                                          Self.rerankMatch, Self.rerankMismatch, Self.rerankGapOpen,
+                                                          Self.rerankGapExtend, 30, goal)
                 let total = upstream + 2 * downstream
                 if total > bestTotal { bestTotal = total; winners.removeAll(keepingCapacity: true) }
-                if total == bestTotal { winners.append(p) }
+                if total == bestTotal { winners.append(index) }
             }
         }
-        if !winners.isEmpty { out = winners }
+        guard !winners.isEmpty else { return nil }
+        // One placement per allele (its own and the Cys-aligned diagonal may tie): the first, in pool order.
+        winners.sort()
+        var seen = Set<Int32>()
+        out = winners.map { pool[$0] }.filter { seen.insert($0.element).inserted }
+        return bestTotal
     }
+
+    /// IgBLAST's V scores (reward 1, penalty -1, gap existence 5, extension 2).
+    static let rerankMatch = 1, rerankMismatch = -1, rerankGapOpen = -5, rerankGapExtend = -2
+    /// Ungapped score over the anchor codon and its extensions that places a 5' or 3' element.
+    static let minimumCoreScore: Int32 = 12
+    /// A V scoring under `minimumCoreScore` at its Cys is still called with this many k-mer hits and
+    /// this re-rank total (about 80 more matching than mismatching V bases: random sequence scores
+    /// under 40).
+    static let mutatedVMinimumHits: Int32 = 6
+    static let mutatedVMinimumTotal = 100
+    /// V alleles most alike ungapped that join the re-ranking whatever their k-mer hits.
+    static let rerankWideCandidates = 8
+    /// ... when their ungapped matches minus mismatches are within this of the pool's best.
+    static let rerankWideMargin = 6
 
     /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every
     /// diagonal that puts its anchor 3-200 nt downstream of the 5' anchor; into the scratch's `threes`.

@@ -7,6 +7,31 @@ public enum SegmentKind: String, Sendable, Codable {
     case KDE, INTRON
 }
 
+/// Alleles of the bundled AIRR-C reference sets that IMGT/GENE-DB knows by another name. Calls
+/// list IMGT's name beside AIRR-C's (one sequence, two names, as AIRR-C itself lists identical
+/// alleles of duplicated genes), so that labs whose reports use IMGT names find theirs. Applied only
+/// to an allele of that name whose sequence is the bundled one (FNV-1a of its bases): a user's
+/// germline folder with another sequence under the name is left alone.
+/// - IGHV4-NL1*01 ("not localised") is IMGT's IGHV4-59*08: identical, base for base, to the
+///   germline of the AIRR Community's IGHV4-59*08 rows (TestReads/real/airr-standards).
+public enum GermlineSynonyms {
+    public static let imgt: [String: (sequenceHash: UInt64, name: String)] = [
+        "IGHV4-NL1*01": (0x3a71_b909_af34_d825, "IGHV4-59*08"),
+    ]
+
+    /// IMGT's name for `segment`, when it has another one.
+    public static func imgtName(of segment: GermlineSegment) -> String? {
+        guard let synonym = imgt[segment.allele], fnv1a(segment.sequence) == synonym.sequenceHash else { return nil }
+        return synonym.name
+    }
+
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+}
+
 /// One germline allele: its name, its sequence (upper case, IMGT gaps removed), and, for the
 /// `+up`/`+down` files, the genomic flank that incomplete rearrangements keep.
 public struct GermlineSegment: Sendable, Equatable {
@@ -39,6 +64,14 @@ public struct GermlineSegment: Sendable, Equatable {
 public struct GermlineReference: Sendable {
     public let segments: [GermlineSegment]
     public let directory: URL
+
+    /// The allele named `name` in calls: its own name, or IMGT's where `GermlineSynonyms` lists one
+    /// (the first name of a sorted call may be the synonym).
+    public func segment(named name: some StringProtocol) -> GermlineSegment? {
+        if let segment = segments.first(where: { $0.allele == name }) { return segment }
+        guard let original = GermlineSynonyms.imgt.first(where: { $0.value.name == name })?.key else { return nil }
+        return segments.first { $0.allele == original && GermlineSynonyms.imgtName(of: $0) == String(name) }
+    }
 
     /// The reference shipped with mrd.
     public static func bundled() throws -> GermlineReference {

@@ -141,7 +141,7 @@ public struct RecombinationModel: Sendable {
 
     /// The V segment (or intron/Kde element) of a given name, for clonal evolution and spike-ins.
     public func segment(named allele: String) -> GermlineSegment? {
-        germline.segments.first { $0.allele == allele }
+        germline.segment(named: allele)
     }
 
     public func randomSegment(_ locus: Locus, _ kind: SegmentKind, using random: inout SeededRandom) -> GermlineSegment {

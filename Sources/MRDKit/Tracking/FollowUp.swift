@@ -243,7 +243,7 @@ public struct FollowUpTracker: Sendable {
     /// before the Cys codon), or none when the V is not in the germline set.
     static func upstreamOfTarget(_ clone: BaselineClone, leftFlank: Int, germline: GermlineReference) -> [UInt8] {
         guard let first = clone.vCall.split(separator: ",").first,
-              let v = germline.segments.first(where: { $0.allele == first }), let anchor = v.anchor else { return [] }
+              let v = germline.segment(named: first), let anchor = v.anchor else { return [] }
         let end = anchor - leftFlank
         guard end > 0 else { return [] }
         return Array(v.sequence[max(0, end - 30)..<end])
@@ -255,7 +255,7 @@ public struct FollowUpTracker: Sendable {
         let junction = clone.junction
         func segment(_ calls: String) -> GermlineSegment? {
             guard let first = calls.split(separator: ",").first else { return nil }
-            return germline.segments.first { $0.allele == first }
+            return germline.segment(named: first)
         }
         var vPart = 10
         if let v = segment(clone.vCall), let anchor = v.anchor {

@@ -93,7 +93,7 @@ struct AnnotationTests {
                         for (alignment, call) in [(a.vAlignment, a.vCall), (a.jAlignment, a.jCall)] {
                             guard let alignment else { continue }
                             let allele = String(call.split(separator: ",")[0])
-                            let gene = germline.segments.first { $0.allele == allele && $0.anchor != nil }!.sequence
+                            let gene = (germline.segments.first { $0.allele == allele && $0.anchor != nil } ?? germline.segment(named: allele))!.sequence
                             let readPart = Array(a.sequence[alignment.readStart..<alignment.readEnd])
                             let genePart = Array(gene[alignment.germlineStart..<alignment.germlineEnd])
                             #expect(readPart.count == genePart.count)
@@ -102,7 +102,7 @@ struct AnnotationTests {
                         }
                         if let v = a.vAlignment, v.readEnd - v.readStart >= 33 {
                             let allele = String(a.vCall.split(separator: ",")[0])
-                            let gene = germline.segments.first { $0.allele == allele && $0.anchor != nil }!.sequence
+                            let gene = (germline.segments.first { $0.allele == allele && $0.anchor != nil } ?? germline.segment(named: allele))!.sequence
                             let end = a.junctionStart - v.readStart + v.germlineStart
                             #expect(Array(a.sequence[(a.junctionStart - 30)..<a.junctionStart]) == Array(gene[(end - 30)..<end]), "\(allele)")
                         }
@@ -140,6 +140,43 @@ struct AnnotationTests {
         if case .success = annotator.annotate(dimer) { Issue.record("primer dimer annotated") }
         guard case .failure(let d) = annotator.annotate(junk) else { Issue.record("N read annotated"); return }
         #expect(d == .noGermline)
+    }
+}
+
+@Suite("Random sequence")
+struct RandomSequenceTests {
+    @Test("2,000 random reads of 150-450 nt: none annotated (the mutated-V rule included)")
+    func randomReadsStayUnassigned() {
+        var random = SeededRandom(seed: 11)
+        let bases = Array("ACGT".utf8)
+        var annotated = 0
+        for i in 0..<2000 {
+            let read = (0..<(150 + 100 * (i % 4))).map { _ in bases[random.below(4)] }
+            if case .success = annotator.annotate(read) { annotated += 1 }
+        }
+        #expect(annotated == 0)
+    }
+}
+
+@Suite("Germline synonyms")
+struct GermlineSynonymTests {
+    @Test("IMGT's name joins AIRR-C's only for the bundled sequence, and resolves back to it")
+    func imgtNameOnlyForTheBundledSequence() throws {
+        let nl1 = try #require(germline.segments.first { $0.allele == "IGHV4-NL1*01" })
+        #expect(GermlineSynonyms.imgtName(of: nl1) == "IGHV4-59*08")
+        #expect(germline.segment(named: "IGHV4-59*08")?.sequence == nl1.sequence)
+        #expect(germline.segment(named: "IGHV4-59*99") == nil)
+        // The same name on another sequence (a user's germline folder): left alone.
+        var other = nl1.sequence
+        other[100] = other[100] == UInt8(ascii: "A") ? UInt8(ascii: "C") : UInt8(ascii: "A")
+        let altered = GermlineSegment(allele: nl1.allele, locus: nl1.locus, kind: nl1.kind, sequence: other, upstream: [], downstream: [],
+                                      functionality: nl1.functionality, anchor: nl1.anchor)
+        #expect(GermlineSynonyms.imgtName(of: altered) == nil)
+        // A read of the allele's last 200 nt and a junction is called by both names.
+        let j = try #require(germline.segments.first { $0.allele == "IGHJ4*02" && $0.anchor != nil })
+        let read = Array(nl1.sequence.suffix(200)) + Array("GGTCCCTACGGG".utf8) + j.sequence
+        guard case .success(let a) = annotator.annotate(read) else { Issue.record("not annotated"); return }
+        #expect(a.vCall == "IGHV4-59*08,IGHV4-NL1*01")
     }
 }
 
