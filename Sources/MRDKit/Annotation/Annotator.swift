@@ -633,6 +633,16 @@ public final class Annotator: Sendable {
         guard let lead = out.first else { return nil }
         let leadLocus = elementLocus[Int(lead.element)]
         let cys = elementAnchor[Int(lead.element)] + Int(lead.diagonal)
+        // Under 92% identity ungapped (heavy hypermutation, or an indel that shifts the V's 5' part)
+        // the k-mer hits and the candidates' own diagonals stop being trustworthy: only then are
+        // other diagonals and alleles tried (each costs a gapped extension).
+        let heavilyMutated: Bool = elementBases.withUnsafeBufferPointer { arena in
+            let e = Int(lead.element), diagonal = Int(lead.diagonal)
+            let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
+            guard last > first else { return true }
+            let matches = mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
+            return matches * 100 < Self.heavyMutationIdentityPercent * (last - first)
+        }
         var pool: [Placement] = []
         var pooled = Set<Int>()  // element * 65536 + diagonal offset, to score each placement once
         func add(_ p: Placement) {
@@ -641,13 +651,13 @@ public final class Annotator: Sendable {
         for p in scratch.placements where isFivePrime[Int(p.element)] && elementRole[Int(p.element)] == .v
             && (p.hits * 4 >= topHits * 3 || (p.hits * 2 >= topHits && p.score >= topScore - Self.gappedRerankMargin)) {
             add(p)
-            add(Placement(element: p.element, diagonal: Int32(cys - elementAnchor[Int(p.element)]), hits: p.hits))
+            if heavilyMutated { add(Placement(element: p.element, diagonal: Int32(cys - elementAnchor[Int(p.element)]), hits: p.hits)) }
         }
         // V alleles of the locus sharing a k-mer with the read, ranked by ungapped matches minus
         // mismatches with their Cys on the lead's.
         let elementCount = elements.count
         var alike: [(score: Int, element: Int)] = []
-        elementBases.withUnsafeBufferPointer { arena in
+        if heavilyMutated { elementBases.withUnsafeBufferPointer { arena in
             for slot in scratch.touched[..<scratch.touchedCount] {
                 let s = Int(slot)
                 guard (s >= elementCount) == scratch.strandReversed else { continue }
@@ -659,7 +669,7 @@ public final class Annotator: Sendable {
                 let matches = mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
                 alike.append((2 * matches - (last - first), e))
             }
-        }
+        } }
         alike.sort { $0.score != $1.score ? $0.score > $1.score : $0.element < $1.element }
         // Only those nearly as alike as the best already in the pool: the others would lose anyway,
         // and each costs a gapped extension.
@@ -720,6 +730,7 @@ public final class Annotator: Sendable {
     static let mutatedVMinimumTotal = 100
     /// V alleles most alike ungapped that join the re-ranking whatever their k-mer hits.
     static let rerankWideCandidates = 8
+    static let heavyMutationIdentityPercent = 92
     /// ... when their ungapped matches minus mismatches are within this of the pool's best.
     static let rerankWideMargin = 6
 
