@@ -636,17 +636,13 @@ public final class Annotator: Sendable {
         // Under 92% identity ungapped (heavy hypermutation, or an indel that shifts the V's 5' part)
         // the k-mer hits and the candidates' own diagonals stop being trustworthy: only then are
         // other diagonals and alleles tried (each costs a gapped extension).
-        let heavilyMutated: Bool = elementBases.withUnsafeBufferPointer { arena in
-            let e = Int(lead.element), diagonal = Int(lead.diagonal)
-            let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
-            guard last > first else { return true }
-            let matches = mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
-            return matches * 100 < Self.heavyMutationIdentityPercent * (last - first)
-        }
+        let leadOverlap = ungappedOverlap(Int(lead.element), Int(lead.diagonal), read)
+        let heavilyMutated = leadOverlap.length == 0
+            || leadOverlap.matches * 100 < Self.heavyMutationIdentityPercent * leadOverlap.length
+        // A few dozen placements at most: each scored once (a linear check, no set per read).
         var pool: [Placement] = []
-        var pooled = Set<Int>()  // element * 65536 + diagonal offset, to score each placement once
         func add(_ p: Placement) {
-            if pooled.insert(Int(p.element) << 16 | (Int(p.diagonal) & 0xFFFF)).inserted { pool.append(p) }
+            if !pool.contains(where: { $0.element == p.element && $0.diagonal == p.diagonal }) { pool.append(p) }
         }
         for p in scratch.placements where isFivePrime[Int(p.element)] && elementRole[Int(p.element)] == .v
             && (p.hits * 4 >= topHits * 3 || (p.hits * 2 >= topHits && p.score >= topScore - Self.gappedRerankMargin)) {
@@ -657,24 +653,20 @@ public final class Annotator: Sendable {
         // mismatches with their Cys on the lead's.
         let elementCount = elements.count
         var alike: [(score: Int, element: Int)] = []
-        if heavilyMutated { elementBases.withUnsafeBufferPointer { arena in
+        if heavilyMutated {
             for slot in scratch.touched[..<scratch.touchedCount] {
                 let s = Int(slot)
                 guard (s >= elementCount) == scratch.strandReversed else { continue }
                 let e = s % elementCount
                 guard elementRole[e] == .v, elementLocus[e] == leadLocus else { continue }
-                let diagonal = cys - elementAnchor[e]
-                let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
-                guard last > first else { continue }
-                let matches = mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
-                alike.append((2 * matches - (last - first), e))
+                let overlap = ungappedOverlap(e, cys - elementAnchor[e], read)
+                if overlap.length > 0 { alike.append((overlap.likeness, e)) }
             }
-        } }
+        }
         alike.sort { $0.score != $1.score ? $0.score > $1.score : $0.element < $1.element }
         // Only those nearly as alike as the best already in the pool: the others would lose anyway,
         // and each costs a gapped extension.
-        let pooledElements = Set(pool.map(\.element))
-        let pooledBest = alike.first { pooledElements.contains(Int32($0.element)) }?.score ?? Int.min
+        let pooledBest = alike.first { a in pool.contains { Int($0.element) == a.element } }?.score ?? Int.min
         for (score, e) in alike.prefix(Self.rerankWideCandidates) where score >= pooledBest - Self.rerankWideMargin {
             add(Placement(element: Int32(e), diagonal: Int32(cys - elementAnchor[e]), hits: 0))
         }
@@ -683,14 +675,7 @@ public final class Annotator: Sendable {
         elementBases.withUnsafeBufferPointer { arena in
             // Most alike first, so that a high total is known early and the extensions of the others
             // stop as soon as they cannot reach it (exact: ties are still found).
-            var order: [(alike: Int, index: Int)] = []
-            order.reserveCapacity(pool.count)
-            for (index, p) in pool.enumerated() {
-                let e = Int(p.element), diagonal = Int(p.diagonal)
-                let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
-                let matches = last > first ? mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first) : 0
-                order.append((2 * matches - max(0, last - first), index))
-            }
+            var order = pool.indices.map { (alike: ungappedOverlap(Int(pool[$0].element), Int(pool[$0].diagonal), read).likeness, index: $0) }
             order.sort { $0.alike != $1.alike ? $0.alike > $1.alike : $0.index < $1.index }
             for (_, index) in order {
                 let p = pool[index]
@@ -714,9 +699,20 @@ public final class Annotator: Sendable {
         guard !winners.isEmpty else { return nil }
         // One placement per allele (its own and the Cys-aligned diagonal may tie): the first, in pool order.
         winners.sort()
-        var seen = Set<Int32>()
-        out = winners.map { pool[$0] }.filter { seen.insert($0.element).inserted }
+        out.removeAll(keepingCapacity: true)
+        for index in winners where !out.contains(where: { $0.element == pool[index].element }) { out.append(pool[index]) }
         return bestTotal
+    }
+
+    /// Matches of `element` on `read` along `diagonal` without gaps, over their overlap, and its
+    /// length; `likeness` is matches minus mismatches.
+    private func ungappedOverlap(_ e: Int, _ diagonal: Int, _ read: UnsafeBufferPointer<UInt8>) -> (matches: Int, length: Int, likeness: Int) {
+        let first = max(0, -diagonal), last = min(Int(elementLength[e]), read.count - diagonal)
+        guard last > first else { return (0, 0, 0) }
+        let matches = elementBases.withUnsafeBufferPointer { arena in
+            mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, last - first)
+        }
+        return (matches, last - first, 2 * matches - (last - first))
     }
 
     /// IgBLAST's V scores (reward 1, penalty -1, gap existence 5, extension 2).
@@ -728,9 +724,11 @@ public final class Annotator: Sendable {
     /// under 40).
     static let mutatedVMinimumHits: Int32 = 6
     static let mutatedVMinimumTotal = 100
-    /// V alleles most alike ungapped that join the re-ranking whatever their k-mer hits.
-    static let rerankWideCandidates = 8
+    /// Under this ungapped identity of the best V, the re-ranking also tries Cys-aligned diagonals
+    /// and the alleles most alike.
     static let heavyMutationIdentityPercent = 92
+    /// V alleles most alike ungapped that join the re-ranking whatever their k-mer hits ...
+    static let rerankWideCandidates = 8
     /// ... when their ungapped matches minus mismatches are within this of the pool's best.
     static let rerankWideMargin = 6
 
