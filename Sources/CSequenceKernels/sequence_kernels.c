@@ -233,6 +233,38 @@ long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long len
     return best;
 }
 
+void mrd_anchored_run_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                             long span, long gate_length, long gate_minimum, long right_minimum, long diagonal_from,
+                             long diagonal_to, long match, long mismatch, int32_t *scores) {
+    for (long d = diagonal_from; d <= diagonal_to; d++) {
+        // Leftwards from anchor_end - 1 while inside read, element and span.
+        long lowest = anchor_end - span;
+        if (lowest < 0) lowest = 0;
+        if (lowest < -d) lowest = -d;
+        long highest = anchor_end - 1;
+        if (highest + d >= read_len) highest = read_len - 1 - d;
+        long run = 0, left = 0;
+        if (highest != anchor_end - 1 || highest - lowest + 1 < gate_length) { scores[d - diagonal_from] = 0; continue; }
+        // The gate: the last gate_length bases must score gate_minimum (most diagonals end here).
+        long gate = 0;
+        for (long i = highest; i > highest - gate_length; i--) gate += read[i + d] == element[i] ? match : mismatch;
+        if (gate < gate_minimum) { scores[d - diagonal_from] = 0; continue; }
+        {
+            for (long i = highest; i >= lowest; i--) {
+                run += read[i + d] == element[i] ? match : mismatch;
+                if (run > left) left = run;
+            }
+        }
+        run = 0;
+        long right = 0, last = element_len < read_len - d ? element_len : read_len - d;
+        for (long i = anchor_end; i < last; i++) {
+            run += read[i + d] == element[i] ? match : mismatch;
+            if (run > right) right = run;
+        }
+        scores[d - diagonal_from] = (int32_t)(left + (right > right_minimum ? right : 0));
+    }
+}
+
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length) {
     long matches = 0;
     for (long i = 0; i < length; i++) matches += a[i] == b[i];

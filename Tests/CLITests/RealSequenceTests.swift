@@ -145,6 +145,39 @@ struct RealSequenceTests {
         }
     }
 
+    /// FR3 and J-side amplicons hold 30-60 nt of V: each real rearrangement cut to its junction and
+    /// `vBases` of V before it (35 nt after), half of them reverse-complemented.
+    @Test("real rearrangements cut to FR3-amplicon length: 30 and 50 nt of hypermutated V", arguments: [30, 50])
+    func fr3Windows(vBases: Int) throws {
+        var expected: [Expected] = []
+        let sets = [Self.fromAIRR(try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
+                    Self.fromAIRR(try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))]
+        for (n, truth) in sets.joined().enumerated() {
+            var sequence = Array(truth.sequence.uppercased().utf8)
+            let junction = Array(truth.junction.uppercased().utf8)
+            guard !junction.isEmpty else { continue }
+            var start = sequence.firstRange(of: junction)?.lowerBound
+            if start == nil {
+                sequence = reverseComplementText(sequence)
+                start = sequence.firstRange(of: junction)?.lowerBound
+            }
+            guard let at = start, at >= vBases, at + junction.count + 35 <= sequence.count else { continue }
+            var window = Array(sequence[(at - vBases)..<(at + junction.count + 35)])
+            if n % 2 == 1 { window = reverseComplementText(window) }
+            expected.append(Expected(id: truth.id, sequence: String(decoding: window, as: UTF8.self), locus: truth.locus,
+                                     vCall: truth.vCall, jCall: truth.jCall, junction: truth.junction.uppercased()))
+        }
+        #expect(expected.count >= 250)
+        let s = try score(expected, name: "fr3-\(vBases)")
+        // Before the V rescue: 83% (30 nt) and 92% (50 nt) assigned. V genes are often not
+        // decidable from 30 nt (IgBLAST called them on the whole V), so only the locus and junction.
+        let assigned = s.rows.values.filter { $0["locus"] != "" }.count
+        #expect(Double(assigned) >= (vBases == 30 ? 0.97 : 0.985) * Double(s.total), "\(assigned) of \(s.total)")
+        #expect(s.locus == assigned, "an annotated window on the wrong locus")
+        #expect(s.share(s.junction) >= (vBases == 30 ? 0.96 : 0.98))
+        #expect(s.share(s.v) >= (vBases == 30 ? 0.8 : 0.88))
+    }
+
     @Test("10x Cell Ranger contigs: TRB and IG right, TRA left unassigned")
     func cellRanger() throws {
         var expected: [Expected] = []
@@ -155,6 +188,19 @@ struct RealSequenceTests {
         #expect(s.total == 8)
         #expect(s.otherLocusAssigned == 0)
         #expect(s.locus >= 7 && s.j == s.total && s.v >= 6)
+    }
+}
+
+/// Reverse complement of upper-case ACGTN text.
+func reverseComplementText(_ s: [UInt8]) -> [UInt8] {
+    s.reversed().map { base -> UInt8 in
+        switch base {
+        case UInt8(ascii: "A"): UInt8(ascii: "T")
+        case UInt8(ascii: "C"): UInt8(ascii: "G")
+        case UInt8(ascii: "G"): UInt8(ascii: "C")
+        case UInt8(ascii: "T"): UInt8(ascii: "A")
+        default: base
+        }
     }
 }
 

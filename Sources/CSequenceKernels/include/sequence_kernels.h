@@ -60,6 +60,17 @@ long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length);
 /// to the junction. 0 when every prefix scores below 0.
 long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long length, long match, long mismatch);
 
+/// For each diagonal d in diagonal_from...diagonal_to, into scores[d - diagonal_from]: the best
+/// score of element[i..<anchor_end] against read[i + d...] over i (a run that ends at anchor_end
+/// and reaches at most `span` bases leftwards, +match / mismatch per base, 0 at worst), plus the best
+/// run rightwards from anchor_end when it scores over `right_minimum` (junction-side bases match
+/// N nucleotides by chance). Bases outside the read or the element end a run. A diagonal whose
+/// last gate_length bases before anchor_end are not all in the read, or score under gate_minimum,
+/// scores 0 without the rest being looked at (nearly every diagonal of a search).
+void mrd_anchored_run_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                             long span, long gate_length, long gate_minimum, long right_minimum, long diagonal_from,
+                             long diagonal_to, long match, long mismatch, int32_t *scores);
+
 #endif
 
 #ifndef MRD_BZ2_SCAN_H

@@ -167,6 +167,9 @@ public final class Annotator: Sendable {
     private let elementLength: [Int32]
     /// J and Kde elements per locus, for `rescueThreePrime`.
     private let threePrimeByLocus: [Locus: [Int32]]
+    /// Per locus, the distinct gates of its V elements (the Cys codon and the 12 nt before it, 2 bits
+    /// a base) and the elements that share each, for `rescueFivePrime`.
+    private let vGatesByLocus: [Locus: [(code: UInt32, elements: [Int32])]]
     /// Element offset from which a hit counts as near the junction anchor (V: the last 110 nt).
     private let nearFrom: [Int32]
     private let elementBases: [UInt8]
@@ -277,6 +280,14 @@ public final class Annotator: Sendable {
         var threes: [Locus: [Int32]] = [:]
         for (e, element) in elements.enumerated() where element.role == .j || element.role == .kde { threes[element.locus, default: []].append(Int32(e)) }
         threePrimeByLocus = threes
+        var gates: [Locus: [UInt32: [Int32]]] = [:]
+        for (e, element) in elements.enumerated() where element.role == .v {
+            let a = element.anchor
+            guard a >= Self.fiveRescueGateLength - 3, a + 3 <= element.sequence.count else { continue }
+            let code = element.sequence[(a + 3 - Self.fiveRescueGateLength)..<(a + 3)].reduce(UInt32(0)) { $0 << 2 | Self.gateCode($1) }
+            gates[element.locus, default: [:]][code, default: []].append(Int32(e))
+        }
+        vGatesByLocus = gates.mapValues { $0.map { (code: $0.key, elements: $0.value) }.sorted { $0.code < $1.code } }
         nearFrom = elements.map { $0.role == .v ? Int32(max(0, $0.anchor - 110)) : 0 }
         var starts: [Int] = [], bases: [UInt8] = []
         for element in elements {
@@ -437,7 +448,15 @@ public final class Annotator: Sendable {
         } else {
             candidates = (best(fivePrime: true, bases, &scratch), best(fivePrime: false, bases, &scratch))
         }
-        guard candidates.0 else { return .failure(.noFivePrime) }
+        if !candidates.0 {
+            // A V that seeding missed: a short read (a FR3 or J-side amplicon) holding 20-60 nt of a
+            // hypermutated V has no two 12-mers in common with it. Searched for upstream of the J.
+            guard candidates.1, elementRole[Int(scratch.threes[0].element)] == .j || elementRole[Int(scratch.threes[0].element)] == .kde
+            else { return .failure(.noFivePrime) }
+            let found = reversed ? scratch.reverse.withUnsafeBufferPointer { rescueFivePrime($0, &scratch) }
+                                 : rescueFivePrime(bases, &scratch)
+            guard found else { return .failure(.noFivePrime) }
+        }
         if !candidates.1 {
             // A J that seeding missed (a read ending a few bases into it, mutations in it): the few J
             // alleles of the V's locus are compared base by base downstream of the V instead.
@@ -772,6 +791,67 @@ public final class Annotator: Sendable {
     }
 
     static let rescueMinimumScore: Int32 = 18
+
+    /// The best V of the 3' element's locus placed by ungapped comparison at every diagonal that puts
+    /// its Cys codon inside the read, 9-200 nt upstream of the 3' anchor; into the scratch's `fives`.
+    /// Scored as IgBLAST scores V (+1 / -1): the run that ends with the Cys codon, reaching at most
+    /// `fiveRescueSpan` bases upstream, plus the V's run past the Cys when over 6 bases; only where the
+    /// Cys region is recognisably V (the gate). A ±1 walk over unrelated sequence reaches +20 with
+    /// probability about (1/3)^20: some 10^-5 over the few ten thousand places searched.
+    private func rescueFivePrime(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
+        guard let three = scratch.threes.first, let gates = vGatesByLocus[elementLocus[Int(three.element)]] else { return false }
+        let end = elementAnchor[Int(three.element)] + Int(three.diagonal)
+        // Cys codon starts p: the gate inside the read, the codon 9-200 nt before the 3' anchor.
+        let gateBefore = Self.fiveRescueGateLength - 3
+        let first = max(gateBefore, end - 200), last = min(end - 9, read.count) - 3
+        guard first <= last else { return false }
+        var out = scratch.fives
+        out.removeAll(keepingCapacity: true)
+        var topScore = Int32.min
+        let mask: UInt32 = (1 << (2 * UInt32(Self.fiveRescueGateLength))) - 1
+        let maximumMismatches = (Self.fiveRescueGateLength - Self.fiveRescueGateMinimum) / 2
+        var code: UInt32 = 0
+        for i in (first - gateBefore)..<(first + 2) { code = code << 2 | Self.gateCode(read[i]) }
+        elementBases.withUnsafeBufferPointer { arena in
+            var score: Int32 = 0
+            for p in first...last {
+                code = (code << 2 | Self.gateCode(read[p + 2])) & mask
+                // Two bits a base: a base differs where either bit of the XOR is set. N reads as G
+                // here, so this pre-gate passes all that the exact gate in C passes.
+                for gate in gates {
+                    let x = code ^ gate.code
+                    guard ((x | x >> 1) & 0x1555_5555).nonzeroBitCount <= maximumMismatches else { continue }
+                    for e in gate.elements {
+                        let element = Int(e), diagonal = p - elementAnchor[element]
+                        mrd_anchored_run_scores(read.baseAddress, read.count, arena.baseAddress! + elementStart[element], Int(elementLength[element]),
+                                                elementAnchor[element] + 3, Self.fiveRescueSpan, Self.fiveRescueGateLength,
+                                                Self.fiveRescueGateMinimum, Self.trimmedExtensionMinimum, diagonal, diagonal,
+                                                Self.rerankMatch, Self.rerankMismatch, &score)
+                        if score > topScore {
+                            topScore = score
+                            out.removeAll(keepingCapacity: true)
+                        }
+                        if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                    }
+                }
+            }
+        }
+        if topScore < Self.fiveRescueMinimumScore { out.removeAll(keepingCapacity: true) }
+        if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
+        scratch.fives = out
+        return !out.isEmpty
+    }
+
+    /// A base's 2-bit code from its ASCII letter (either case): A 0, C 1, T 2, G 3 (N as G).
+    @inline(__always) static func gateCode(_ base: UInt8) -> UInt32 { UInt32(base >> 1 & 3) }
+
+    /// V bases scored upstream of the Cys by `rescueFivePrime` (enough to tell alleles apart; the
+    /// cost grows with it for every allele and diagonal).
+    static let fiveRescueSpan = 120
+    static let fiveRescueMinimumScore: Int32 = 20
+    /// Only diagonals whose Cys codon and the 12 nt before it match 9 of their 15 bases are scored
+    /// further (by chance: 1 diagonal in 300).
+    static let fiveRescueGateLength = 15, fiveRescueGateMinimum = 3
     /// Germline runs on the junction side of an element count when longer than this: 1-6 bases there
     /// match N nucleotides by chance as often as not.
     static let trimmedExtensionMinimum = 6

@@ -156,6 +156,39 @@ struct RandomSequenceTests {
         }
         #expect(annotated == 0)
     }
+
+    @Test("a real J after 40-200 nt of random sequence: no V found for it (the V rescue included)")
+    func randomUpstreamOfAJ() throws {
+        var random = SeededRandom(seed: 12)
+        let bases = Array("ACGT".utf8)
+        let js = germline.segments.filter { $0.kind == .J && $0.anchor != nil && [.IGH, .IGK, .TRB, .TRG].contains($0.locus) }
+        #expect(js.count > 20)
+        var annotated = 0, noV = 0
+        for i in 0..<3000 {
+            let upstream = (0..<(40 + (i * 37) % 161)).map { _ in bases[random.below(4)] }
+            let read = upstream + js[i % js.count].sequence + (0..<20).map { _ in bases[random.below(4)] }
+            switch annotator.annotate(read) {
+            case .success: annotated += 1
+            case .failure(let reason): if reason == .noFivePrime { noV += 1 }
+            }
+        }
+        #expect(annotated == 0)
+        // The J was found in (nearly) every read, so the rescue searched each one.
+        #expect(noV >= 2900, "\(noV)")
+    }
+
+    @Test("a hypermutated V too short for two 12-mers: found upstream of the J")
+    func shortMutatedVRescued() throws {
+        // SRR765688.31319 (AIRR Community example, IGHV7-4-1, IGHJ4): 30 nt of V before the Cys with 4
+        // mutations, none in a 12-mer shared with the germline but one.
+        let read = Array("CTAAAGTCTGACGACACTGCCGTCTATTACTGTGTGAGACTGGACGGGACCGACTCGGACTACTGGGGCCAGGGAACCCTGGTCACCGTCTCCTCA".utf8)
+        guard case .success(let a) = annotator.annotate(read) else { Issue.record("not annotated"); return }
+        #expect(a.locus == .IGH && a.vCall.contains("IGHV7-4-1*") && a.jCall.hasPrefix("IGHJ4"), "\(a.vCall) \(a.jCall)")
+        #expect(String(decoding: a.junction, as: UTF8.self) == "TGTGTGAGACTGGACGGGACCGACTCGGACTACTGG")
+        // Its reverse complement the same.
+        guard case .success(let b) = annotator.annotate(reverseComplement(read)) else { Issue.record("reverse not annotated"); return }
+        #expect(b.vCall == a.vCall && b.junction == a.junction)
+    }
 }
 
 @Suite("Germline synonyms")
