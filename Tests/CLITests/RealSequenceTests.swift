@@ -178,6 +178,37 @@ struct RealSequenceTests {
         #expect(s.share(s.v) >= (vBases == 30 ? 0.8 : 0.88))
     }
 
+    /// Reads that end a few bases into J (a V-side read of a long amplicon): each real rearrangement
+    /// cut to 60 nt of V, the junction and `jBases` past the Trp/Phe codon.
+    @Test("real rearrangements ending 6 and 10 nt past the junction", arguments: [6, 10])
+    func jSideTruncated(jBases: Int) throws {
+        var expected: [Expected] = []
+        let sets = [Self.fromAIRR(try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
+                    Self.fromAIRR(try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))]
+        for (n, truth) in sets.joined().enumerated() {
+            var sequence = Array(truth.sequence.uppercased().utf8)
+            let junction = Array(truth.junction.uppercased().utf8)
+            guard !junction.isEmpty else { continue }
+            var start = sequence.firstRange(of: junction)?.lowerBound
+            if start == nil {
+                sequence = reverseComplementText(sequence)
+                start = sequence.firstRange(of: junction)?.lowerBound
+            }
+            guard let at = start, at >= 60, at + junction.count + jBases <= sequence.count else { continue }
+            var window = Array(sequence[(at - 60)..<(at + junction.count + jBases)])
+            if n % 2 == 1 { window = reverseComplementText(window) }
+            expected.append(Expected(id: truth.id, sequence: String(decoding: window, as: UTF8.self), locus: truth.locus,
+                                     vCall: truth.vCall, jCall: truth.jCall, junction: truth.junction.uppercased()))
+        }
+        #expect(expected.count >= 250)
+        let s = try score(expected, name: "j-side-\(jBases)")
+        // Before the short-J rescue: 52% (6 nt) and 77% (10 nt) annotated.
+        let assigned = s.rows.values.filter { $0["locus"] != "" }.count
+        #expect(Double(assigned) >= (jBases == 6 ? 0.72 : 0.82) * Double(s.total), "\(assigned) of \(s.total)")
+        #expect(s.locus == assigned, "an annotated window on the wrong locus")
+        #expect(s.share(s.junction) >= (jBases == 6 ? 0.72 : 0.8))
+    }
+
     @Test("10x Cell Ranger contigs: TRB and IG right, TRA left unassigned")
     func cellRanger() throws {
         var expected: [Expected] = []

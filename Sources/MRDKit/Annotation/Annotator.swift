@@ -170,6 +170,8 @@ public final class Annotator: Sendable {
     /// Per locus, the distinct gates of its V elements (the Cys codon and the 12 nt before it, 2 bits
     /// a base) and the elements that share each, for `rescueFivePrime`.
     private let vGatesByLocus: [Locus: [(code: UInt32, elements: [Int32])]]
+    /// Per J element, its anchor codon and the codon before it, 2 bits a base (`rescueShortJ`).
+    private let jGate: [UInt32]
     /// Element offset from which a hit counts as near the junction anchor (V: the last 110 nt).
     private let nearFrom: [Int32]
     private let elementBases: [UInt8]
@@ -286,6 +288,10 @@ public final class Annotator: Sendable {
             guard a >= Self.fiveRescueGateLength - 3, a + 3 <= element.sequence.count else { continue }
             let code = element.sequence[(a + 3 - Self.fiveRescueGateLength)..<(a + 3)].reduce(UInt32(0)) { $0 << 2 | Self.gateCode($1) }
             gates[element.locus, default: [:]][code, default: []].append(Int32(e))
+        }
+        jGate = elements.map { element in
+            guard element.role == .j, element.anchor >= 6, element.anchor <= element.sequence.count else { return UInt32.max }
+            return element.sequence[(element.anchor - 6)..<element.anchor].reduce(UInt32(0)) { $0 << 2 | Self.gateCode($1) }
         }
         vGatesByLocus = gates.mapValues { $0.map { (code: $0.key, elements: $0.value) }.sorted { $0.code < $1.code } }
         nearFrom = elements.map { $0.role == .v ? Int32(max(0, $0.anchor - 110)) : 0 }
@@ -784,13 +790,70 @@ public final class Annotator: Sendable {
             }
         }
         // Stricter than a seeded placement: this one was searched for, over a few hundred places.
-        if topScore < Self.rescueMinimumScore { out.removeAll(keepingCapacity: true) }
-        if out.count > 1 { out.sort { alleleRank[Int($0.element)] < alleleRank[Int($1.element)] } }
+        if topScore < Self.rescueMinimumScore {
+            out.removeAll(keepingCapacity: true)
+            rescueShortJ(read, start: start, candidates: candidates, &out, &scratch)
+        }
+        if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
         scratch.threes = out
         return !out.isEmpty
     }
 
     static let rescueMinimumScore: Int32 = 18
+
+    /// The J rescue's second chance, for a read that ends 0-24 nt past the Trp/Phe codon, its J too
+    /// short for the extension score or mutated next to the codon (a -4 mismatch there sinks it): J alleles scored
+    /// as IgBLAST scores J (+1 / -2) on the run through the anchor codon, leftwards into the junction
+    /// and rightwards to the read's end, at places whose codon before the anchor and anchor codon
+    /// match 4 of 6; the best wins at 16, or at 13 where the read ends under 10 nt past the anchor.
+    /// (A +1/-2 walk over unrelated sequence reaches +s with probability about 3.8^-s: at 16 some
+    /// 10^-5 over the thousands of places searched, at 13 over the few hundred near a read's end.)
+    private func rescueShortJ(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement],
+                              _ scratch: inout AnnotationScratch) {
+        var topScore = Int32.min
+        // Anchor ends q: the anchor codon and the codon before it inside the read, 3-200 nt after the
+        // 5' anchor. The gate is checked for every J at once, 2 bits a base (N reads as G here, so
+        // this passes all that the exact gate in C passes).
+        // Only a read that ends near the anchor: one that goes on past it held the whole J, and when
+        // neither test found it there, it is too damaged (errors piling up at a read's end) to place
+        // the junction's end by.
+        let first = max(start + 3, 6, read.count - Self.shortJEndingBefore + 1), last = min(start + 200, read.count)
+        guard first <= last else { return }
+        var code: UInt32 = 0
+        for i in (first - 6)..<(first - 1) { code = code << 2 | Self.gateCode(read[i]) }
+        elementBases.withUnsafeBufferPointer { arena in
+            var score: Int32 = 0
+            for q in first...last {
+                code = (code << 2 | Self.gateCode(read[q - 1])) & 0xFFF
+                for e in candidates where elementRole[Int(e)] == .j {
+                    let element = Int(e)
+                    let x = code ^ jGate[element]
+                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= 2 else { continue }
+                    let anchor = elementAnchor[element], diagonal = q - anchor
+                    mrd_anchored_run_scores(read.baseAddress, read.count, arena.baseAddress! + elementStart[element], Int(elementLength[element]),
+                                            anchor, Self.shortJSpan, 6, 0, 0, diagonal, diagonal, 1, -2, &score)
+                    // A read that goes on well past the anchor holds the rest of a real J.
+                    let minimum = read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore
+                    guard score >= minimum else { continue }
+                    if score > topScore {
+                        topScore = score
+                        out.removeAll(keepingCapacity: true)
+                    }
+                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                }
+            }
+        }
+    }
+
+    static let shortJMinimumScore: Int32 = 16
+    /// The short-J rescue looks only at anchors under this many bases before the read's end.
+    static let shortJEndingBefore = 25
+    /// A read that ends within this many bases past the anchor (a few places per J are searched
+    /// there): enough at this score.
+    static let shortJEndingWithin = 10
+    static let shortJEndingMinimumScore: Int32 = 13
+    /// J bases scored leftwards from the anchor (the J's junction side is at most about 20 nt).
+    static let shortJSpan = 30
 
     /// The best V of the 3' element's locus placed by ungapped comparison at every diagonal that puts
     /// its Cys codon inside the read, 9-200 nt upstream of the 3' anchor; into the scratch's `fives`.

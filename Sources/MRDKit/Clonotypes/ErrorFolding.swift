@@ -63,7 +63,8 @@ enum ErrorFolding {
     /// of its parent, while true near-neighbour clones of similar size stay apart. Quality makes the
     /// rule sharper: a substitution whose base has a mean quality under Q20 across the satellite's
     /// reads is an error signature (a real variant is read at the run's usual quality), so it folds
-    /// into a parent only 20x larger.
+    /// into a parent only 20x larger; two such substitutions into one 400x larger (where quality
+    /// falls along the read, the reads that reach the J carry several).
     static func fold<Clone: FoldableClone>(_ sorted: [Clone]) -> [Clone] {
         var clonotypes = sorted
         fold(inPlace: &clonotypes)
@@ -89,9 +90,10 @@ enum ErrorFolding {
             // No clone is 20x larger: nothing to fold into (the largest clones).
             if let largest = kept.first, Double(clonotypes[largest].count) >= lowQualityFoldRatio * Double(count) {
                 forEachNeighbourKey(clonotypes[i].junction, locus: locus, prefix: &prefix) { key in parents.forEach(key) { candidates.append($0) } }
-                // Two differences need a 5000x parent: only the largest clones can be one.
+                // Two differences need a 5000x parent (400x when both were read at low quality):
+                // only the largest clones can be one.
                 for p in kept.indices {
-                    guard Double(clonotypes[kept[p]].count) / Double(count) >= 5000 else { break }
+                    guard Double(clonotypes[kept[p]].count) / Double(count) >= lowQualityTwoFoldRatio else { break }
                     candidates.append(p)
                 }
             }
@@ -134,7 +136,11 @@ enum ErrorFolding {
             guard parent.junction.count == satellite.junction.count,
                   let position = satellite.junction.indices.first(where: { satellite.junction[$0] != parent.junction[$0] }) else { return false }
             return satellite.meanQuality(at: position) < 20
-        case 2: return ratio >= 5000
+        case 2:
+            if ratio >= twoFoldRatio { return true }
+            // Two substitutions, both read under Q20 (errors pile up where a read's quality falls).
+            guard ratio >= lowQualityTwoFoldRatio, parent.junction.count == satellite.junction.count else { return false }
+            return satellite.junction.indices.allSatisfy { satellite.junction[$0] == parent.junction[$0] || satellite.meanQuality(at: $0) < 20 }
         default: return false
         }
     }
@@ -214,4 +220,7 @@ enum ErrorFolding {
     static let foldRatio = 200.0
     /// The same when the differing base was read at low quality.
     static let lowQualityFoldRatio = 20.0
+    /// Two differences; two substitutions both read at low quality (20 x 20).
+    static let twoFoldRatio = 5000.0
+    static let lowQualityTwoFoldRatio = 400.0
 }

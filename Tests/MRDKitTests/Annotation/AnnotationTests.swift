@@ -177,6 +177,38 @@ struct RandomSequenceTests {
         #expect(noV >= 2900, "\(noV)")
     }
 
+    @Test("60-200 nt of a real V, then 20-120 nt of random sequence: a J found in at most 1 read in 10,000")
+    func randomDownstreamOfAV() throws {
+        var random = SeededRandom(seed: 13)
+        let bases = Array("ACGT".utf8)
+        let vs = germline.segments.filter { $0.kind == .V && $0.sequence.count > 250 }
+        #expect(vs.count > 300)
+        var annotated = 0, noJ = 0
+        for i in 0..<20_000 {
+            let v = vs[random.below(vs.count)].sequence
+            var read = Array(v.suffix(60 + random.below(141))) + (0..<(20 + random.below(101))).map { _ in bases[random.below(4)] }
+            if i % 2 == 1 { read = reverseComplement(read) }
+            switch annotator.annotate(read) {
+            case .success: annotated += 1
+            case .failure(let reason): if reason == .noThreePrime { noJ += 1 }
+            }
+        }
+        // Every read went through both J rescues; the short-J one (+1/-2, 16, or 13 within 10 nt of
+        // the read's end) is expected to find a chance J in about 1 read in 60,000.
+        #expect(noJ >= 19_500, "\(noJ)")
+        #expect(annotated <= 2, "\(annotated)")
+    }
+
+    @Test("a read ending 6 nt past the Trp codon, its J mutated next to it: J found")
+    func shortMutatedJRescued() throws {
+        // SRR765688.25497 (AIRR Community example, IGHV4, IGHJ4): two mutations in the codon before
+        // the Trp, the read ending 6 nt after it.
+        let read = Array("AAGAACCAGTTCTCCCTGAACCTGAGGTCTGTGACCGCCGCAGACACGGCTGTATATTACTGTGCGAGACAATGGGATGATACTGGGAACTACTACGCCCGGGCTCTACTTTGACTCTTGGGGCCAGGGAA".utf8)
+        guard case .success(let a) = annotator.annotate(read) else { Issue.record("not annotated"); return }
+        #expect(a.locus == .IGH && a.jCall.contains("IGHJ4*"), "\(a.vCall) \(a.jCall)")
+        #expect(String(decoding: a.junction, as: UTF8.self).hasSuffix("GGCTCTACTTTGACTCTTGG"))
+    }
+
     @Test("a hypermutated V too short for two 12-mers: found upstream of the J")
     func shortMutatedVRescued() throws {
         // SRR765688.31319 (AIRR Community example, IGHV7-4-1, IGHJ4): 30 nt of V before the Cys with 4

@@ -141,5 +141,19 @@ struct BaselineTests {
         #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_000, 200])
         wellRead.count = 40  // 250x: folds whatever its quality
         #expect(ErrorFolding.fold([clone(parent, 10_000), wellRead]).map(\.count) == [10_040])
+        // Two substitutions: 400x folds when both were read under Q20, not when one was read well;
+        // 5000x folds whatever the quality.
+        var twoErrors = Array(satellite); twoErrors[30] = UInt8(ascii: "C")
+        var twoLow = clone(String(decoding: twoErrors, as: UTF8.self), 20)
+        twoLow.junctionMeanQualities = [UInt8](repeating: 36, count: parent.utf8.count)
+        var oneLow = twoLow
+        twoLow.junctionMeanQualities[11] = 12; twoLow.junctionMeanQualities[30] = 15
+        oneLow.junctionMeanQualities[11] = 12
+        #expect(ErrorFolding.fold([clone(parent, 10_000), twoLow]).map(\.count) == [10_020])
+        #expect(ErrorFolding.fold([clone(parent, 10_000), oneLow]).map(\.count) == [10_000, 20])
+        twoLow.count = 30  // 333x: under 400x, apart
+        #expect(ErrorFolding.fold([clone(parent, 10_000), twoLow]).map(\.count) == [10_000, 30])
+        oneLow.count = 2   // 5000x
+        #expect(ErrorFolding.fold([clone(parent, 10_000), oneLow]).map(\.count) == [10_002])
     }
 }
