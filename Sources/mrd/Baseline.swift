@@ -16,7 +16,7 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.") var minUntemplated = BaselineOptions().minUntemplated
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var threadOptions: ThreadOptions
-    @Flag(name: .long, help: "No summary line on stderr (a low_assignment warning is still printed).") var quiet = false
+    @Flag(name: .long, help: "No summary line on stderr (a low_assignment or low_v_identity warning is still printed).") var quiet = false
 
     func parsedLoci() throws -> [Locus] {
         try parseList(loci, option: "--loci", expected: "one of IGH, IGK, IGL, TRB, TRG, TRD", Locus.init(rawValue:))
@@ -46,7 +46,8 @@ struct Baseline: ParsableCommand {
             timer.mark("germline index")
             let outcome = try BaselineSample(sampleID: sample, input: files.input(threads: threadOptions.threads))
                 .run(context: context, options: options, directory: output.outdir, commandLine: CommandLine.arguments)
-            if !quiet || outcome.summary.qcFlags.contains("low_assignment") { printNote("baseline", outcome.summary.summaryLine) }
+            let warned = outcome.summary.qcFlags.contains("low_assignment") || outcome.summary.qcFlags.contains("low_v_identity")
+            if !quiet || warned { printNote("baseline", outcome.summary.summaryLine) }
         }
     }
 }

@@ -225,6 +225,84 @@ struct SlipTests {
         #expect(call["call"] as? String == "indeterminate" && call["call_detail"] as? String == "qc_fail")
     }
 
+    /// SplitMix64: the same numbers on every run (the system generator would make the fixture differ).
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// FASTA records of a bundled germline file, by name.
+    static func germlineRecords(_ file: String) throws -> [(name: String, bases: [UInt8])] {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("Sources/MRDKit/Resources/germline/human/ogrdb/\(file)"), encoding: .utf8)
+        return text.components(separatedBy: ">").dropFirst().map { record in
+            let lines = record.split(separator: "\n")
+            return (String(lines[0].split(separator: " ")[0]), Array(lines.dropFirst().joined().uppercased().utf8))
+        }
+    }
+
+    /// A library of another species stands in: human IGHV genes with a quarter of their bases
+    /// changed, everywhere (camelid and mouse V genes are about as far from human ones), after a
+    /// real human J (the J genes of mammals are nearly alike).
+    @Test("a library whose V genes are 75% like human ones: low_v_identity, a line on stderr, follow-ups not negative")
+    func anotherSpecies() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var random = SplitMix64(seed: 17)
+        let vs = try Self.germlineRecords("IGHV.fasta").filter { $0.bases.count > 280 }.map(\.bases)
+        let j = try #require(try Self.germlineRecords("IGHJ.fasta").first { $0.name == "IGHJ4*02" }).bases
+        let acgt = Array("ACGT".utf8)
+        func diverged(_ bases: [UInt8]) -> [UInt8] {
+            bases.map { b in Int.random(in: 0..<4, using: &random) == 0 ? acgt.filter { $0 != b }.randomElement(using: &random)! : b }
+        }
+        // Three clones (1,500, 900 and 400 reads) and 600 others, 170 nt of V, 8-20 N, the J.
+        var text = "", n = 0
+        for size in [1500, 900, 400] + Array(repeating: 1, count: 600) {
+            let read = Array(diverged(vs.randomElement(using: &random)!).suffix(170))
+                + (0..<Int.random(in: 8...20, using: &random)).map { _ in acgt.randomElement(using: &random)! } + j
+            for _ in 0..<size {
+                text += "@r\(n)\n\(String(decoding: read, as: UTF8.self))\n+\n\(String(repeating: "I", count: read.count))\n"
+                n += 1
+            }
+        }
+        let reads = out.appendingPathComponent("other.fastq")
+        try text.write(to: reads, atomically: true, encoding: .utf8)
+        let baseline = try runMRD(["baseline", reads.path, "--sample", "OTHER", "-o", out.path, "--quiet"], directory: out)
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        #expect(baseline.stderr.contains("low_v_identity: the V genes of the assigned reads are a median 7"), "\(baseline.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("OTHER.baseline.json"))) as! [String: Any]
+        #expect((summary["qc_flags"] as? [String])?.contains("low_v_identity") == true, "\(summary)")
+        let median = try #require(summary["median_v_identity"] as? Double)
+        #expect(median > 0.65 && median < 0.8, "\(median)")
+        // Assigned all the same (the V rescue finds such V genes): low_assignment cannot tell.
+        #expect((summary["assigned_reads"] as! Int) * 10 > n * 8)
+        let clones = parseTSV(try String(contentsOf: out.appendingPathComponent("OTHER.clones.tsv"), encoding: .utf8))
+        let tracked = clones.filter { $0["trackable"] == "T" }
+        #expect(tracked.count >= 2)
+        #expect(tracked.allSatisfy { Double($0["v_identity"]!)! < 0.82 }, "\(tracked.map { $0["v_identity"]! })")
+        // Its follow-up (the same library) inherits the code: a failing one, so no negative.
+        let track = try runMRD(["track", reads.path, "--clones", out.appendingPathComponent("OTHER.clones.tsv").path, "--sample", "F",
+                                "-o", out.path, "--dna-ng", "975"], directory: out)
+        #expect(track.status == 0, "\(track.stderr)")
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("F.call.json"))) as! [String: Any]
+        #expect((call["qc_flags"] as! [String]).contains("low_v_identity"))
+        #expect(call["call"] as? String != "negative" && call["qc_pass"] as? Bool == false, "\(call)")
+        // A human diagnosis: median near 1, no code, v_identity in its clones file.
+        let normal = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                 "-o", out.appendingPathComponent("dx").path], directory: out)
+        #expect(normal.status == 0 && !normal.stderr.contains("low_v_identity"), "\(normal.stderr)")
+        let human = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("dx/P001_DX.baseline.json"))) as! [String: Any]
+        #expect((human["median_v_identity"] as! Double) > 0.97)
+        let humanClones = parseTSV(try String(contentsOf: out.appendingPathComponent("dx/P001_DX.clones.tsv"), encoding: .utf8))
+        #expect(Double(humanClones[0]["v_identity"]!)! > 0.95)
+    }
+
     @Test("real UMIs pass the UMI check and are what the templates count")
     func randomUMIs() throws {
         let out = try temporaryDirectory()

@@ -24,6 +24,8 @@ public struct BaselineClone: Sendable, Equatable {
     public var untemplated: Int?
     /// Share of the clone's reads that can span its target relative to a spike-in's (`ReadCoverage`).
     public var coverage = 1.0
+    /// Identity of the clone's V to its germline allele over the aligned V (gapped), as airr.tsv's.
+    public var vIdentity: Double?
 
     public init(cloneID: String, sampleID: String, locus: Locus, kind: RearrangementKind, vCall: String, dCall: String = "",
                 jCall: String, junction: [UInt8], count: Int, trackable: Bool, target: [UInt8]) {
@@ -49,7 +51,7 @@ public enum ClonesFile {
                                  "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
                                  "trackable", "target", "rearrangement",
                                  // Extensions (appended, as the contract allows).
-                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt", "coverage"]
+                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt", "coverage", "v_identity"]
     /// What tracking needs; the other columns are read when present.
     static let required = ["clone_id", "sample_id", "locus", "v_call", "j_call", "junction", "clone_count", "trackable", "target", "rearrangement"]
 
@@ -66,6 +68,7 @@ public enum ClonesFile {
             tsv.field(c.nearestCloneID ?? ""); tsv.field(c.nearestDistance.map(String.init) ?? ""); tsv.field(c.notTrackableReason)
             tsv.field(c.untemplated.map(String.init) ?? "")
             tsv.field(TableNumber.g6(c.coverage))
+            tsv.field(c.vIdentity.map { TableNumber.fixed($0, decimals: 4) } ?? "")
             tsv.endRow()
         }
         return tsv.text
@@ -104,6 +107,7 @@ public enum ClonesFile {
         let columnCloneFraction = table.column("clone_fraction")
         let columnCloneId = table.column("clone_id")
         let columnCoverage = table.column("coverage")
+        let columnVIdentity = table.column("v_identity")
         let columnDCall = table.column("d_call")
         let columnJCall = table.column("j_call")
         let columnJunctionAa = table.column("junction_aa")
@@ -191,6 +195,10 @@ public enum ClonesFile {
             if !value(columnCoverage).isEmpty {
                 guard let coverage = Double(value(columnCoverage)), coverage > 0, coverage <= 1 else { throw bad("coverage", "a share above 0, at most 1") }
                 clone.coverage = coverage
+            }
+            if !value(columnVIdentity).isEmpty {
+                guard let identity = Double(value(columnVIdentity)), identity > 0, identity <= 1 else { throw bad("v_identity", "a share above 0, at most 1") }
+                clone.vIdentity = identity
             }
             clones.append(clone)
         }

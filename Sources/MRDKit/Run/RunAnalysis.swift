@@ -105,7 +105,7 @@ public struct RunAnalysis: Sendable {
             var outcome = SampleOutcome(sample: sample)
             let directory = sampleDirectory(sample.sampleID)
             let clonesPath = BaselineSample.clonesPath(in: directory, sampleID: sample.sampleID)
-            var lowAssignment: String?
+            var warning: String?
             do {
                 outcome.inputHash = try contentHash(sample.reads1 + sample.reads2) + " " + settings
                 let clones: [BaselineClone]
@@ -125,7 +125,7 @@ public struct RunAnalysis: Sendable {
                 outcome.totalReads = summary.totalReads
                 outcome.assignedReads = summary.assignedReads
                 outcome.ok = true
-                if summary.qcFlags.contains("low_assignment") { lowAssignment = summary.summaryLine }
+                if summary.qcFlags.contains("low_assignment") || summary.qcFlags.contains("low_v_identity") { warning = summary.summaryLine }
                 try SampleCompletion(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).write(directory, sample.sampleID)
                 patientClones[sample.patientID] = .success((clonesPath, clones))
             } catch {
@@ -133,7 +133,7 @@ public struct RunAnalysis: Sendable {
                 patientClones[sample.patientID] = .failure(SampleFailure(message: "its patient's baseline \(sample.sampleID) failed"))
             }
             progress.report(outcome)
-            if let lowAssignment { log(lowAssignment) }
+            if let warning { log(warning) }
             result.outcomes.append(outcome)
         }
         for sample in sheet.samples where sample.clones != nil && patientClones[sample.patientID] == nil {

@@ -115,6 +115,7 @@ public struct BaselineSample: Sendable {
             clone.notTrackableReason = c.notTrackableReason
             clone.untemplated = c.untemplated
             clone.coverage = c.coverage
+            clone.vIdentity = c.vGapped?.identity
             return clone
         }
     }
@@ -176,6 +177,21 @@ public struct BaselineSample: Sendable {
         }
     }
 
+    /// The median, over the reads of clonotypes with a V alignment, of their V's identity to its
+    /// germline allele (each clonotype's representative speaks for its reads), and how many reads
+    /// that is; nil without any.
+    static func medianVIdentity(_ clonotypes: [Clonotype]) -> (median: Double?, reads: Int) {
+        let weighted = clonotypes.compactMap { c in c.vGapped.map { (identity: $0.identity, reads: c.count) } }.sorted { $0.identity < $1.identity }
+        let reads = weighted.reduce(0) { $0 + $1.reads }
+        guard reads > 0 else { return (nil, 0) }
+        var seen = 0
+        for entry in weighted {
+            seen += entry.reads
+            if 2 * seen >= reads { return (entry.identity, reads) }
+        }
+        return (weighted.last?.identity, reads)
+    }
+
     static func summary(_ result: BaselineResult, inputs: [String], commandLine: [String]) -> BaselineSummary {
         var unassigned: [String: Int] = [:]
         for reason in UnassignedReason.allCases { unassigned[reason.rawValue] = result.unassigned[reason] ?? 0 }
@@ -193,6 +209,11 @@ public struct BaselineSample: Sendable {
         }
         if result.totalReads > 0 && Double(result.assignedReads + result.spikeInReads) < BaselineSummary.minAssignedShare * Double(result.totalReads) {
             summary.qcFlags.append("low_assignment")
+        }
+        let (median, reads) = medianVIdentity(result.clonotypes)
+        summary.medianVIdentity = median
+        if let median, reads >= BaselineSummary.minReadsForVIdentity, median < BaselineSummary.minMedianVIdentity {
+            summary.qcFlags.append("low_v_identity")
         }
         return summary
     }

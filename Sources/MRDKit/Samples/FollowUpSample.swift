@@ -51,7 +51,20 @@ public struct FollowUpSample: Sendable {
 
     /// QC codes a follow-up inherits from its patient's clones.
     static func inheritedFlags(_ clones: [BaselineClone]) -> [String] {
-        clones.contains { $0.notTrackableReason.hasPrefix(SharedClones.reasonPrefix) } ? ["shared_index_clone"] : []
+        var flags: [String] = []
+        if clones.contains(where: { $0.notTrackableReason.hasPrefix(SharedClones.reasonPrefix) }) { flags.append("shared_index_clone") }
+        // The tracked clones' V unlike human germline: their median identity, by reads (clones files
+        // of other tools carry no identity).
+        let tracked = clones.filter(\.trackable).compactMap { c in c.vIdentity.map { (identity: $0, reads: c.count) } }.sorted { $0.identity < $1.identity }
+        let reads = tracked.reduce(0) { $0 + $1.reads }
+        var seen = 0
+        for clone in tracked {
+            seen += clone.reads
+            guard 2 * seen >= reads else { continue }
+            if clone.identity < BaselineSummary.minMedianVIdentity { flags.append("low_v_identity") }
+            break
+        }
+        return flags
     }
 
     /// Why none of the clones is trackable (nil when one is).
