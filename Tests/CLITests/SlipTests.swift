@@ -301,6 +301,26 @@ struct SlipTests {
         #expect((human["median_v_identity"] as! Double) > 0.97)
         let humanClones = parseTSV(try String(contentsOf: out.appendingPathComponent("dx/P001_DX.clones.tsv"), encoding: .utf8))
         #expect(Double(humanClones[0]["v_identity"]!)! > 0.95)
+        // A follow-up of the other library against the human clones: its own reads (1 in 512
+        // annotated) give the code; a human follow-up does not.
+        var followUp = ""
+        for m in 0..<50_000 {
+            let read = Array(diverged(vs.randomElement(using: &random)!).suffix(170))
+                + (0..<Int.random(in: 8...20, using: &random)).map { _ in acgt.randomElement(using: &random)! } + j
+            followUp += "@f\(m)\n\(String(decoding: read, as: UTF8.self))\n+\n\(String(repeating: "I", count: read.count))\n"
+        }
+        let followUpReads = out.appendingPathComponent("follow.fastq")
+        try followUp.write(to: followUpReads, atomically: true, encoding: .utf8)
+        for (reads, sample, expected) in [(followUpReads.path, "FO", true),
+                                          (committedRun.appendingPathComponent("P001_FU1_L001_R1.fastq.gz").path, "FH", false)] {
+            let tracked = try runMRD(["track", reads, "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
+                                      "-o", out.path, "--dna-ng", "975", "--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path],
+                                     directory: out)
+            #expect(tracked.status == 0, "\(tracked.stderr)")
+            let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample).call.json"))) as! [String: Any]
+            #expect((call["qc_flags"] as! [String]).contains("low_v_identity") == expected, "\(sample): \(call["qc_flags"]!)")
+            if expected { #expect(call["call"] as? String != "negative") }
+        }
     }
 
     @Test("real UMIs pass the UMI check and are what the templates count")

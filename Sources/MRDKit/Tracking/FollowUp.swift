@@ -1,4 +1,5 @@
 import Foundation
+import CSequenceKernels
 
 /// Options of `mrd track`'s counting stage.
 public struct TrackOptions: Sendable {
@@ -53,6 +54,21 @@ public struct FollowUpCounts: Sendable {
     public var spikeInForwardReads = 0
     /// What the UMI bases of the reads look like (with UMIs only).
     public var umiProfile: UMIProfile?
+    /// Reads with a V among those annotated in full for the library check, by V identity in whole
+    /// percent (101 bins; `FollowUpTracker.librarySample`).
+    public var vIdentityPercent = [Int](repeating: 0, count: 101)
+
+    /// The median V identity of the sampled reads, when at least `minimumReads` had a V.
+    public func medianVIdentity(minimumReads: Int) -> Double? {
+        let reads = vIdentityPercent.reduce(0, +)
+        guard reads >= minimumReads, reads > 0 else { return nil }
+        var seen = 0
+        for (percent, n) in vIdentityPercent.enumerated() {
+            seen += n
+            if 2 * seen >= reads { return Double(percent) / 100 }
+        }
+        return 1
+    }
 }
 
 /// The UMI bases of a sample's reads, to tell random UMIs from a `--umi` given on reads without
@@ -148,6 +164,9 @@ struct TrackTally {
     var umiProfile: UMIProfile?
     var scratch: TargetIndex.Scratch
     var memo: SequenceMemo<TargetIndex.BasesVerdict>
+    /// The library check's annotations (`FollowUpCounts.vIdentityPercent`).
+    var vIdentityPercent = [Int](repeating: 0, count: 101)
+    var annotation: AnnotationScratch?
     /// Paired-end: overlapping mates merged before tracking.
     let merger = PairMerger()
     var pairs = PairCounts()
@@ -166,6 +185,7 @@ struct TrackTally {
         if let theirs = other.umiProfile { umiProfile?.merge(theirs) }
         for i in spikes.indices { spikes[i] += other.spikes[i] }
         for i in loci.indices { loci[i] += other.loci[i] }
+        for i in vIdentityPercent.indices { vIdentityPercent[i] += other.vIdentityPercent[i] }
         for (key, tally) in other.windows {
             guard var mine = windows[key] else { windows[key] = tally; continue }
             mine.count += tally.count
@@ -185,6 +205,11 @@ public struct FollowUpTracker: Sendable {
     public let tracked: [Int]
     public let index: TargetIndex
     public let options: TrackOptions
+    let annotator: Annotator
+    /// Reads whose content hash is 0 modulo this are annotated in full, for the library check: is
+    /// it human IG/TR at all (their median V identity; `low_v_identity`)? Chosen by content, the
+    /// sample is the same whatever the thread count; 1 in 512 costs about 3% of tracking.
+    static let librarySample: UInt64 = 512
 
     /// Parent / variant read ratio above which a variant within tolerance is taken as sequencing
     /// error of the index clone (the baseline's folding rule), and the same for a variant whose
@@ -196,6 +221,7 @@ public struct FollowUpTracker: Sendable {
                 options: TrackOptions = TrackOptions()) {
         self.clones = clones
         self.options = options
+        self.annotator = annotator
         let tracked = clones.indices.filter { clones[$0].trackable }
         self.tracked = tracked
         var targets: [TrackedTarget] = []
@@ -282,6 +308,7 @@ public struct FollowUpTracker: Sendable {
         let index = self.index
         let umiLength = options.umiLength
         let memoCapacity = options.memoCapacity
+        let annotator = self.annotator
         let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads),
                                             makeTally: { TrackTally(index: index, memoCapacity: memoCapacity, umiLength: umiLength) }) { batch, tally in
             for i in 0..<batch.count {
@@ -297,6 +324,14 @@ public struct FollowUpTracker: Sendable {
                 func strip(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
                     guard umiCount > 0, b.count >= umiCount else { return b }
                     return UnsafeBufferPointer(rebasing: b[umiCount...])
+                }
+                let read = strip(first.sequence)
+                if mrd_hash_bytes(read.baseAddress, read.count) % Self.librarySample == 0 {
+                    if tally.annotation == nil { tally.annotation = AnnotationScratch(annotator) }
+                    if case .success(let annotation) = annotator.annotate(read, scratch: &tally.annotation!, callD: false, gapped: true),
+                       let v = annotation.vGapped {
+                        tally.vIdentityPercent[min(100, max(0, Int(v.identity * 100)))] += 1
+                    }
                 }
                 var locus: Int?
                 var verdict = index.classify(strip(first.sequence), quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
@@ -349,6 +384,7 @@ public struct FollowUpTracker: Sendable {
         for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
         counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
         counts.umiProfile = tally.umiProfile
+        counts.vIdentityPercent = tally.vIdentityPercent
         counts.spikeInForwardReads = tally.spikeForward
         counts.clones = tracked.map { TrackedCloneCount(clone: clones[$0]) }
         var windowsByTarget: [Int32: [(TargetWindow, TrackTally.WindowTally)]] = [:]
