@@ -90,10 +90,9 @@ enum ErrorFolding {
             // No clone is 20x larger: nothing to fold into (the largest clones).
             if let largest = kept.first, Double(clonotypes[largest].count) >= lowQualityFoldRatio * Double(count) {
                 forEachNeighbourKey(clonotypes[i].junction, locus: locus, prefix: &prefix) { key in parents.forEach(key) { candidates.append($0) } }
-                // Two differences need a 5000x parent (400x when both were read at low quality):
-                // only the largest clones can be one.
+                // Two differences need a 5000x parent: only the largest clones can be one.
                 for p in kept.indices {
-                    guard Double(clonotypes[kept[p]].count) / Double(count) >= lowQualityTwoFoldRatio else { break }
+                    guard Double(clonotypes[kept[p]].count) / Double(count) >= twoFoldRatio else { break }
                     candidates.append(p)
                 }
             }
@@ -103,6 +102,18 @@ enum ErrorFolding {
                 let ratio = Double(clonotypes[kept[p]].count) / Double(count)
                 guard ratio >= lowQualityFoldRatio else { break }  // kept is in decreasing count order
                 if folds(clonotypes[i], into: clonotypes[kept[p]], ratio: ratio) { parent = kept[p]; break }
+            }
+            // Else two substitutions both read under Q20, into a clone 400x larger: the few largest
+            // clones, compared base by base (a junction of another length is skipped at once).
+            if parent == nil, let largest = kept.first, Double(clonotypes[largest].count) >= lowQualityTwoFoldRatio * Double(count) {
+                for p in kept.indices {
+                    let candidate = kept[p]
+                    guard Double(clonotypes[candidate].count) >= lowQualityTwoFoldRatio * Double(count) else { break }
+                    if clonotypes[candidate].locus == locus && foldsAsTwoLowQualitySubstitutions(clonotypes[i], into: clonotypes[candidate]) {
+                        parent = candidate
+                        break
+                    }
+                }
             }
             if let parent {
                 clonotypes[parent].count += count
@@ -136,11 +147,7 @@ enum ErrorFolding {
             guard parent.junction.count == satellite.junction.count,
                   let position = satellite.junction.indices.first(where: { satellite.junction[$0] != parent.junction[$0] }) else { return false }
             return satellite.meanQuality(at: position) < 20
-        case 2:
-            if ratio >= twoFoldRatio { return true }
-            // Two substitutions, both read under Q20 (errors pile up where a read's quality falls).
-            guard ratio >= lowQualityTwoFoldRatio, parent.junction.count == satellite.junction.count else { return false }
-            return satellite.junction.indices.allSatisfy { satellite.junction[$0] == parent.junction[$0] || satellite.meanQuality(at: $0) < 20 }
+        case 2: return ratio >= twoFoldRatio
         default: return false
         }
     }
@@ -165,6 +172,19 @@ enum ErrorFolding {
             suffix = suffix &+ UInt64(s[i]) &* power
             power = power &* base
         }
+    }
+
+    /// Two substitutions (or one), each read at mean quality under Q20 across the satellite's reads
+    /// (errors pile up where a read's quality falls).
+    private static func foldsAsTwoLowQualitySubstitutions<Clone: FoldableClone>(_ satellite: Clone, into parent: Clone) -> Bool {
+        let a = satellite.junction, b = parent.junction
+        guard a.count == b.count else { return false }
+        var differences = 0
+        for k in a.indices where a[k] != b[k] {
+            differences += 1
+            if differences > 2 || satellite.meanQuality(at: k) >= 20 { return false }
+        }
+        return differences > 0
     }
 
     /// Neighbourhood key -> the kept clonotypes that have it: open addressing over the keys, each
