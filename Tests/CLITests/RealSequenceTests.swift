@@ -209,6 +209,34 @@ struct RealSequenceTests {
         #expect(s.share(s.junction) >= (jBases == 6 ? 0.72 : 0.8))
     }
 
+    /// pRESTO's MiSeq test pairs are a camelid library (the VHH FR2 hallmark in a quarter of the
+    /// reads). Most reads are assigned IGH (the V rescue finds V genes 80% like human ones, the J
+    /// genes are nearly human), so only their V identity tells: `low_v_identity`. The hypermutated
+    /// human sets stay well above the bar.
+    @Test("a real camelid library: assigned, but low_v_identity; hypermutated human sets are not")
+    func camelidLibrary() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let presto = Self.real.appendingPathComponent("presto")
+        let result = try runMRD(["baseline", presto.appendingPathComponent("set413_R1.fq.gz").path, "--r2", presto.appendingPathComponent("set413_R2.fq.gz").path,
+                                 "--sample", "S413", "-o", directory.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("low_v_identity: the V genes of the assigned reads are a median 80%"), "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("S413.baseline.json"))) as! [String: Any]
+        #expect(summary["qc_flags"] as? [String] == ["low_v_identity"], "\(summary["qc_flags"]!)")
+        let median = try #require(summary["median_v_identity"] as? Double)
+        #expect(median > 0.77 && median < 0.83, "\(median)")
+        #expect((summary["assigned_reads"] as! Int) > 1500)
+        // The human sets, annotated read by read: medians about 0.9.
+        for (name, text) in [("airr-standards", try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
+                             ("scirpy", try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))] {
+            let s = try score(Self.fromAIRR(text), name: name)
+            let identities = s.rows.values.compactMap { Double($0["v_identity"] ?? "") }.sorted()
+            #expect(identities.count > 90)
+            #expect(identities[identities.count / 2] > 0.89, "\(name): \(identities[identities.count / 2])")
+        }
+    }
+
     @Test("10x Cell Ranger contigs: TRB and IG right, TRA left unassigned")
     func cellRanger() throws {
         var expected: [Expected] = []

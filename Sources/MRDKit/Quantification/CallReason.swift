@@ -11,7 +11,7 @@ public enum QCCode {
         ("templates_from_reads", true, "neither spike-ins nor UMIs: reads were taken as templates, which overstates the level and understates the LoD (give --spike-ins or --umi)"),
         ("low_reads", true, "fewer than 1,000 reads"),
         ("low_assignment", true, "under 10% of the reads were assigned to an immune-receptor locus (not a human IG/TR library, or mostly primer dimers or off-target product)"),
-        ("low_v_identity", true, "the V genes of the tracked index clones, or of this sample's own reads (1 in 512 annotated), are a median under 80% identical to the human germline: a library of another species, a wrong germline set, or a clone hypermutated beyond human repertoires; review before reporting"),
+        ("low_v_identity", true, "the V genes of the tracked index clones, or of this sample's own reads (1 in 512 annotated), are a median under 85% identical to the human germline: a library of another species, a wrong germline set, or a clone hypermutated beyond human repertoires; review before reporting"),
         ("umi_not_random", true, "the UMI bases of read 1 are not random: these reads carry no UMIs (run without --umi) or the UMI length is wrong; the sample was not quantified from them"),
         ("shared_index_clone", false, "an index clone of this patient is also in another patient's diagnostic sample (a spike-in, a contamination or a public clonotype) and is not tracked"),
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
