@@ -16,7 +16,7 @@ struct Annotate: ParsableCommand {
     @Option(name: .long, help: "Loci to annotate, comma-separated.") var loci = Locus.allCases.map(\.rawValue).joined(separator: ",")
     @Option(name: .long, help: "Germline folder in the layout of the bundled one (default: bundled).") var germline: String?
     @OptionGroup var threadOptions: ThreadOptions
-    @Flag(name: .long, help: "No summary line on stderr.") var quiet = false
+    @Flag(name: .long, help: "No summary line on stderr (a low_v_identity warning is still printed).") var quiet = false
 
     func parsedLoci() throws -> [Locus] {
         try parseList(loci, option: "--loci", expected: "one of IGH, IGK, IGL, TRB, TRG, TRD", Locus.init(rawValue:))
@@ -29,7 +29,7 @@ struct Annotate: ParsableCommand {
             let context = try AnalysisContext.load(germlineDirectory: germline, loci: try parsedLoci())
             let summary = try ReadAnnotationRun(input: files.input(threads: threadOptions.threads), threads: threadOptions.threads)
                 .run(annotator: context.annotator, path: output)
-            if !quiet { printNote("annotate", summary.line) }
+            if !quiet || summary.medianVIdentity.map({ $0 < BaselineSummary.minMedianVIdentity }) == true { printNote("annotate", summary.line) }
         }
     }
 }

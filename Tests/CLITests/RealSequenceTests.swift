@@ -227,6 +227,10 @@ struct RealSequenceTests {
         let median = try #require(summary["median_v_identity"] as? Double)
         #expect(median > 0.77 && median < 0.83, "\(median)")
         #expect((summary["assigned_reads"] as! Int) > 1500)
+        // mrd annotate says it too, even with --quiet.
+        let annotated = try runMRD(["annotate", presto.appendingPathComponent("set413_R1.fq.gz").path, "--r2", presto.appendingPathComponent("set413_R2.fq.gz").path,
+                                    "-o", directory.appendingPathComponent("a.tsv").path, "--quiet"])
+        #expect(annotated.status == 0 && annotated.stderr.contains("low_v_identity: the V genes are a median 80%"), "\(annotated.stderr)")
         // The human sets, annotated read by read: medians about 0.9.
         for (name, text) in [("airr-standards", try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
                              ("scirpy", try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))] {
