@@ -29,7 +29,7 @@ struct Annotate: ParsableCommand {
             let context = try AnalysisContext.load(germlineDirectory: germline, loci: try parsedLoci())
             let summary = try ReadAnnotationRun(input: files.input(threads: threadOptions.threads), threads: threadOptions.threads)
                 .run(annotator: context.annotator, path: output)
-            if !quiet || summary.medianVIdentity.map({ $0 < BaselineSummary.minMedianVIdentity }) == true { printNote("annotate", summary.line) }
+            if !quiet || summary.vIdentity.isLow { printNote("annotate", summary.line) }
         }
     }
 }

@@ -812,11 +812,10 @@ public final class Annotator: Sendable {
                               _ scratch: inout AnnotationScratch) {
         var topScore = Int32.min
         // Anchor ends q: the anchor codon and the codon before it inside the read, 3-200 nt after the
-        // 5' anchor. The gate is checked for every J at once, 2 bits a base (N reads as G here, so
-        // this passes all that the exact gate in C passes).
-        // Only a read that ends near the anchor: one that goes on past it held the whole J, and when
-        // neither test found it there, it is too damaged (errors piling up at a read's end) to place
-        // the junction's end by.
+        // 5' anchor, under 25 nt before the read's end (a read that goes on past its J held the whole
+        // J, and when neither test found it there it is too damaged, errors piling up at a read's
+        // end, to place the junction's end by). The gate is checked for every J at once, 2 bits a
+        // base (N reads as G here, so this passes all that the exact gate in C passes).
         let first = max(start + 3, 6, read.count - Self.shortJEndingBefore + 1), last = min(start + 200, read.count)
         guard first <= last else { return }
         var code: UInt32 = 0

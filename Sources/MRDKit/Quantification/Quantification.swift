@@ -239,10 +239,7 @@ public enum Quantifier {
         if counts.totalReads > 0 && Double(assigned) < 0.1 * Double(counts.totalReads) { flags.append("low_assignment") }
         for flag in options.inheritedFlags where !flags.contains(flag) { flags.append(flag) }
         // The sample's own reads: a library of another species (its J genes read as human ones).
-        if let median = counts.medianVIdentity(minimumReads: BaselineSummary.minReadsForVIdentity), median < BaselineSummary.minMedianVIdentity,
-           !flags.contains("low_v_identity") {
-            flags.append("low_v_identity")
-        }
+        if counts.vIdentity.isLow && !flags.contains("low_v_identity") { flags.append("low_v_identity") }
 
         var levels: [CloneLevel] = []
         var fallbackLoci = false

@@ -181,15 +181,8 @@ public struct BaselineSample: Sendable {
     /// germline allele (each clonotype's representative speaks for its reads), and how many reads
     /// that is; nil without any.
     static func medianVIdentity(_ clonotypes: [Clonotype]) -> (median: Double?, reads: Int) {
-        let weighted = clonotypes.compactMap { c in c.vGapped.map { (identity: $0.identity, reads: c.count) } }.sorted { $0.identity < $1.identity }
-        let reads = weighted.reduce(0) { $0 + $1.reads }
-        guard reads > 0 else { return (nil, 0) }
-        var seen = 0
-        for entry in weighted {
-            seen += entry.reads
-            if 2 * seen >= reads { return (entry.identity, reads) }
-        }
-        return (weighted.last?.identity, reads)
+        let weighted = clonotypes.compactMap { c in c.vGapped.map { (value: $0.identity, weight: c.count) } }
+        return (weightedMedian(weighted), weighted.reduce(0) { $0 + $1.weight })
     }
 
     static func summary(_ result: BaselineResult, inputs: [String], commandLine: [String]) -> BaselineSummary {

@@ -55,15 +55,8 @@ public struct FollowUpSample: Sendable {
         if clones.contains(where: { $0.notTrackableReason.hasPrefix(SharedClones.reasonPrefix) }) { flags.append("shared_index_clone") }
         // The tracked clones' V unlike human germline: their median identity, by reads (clones files
         // of other tools carry no identity).
-        let tracked = clones.filter(\.trackable).compactMap { c in c.vIdentity.map { (identity: $0, reads: c.count) } }.sorted { $0.identity < $1.identity }
-        let reads = tracked.reduce(0) { $0 + $1.reads }
-        var seen = 0
-        for clone in tracked {
-            seen += clone.reads
-            guard 2 * seen >= reads else { continue }
-            if clone.identity < BaselineSummary.minMedianVIdentity { flags.append("low_v_identity") }
-            break
-        }
+        let tracked = clones.filter(\.trackable).compactMap { c in c.vIdentity.map { (value: $0, weight: max(1, c.count)) } }
+        if let median = weightedMedian(tracked), median < BaselineSummary.minMedianVIdentity { flags.append("low_v_identity") }
         return flags
     }
 

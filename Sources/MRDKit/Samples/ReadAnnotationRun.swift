@@ -20,24 +20,12 @@ public struct ReadAnnotationRun {
         public var perLocus: [Locus: Int] = [:]
         public var unassigned: [UnassignedReason: Int] = [:]
         public var pairs = PairCounts()
-        /// Reads with a gapped V by identity in whole percent (101 bins), for `low_v_identity`.
-        public var vIdentityPercent = [Int](repeating: 0, count: 101)
-
-        /// The median V identity over the reads with a V (nil under 50 of them).
-        public var medianVIdentity: Double? {
-            let total = vIdentityPercent.reduce(0, +)
-            guard total >= BaselineSummary.minReadsForVIdentity else { return nil }
-            var seen = 0
-            for (percent, n) in vIdentityPercent.enumerated() {
-                seen += n
-                if 2 * seen >= total { return Double(percent) / 100 }
-            }
-            return 1
-        }
+        /// V identities of the reads with a gapped V, for `low_v_identity`.
+        public var vIdentity = VIdentityHistogram()
 
         mutating func add(_ other: Summary) {
             reads += other.reads
-            for i in vIdentityPercent.indices { vIdentityPercent[i] += other.vIdentityPercent[i] }
+            vIdentity.merge(other.vIdentity)
             pairs.add(other.pairs)
             assigned += other.assigned
             for (k, v) in other.perLocus { perLocus[k, default: 0] += v }
@@ -53,7 +41,7 @@ public struct ReadAnnotationRun {
             if pairs.readPairs > 0 { text += "; \(pairs.mergedPairs) of \(pairs.readPairs) pairs merged" }
             let reasons = unassigned.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
             if !reasons.isEmpty { text += "; unassigned: " + reasons.prefix(3).map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") }
-            if let median = medianVIdentity, median < BaselineSummary.minMedianVIdentity {
+            if vIdentity.isLow, let median = vIdentity.median() {
                 text += ". low_v_identity: the V genes are a median \(String(format: "%.0f", 100 * median))% identical to the human germline: not a human library, a wrong --germline, or exceptionally hypermutated"
             }
             return text
@@ -94,7 +82,7 @@ public struct ReadAnnotationRun {
                         summary.assigned += 1
                         summary.perLocus[annotation.locus, default: 0] += 1
                         row.fill(from: annotation, annotator: annotator)
-                        if let identity = row.vIdentity { summary.vIdentityPercent[min(100, max(0, Int(identity * 100)))] += 1 }
+                        if let identity = row.vIdentity { summary.vIdentity.add(identity) }
                     }
                     rows.append(row)
                 }
