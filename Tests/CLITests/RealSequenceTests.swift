@@ -145,13 +145,12 @@ struct RealSequenceTests {
         }
     }
 
-    /// FR3 and J-side amplicons hold 30-60 nt of V: each real rearrangement cut to its junction and
-    /// `vBases` of V before it (35 nt after), half of them reverse-complemented.
-    @Test("real rearrangements cut to FR3-amplicon length: 30 and 50 nt of hypermutated V", arguments: [30, 50])
-    func fr3Windows(vBases: Int) throws {
+    /// The AIRR Community and scirpy rearrangements cut to `vBases` of V, the junction and `jBases`
+    /// past it, every other one reverse-complemented (reads of short amplicons, of either strand).
+    static func windows(vBases: Int, jBases: Int) throws -> [Expected] {
         var expected: [Expected] = []
-        let sets = [Self.fromAIRR(try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
-                    Self.fromAIRR(try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))]
+        let sets = [fromAIRR(try gunzipText(real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
+                    fromAIRR(try String(contentsOf: real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))]
         for (n, truth) in sets.joined().enumerated() {
             var sequence = Array(truth.sequence.uppercased().utf8)
             let junction = Array(truth.junction.uppercased().utf8)
@@ -161,12 +160,19 @@ struct RealSequenceTests {
                 sequence = reverseComplementText(sequence)
                 start = sequence.firstRange(of: junction)?.lowerBound
             }
-            guard let at = start, at >= vBases, at + junction.count + 35 <= sequence.count else { continue }
-            var window = Array(sequence[(at - vBases)..<(at + junction.count + 35)])
+            guard let at = start, at >= vBases, at + junction.count + jBases <= sequence.count else { continue }
+            var window = Array(sequence[(at - vBases)..<(at + junction.count + jBases)])
             if n % 2 == 1 { window = reverseComplementText(window) }
             expected.append(Expected(id: truth.id, sequence: String(decoding: window, as: UTF8.self), locus: truth.locus,
                                      vCall: truth.vCall, jCall: truth.jCall, junction: truth.junction.uppercased()))
         }
+        return expected
+    }
+
+    /// FR3 and J-side amplicons hold 30-60 nt of V: 35 nt past the junction.
+    @Test("real rearrangements cut to FR3-amplicon length: 30 and 50 nt of hypermutated V", arguments: [30, 50])
+    func fr3Windows(vBases: Int) throws {
+        let expected = try Self.windows(vBases: vBases, jBases: 35)
         #expect(expected.count >= 250)
         let s = try score(expected, name: "fr3-\(vBases)")
         // Before the V rescue: 83% (30 nt) and 92% (50 nt) assigned. V genes are often not
@@ -178,28 +184,11 @@ struct RealSequenceTests {
         #expect(s.share(s.v) >= (vBases == 30 ? 0.8 : 0.88))
     }
 
-    /// Reads that end a few bases into J (a V-side read of a long amplicon): each real rearrangement
-    /// cut to 60 nt of V, the junction and `jBases` past the Trp/Phe codon.
+    /// Reads that end a few bases into J (a V-side read of a long amplicon): 60 nt of V, the
+    /// junction and `jBases` past the Trp/Phe codon.
     @Test("real rearrangements ending 6 and 10 nt past the junction", arguments: [6, 10])
     func jSideTruncated(jBases: Int) throws {
-        var expected: [Expected] = []
-        let sets = [Self.fromAIRR(try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))),
-                    Self.fromAIRR(try String(contentsOf: Self.real.appendingPathComponent("scirpy/issue_625.tsv"), encoding: .utf8))]
-        for (n, truth) in sets.joined().enumerated() {
-            var sequence = Array(truth.sequence.uppercased().utf8)
-            let junction = Array(truth.junction.uppercased().utf8)
-            guard !junction.isEmpty else { continue }
-            var start = sequence.firstRange(of: junction)?.lowerBound
-            if start == nil {
-                sequence = reverseComplementText(sequence)
-                start = sequence.firstRange(of: junction)?.lowerBound
-            }
-            guard let at = start, at >= 60, at + junction.count + jBases <= sequence.count else { continue }
-            var window = Array(sequence[(at - 60)..<(at + junction.count + jBases)])
-            if n % 2 == 1 { window = reverseComplementText(window) }
-            expected.append(Expected(id: truth.id, sequence: String(decoding: window, as: UTF8.self), locus: truth.locus,
-                                     vCall: truth.vCall, jCall: truth.jCall, junction: truth.junction.uppercased()))
-        }
+        let expected = try Self.windows(vBases: 60, jBases: jBases)
         #expect(expected.count >= 250)
         let s = try score(expected, name: "j-side-\(jBases)")
         // Before the short-J rescue: 52% (6 nt) and 77% (10 nt) annotated.
