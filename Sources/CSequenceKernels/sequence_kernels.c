@@ -265,6 +265,52 @@ void mrd_anchored_run_scores(const uint8_t *read, long read_len, const uint8_t *
     }
 }
 
+long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                       long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift) {
+    enum { MAX_TAIL = 512, MAX_SHIFT = 4 };
+    const long d = diagonal;
+    if (anchor_end - 6 < 0 || anchor_end - 6 + d < 0 || anchor_end - 1 + d >= read_len || anchor_end > element_len) return 0;
+    if (max_shift > MAX_SHIFT) max_shift = MAX_SHIFT;
+    long lowest = anchor_end - span;
+    if (lowest < 0) lowest = 0;
+    if (lowest < -d) lowest = -d;
+    long run = 0, left = 0;
+    for (long i = anchor_end - 1; i >= lowest; i--) {
+        run += read[i + d] == element[i] ? match : mismatch;
+        if (run > left) left = run;
+    }
+    // best[s][t - anchor_end]: the best run from element position t on diagonal d + s (0 at worst),
+    // filled backwards in one pass per diagonal: best(t) = max(0, x(t) + best(t + 1)).
+    long tail = element_len - anchor_end;
+    if (tail > MAX_TAIL) tail = MAX_TAIL;
+    if (tail <= 0) return left;
+    int32_t best[2 * MAX_SHIFT + 1][MAX_TAIL + 1];
+    for (long s = -max_shift; s <= max_shift; s++) {
+        int32_t *b = best[s + MAX_SHIFT];
+        b[tail] = 0;
+        for (long k = tail - 1; k >= 0; k--) {
+            const long t = anchor_end + k, r = t + d + s;
+            if (r < 0 || r >= read_len) { b[k] = 0; continue; }
+            const long value = (read[r] == element[t] ? match : mismatch) + b[k + 1];
+            b[k] = value > 0 ? (int32_t)value : 0;
+        }
+    }
+    long right = best[MAX_SHIFT][0];
+    // A run on the diagonal up to t (exclusive), a gap, the best run on the shifted diagonal from t.
+    long prefix = 0;
+    for (long k = 0; k < tail; k++) {
+        const long t = anchor_end + k;
+        for (long s = -max_shift; s <= max_shift; s++) {
+            if (s == 0) continue;
+            const long shifted = prefix - gap_open - gap_extend * (s < 0 ? -s : s) + best[s + MAX_SHIFT][k];
+            if (shifted > right) right = shifted;
+        }
+        if (t + d >= read_len) break;
+        prefix += read[t + d] == element[t] ? match : mismatch;
+    }
+    return left + right;
+}
+
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length) {
     long matches = 0;
     for (long i = 0; i < length; i++) matches += a[i] == b[i];

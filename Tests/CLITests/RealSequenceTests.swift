@@ -97,10 +97,15 @@ struct RealSequenceTests {
         let text = try gunzipText(Self.real.appendingPathComponent("airr-standards/rearrangement-example.tsv.gz"))
         let s = try score(Self.fromAIRR(text), name: "airr-standards")
         #expect(s.total == 101)
-        #expect(s.share(s.locus) >= 0.98)
-        #expect(s.share(s.v) >= 0.98)
-        #expect(s.share(s.j) >= 0.97)
-        #expect(s.share(s.junction) >= 0.98)
+        #expect(s.share(s.locus) >= 0.995)
+        #expect(s.share(s.v) >= 0.99)
+        #expect(s.share(s.j) >= 0.98)
+        #expect(s.share(s.junction) >= 0.99)
+        // A hypermutated J with a 1-nt deletion right after its Trp codon (TGGGGCC read TGGGCC):
+        // placed by the J rescue with one indel, the junction as IgBLAST has it.
+        let deleted = try #require(s.rows["SRR765688.44566"])
+        #expect(deleted["locus"] == "IGH" && deleted["j_call"]!.contains("IGHJ4*02")
+                && deleted["junction"] == "TGTGCGAGAGGATATTCCTACGACCTCGATGGCAATTATGGTGGCTTTGACTACTGG", "\(deleted)")
         // 81% V identity, the IMGT call (IGHV4-59) sharing few 12-mers: found by re-ranking the
         // locus's V alleles most alike with their Cys on the best core alignment.
         #expect(s.rows["SRR765688.40396"]?["v_call"]?.hasPrefix("IGHV4-59*01") == true, "\(s.rows["SRR765688.40396"] ?? [:])")

@@ -52,6 +52,14 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
 long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_t *element, long element_end,
                                 long band, long match, long mismatch, long open, long extend, long x_drop, long goal);
 
+/// The score of a J placed on `diagonal` with one indel allowed past its anchor: the best run that
+/// ends at anchor_end (at most `span` bases leftwards), plus the best of: the run from anchor_end onwards on the same diagonal, or a
+/// run on it up to some position, then a gap of 1..max_shift bases (open + extend per base), then a
+/// run on the shifted diagonal (an insertion or a deletion in the read, e.g. in the G run of
+/// TGGGGC). Runs are ungapped best prefix scores, +match / mismatch per base.
+long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                       long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift);
+
 /// Positions where a[i] == b[i], i < length.
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length);
 

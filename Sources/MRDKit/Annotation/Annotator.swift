@@ -793,6 +793,7 @@ public final class Annotator: Sendable {
         if topScore < Self.rescueMinimumScore {
             out.removeAll(keepingCapacity: true)
             rescueShortJ(read, start: start, candidates: candidates, &out, &scratch)
+            if out.isEmpty { rescueJWithIndel(read, start: start, candidates: candidates, &out) }
         }
         if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
         scratch.threes = out
@@ -844,6 +845,42 @@ public final class Annotator: Sendable {
         }
     }
 
+    /// The J rescue's last chance: a J with one indel past its Trp/Phe codon (a homopolymer slip in
+    /// TGGGGC, or one from hypermutation), scored as IgBLAST scores J (+1 / -2, a gap -5 -2 per
+    /// base): the run through the codon, then the best run on the same or a diagonal shifted by one
+    /// after a gap; wherever the codon pair matches 5 of 6 (2-bit gate), anywhere 3-200 nt after
+    /// the 5' anchor; the best wins at `indelJMinimumScore` (the gap's freedom multiplies the chances a
+    /// hundredfold, so 6 more than the short-J bar).
+    private func rescueJWithIndel(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement]) {
+        let first = max(start + 3, 6), last = min(start + 200, read.count)
+        guard first <= last else { return }
+        var topScore = Int32.min
+        var code: UInt32 = 0
+        for i in (first - 6)..<(first - 1) { code = code << 2 | Self.gateCode(read[i]) }
+        elementBases.withUnsafeBufferPointer { arena in
+            for q in first...last {
+                code = (code << 2 | Self.gateCode(read[q - 1])) & 0xFFF
+                for e in candidates where elementRole[Int(e)] == .j {
+                    let element = Int(e)
+                    let x = code ^ jGate[element]
+                    // Stricter than the short-J gate (5 of 6): this search runs on every read
+                    // with a V and no J, anywhere downstream.
+                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= 1 else { continue }
+                    let anchor = elementAnchor[element], diagonal = q - anchor
+                    let score = Int32(mrd_j_indel_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
+                                                        Int(elementLength[element]), anchor, diagonal, Self.shortJSpan, 1, -2, 5, 2, 1))
+                    guard score >= Self.indelJMinimumScore else { continue }
+                    if score > topScore {
+                        topScore = score
+                        out.removeAll(keepingCapacity: true)
+                    }
+                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                }
+            }
+        }
+    }
+
+    static let indelJMinimumScore: Int32 = 22
     static let shortJMinimumScore: Int32 = 16
     /// The short-J rescue looks only at anchors under this many bases before the read's end.
     static let shortJEndingBefore = 25
