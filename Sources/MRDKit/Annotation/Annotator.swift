@@ -792,7 +792,7 @@ public final class Annotator: Sendable {
         // Stricter than a seeded placement: this one was searched for, over a few hundred places.
         if topScore < Self.rescueMinimumScore {
             out.removeAll(keepingCapacity: true)
-            rescueShortJ(read, start: start, candidates: candidates, &out, &scratch)
+            rescueShortJ(read, start: start, candidates: candidates, &out)
             if out.isEmpty { rescueJWithIndel(read, start: start, candidates: candidates, &out) }
         }
         if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
@@ -809,37 +809,47 @@ public final class Annotator: Sendable {
     /// match 4 of 6; the best wins at 16, or at 13 where the read ends under 10 nt past the anchor.
     /// (A +1/-2 walk over unrelated sequence reaches +s with probability about 3.8^-s: at 16 some
     /// 10^-5 over the thousands of places searched, at 13 over the few hundred near a read's end.)
-    private func rescueShortJ(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement],
-                              _ scratch: inout AnnotationScratch) {
-        var topScore = Int32.min
+    private func rescueShortJ(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement]) {
         // Anchor ends q: the anchor codon and the codon before it inside the read, 3-200 nt after the
         // 5' anchor, under 25 nt before the read's end (a read that goes on past its J held the whole
         // J, and when neither test found it there it is too damaged, errors piling up at a read's
-        // end, to place the junction's end by). The gate is checked for every J at once, 2 bits a
-        // base (N reads as G here, so this passes all that the exact gate in C passes).
+        // end, to place the junction's end by).
         let first = max(start + 3, 6, read.count - Self.shortJEndingBefore + 1), last = min(start + 200, read.count)
-        guard first <= last else { return }
+        bestGatedJPlaces(read, from: first, through: last, candidates: candidates, mismatches: 2, &out) { element, anchor, diagonal, q in
+            var score: Int32 = 0
+            mrd_anchored_run_scores(read.baseAddress, read.count, element, Int(elementLength[anchor.element]), anchor.offset, Self.shortJSpan,
+                                    6, 0, 0, diagonal, diagonal, 1, -2, &score)
+            // A read that goes on well past the anchor holds the rest of a real J.
+            return (score, read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore)
+        }
+    }
+
+    /// Scores each place (J element, anchor end q in `from...through`) whose codon pair (the
+    /// anchor codon and the codon before it) differs from the read in at most `mismatches` bases,
+    /// checked for every J at once, 2 bits a base (N reads as G here, so this passes all that the
+    /// exact gates in C pass); the best places that reach their minimum into `out`, ties kept.
+    private func bestGatedJPlaces(_ read: UnsafeBufferPointer<UInt8>, from first: Int, through last: Int, candidates: [Int32], mismatches: Int,
+                                  _ out: inout [Placement],
+                                  score: (UnsafePointer<UInt8>, (element: Int, offset: Int), Int, Int) -> (score: Int32, minimum: Int32)) {
+        guard first <= last, first >= 6 else { return }
+        var topScore = Int32.min
         var code: UInt32 = 0
         for i in (first - 6)..<(first - 1) { code = code << 2 | Self.gateCode(read[i]) }
         elementBases.withUnsafeBufferPointer { arena in
-            var score: Int32 = 0
             for q in first...last {
                 code = (code << 2 | Self.gateCode(read[q - 1])) & 0xFFF
                 for e in candidates where elementRole[Int(e)] == .j {
                     let element = Int(e)
                     let x = code ^ jGate[element]
-                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= 2 else { continue }
+                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= mismatches else { continue }
                     let anchor = elementAnchor[element], diagonal = q - anchor
-                    mrd_anchored_run_scores(read.baseAddress, read.count, arena.baseAddress! + elementStart[element], Int(elementLength[element]),
-                                            anchor, Self.shortJSpan, 6, 0, 0, diagonal, diagonal, 1, -2, &score)
-                    // A read that goes on well past the anchor holds the rest of a real J.
-                    let minimum = read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore
-                    guard score >= minimum else { continue }
-                    if score > topScore {
-                        topScore = score
+                    let (value, minimum) = score(arena.baseAddress! + elementStart[element], (element, anchor), diagonal, q)
+                    guard value >= minimum else { continue }
+                    if value > topScore {
+                        topScore = value
                         out.removeAll(keepingCapacity: true)
                     }
-                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                    if value == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: value)) }
                 }
             }
         }
@@ -852,31 +862,12 @@ public final class Annotator: Sendable {
     /// the 5' anchor; the best wins at `indelJMinimumScore` (the gap's freedom multiplies the chances a
     /// hundredfold, so 6 more than the short-J bar).
     private func rescueJWithIndel(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement]) {
-        let first = max(start + 3, 6), last = min(start + 200, read.count)
-        guard first <= last else { return }
-        var topScore = Int32.min
-        var code: UInt32 = 0
-        for i in (first - 6)..<(first - 1) { code = code << 2 | Self.gateCode(read[i]) }
-        elementBases.withUnsafeBufferPointer { arena in
-            for q in first...last {
-                code = (code << 2 | Self.gateCode(read[q - 1])) & 0xFFF
-                for e in candidates where elementRole[Int(e)] == .j {
-                    let element = Int(e)
-                    let x = code ^ jGate[element]
-                    // Stricter than the short-J gate (5 of 6): this search runs on every read
-                    // with a V and no J, anywhere downstream.
-                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= 1 else { continue }
-                    let anchor = elementAnchor[element], diagonal = q - anchor
-                    let score = Int32(mrd_j_indel_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
-                                                        Int(elementLength[element]), anchor, diagonal, Self.shortJSpan, 1, -2, 5, 2, 1))
-                    guard score >= Self.indelJMinimumScore else { continue }
-                    if score > topScore {
-                        topScore = score
-                        out.removeAll(keepingCapacity: true)
-                    }
-                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
-                }
-            }
+        // Stricter than the short-J gate (5 of 6): this search runs on every read with a V and no J,
+        // anywhere downstream.
+        bestGatedJPlaces(read, from: max(start + 3, 6), through: min(start + 200, read.count), candidates: candidates, mismatches: 1,
+                         &out) { element, anchor, diagonal, _ in
+            (Int32(mrd_j_indel_score(read.baseAddress, read.count, element, Int(elementLength[anchor.element]), anchor.offset, diagonal,
+                                     Self.shortJSpan, 1, -2, 5, 2, 1)), Self.indelJMinimumScore)
         }
     }
 
