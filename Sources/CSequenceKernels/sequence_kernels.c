@@ -233,44 +233,10 @@ long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long len
     return best;
 }
 
-void mrd_anchored_run_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
-                             long span, long gate_length, long gate_minimum, long right_minimum, long diagonal_from,
-                             long diagonal_to, long match, long mismatch, int32_t *scores) {
-    for (long d = diagonal_from; d <= diagonal_to; d++) {
-        // Leftwards from anchor_end - 1 while inside read, element and span.
-        long lowest = anchor_end - span;
-        if (lowest < 0) lowest = 0;
-        if (lowest < -d) lowest = -d;
-        long highest = anchor_end - 1;
-        if (highest + d >= read_len) highest = read_len - 1 - d;
-        long run = 0, left = 0;
-        if (highest != anchor_end - 1 || highest - lowest + 1 < gate_length) { scores[d - diagonal_from] = 0; continue; }
-        // The gate: the last gate_length bases must score gate_minimum (most diagonals end here).
-        long gate = 0;
-        for (long i = highest; i > highest - gate_length; i--) gate += read[i + d] == element[i] ? match : mismatch;
-        if (gate < gate_minimum) { scores[d - diagonal_from] = 0; continue; }
-        {
-            for (long i = highest; i >= lowest; i--) {
-                run += read[i + d] == element[i] ? match : mismatch;
-                if (run > left) left = run;
-            }
-        }
-        run = 0;
-        long right = 0, last = element_len < read_len - d ? element_len : read_len - d;
-        for (long i = anchor_end; i < last; i++) {
-            run += read[i + d] == element[i] ? match : mismatch;
-            if (run > right) right = run;
-        }
-        scores[d - diagonal_from] = (int32_t)(left + (right > right_minimum ? right : 0));
-    }
-}
-
-long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
-                       long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift) {
-    enum { MAX_TAIL = 512, MAX_SHIFT = 4 };
-    const long d = diagonal;
-    if (anchor_end - 6 < 0 || anchor_end - 6 + d < 0 || anchor_end - 1 + d >= read_len || anchor_end > element_len) return 0;
-    if (max_shift > MAX_SHIFT) max_shift = MAX_SHIFT;
+/// Best score of a run that ends at anchor_end - 1 on diagonal d and reaches at most `span` bases
+/// leftwards (inside read and element), 0 at worst.
+static long anchored_left_run(const uint8_t *read, const uint8_t *element, long anchor_end, long d, long span,
+                              long match, long mismatch) {
     long lowest = anchor_end - span;
     if (lowest < 0) lowest = 0;
     if (lowest < -d) lowest = -d;
@@ -279,6 +245,34 @@ long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *elemen
         run += read[i + d] == element[i] ? match : mismatch;
         if (run > left) left = run;
     }
+    return left;
+}
+
+long mrd_anchored_run_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                            long diagonal, long span, long gate_length, long gate_minimum, long right_minimum,
+                            long match, long mismatch) {
+    const long d = diagonal;
+    // The gate: the last gate_length bases before anchor_end inside the read and scoring gate_minimum.
+    if (anchor_end - 1 + d >= read_len || anchor_end - gate_length < 0 || anchor_end - gate_length + d < 0) return 0;
+    long gate = 0;
+    for (long i = anchor_end - gate_length; i < anchor_end; i++) gate += read[i + d] == element[i] ? match : mismatch;
+    if (gate < gate_minimum) return 0;
+    const long left = anchored_left_run(read, element, anchor_end, d, span, match, mismatch);
+    long run = 0, right = 0, last = element_len < read_len - d ? element_len : read_len - d;
+    for (long i = anchor_end; i < last; i++) {
+        run += read[i + d] == element[i] ? match : mismatch;
+        if (run > right) right = run;
+    }
+    return left + (right > right_minimum ? right : 0);
+}
+
+long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                       long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift) {
+    enum { MAX_TAIL = 512, MAX_SHIFT = 4 };
+    const long d = diagonal;
+    if (anchor_end - 6 < 0 || anchor_end - 6 + d < 0 || anchor_end - 1 + d >= read_len || anchor_end > element_len) return 0;
+    if (max_shift > MAX_SHIFT) max_shift = MAX_SHIFT;
+    const long left = anchored_left_run(read, element, anchor_end, d, span, match, mismatch);
     // best[s][t - anchor_end]: the best run from element position t on diagonal d + s (0 at worst),
     // filled backwards in one pass per diagonal: best(t) = max(0, x(t) + best(t + 1)).
     long tail = element_len - anchor_end;

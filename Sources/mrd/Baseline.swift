@@ -46,8 +46,7 @@ struct Baseline: ParsableCommand {
             timer.mark("germline index")
             let outcome = try BaselineSample(sampleID: sample, input: files.input(threads: threadOptions.threads))
                 .run(context: context, options: options, directory: output.outdir, commandLine: CommandLine.arguments)
-            let warned = outcome.summary.qcFlags.contains("low_assignment") || outcome.summary.qcFlags.contains("low_v_identity")
-            if !quiet || warned { printNote("baseline", outcome.summary.summaryLine) }
+            if !quiet || outcome.summary.warns { printNote("baseline", outcome.summary.summaryLine) }
         }
     }
 }

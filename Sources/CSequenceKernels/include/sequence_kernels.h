@@ -53,9 +53,9 @@ long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_
                                 long band, long match, long mismatch, long open, long extend, long x_drop, long goal);
 
 /// The score of a J placed on `diagonal` with one indel allowed past its anchor: the best run that
-/// ends at anchor_end (at most `span` bases leftwards), plus the best of: the run from anchor_end onwards on the same diagonal, or a
-/// run on it up to some position, then a gap of 1..max_shift bases (open + extend per base), then a
-/// run on the shifted diagonal (an insertion or a deletion in the read, e.g. in the G run of
+/// ends at anchor_end (at most `span` bases leftwards), plus the best of: the run from anchor_end
+/// onwards on the same diagonal, or a run on it up to some position, then a gap of 1..max_shift
+/// bases (open + extend per base), then a run on the shifted diagonal (an insertion or a deletion in the read, e.g. in the G run of
 /// TGGGGC). Runs are ungapped best prefix scores, +match / mismatch per base.
 long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
                        long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift);
@@ -68,16 +68,15 @@ long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length);
 /// to the junction. 0 when every prefix scores below 0.
 long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long length, long match, long mismatch);
 
-/// For each diagonal d in diagonal_from...diagonal_to, into scores[d - diagonal_from]: the best
-/// score of element[i..<anchor_end] against read[i + d...] over i (a run that ends at anchor_end
-/// and reaches at most `span` bases leftwards, +match / mismatch per base, 0 at worst), plus the best
-/// run rightwards from anchor_end when it scores over `right_minimum` (junction-side bases match
-/// N nucleotides by chance). Bases outside the read or the element end a run. A diagonal whose
-/// last gate_length bases before anchor_end are not all in the read, or score under gate_minimum,
-/// scores 0 without the rest being looked at (nearly every diagonal of a search).
-void mrd_anchored_run_scores(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
-                             long span, long gate_length, long gate_minimum, long right_minimum, long diagonal_from,
-                             long diagonal_to, long match, long mismatch, int32_t *scores);
+/// The score of `element` on `diagonal` anchored at anchor_end: the best run that ends at
+/// anchor_end (reaching at most `span` bases leftwards, +match / mismatch per base, 0 at worst),
+/// plus the best run rightwards from anchor_end when it scores over `right_minimum` (junction-side
+/// bases match N nucleotides by chance). Bases outside the read or the element end a run. 0, the
+/// rest unread, when the last gate_length bases before anchor_end are not all in the read or score
+/// under gate_minimum (nearly every place of a search).
+long mrd_anchored_run_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
+                            long diagonal, long span, long gate_length, long gate_minimum, long right_minimum,
+                            long match, long mismatch);
 
 #endif
 

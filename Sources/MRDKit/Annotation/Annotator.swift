@@ -286,12 +286,11 @@ public final class Annotator: Sendable {
         for (e, element) in elements.enumerated() where element.role == .v {
             let a = element.anchor
             guard a >= Self.fiveRescueGateLength - 3, a + 3 <= element.sequence.count else { continue }
-            let code = element.sequence[(a + 3 - Self.fiveRescueGateLength)..<(a + 3)].reduce(UInt32(0)) { $0 << 2 | Self.gateCode($1) }
-            gates[element.locus, default: [:]][code, default: []].append(Int32(e))
+            gates[element.locus, default: [:]][Self.gateCode(of: element.sequence[(a + 3 - Self.fiveRescueGateLength)..<(a + 3)]), default: []].append(Int32(e))
         }
         jGate = elements.map { element in
             guard element.role == .j, element.anchor >= 6, element.anchor <= element.sequence.count else { return UInt32.max }
-            return element.sequence[(element.anchor - 6)..<element.anchor].reduce(UInt32(0)) { $0 << 2 | Self.gateCode($1) }
+            return Self.gateCode(of: element.sequence[(element.anchor - 6)..<element.anchor])
         }
         vGatesByLocus = gates.mapValues { $0.map { (code: $0.key, elements: $0.value) }.sorted { $0.code < $1.code } }
         nearFrom = elements.map { $0.role == .v ? Int32(max(0, $0.anchor - 110)) : 0 }
@@ -593,11 +592,7 @@ public final class Annotator: Sendable {
                                                     Int(elementLength[e]), Int(coreFrom[e]), Int(coreTo[e]), Int(p.diagonal),
                                                     isFivePrime[e] ? 1 : -1, Self.trimmedExtensionMinimum))
                 scratch.placements[i].score = p.score
-                if p.score > topScore {
-                    topScore = p.score
-                    out.removeAll(keepingCapacity: true)
-                }
-                if p.score == topScore { out.append(p) }
+                Self.keepBest(p, top: &topScore, in: &out)
             }
         }
         if topScore < Self.minimumCoreScore {
@@ -780,12 +775,8 @@ public final class Annotator: Sendable {
                                          scores.baseAddress)
                 }
                 for diagonal in lowest...highest {
-                    let score = scratch.rescueScores[diagonal - lowest]
-                    if score > topScore {
-                        topScore = score
-                        out.removeAll(keepingCapacity: true)
-                    }
-                    if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                    Self.keepBest(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: scratch.rescueScores[diagonal - lowest]),
+                                  top: &topScore, in: &out)
                 }
             }
         }
@@ -795,7 +786,7 @@ public final class Annotator: Sendable {
             rescueShortJ(read, start: start, candidates: candidates, &out)
             if out.isEmpty { rescueJWithIndel(read, start: start, candidates: candidates, &out) }
         }
-        if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
+        sortTies(&out)
         scratch.threes = out
         return !out.isEmpty
     }
@@ -816,11 +807,10 @@ public final class Annotator: Sendable {
         // end, to place the junction's end by).
         let first = max(start + 3, 6, read.count - Self.shortJEndingBefore + 1), last = min(start + 200, read.count)
         bestGatedJPlaces(read, from: first, through: last, candidates: candidates, mismatches: 2, &out) { element, anchor, diagonal, q in
-            var score: Int32 = 0
-            mrd_anchored_run_scores(read.baseAddress, read.count, element, Int(elementLength[anchor.element]), anchor.offset, Self.shortJSpan,
-                                    6, 0, 0, diagonal, diagonal, 1, -2, &score)
+            let score = mrd_anchored_run_score(read.baseAddress, read.count, element, Int(elementLength[anchor.element]), anchor.offset, diagonal,
+                                               Self.shortJSpan, 6, 0, 0, 1, -2)
             // A read that goes on well past the anchor holds the rest of a real J.
-            return (score, read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore)
+            return (Int32(score), read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore)
         }
     }
 
@@ -840,16 +830,11 @@ public final class Annotator: Sendable {
                 code = (code << 2 | Self.gateCode(read[q - 1])) & 0xFFF
                 for e in candidates where elementRole[Int(e)] == .j {
                     let element = Int(e)
-                    let x = code ^ jGate[element]
-                    guard ((x | x >> 1) & 0x555).nonzeroBitCount <= mismatches else { continue }
+                    guard Self.gateMismatches(code, jGate[element], bases: 6) <= mismatches else { continue }
                     let anchor = elementAnchor[element], diagonal = q - anchor
                     let (value, minimum) = score(arena.baseAddress! + elementStart[element], (element, anchor), diagonal, q)
                     guard value >= minimum else { continue }
-                    if value > topScore {
-                        topScore = value
-                        out.removeAll(keepingCapacity: true)
-                    }
-                    if value == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: value)) }
+                    Self.keepBest(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: value), top: &topScore, in: &out)
                 }
             }
         }
@@ -903,37 +888,53 @@ public final class Annotator: Sendable {
         var code: UInt32 = 0
         for i in (first - gateBefore)..<(first + 2) { code = code << 2 | Self.gateCode(read[i]) }
         elementBases.withUnsafeBufferPointer { arena in
-            var score: Int32 = 0
             for p in first...last {
                 code = (code << 2 | Self.gateCode(read[p + 2])) & mask
-                // Two bits a base: a base differs where either bit of the XOR is set. N reads as G
-                // here, so this pre-gate passes all that the exact gate in C passes.
-                for gate in gates {
-                    let x = code ^ gate.code
-                    guard ((x | x >> 1) & 0x1555_5555).nonzeroBitCount <= maximumMismatches else { continue }
+                // N reads as G here, so this pre-gate passes all that the exact gate in C passes.
+                for gate in gates where Self.gateMismatches(code, gate.code, bases: Self.fiveRescueGateLength) <= maximumMismatches {
                     for e in gate.elements {
                         let element = Int(e), diagonal = p - elementAnchor[element]
-                        mrd_anchored_run_scores(read.baseAddress, read.count, arena.baseAddress! + elementStart[element], Int(elementLength[element]),
-                                                elementAnchor[element] + 3, Self.fiveRescueSpan, Self.fiveRescueGateLength,
-                                                Self.fiveRescueGateMinimum, Self.trimmedExtensionMinimum, diagonal, diagonal,
-                                                Self.rerankMatch, Self.rerankMismatch, &score)
-                        if score > topScore {
-                            topScore = score
-                            out.removeAll(keepingCapacity: true)
-                        }
-                        if score == topScore { out.append(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: score)) }
+                        let score = mrd_anchored_run_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
+                                                           Int(elementLength[element]), elementAnchor[element] + 3, diagonal, Self.fiveRescueSpan,
+                                                           Self.fiveRescueGateLength, Self.fiveRescueGateMinimum, Self.trimmedExtensionMinimum,
+                                                           Self.rerankMatch, Self.rerankMismatch)
+                        Self.keepBest(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: Int32(score)), top: &topScore, in: &out)
                     }
                 }
             }
         }
         if topScore < Self.fiveRescueMinimumScore { out.removeAll(keepingCapacity: true) }
-        if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
+        sortTies(&out)
         scratch.fives = out
         return !out.isEmpty
     }
 
     /// A base's 2-bit code from its ASCII letter (either case): A 0, C 1, T 2, G 3 (N as G).
     @inline(__always) static func gateCode(_ base: UInt8) -> UInt32 { UInt32(base >> 1 & 3) }
+
+    /// The 2-bit code of up to 16 bases, the first in the highest bits.
+    static func gateCode(of bases: ArraySlice<UInt8>) -> UInt32 { bases.reduce(UInt32(0)) { $0 << 2 | gateCode($1) } }
+
+    /// Bases that differ between two 2-bit codes of `bases` (at most 15) bases: where either bit of
+    /// the XOR is set.
+    @inline(__always) static func gateMismatches(_ a: UInt32, _ b: UInt32, bases: Int) -> Int {
+        let x = a ^ b
+        return ((x | x >> 1) & (0x5555_5555 & ((1 << (2 * UInt32(bases))) - 1))).nonzeroBitCount
+    }
+
+    /// Candidate placements: the best score so far, ties kept.
+    @inline(__always) static func keepBest(_ p: Placement, top: inout Int32, in out: inout [Placement]) {
+        if p.score > top {
+            top = p.score
+            out.removeAll(keepingCapacity: true)
+        }
+        if p.score == top { out.append(p) }
+    }
+
+    /// A rescue's tied placements in allele-name order, then by diagonal (deterministic).
+    private func sortTies(_ out: inout [Placement]) {
+        if out.count > 1 { out.sort { (alleleRank[Int($0.element)], $0.diagonal) < (alleleRank[Int($1.element)], $1.diagonal) } }
+    }
 
     /// V bases scored upstream of the Cys by `rescueFivePrime` (enough to tell alleles apart; the
     /// cost grows with it for every allele and diagonal).

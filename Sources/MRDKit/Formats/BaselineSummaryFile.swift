@@ -67,6 +67,11 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     public static let minMedianVIdentity = 0.85
     public static let minReadsForVIdentity = 50
 
+    /// QC codes that say the library may not be what mrd reads: the summary line goes to stderr
+    /// even with `--quiet`, and `mrd run` logs it.
+    public static let warningCodes = ["low_assignment", "low_v_identity"]
+    public var warns: Bool { qcFlags.contains { Self.warningCodes.contains($0) } }
+
     /// One line for stderr: how many reads were assigned, and the commonest reasons the others were not.
     public var summaryLine: String {
         let assigned = assignedReads + spikeInReads

@@ -125,7 +125,7 @@ public struct RunAnalysis: Sendable {
                 outcome.totalReads = summary.totalReads
                 outcome.assignedReads = summary.assignedReads
                 outcome.ok = true
-                if summary.qcFlags.contains("low_assignment") || summary.qcFlags.contains("low_v_identity") { warning = summary.summaryLine }
+                if summary.warns { warning = summary.summaryLine }
                 try SampleCompletion(ok: true, inputHash: outcome.inputHash, totalReads: outcome.totalReads).write(directory, sample.sampleID)
                 patientClones[sample.patientID] = .success((clonesPath, clones))
             } catch {

@@ -322,7 +322,7 @@ public struct FollowUpTracker: Sendable {
                     }
                 }
                 var locus: Int?
-                var verdict = index.classify(strip(first.sequence), quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
+                var verdict = index.classify(read, quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
                                              scratch: &tally.scratch, memo: &tally.memo, locus: &locus)
                 // Paired-end: the mate, when read 1 is neither a spike-in nor a match.
                 if verdict == .unmatched, !merged, let mates = batch.read2 {
