@@ -37,7 +37,7 @@ public struct BaselineAnalysis: Sendable {
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
         // Reads are shared out by content, so each distinct sequence is annotated by one worker.
-        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
+        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads), 
                                                        makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
                 var record = batch.read1[i]

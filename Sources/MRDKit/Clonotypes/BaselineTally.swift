@@ -54,7 +54,7 @@ struct BaselineTally {
         var callIDs = CountedKeys<CallIDs>()
         /// The representative read, chosen by content (longest, then first in lexicographic order), so
         /// it does not depend on which worker saw which read.
-        var representative: Representative?
+        private(set) var representative: Representative?
         /// Per junction position, the sum of the reads' Phred scores (40 for reads without
         /// qualities). Until a second read comes, the first read's scores stay bytes in the arena
         /// (`firstQualities`); then two bytes a position while that can hold the sums.
@@ -67,6 +67,9 @@ struct BaselineTally {
         private var baseCounts = AdaptiveCounts<UInt8, Int32>()
         private var firstBases = ByteArena.Span()
         private var firstBasesWeight: Int32 = 0
+        /// The first read's base codes are the representative's (then `firstBases` is empty).
+        private var firstBasesInRepresentative = false
+        private var hasFirstBases: Bool { !firstBases.isEmpty || firstBasesInRepresentative }
 
         init(locus: Locus, kind: RearrangementKind, junction: ByteArena.Span) {
             self.locus = locus
@@ -102,7 +105,7 @@ struct BaselineTally {
 
         /// Upper bounds of any one quality sum and any one base count.
         private var qualityBound: Int { junctionQualitySums.isEmpty ? (firstQualities.isEmpty ? 0 : Self.maxScore) : junctionQualitySums.bound }
-        private var baseBound: Int { baseCounts.isEmpty ? (firstBases.isEmpty ? 0 : Int(firstBasesWeight)) : baseCounts.bound }
+        private var baseBound: Int { baseCounts.isEmpty ? (hasFirstBases ? Int(firstBasesWeight) : 0) : baseCounts.bound }
 
         /// The junction's quality sums (zeros before any read).
         func qualitySums(_ arena: ByteArena) -> [Int] {
@@ -126,11 +129,8 @@ struct BaselineTally {
         func counts(_ arena: ByteArena) -> [Int32] {
             if !baseCounts.isEmpty { return baseCounts.values }
             var counts = [Int32](repeating: 0, count: span * 4)
-            if !firstBases.isEmpty {
-                arena.withBytes(firstBases) { codes in
-                    for (q, c) in codes.enumerated() where c < 4 { counts[q * 4 + Int(c)] += firstBasesWeight }
-                }
-            }
+            let codes = firstBasesInRepresentative ? representativeCodes(arena) : arena.array(firstBases)
+            for (q, c) in codes.enumerated() where c < 4 { counts[q * 4 + Int(c)] += firstBasesWeight }
             return counts
         }
 
@@ -160,32 +160,26 @@ struct BaselineTally {
 
         /// Adds one distinct read's bases around the junction, `weight` times.
         mutating func addBases(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, weight: Int32, arena: inout ByteArena) {
-            let n = bytes.count, span = self.span
-            let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
-            /// Calls `body(q, code)` for each window position q the read covers (code 0-3 for A/C/G/T, 4 else),
-            /// through one buffer each: an element access of an array per base would check its uniqueness each time.
+            let span = self.span
             func forEachCode(_ body: (Int, UInt8) -> Void) {
-                guard first < last else { return }
-                KmerScanner.code.withUnsafeBufferPointer { code in
-                    complementTable.withUnsafeBufferPointer { complement in
-                        for q in first..<last {
-                            let position = junctionStart - BaselineTally.flank + q
-                            body(q, code[Int(reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position])])
-                        }
-                    }
-                }
+                Self.windowCodes(bytes, reversed: reversed, junctionStart: junctionStart, span: span, body)
             }
-            if baseCounts.isEmpty && firstBases.isEmpty {
+            if baseCounts.isEmpty && !hasFirstBases {
                 firstBasesWeight = weight
-                firstBases = arena.add(count: span) { codes in
-                    codes.update(repeating: 4)
-                    forEachCode { q, c in codes[q] = c }
+                var codes = [UInt8](repeating: 4, count: span)
+                codes.withUnsafeMutableBufferPointer { codes in forEachCode { q, c in codes[q] = c } }
+                // Most groups are one read, their representative: its codes are not kept twice.
+                if codes == representativeCodes(arena) {
+                    firstBasesInRepresentative = true
+                } else {
+                    firstBases = codes.withUnsafeBufferPointer { arena.add($0) }
                 }
                 return
             }
             if baseCounts.isEmpty {
                 baseCounts = AdaptiveCounts(counts(arena), bound: Int(firstBasesWeight))
                 firstBases = ByteArena.Span()
+                firstBasesInRepresentative = false
             }
             func add<T: FixedWidthInteger>(_ counts: UnsafeMutableBufferPointer<T>) {
                 let increment = T(weight)
@@ -196,7 +190,7 @@ struct BaselineTally {
 
         /// Adds another worker's group of the same key (qualities and base counts); both groups'
         /// spans are in `arena`.
-        mutating func addCounts(of other: Group, arena: ByteArena) {
+        mutating func addCounts(of other: Group, arena: inout ByteArena) {
             if !other.firstQualities.isEmpty || !other.junctionQualitySums.isEmpty {
                 if firstQualities.isEmpty && junctionQualitySums.isEmpty {
                     firstQualities = other.firstQualities
@@ -207,14 +201,17 @@ struct BaselineTally {
                     firstQualities = ByteArena.Span()
                 }
             }
-            if !other.firstBases.isEmpty || !other.baseCounts.isEmpty {
-                if firstBases.isEmpty && baseCounts.isEmpty {
-                    firstBases = other.firstBases
+            if other.hasFirstBases || !other.baseCounts.isEmpty {
+                if !hasFirstBases && baseCounts.isEmpty {
+                    // The other group's representative may not become this one's: its codes are kept.
+                    firstBases = other.firstBasesInRepresentative ? other.representativeCodes(arena).withUnsafeBufferPointer { arena.add($0) }
+                                                                  : other.firstBases
                     firstBasesWeight = other.firstBasesWeight
                     baseCounts = other.baseCounts
                 } else {
                     baseCounts = AdaptiveCounts(summing: counts(arena), other.counts(arena), bound: baseBound + other.baseBound)
                     firstBases = ByteArena.Span()
+                    firstBasesInRepresentative = false
                 }
             }
         }
@@ -239,9 +236,49 @@ struct BaselineTally {
         }
 
         /// Takes `candidate` (its sequence in `arena`) as the representative if it is preferred.
-        mutating func offer(_ candidate: Representative, arena: ByteArena) {
+        mutating func offer(_ candidate: Representative, arena: inout ByteArena) {
             let preferred = arena.withBytes(candidate.sequence) { prefers($0, reversed: candidate.reversed, arena: arena) }
-            if preferred { representative = candidate }
+            if preferred { replaceRepresentative(candidate, arena: &arena) }
+        }
+
+        /// Makes `candidate` the representative; first reads whose base codes were the old
+        /// representative's get codes of their own.
+        mutating func replaceRepresentative(_ candidate: Representative, arena: inout ByteArena) {
+            if firstBasesInRepresentative {
+                let codes = representativeCodes(arena)
+                firstBases = codes.withUnsafeBufferPointer { arena.add($0) }
+                firstBasesInRepresentative = false
+            }
+            representative = candidate
+        }
+
+        /// The window's base codes (4: none) of the representative read, as `addBases` makes them.
+        private func representativeCodes(_ arena: ByteArena) -> [UInt8] {
+            guard let representative else { return [] }
+            var codes = [UInt8](repeating: 4, count: span)
+            arena.withBytes(representative.sequence) { bytes in
+                codes.withUnsafeMutableBufferPointer { codes in
+                    Self.windowCodes(bytes, reversed: false, junctionStart: Int(representative.junctionStart), span: span) { q, c in codes[q] = c }
+                }
+            }
+            return codes
+        }
+
+        /// Calls `body(q, code)` for each window position q a read covers (code 0-3 for A/C/G/T, 4
+        /// else; `bytes` as read, V-to-J after reverse-complementing when `reversed`), through one
+        /// buffer each: an element access of an array per base would check its uniqueness each time.
+        static func windowCodes(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, span: Int, _ body: (Int, UInt8) -> Void) {
+            let n = bytes.count
+            let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
+            guard first < last else { return }
+            KmerScanner.code.withUnsafeBufferPointer { code in
+                complementTable.withUnsafeBufferPointer { complement in
+                    for q in first..<last {
+                        let position = junctionStart - BaselineTally.flank + q
+                        body(q, code[Int(reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position])])
+                    }
+                }
+            }
         }
 
         /// Whether a read (V-to-J direction) would replace the representative: longer, then first in
@@ -358,14 +395,21 @@ struct BaselineTally {
             let g: Int
             if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups, arena: arena) {
                 g = known
+                // Alignments only for a read that becomes the representative.
+                if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
+                    groups[g].replaceRepresentative(annotator.representative(location, read: read ?? Array(bases), sequence: arena.add(oriented)),
+                                                    arena: &arena)
+                }
             } else {
+                // The first read is the representative, and the junction is its bytes (never copied:
+                // the arena keeps a replaced representative's bytes).
                 g = groups.count
-                groups.append(Group(locus: location.locus, kind: location.kind, junction: arena.add(junction)))
+                let sequence = arena.add(oriented)
+                var group = Group(locus: location.locus, kind: location.kind,
+                                  junction: sequence.subspan(from: location.junctionStart, length: junction.count))
+                group.replaceRepresentative(annotator.representative(location, read: read ?? Array(bases), sequence: sequence), arena: &arena)
+                groups.append(group)
                 groupIndex.insert(g, hash: hash)
-            }
-            // Alignments only for a read that becomes the representative.
-            if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
-                groups[g].representative = annotator.representative(location, read: read ?? Array(bases), sequence: arena.add(oriented))
             }
             var calls = CallIDs()
             let fields = annotator.callFields(location)
@@ -464,8 +508,8 @@ struct BaselineTally {
             groups[g].count += group.count
             groups[g].forward += group.forward
             group.callIDs.forEach { ids, n in groups[g].callIDs.add(ids, n) }
-            groups[g].addCounts(of: group, arena: arena)
-            if let representative = group.representative { groups[g].offer(representative, arena: arena) }
+            groups[g].addCounts(of: group, arena: &arena)
+            if let representative = group.representative { groups[g].offer(representative, arena: &arena) }
         }
     }
 }

@@ -13,6 +13,12 @@ struct ByteArena {
 
         /// The same string in an arena that took this one's chunks after `shift` chunks of its own.
         func moved(by shift: UInt32) -> Span { isEmpty ? self : Span(chunk: chunk + shift, offset: offset, length: length) }
+
+        /// The `length` bytes from `start` within this string: no copy (a junction within its read).
+        func subspan(from start: Int, length: Int) -> Span {
+            precondition(start >= 0 && length >= 0 && start + length <= Int(self.length), "subspan out of range")
+            return length == 0 ? Span() : Span(chunk: chunk, offset: offset + UInt32(start), length: UInt32(length))
+        }
     }
 
     private var chunks: [[UInt8]] = []

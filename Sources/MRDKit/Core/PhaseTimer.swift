@@ -15,7 +15,9 @@ public struct PhaseTimer: Sendable {
         guard Self.enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         var text = String(format: "mrd: timing: %@ %.3f s\n", phase, Double(now - last) / 1e9)
-        if let peak = Self.peakResidentMiB() { text += String(format: "mrd: memory: %@ peak so far %.0f MiB\n", phase, peak) }
+        if let peak = Self.residentMiB("VmHWM:"), let now = Self.residentMiB("VmRSS:") {
+            text += String(format: "mrd: memory: %@ peak so far %.0f MiB (now %.0f)\n", phase, peak, now)
+        }
         let heap = mrd_heap_in_use()
         if heap > 0 { text += String(format: "mrd: heap: %@ in use %.0f MiB\n", phase, Double(heap) / 1_048_576) }
         FileHandle.standardError.write(Data(text.utf8))
@@ -28,10 +30,10 @@ public struct PhaseTimer: Sendable {
         FileHandle.standardError.write(Data("mrd: count: \(what) \(value)\n".utf8))
     }
 
-    /// The process's peak resident set so far (Linux: VmHWM of /proc/self/status), in MiB.
-    static func peakResidentMiB() -> Double? {
+    /// The process's peak (`VmHWM:`) or current (`VmRSS:`) resident set (Linux: /proc/self/status), in MiB.
+    static func residentMiB(_ field: String) -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
         return kib / 1024
     }

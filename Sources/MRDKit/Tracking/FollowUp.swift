@@ -290,14 +290,16 @@ public struct FollowUpTracker: Sendable {
     }
 
     /// - Parameter recordLimit: track only the first this many reads (pairs) of the sample.
-    public func run(_ input: SampleInput, sampleID: String, recordLimit: Int = .max) throws -> FollowUpCounts {
+    /// (`batchCapacity`: bytes of reads per batch; a run of a few reads, as a baseline's coverage
+    /// pass, needs no 4 MiB batches in flight.)
+    public func run(_ input: SampleInput, sampleID: String, recordLimit: Int = .max, batchCapacity: Int = 4 << 20) throws -> FollowUpCounts {
         let reader = try SampleReader(input)
         reader.recordLimit = recordLimit
         let index = self.index
         let umiLength = options.umiLength
         let memoCapacity = options.memoCapacity
         let annotator = self.annotator
-        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads),
+        let tallies = try BatchPipeline.run(reader, workers: max(1, options.threads), batchCapacity: batchCapacity,
                                             makeTally: { TrackTally(index: index, memoCapacity: memoCapacity, umiLength: umiLength) }) { batch, tally in
             for i in 0..<batch.count {
                 tally.total += 1

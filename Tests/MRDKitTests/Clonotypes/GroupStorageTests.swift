@@ -49,6 +49,69 @@ struct GroupStorageTests {
         #expect(sums.values == [255 * 1_001])
     }
 
+    @Test("a junction is a span within its read's bytes (no copy)")
+    func subspans() {
+        var arena = ByteArena()
+        let read = Array("TTGTGCGAGAGGGGCTACTTTGACTACTGG".utf8)
+        let span = read.withUnsafeBufferPointer { arena.add($0) }
+        let junction = span.subspan(from: 3, length: 24)
+        #expect(arena.array(junction) == Array(read[3..<27]))
+        #expect(span.subspan(from: 5, length: 0).isEmpty)
+        #expect(arena.chunkCount == 1)
+    }
+
+    /// A group's base counts over its window (junction and 10 bases each side), the reads given as
+    /// V-to-J strings with the junction at `junctionStart`.
+    private func groupCounts(_ reads: [(String, offered: Bool)], junctionStart: Int, junctionLength: Int, mergeAfter: Int? = nil) -> [Int32] {
+        var arena = ByteArena()
+        func representative(_ read: [UInt8]) -> BaselineTally.Representative {
+            BaselineTally.Representative(sequence: read.withUnsafeBufferPointer { arena.add($0) }, junctionStart: Int32(junctionStart),
+                                         templatedFivePrime: 0, templatedThreePrime: 0, reversed: false, v: nil, j: nil)
+        }
+        func newGroup(_ first: [UInt8]) -> BaselineTally.Group {
+            let rep = representative(first)
+            var group = BaselineTally.Group(locus: .IGH, kind: .VDJ, junction: rep.sequence.subspan(from: junctionStart, length: junctionLength))
+            group.replaceRepresentative(rep, arena: &arena)
+            return group
+        }
+        var groups = [newGroup(Array(reads[0].0.utf8))]
+        for (k, (text, offered)) in reads.enumerated() {
+            let read = Array(text.utf8)
+            let g = mergeAfter.map { k >= $0 ? 1 : 0 } ?? 0
+            if g == groups.count { groups.append(newGroup(read)) }
+            if offered && k > 0 { groups[g].offer(representative(read), arena: &arena) }
+            read.withUnsafeBufferPointer { groups[g].addBases($0, reversed: false, junctionStart: junctionStart, weight: 1, arena: &arena) }
+        }
+        if groups.count == 2 { groups[0].addCounts(of: groups[1], arena: &arena) }
+        return groups[0].counts(arena)
+    }
+
+    @Test("a lone read's base codes are read from its representative, and stay right when another read replaces it or groups merge")
+    func firstBasesFromRepresentative() {
+        // A junction of 6 bases at 12: a window of 26 (10 flank bases each side).
+        let a = "ACGTACGTACGTGGGCCCTTTTAAAACCCCGG"
+        let b = "ACGTACGTACGTGGGCCCTATTAAAACCCCGGTT"  // longer (preferred as representative), and differs in the junction
+        let c = "TCGTACGTACGAGGGCCCTTTTAAATCCCCGG"
+        func expected(_ reads: [String]) -> [Int32] {
+            var counts = [Int32](repeating: 0, count: 26 * 4)
+            for read in reads {
+                let bytes = Array(read.utf8)
+                for q in 0..<26 {
+                    let p = 12 - 10 + q
+                    guard p < bytes.count, let code = "ACGT".utf8.firstIndex(of: bytes[p]) else { continue }
+                    counts[q * 4 + "ACGT".utf8.distance(from: "ACGT".utf8.startIndex, to: code)] += 1
+                }
+            }
+            return counts
+        }
+        #expect(groupCounts([(a, false)], junctionStart: 12, junctionLength: 6) == expected([a]))
+        #expect(groupCounts([(a, false), (b, true)], junctionStart: 12, junctionLength: 6) == expected([a, b]))
+        #expect(groupCounts([(a, false), (c, true), (b, true)], junctionStart: 12, junctionLength: 6) == expected([a, c, b]))
+        // Another worker's group of one read merged in, its representative not taken.
+        #expect(groupCounts([(b, false), (c, false)], junctionStart: 12, junctionLength: 6, mergeAfter: 1) == expected([b, c]))
+        #expect(groupCounts([(c, false), (b, false)], junctionStart: 12, junctionLength: 6, mergeAfter: 1) == expected([c, b]))
+    }
+
     @Test("a locus's order is its place in allCases (clone order and fold keys use it)")
     func locusOrder() {
         for (i, locus) in Locus.allCases.enumerated() { #expect(locus.order == i) }
