@@ -66,13 +66,15 @@ func printNote(_ command: String, _ message: String) {
 
 /// Knobs for benchmarks and profiling, read from the environment here only; none changes a result.
 /// `MRD_TIMING` (phase times on stderr), `MRD_READ_MEMO` (distinct reads memoised per worker; 0 off),
-/// `MRD_INFLATE` (`zlib` or `isal`), `MRD_BZIP2=serial` (one bzip2 decoder thread).
+/// `MRD_INFLATE` (`zlib` or `isal`), `MRD_BZIP2=serial` (one bzip2 decoder thread), `MRD_PHASE_PEAKS`
+/// (with `MRD_TIMING`: each phase's own peak memory instead of the peak so far).
 enum Tuning {
     static let environment = ProcessInfo.processInfo.environment
     static var readMemo: Int? { environment["MRD_READ_MEMO"].flatMap { Int($0) } }
 
     static func apply() {
         PhaseTimer.enabled = environment["MRD_TIMING"] != nil
+        PhaseTimer.phasePeaks = environment["MRD_PHASE_PEAKS"] != nil
         MemoryPolicy.apply()
     }
 

@@ -8,9 +8,20 @@ struct GroupClone: FoldableClone {
     var locus: Locus
     var kind: RearrangementKind
     var junction: [UInt8]
-    var junctionMeanQualities: [UInt8]
+    /// The junction's mean qualities, at `qualityOffset` in the items' shared store (an array each
+    /// cost ~80 bytes a group at the fold, the command's peak on a noisy diagnosis).
+    let qualities: FoldQualities
+    let qualityOffset: Int32
 
-    func meanQuality(at position: Int) -> Double { Clonotype.meanQuality(junctionMeanQualities, count: count, at: position) }
+    func meanQuality(at position: Int) -> Double {
+        guard position < junction.count, count > 0 else { return 40 }
+        return Double(qualities.bytes[Int(qualityOffset) + position])
+    }
+}
+
+/// The fold items' junction mean qualities, one after another.
+final class FoldQualities {
+    var bytes: [UInt8] = []
 }
 
 /// `mrd baseline`: annotate a diagnostic sample, build clonotypes (with sequencing errors folded
@@ -33,7 +44,12 @@ public struct BaselineAnalysis: Sendable {
 
     public func run(_ input: SampleInput, sampleID: String) throws -> BaselineResult {
         var timer = PhaseTimer()
-        let reader = try SampleReader(input)
+        // Annotation is several times slower than decoding: two 2 MiB chunks ahead keep the
+        // workers fed (three 4 MiB ones held 8 MiB more at the command's peak).
+        var lean = input
+        lean.decoding.aheadChunkSize = 2 << 20
+        lean.decoding.aheadChunks = 2
+        let reader = try SampleReader(lean)
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
         // Reads are shared out by content, so each distinct sequence is annotated by one worker.
@@ -107,7 +123,7 @@ public struct BaselineAnalysis: Sendable {
                       templatedFivePrime: Int(representative.templatedFivePrime),
                       templatedThreePrime: Int(representative.templatedThreePrime),
                       vAlignment: representative.v?.alignment, jAlignment: representative.j?.alignment,
-                      junctionMeanQualities: folded.junctionMeanQualities)
+                      junctionMeanQualities: group.meanQualities(arena))
             clonotype.forwardCount = folded.forwardCount
             // The consensus is only ever an index clone's target: made for the clonotypes that
             // reach the fraction and read thresholds (the rest never need it).
@@ -128,9 +144,12 @@ public struct BaselineAnalysis: Sendable {
         tally.groups = ChunkedArray()
         tally.arena = ByteArena()
         tally.groupIndex = GroupTable()
+        let qualities = FoldQualities()
         var order = groups.indices.filter { groups[$0].count > 0 }.map { g in
-            GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].locus,
-                       kind: groups[g].kind, junction: arena.array(groups[g].junction), junctionMeanQualities: groups[g].meanQualities(arena))
+            let offset = Int32(qualities.bytes.count)
+            qualities.bytes += groups[g].meanQualities(arena)
+            return GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].locus,
+                              kind: groups[g].kind, junction: arena.array(groups[g].junction), qualities: qualities, qualityOffset: offset)
         }
         timer.mark("clonotypes: fold items")
         ErrorFolding.sortInOrder(&order)

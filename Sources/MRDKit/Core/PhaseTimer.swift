@@ -7,6 +7,9 @@ public struct PhaseTimer: Sendable {
     /// Set once at start-up, before any work starts (read-only afterwards).
     nonisolated(unsafe) public static var enabled = false
     private var last = DispatchTime.now().uptimeNanoseconds
+    /// Each phase's own peak: Linux resets the peak resident set on "5" to clear_refs after each
+    /// mark, to find which phase sets the command's peak (the whole run's peak is then lost).
+    nonisolated(unsafe) public static var phasePeaks = false
 
     public init() {}
 
@@ -18,6 +21,7 @@ public struct PhaseTimer: Sendable {
         if let peak = Self.residentMiB("VmHWM:"), let now = Self.residentMiB("VmRSS:") {
             text += String(format: "mrd: memory: %@ peak so far %.0f MiB (now %.0f)\n", phase, peak, now)
         }
+        if Self.phasePeaks { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
         let heap = mrd_heap_in_use()
         if heap > 0 { text += String(format: "mrd: heap: %@ in use %.0f MiB\n", phase, Double(heap) / 1_048_576) }
         FileHandle.standardError.write(Data(text.utf8))

@@ -59,6 +59,11 @@ public struct DecoderSettings: Sendable, Equatable {
     public var inflate: InflateBackend = .automatic
     /// Threads decoding bzip2 blocks side by side (1: one stream decoder, serially).
     public var bzip2Threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Decompressed bytes a decoding thread may hold ahead of the parser: `aheadChunks` hand-offs
+    /// of `aheadChunkSize`. Reading alone wants a deep queue of large chunks (the parser is as fast
+    /// as the decoder); annotation is many times slower than decoding, so less is enough there.
+    public var aheadChunkSize = 4 << 20
+    public var aheadChunks = 3
 
     public init(inflate: InflateBackend = .automatic, bzip2Threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.inflate = inflate

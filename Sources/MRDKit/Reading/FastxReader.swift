@@ -46,7 +46,7 @@ public final class FastxReader {
         var decoded = try decompressingSource(replayed, compression: compression, file: name, decoding: decoding)
         // Parallel bzip2 decoding runs on threads of its own already.
         if compression != .plain && threadedDecompression && !(decoded is ParallelBzip2Source) {
-            decoded = ThreadedSource(decoded, name: name)
+            decoded = ThreadedSource(decoded, name: name, chunkSize: decoding.aheadChunkSize, depth: decoding.aheadChunks)
         }
         source = decoded
         carry = .allocate(byteCount: 1 << 16, alignment: 16)

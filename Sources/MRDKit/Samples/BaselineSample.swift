@@ -65,7 +65,11 @@ public struct BaselineSample: Sendable {
                                       options: track)
         t.mark("coverage: tracker")
         // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
-        let counts = try tracker.run(input, sampleID: "coverage", recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20)
+        // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
+        var lean = input
+        lean.decoding.aheadChunkSize = 1 << 20
+        lean.decoding.aheadChunks = 2
+        let counts = try tracker.run(lean, sampleID: "coverage", recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20)
         t.mark("coverage: run")
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
