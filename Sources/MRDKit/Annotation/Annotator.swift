@@ -879,31 +879,46 @@ public final class Annotator: Sendable {
         // Cys codon starts p: the gate inside the read, the codon 9-200 nt before the 3' anchor.
         let gateBefore = Self.fiveRescueGateLength - 3
         let first = max(gateBefore, end - 200), last = min(end - 9, read.count) - 3
-        guard first <= last else { return false }
         var out = scratch.fives
         out.removeAll(keepingCapacity: true)
         var topScore = Int32.min
-        let mask: UInt32 = (1 << (2 * UInt32(Self.fiveRescueGateLength))) - 1
-        let maximumMismatches = (Self.fiveRescueGateLength - Self.fiveRescueGateMinimum) / 2
-        var code: UInt32 = 0
-        for i in (first - gateBefore)..<(first + 2) { code = code << 2 | Self.gateCode(read[i]) }
         elementBases.withUnsafeBufferPointer { arena in
+            func score(_ e: Int32, at p: Int, gateLength: Int, gateMinimum: Int) {
+                let element = Int(e), diagonal = p - elementAnchor[element]
+                let score = mrd_anchored_run_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
+                                                   Int(elementLength[element]), elementAnchor[element] + 3, diagonal, Self.fiveRescueSpan,
+                                                   gateLength, gateMinimum, Self.trimmedExtensionMinimum, Self.rerankMatch, Self.rerankMismatch)
+                Self.keepBest(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: Int32(score)), top: &topScore, in: &out)
+            }
+            // A V cut by the read's start (a short sequence, a J-side amplicon): fewer than 12 nt
+            // before its Cys codon, so the gate is what the read holds, matched exactly (one
+            // mismatch from 13 bases on).
+            let shortFirst = max(Self.fiveRescueShortestGate - 3, end - 200), shortEnd = min(gateBefore, last + 1)
+            for p in shortFirst..<max(shortFirst, shortEnd) {
+                let length = p + 3, allowed = length >= 13 ? 1 : 0
+                let code = Self.gateCode(of: read[0..<length])
+                let low: UInt32 = (1 << (2 * UInt32(length))) - 1
+                for gate in gates where Self.gateMismatches(code, gate.code & low, bases: length) <= allowed {
+                    for e in gate.elements { score(e, at: p, gateLength: length, gateMinimum: length - 2 * allowed) }
+                }
+            }
+            guard first <= last else { return }
+            let mask: UInt32 = (1 << (2 * UInt32(Self.fiveRescueGateLength))) - 1
+            let maximumMismatches = (Self.fiveRescueGateLength - Self.fiveRescueGateMinimum) / 2
+            var code: UInt32 = 0
+            for i in (first - gateBefore)..<(first + 2) { code = code << 2 | Self.gateCode(read[i]) }
             for p in first...last {
                 code = (code << 2 | Self.gateCode(read[p + 2])) & mask
                 // N reads as G here, so this pre-gate passes all that the exact gate in C passes.
                 for gate in gates where Self.gateMismatches(code, gate.code, bases: Self.fiveRescueGateLength) <= maximumMismatches {
                     for e in gate.elements {
-                        let element = Int(e), diagonal = p - elementAnchor[element]
-                        let score = mrd_anchored_run_score(read.baseAddress, read.count, arena.baseAddress! + elementStart[element],
-                                                           Int(elementLength[element]), elementAnchor[element] + 3, diagonal, Self.fiveRescueSpan,
-                                                           Self.fiveRescueGateLength, Self.fiveRescueGateMinimum, Self.trimmedExtensionMinimum,
-                                                           Self.rerankMatch, Self.rerankMismatch)
-                        Self.keepBest(Placement(element: e, diagonal: Int32(diagonal), hits: 0, score: Int32(score)), top: &topScore, in: &out)
+                        score(e, at: p, gateLength: Self.fiveRescueGateLength, gateMinimum: Self.fiveRescueGateMinimum)
                     }
                 }
             }
         }
-        if topScore < Self.fiveRescueMinimumScore { out.removeAll(keepingCapacity: true) }
+        // The bar: 20, or less where the read holds less V than that.
+        out.removeAll { $0.score < Self.fiveRescueMinimum(basesThroughCys: Int($0.diagonal) + elementAnchor[Int($0.element)] + 3) }
         sortTies(&out)
         scratch.fives = out
         return !out.isEmpty
@@ -913,7 +928,7 @@ public final class Annotator: Sendable {
     @inline(__always) static func gateCode(_ base: UInt8) -> UInt32 { UInt32(base >> 1 & 3) }
 
     /// The 2-bit code of up to 16 bases, the first in the highest bits.
-    static func gateCode(of bases: ArraySlice<UInt8>) -> UInt32 { bases.reduce(UInt32(0)) { $0 << 2 | gateCode($1) } }
+    static func gateCode<Bases: Sequence<UInt8>>(of bases: Bases) -> UInt32 { bases.reduce(UInt32(0)) { $0 << 2 | gateCode($1) } }
 
     /// Bases that differ between two 2-bit codes of `bases` (at most 15) bases: where either bit of
     /// the XOR is set.
@@ -940,6 +955,15 @@ public final class Annotator: Sendable {
     /// cost grows with it for every allele and diagonal).
     static let fiveRescueSpan = 120
     static let fiveRescueMinimumScore: Int32 = 20
+    /// Fewest read bases through the Cys codon for a V cut by the read's start.
+    static let fiveRescueShortestGate = 10
+
+    /// The V rescue's bar for a Cys codon ending `basesThroughCys` into the read: 20, or for a V
+    /// cut by the read's start, all but one of its bases (at least 12), from 21 bases on all but two
+    /// (by chance about 1 read in 10^5 of random bases before a J; a run past the Cys counts too).
+    static func fiveRescueMinimum(basesThroughCys b: Int) -> Int32 {
+        Int32(b <= 20 ? max(12, b - 2) : min(Int(fiveRescueMinimumScore), max(18, b - 4)))
+    }
     /// Only diagonals whose Cys codon and the 12 nt before it match 9 of their 15 bases are scored
     /// further (by chance: 1 diagonal in 300).
     static let fiveRescueGateLength = 15, fiveRescueGateMinimum = 3

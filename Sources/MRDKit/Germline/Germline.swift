@@ -108,6 +108,7 @@ public struct GermlineReference: Sendable {
             }
         }
         Self.placeUngappedCysteines(&segments, ungapped: ungappedV)
+        Self.alignCysteinesWithSiblings(&segments, ungapped: ungappedV)
         self.segments = segments
     }
 
@@ -208,6 +209,28 @@ public struct GermlineReference: Sendable {
                                               upstream: segment.upstream, downstream: segment.downstream,
                                               functionality: segment.functionality, anchor: places[0] + 15)
                 break
+            }
+        }
+    }
+
+    /// An ungapped allele with two Cys codons in a row (IGHV4-4*01's Y-C-C-A-R, a Tyr codon of its
+    /// siblings' Y-Y-C-A-R read as Cys) takes the one its gene's other alleles have: the Cys as far
+    /// from the V-REGION's 3' end as most of them (in frame with the first choice). Else its
+    /// junctions would start a codon early, and reads of other genes would align to it a codon off.
+    static func alignCysteinesWithSiblings(_ segments: inout [GermlineSegment], ungapped: Set<Int>) {
+        var byGene: [String: [Int]] = [:]
+        for i in ungapped.sorted() where segments[i].anchor != nil { byGene[segments[i].gene, default: []].append(i) }
+        for (_, alleles) in byGene.sorted(by: { $0.key < $1.key }) where alleles.count > 2 {
+            for i in alleles {
+                var votes: [Int: Int] = [:]
+                for j in alleles where j != i { votes[segments[j].sequence.count - segments[j].anchor!, default: 0] += 1 }
+                let ranked = votes.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }
+                guard let mode = ranked.first, ranked.count == 1 || ranked[1].value < mode.value else { continue }
+                let segment = segments[i], anchor = segment.anchor!, place = segment.sequence.count - mode.key
+                guard place != anchor, place % 3 == anchor % 3, isCysteine(segment.sequence, place) else { continue }
+                segments[i] = GermlineSegment(allele: segment.allele, locus: segment.locus, kind: segment.kind, sequence: segment.sequence,
+                                              upstream: segment.upstream, downstream: segment.downstream,
+                                              functionality: segment.functionality, anchor: place)
             }
         }
     }

@@ -157,7 +157,7 @@ struct RandomSequenceTests {
         #expect(annotated == 0)
     }
 
-    @Test("a real J after 40-200 nt of random sequence: no V found for it (the V rescue included)")
+    @Test("a real J after 8-200 nt of random sequence: no V found for it (the V rescue, short V included)")
     func randomUpstreamOfAJ() throws {
         var random = SeededRandom(seed: 12)
         let bases = Array("ACGT".utf8)
@@ -165,7 +165,8 @@ struct RandomSequenceTests {
         #expect(js.count > 20)
         var annotated = 0, noV = 0
         for i in 0..<3000 {
-            let upstream = (0..<(40 + (i * 37) % 161)).map { _ in bases[random.below(4)] }
+            // From 8 nt on: a V cut by the read's start is rescued on as few as 10 bases through its Cys.
+            let upstream = (0..<(8 + (i * 37) % 193)).map { _ in bases[random.below(4)] }
             let read = upstream + js[i % js.count].sequence + (0..<20).map { _ in bases[random.below(4)] }
             switch annotator.annotate(read) {
             case .success: annotated += 1
@@ -225,6 +226,28 @@ struct RandomSequenceTests {
 
 @Suite("Germline synonyms")
 struct GermlineSynonymTests {
+    @Test("the 2nd-CYS of ungapped V alleles: IGHV4-4*01's Y-C-C-A-R takes its siblings' Cys; IGLV2-11's Y-Y-C-C keeps the first")
+    func ungappedCysteines() throws {
+        func anchor(_ allele: String) throws -> (anchor: Int, fromEnd: Int, codon: String) {
+            let segment = try #require(germline.segments.first { $0.allele == allele })
+            let anchor = try #require(segment.anchor)
+            return (anchor, segment.sequence.count - anchor, String(decoding: segment.sequence[anchor..<(anchor + 3)], as: UTF8.self))
+        }
+        let mutated = try anchor("IGHV4-4*01"), sibling = try anchor("IGHV4-4*02")
+        #expect(mutated.fromEnd == sibling.fromEnd && mutated.fromEnd == 11, "\(mutated) \(sibling)")
+        #expect(mutated.codon == "TGT")
+        let lambda = try anchor("IGLV2-11*01")
+        let sequence = try #require(germline.segments.first { $0.allele == "IGLV2-11*01" }).sequence
+        #expect(String(decoding: sequence[(lambda.anchor - 6)..<(lambda.anchor + 6)], as: UTF8.self) == "TATTACTGCTGC")
+        // A read of IGHV4-4*01 gets the junction IMGT gives: from that TGT.
+        let read = Array(try #require(germline.segments.first { $0.allele == "IGHV4-4*01" }).sequence.suffix(120))
+            + Array("CCCGGGTACGGTAGC".utf8) + Array(try #require(germline.segments.first { $0.allele == "IGHJ4*02" }).sequence)
+        guard case .success(let a) = annotator.annotate(read) else { Issue.record("not annotated"); return }
+        let junction = String(decoding: a.sequence[a.junctionStart..<a.junctionEnd], as: UTF8.self)
+        #expect(junction.hasPrefix("TGTGCGAGAGA"), "\(junction)")
+        #expect(a.vCall.split(separator: ",").contains("IGHV4-4*01"), "\(a.vCall)")
+    }
+
     @Test("IMGT's name joins AIRR-C's only for the bundled sequence, and resolves back to it")
     func imgtNameOnlyForTheBundledSequence() throws {
         let nl1 = try #require(germline.segments.first { $0.allele == "IGHV4-NL1*01" })
