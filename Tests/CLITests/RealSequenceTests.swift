@@ -211,10 +211,11 @@ struct RealSequenceTests {
         let expected = try Self.windows(vBases: bases, jBases: bases)
         #expect(expected.count >= 250)
         let s = try score(expected, name: "short-\(bases)")
-        // Before: 58% (15) and 84% (20) assigned, 15 nt of V rescued not at all; and 0.6-0.75 with
-        // the right junction, IGHV4-4*01's Cys taken a codon early (its Y-C-C-A-R).
+        // Before: 58% (15) and 84% (20) assigned, 15 nt of V rescued not at all, a chance V
+        // 12-mer of another locus than the J's left as it was; and 0.6-0.75 with the right
+        // junction, IGHV4-4*01's Cys taken a codon early (its Y-C-C-A-R).
         let assigned = s.rows.values.filter { $0["locus"] != "" }.count
-        #expect(Double(assigned) >= (bases == 15 ? 0.64 : 0.87) * Double(s.total), "\(assigned) of \(s.total)")
+        #expect(Double(assigned) >= (bases == 15 ? 0.70 : 0.87) * Double(s.total), "\(assigned) of \(s.total)")
         #expect(s.locus == assigned, "an annotated window on the wrong locus")
         #expect(s.junction == assigned, "an annotated window with a wrong junction: \(s.junction) of \(assigned)")
     }

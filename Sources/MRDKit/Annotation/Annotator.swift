@@ -469,10 +469,16 @@ public final class Annotator: Sendable {
                                  : rescueThreePrime(bases, &scratch)
             guard found else { return .failure(.noThreePrime) }
         }
+        if elementLocus[Int(scratch.fives[0].element)] != elementLocus[Int(scratch.threes[0].element)] {
+            // Seeds put a 5' and a 3' element of different loci: a short read whose few V k-mers
+            // are shared with another locus's V genes. The V alleles of the J's locus are searched
+            // upstream of it, then the J alleles of the V's locus downstream of it.
+            let found = reversed ? scratch.reverse.withUnsafeBufferPointer { reconcileLoci($0, &scratch) } : reconcileLoci(bases, &scratch)
+            guard found else { return .failure(.incompatibleSegments) }
+        }
         let five = scratch.fives[0], three = scratch.threes[0]
         // Flat per-element arrays: copying a GermlineElement would retain its strings and arrays.
         let fiveElement = Int(five.element), threeElement = Int(three.element)
-        guard elementLocus[fiveElement] == elementLocus[threeElement] else { return .failure(.incompatibleSegments) }
         let locus = elementLocus[fiveElement]
         let start = elementAnchor[fiveElement] + Int(five.diagonal)
         let end = elementAnchor[threeElement] + Int(three.diagonal)
@@ -754,6 +760,32 @@ public final class Annotator: Sendable {
 
     /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every
     /// diagonal that puts its anchor 3-200 nt downstream of the 5' anchor; into the scratch's `threes`.
+    /// For 5' and 3' elements of different loci where one side rests on a few k-mers (at most
+    /// `reconcileHits`: a short stretch of V or J, or a chance match), that side is searched for
+    /// in the other's locus (the V rescue upstream of the J, the J rescue downstream of the V).
+    /// Placed only when exactly one side is weak and its rescue finds an element: a V or J held
+    /// over 20 nt or more outweighs a framework likeness between loci (an IGL V scores 20 as
+    /// IGKV4-1 too), so two well-seeded elements of different loci stay undecided.
+    private func reconcileLoci(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
+        let fives = scratch.fives, threes = scratch.threes
+        let threeRole = elementRole[Int(threes[0].element)], fiveRole = elementRole[Int(fives[0].element)]
+        let weakV = fives[0].hits <= Self.reconcileHits, weakJ = threes[0].hits <= Self.reconcileHits
+        let found: Bool
+        switch (weakV, weakJ) {
+        case (true, false): found = (threeRole == .j || threeRole == .kde) && rescueFivePrime(read, &scratch)
+        case (false, true): found = fiveRole == .v && rescueThreePrime(read, &scratch)
+        default: found = false
+        }
+        if !found {
+            scratch.fives = fives
+            scratch.threes = threes
+        }
+        return found
+    }
+
+    /// Seeded k-mer hits that a locus disagreement may overrule.
+    static let reconcileHits: Int32 = 2
+
     private func rescueThreePrime(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
         guard let five = scratch.fives.first, let candidates = threePrimeByLocus[elementLocus[Int(five.element)]] else { return false }
         let start = elementAnchor[Int(five.element)] + Int(five.diagonal)

@@ -248,6 +248,19 @@ struct GermlineSynonymTests {
         #expect(a.vCall.split(separator: ",").contains("IGHV4-4*01"), "\(a.vCall)")
     }
 
+    @Test("seeds of a well-seeded V and J of different loci: left undecided, never placed in either locus")
+    func lociLeftUndecided() throws {
+        // A simulated IGK read (IGKV1, IGKJ4 with two sequencing errors after its Phe codon that
+        // make its 12-mers IGLJ2/3's): an IGL V rescue upstream of that J would score 20 on the
+        // IGK framework, so nothing is placed.
+        let read = Array(("TCCCATCAAGGTTCAGTGGCAGTGGATCTGGGACAGATTTCACTCTCACCATCAGTTGCCTGCAGTCTGAAGATTTTGCAACTTATTACTGTCAACAG"
+                          + "TATTATAGTTTCCCTCCGGAGTCACTTTCGGCGGAGGGACCAAGCTTGAGAT").utf8)
+        for strand in [read, reverseComplement(read)] {
+            guard case .failure(let reason) = annotator.annotate(strand) else { Issue.record("placed"); continue }
+            #expect(reason == .incompatibleSegments)
+        }
+    }
+
     @Test("IMGT's name joins AIRR-C's only for the bundled sequence, and resolves back to it")
     func imgtNameOnlyForTheBundledSequence() throws {
         let nl1 = try #require(germline.segments.first { $0.allele == "IGHV4-NL1*01" })
