@@ -470,9 +470,9 @@ public final class Annotator: Sendable {
             guard found else { return .failure(.noThreePrime) }
         }
         if elementLocus[Int(scratch.fives[0].element)] != elementLocus[Int(scratch.threes[0].element)] {
-            // Seeds put a 5' and a 3' element of different loci: a short read whose few V k-mers
-            // are shared with another locus's V genes. The V alleles of the J's locus are searched
-            // upstream of it, then the J alleles of the V's locus downstream of it.
+            // Seeds put a 5' and a 3' element of different loci (a short read whose few V k-mers
+            // are shared with another locus's V genes): the side resting on few k-mers is searched
+            // for in the other's locus.
             let found = reversed ? scratch.reverse.withUnsafeBufferPointer { reconcileLoci($0, &scratch) } : reconcileLoci(bases, &scratch)
             guard found else { return .failure(.incompatibleSegments) }
         }
@@ -758,8 +758,6 @@ public final class Annotator: Sendable {
     /// ... when their ungapped matches minus mismatches are within this of the pool's best.
     static let rerankWideMargin = 6
 
-    /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every
-    /// diagonal that puts its anchor 3-200 nt downstream of the 5' anchor; into the scratch's `threes`.
     /// For 5' and 3' elements of different loci where one side rests on a few k-mers (at most
     /// `reconcileHits`: a short stretch of V or J, or a chance match), that side is searched for
     /// in the other's locus (the V rescue upstream of the J, the J rescue downstream of the V).
@@ -786,6 +784,8 @@ public final class Annotator: Sendable {
     /// Seeded k-mer hits that a locus disagreement may overrule.
     static let reconcileHits: Int32 = 2
 
+    /// The best J (or Kde) of the best 5' element's locus placed by ungapped comparison at every
+    /// diagonal that puts its anchor 3-200 nt downstream of the 5' anchor; into the scratch's `threes`.
     private func rescueThreePrime(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
         guard let five = scratch.fives.first, let candidates = threePrimeByLocus[elementLocus[Int(five.element)]] else { return false }
         let start = elementAnchor[Int(five.element)] + Int(five.diagonal)
