@@ -61,26 +61,30 @@ public struct BaselineSample: Sendable {
         var t = PhaseTimer()
         var track = TrackOptions()
         track.threads = threads
-        let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator, spikeIns: context.spikeIns,
-                                      options: track)
-        t.mark("coverage: tracker")
-        // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
-        // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
-        var lean = input
-        lean.decoding.aheadChunkSize = 1 << 20
-        lean.decoding.aheadChunks = 2
-        let counts = try tracker.run(lean, sampleID: "coverage", recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20)
+        // The tracker keeps a reference to `clones`: it is gone before `clones` is written to, or
+        // the write would copy every row (16 MiB on a noisy diagnosis, at the command's peak).
+        let (tracked, counts): ([Int], FollowUpCounts) = try {
+            let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator,
+                                          spikeIns: context.spikeIns, options: track)
+            t.mark("coverage: tracker")
+            // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
+            // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
+            var lean = input
+            lean.decoding.aheadChunkSize = 1 << 20
+            lean.decoding.aheadChunks = 2
+            return (tracker.tracked, try tracker.run(lean, sampleID: "coverage", recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20))
+        }()
         t.mark("coverage: run")
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
         var shares: [Locus: Double] = [:]
         let spikeReads = counts.spikeInReads.reduce(0, +)
-        for locus in Set(clones.filter(\.trackable).map(\.locus)) {
+        for locus in Set(tracked.map { clones[$0].locus }) {
             shares[locus] = spikeReads >= ReadCoverage.minSpikeReads
                 ? Double(counts.spikeInForwardReads) / Double(spikeReads)
                 : ReadCoverage.forwardShare(clonotypes, members: clonotypes.indices.filter { clonotypes[$0].locus == locus })
         }
-        for (t, c) in tracker.tracked.enumerated() {
+        for (t, c) in tracked.enumerated() {
             guard let share = shares[clones[c].locus] else { continue }
             let count = counts.clones[t]
             clones[c].coverage = ReadCoverage.coverage(forward: count.forwardReads, count: count.reads, forwardShare: share)
