@@ -118,7 +118,7 @@ public struct BaselineAnalysis: Sendable {
             let representative = group.representative!
             var clonotype = Clonotype(locus: group.locus, kind: group.kind, vCall: majority(vCalls),
                       dCall: majority(dCalls), jCall: majority(jCalls), junction: folded.junction, count: folded.count,
-                      representative: arena.array(representative.sequence), representativeReversed: representative.reversed,
+                      representative: representative.bases(arena), representativeReversed: representative.reversed,
                       representativeJunctionStart: Int(representative.junctionStart),
                       templatedFivePrime: Int(representative.templatedFivePrime),
                       templatedThreePrime: Int(representative.templatedThreePrime),

@@ -30,6 +30,8 @@ struct BaselineTally {
     /// A group's representative read (V-to-J direction, in the tally's arena) and what its
     /// clonotype takes from it.
     struct Representative {
+        /// The read's bases: two bits each when `packedLength > 0` (a read of A, C, G, T only, as
+        /// most are: a quarter of the bytes of the group's largest string), else as read.
         var sequence: ByteArena.Span
         var junctionStart: Int32
         var templatedFivePrime: Int16
@@ -37,6 +39,29 @@ struct BaselineTally {
         var reversed: Bool
         var v: PackedAlignment?
         var j: PackedAlignment?
+        /// Bases of a packed `sequence` (0: stored as read).
+        var packedLength: Int32 = 0
+
+        var length: Int { packedLength > 0 ? Int(packedLength) : Int(sequence.length) }
+
+        /// Calls `body` with the read's bases as read (unpacked into a buffer of the stack).
+        func withBases<R>(_ arena: ByteArena, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            guard packedLength > 0 else { return arena.withBytes(sequence, body) }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(packedLength)) { bases in
+                arena.withBytes(sequence) { packed in PackedBases.unpack(packed, count: Int(packedLength), into: bases) }
+                return body(UnsafeBufferPointer(bases))
+            }
+        }
+
+        func bases(_ arena: ByteArena) -> [UInt8] { withBases(arena) { Array($0) } }
+    }
+
+    /// Stores a read's bases in `arena`: packed two bits a base when they are A, C, G, T only.
+    /// Returns the span and the packed length (0: stored as read).
+    static func store(_ bases: UnsafeBufferPointer<UInt8>, in arena: inout ByteArena) -> (span: ByteArena.Span, packedLength: Int32) {
+        guard !bases.isEmpty, PackedBases.isPackable(bases) else { return (arena.add(bases), 0) }
+        let span = arena.add(count: (bases.count + 3) / 4) { PackedBases.pack(bases, into: $0) }
+        return (span, Int32(bases.count))
     }
 
     /// The reads of one (locus, kind, junction). Its bytes (junction, representative, a lone read's
@@ -237,7 +262,7 @@ struct BaselineTally {
 
         /// Takes `candidate` (its sequence in `arena`) as the representative if it is preferred.
         mutating func offer(_ candidate: Representative, arena: inout ByteArena) {
-            let preferred = arena.withBytes(candidate.sequence) { prefers($0, reversed: candidate.reversed, arena: arena) }
+            let preferred = candidate.withBases(arena) { prefers($0, reversed: candidate.reversed, arena: arena) }
             if preferred { replaceRepresentative(candidate, arena: &arena) }
         }
 
@@ -256,7 +281,7 @@ struct BaselineTally {
         private func representativeCodes(_ arena: ByteArena) -> [UInt8] {
             guard let representative else { return [] }
             var codes = [UInt8](repeating: 4, count: span)
-            arena.withBytes(representative.sequence) { bytes in
+            representative.withBases(arena) { bytes in
                 codes.withUnsafeMutableBufferPointer { codes in
                     Self.windowCodes(bytes, reversed: false, junctionStart: Int(representative.junctionStart), span: span) { q, c in codes[q] = c }
                 }
@@ -285,11 +310,11 @@ struct BaselineTally {
         /// lexicographic order, then read forward (two reads can give the same V-to-J sequence).
         func prefers(_ candidate: UnsafeBufferPointer<UInt8>, reversed: Bool, arena: ByteArena) -> Bool {
             guard let current = representative else { return true }
-            return arena.withBytes(current.sequence) { held in
-                if candidate.count != held.count { return candidate.count > held.count }
-                let order = candidate.count == 0 ? 0 : memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)
-                return order != 0 ? order < 0 : (!reversed && current.reversed)
-            }
+            if candidate.count != current.length { return candidate.count > current.length }
+            let order = current.packedLength > 0
+                ? arena.withBytes(current.sequence) { PackedBases.compare(candidate, packed: $0) }
+                : arena.withBytes(current.sequence) { held in candidate.count == 0 ? 0 : Int(memcmp(candidate.baseAddress!, held.baseAddress!, candidate.count)) }
+            return order != 0 ? order < 0 : (!reversed && current.reversed)
         }
     }
 
@@ -397,17 +422,22 @@ struct BaselineTally {
                 g = known
                 // Alignments only for a read that becomes the representative.
                 if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
-                    groups[g].replaceRepresentative(annotator.representative(location, read: read ?? Array(bases), sequence: arena.add(oriented)),
-                                                    arena: &arena)
+                    let stored = Self.store(oriented, in: &arena)
+                    var representative = annotator.representative(location, read: read ?? Array(bases), sequence: stored.span)
+                    representative.packedLength = stored.packedLength
+                    groups[g].replaceRepresentative(representative, arena: &arena)
                 }
             } else {
-                // The first read is the representative, and the junction is its bytes (never copied:
-                // the arena keeps a replaced representative's bytes).
+                // The first read is the representative; the junction is its bytes when they are
+                // kept as read (never copied: the arena keeps a replaced representative's bytes).
                 g = groups.count
-                let sequence = arena.add(oriented)
-                var group = Group(locus: location.locus, kind: location.kind,
-                                  junction: sequence.subspan(from: location.junctionStart, length: junction.count))
-                group.replaceRepresentative(annotator.representative(location, read: read ?? Array(bases), sequence: sequence), arena: &arena)
+                let stored = Self.store(oriented, in: &arena)
+                let junctionSpan = stored.packedLength > 0 ? arena.add(junction)
+                                                           : stored.span.subspan(from: location.junctionStart, length: junction.count)
+                var group = Group(locus: location.locus, kind: location.kind, junction: junctionSpan)
+                var representative = annotator.representative(location, read: read ?? Array(bases), sequence: stored.span)
+                representative.packedLength = stored.packedLength
+                group.replaceRepresentative(representative, arena: &arena)
                 groups.append(group)
                 groupIndex.insert(g, hash: hash)
             }

@@ -70,3 +70,45 @@ struct ByteArena {
         return shift
     }
 }
+
+/// Bases two bits each (A, C, G, T as 0-3, four to a byte, the first in the low bits): a read kept
+/// only to be written out later (a baseline group's representative) in a quarter of its bytes.
+enum PackedBases {
+    /// 0-3 for A, C, G, T (upper case only: anything else is kept as read), 255 else.
+    private static let codes: [UInt8] = {
+        var table = [UInt8](repeating: 255, count: 256)
+        for (code, letter) in "ACGT".utf8.enumerated() { table[Int(letter)] = UInt8(code) }
+        return table
+    }()
+    private static let letters: [UInt8] = Array("ACGT".utf8)
+
+    static func isPackable(_ bases: UnsafeBufferPointer<UInt8>) -> Bool {
+        codes.withUnsafeBufferPointer { codes in bases.allSatisfy { codes[Int($0)] != 255 } }
+    }
+
+    /// Packs `bases` (all packable) into `out` ((count + 3) / 4 bytes, zeroed).
+    static func pack(_ bases: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
+        codes.withUnsafeBufferPointer { codes in
+            for i in bases.indices { out[i >> 2] |= codes[Int(bases[i])] << UInt8((i & 3) * 2) }
+        }
+    }
+
+    /// Writes the `count` bases of `packed` as letters into `out`.
+    static func unpack(_ packed: UnsafeBufferPointer<UInt8>, count: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
+        letters.withUnsafeBufferPointer { letters in
+            for i in 0..<count { out[i] = letters[Int(packed[i >> 2] >> UInt8((i & 3) * 2) & 3)] }
+        }
+    }
+
+    /// memcmp's sign of `bases` against the same number of packed bases (letters compared as
+    /// letters: A < C < G < T is their code order too, and any other byte is compared as itself).
+    static func compare(_ bases: UnsafeBufferPointer<UInt8>, packed: UnsafeBufferPointer<UInt8>) -> Int {
+        letters.withUnsafeBufferPointer { letters in
+            for i in bases.indices {
+                let held = letters[Int(packed[i >> 2] >> UInt8((i & 3) * 2) & 3)]
+                if bases[i] != held { return bases[i] < held ? -1 : 1 }
+            }
+            return 0
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import MRDKit
 
 /// The compact storage of a baseline's groups: bytes in an arena, counts that widen.
@@ -110,6 +111,35 @@ struct GroupStorageTests {
         // Another worker's group of one read merged in, its representative not taken.
         #expect(groupCounts([(b, false), (c, false)], junctionStart: 12, junctionLength: 6, mergeAfter: 1) == expected([b, c]))
         #expect(groupCounts([(c, false), (b, false)], junctionStart: 12, junctionLength: 6, mergeAfter: 1) == expected([c, b]))
+    }
+
+    @Test("packed bases: read back as written, compared as memcmp compares the letters; only A, C, G, T packed")
+    func packedBases() {
+        var generator = SystemRandomNumberGenerator()
+        let letters = Array("ACGT".utf8)
+        var arena = ByteArena()
+        for length in [1, 2, 3, 4, 5, 149, 150, 151, 600] {
+            let a = (0..<length).map { _ in letters[Int.random(in: 0..<4, using: &generator)] }
+            var b = a
+            b[Int.random(in: 0..<length, using: &generator)] = letters[Int.random(in: 0..<4, using: &generator)]
+            let stored = a.withUnsafeBufferPointer { BaselineTally.store($0, in: &arena) }
+            #expect(stored.packedLength == Int32(length) && Int(stored.span.length) == (length + 3) / 4)
+            let representative = BaselineTally.Representative(sequence: stored.span, junctionStart: 0, templatedFivePrime: 0, templatedThreePrime: 0,
+                                                              reversed: false, v: nil, j: nil, packedLength: stored.packedLength)
+            #expect(representative.bases(arena) == a)
+            #expect(representative.length == length)
+            for other in [a, b] {
+                let expected = other.withUnsafeBufferPointer { o in a.withUnsafeBufferPointer { memcmp(o.baseAddress!, $0.baseAddress!, length) } }
+                let got = other.withUnsafeBufferPointer { o in arena.withBytes(stored.span) { PackedBases.compare(o, packed: $0) } }
+                #expect(got.signum() == Int(expected).signum(), "\(length)")
+            }
+        }
+        // N, IUPAC codes and lower case are kept as read.
+        for text in ["ACGTN", "acgt", "ACGTR"] {
+            let bytes = Array(text.utf8)
+            let stored = bytes.withUnsafeBufferPointer { BaselineTally.store($0, in: &arena) }
+            #expect(stored.packedLength == 0 && arena.array(stored.span) == bytes)
+        }
     }
 
     @Test("a locus's order is its place in allCases (clone order and fold keys use it)")
