@@ -54,6 +54,8 @@ struct RealSequenceTests {
         /// mrd's row per sequence id.
         var rows: [String: [String: String]] = [:]
         func share(_ n: Int) -> Double { Double(n) / Double(max(1, total)) }
+        /// Sequences given a locus.
+        var assigned: Int { rows.values.filter { $0["locus"] != "" }.count }
     }
 
     /// Annotates `expected` with the real binary (as FASTA) and scores gene-level agreement.
@@ -174,17 +176,23 @@ struct RealSequenceTests {
         return expected
     }
 
+    /// Real rearrangements cut to windows (`windows(vBases:jBases:)`), annotated and scored: at
+    /// least 250 windows, at least `minimumAssigned` of them annotated, and none on a wrong locus.
+    func scoreWindows(vBases: Int, jBases: Int, name: String, minimumAssigned: Double) throws -> Score {
+        let expected = try Self.windows(vBases: vBases, jBases: jBases)
+        #expect(expected.count >= 250)
+        let s = try score(expected, name: name)
+        #expect(Double(s.assigned) >= minimumAssigned * Double(s.total), "\(s.assigned) of \(s.total)")
+        #expect(s.locus == s.assigned, "an annotated window on the wrong locus")
+        return s
+    }
+
     /// FR3 and J-side amplicons hold 30-60 nt of V: 35 nt past the junction.
     @Test("real rearrangements cut to FR3-amplicon length: 30 and 50 nt of hypermutated V", arguments: [30, 50])
     func fr3Windows(vBases: Int) throws {
-        let expected = try Self.windows(vBases: vBases, jBases: 35)
-        #expect(expected.count >= 250)
-        let s = try score(expected, name: "fr3-\(vBases)")
         // Before the V rescue: 83% (30 nt) and 92% (50 nt) assigned. V genes are often not
         // decidable from 30 nt (IgBLAST called them on the whole V), so only the locus and junction.
-        let assigned = s.rows.values.filter { $0["locus"] != "" }.count
-        #expect(Double(assigned) >= (vBases == 30 ? 0.97 : 0.985) * Double(s.total), "\(assigned) of \(s.total)")
-        #expect(s.locus == assigned, "an annotated window on the wrong locus")
+        let s = try scoreWindows(vBases: vBases, jBases: 35, name: "fr3-\(vBases)", minimumAssigned: vBases == 30 ? 0.97 : 0.985)
         #expect(s.share(s.junction) >= (vBases == 30 ? 0.96 : 0.98))
         #expect(s.share(s.v) >= (vBases == 30 ? 0.8 : 0.88))
     }
@@ -193,13 +201,8 @@ struct RealSequenceTests {
     /// junction and `jBases` past the Trp/Phe codon.
     @Test("real rearrangements ending 6 and 10 nt past the junction", arguments: [6, 10])
     func jSideTruncated(jBases: Int) throws {
-        let expected = try Self.windows(vBases: 60, jBases: jBases)
-        #expect(expected.count >= 250)
-        let s = try score(expected, name: "j-side-\(jBases)")
         // Before the short-J rescue: 52% (6 nt) and 77% (10 nt) annotated.
-        let assigned = s.rows.values.filter { $0["locus"] != "" }.count
-        #expect(Double(assigned) >= (jBases == 6 ? 0.72 : 0.82) * Double(s.total), "\(assigned) of \(s.total)")
-        #expect(s.locus == assigned, "an annotated window on the wrong locus")
+        let s = try scoreWindows(vBases: 60, jBases: jBases, name: "j-side-\(jBases)", minimumAssigned: jBases == 6 ? 0.72 : 0.82)
         #expect(s.share(s.junction) >= (jBases == 6 ? 0.72 : 0.8))
     }
 
@@ -208,16 +211,11 @@ struct RealSequenceTests {
     /// start is rescued on what the read holds of it; every junction given must be the right one.
     @Test("real rearrangements cut to 15 or 20 nt each side of the junction", arguments: [15, 20])
     func shortBothSides(bases: Int) throws {
-        let expected = try Self.windows(vBases: bases, jBases: bases)
-        #expect(expected.count >= 250)
-        let s = try score(expected, name: "short-\(bases)")
         // Before: 58% (15) and 84% (20) assigned, 15 nt of V rescued not at all, a chance V
         // 12-mer of another locus than the J's left as it was; and 0.6-0.75 with the right
         // junction, IGHV4-4*01's Cys taken a codon early (its Y-C-C-A-R).
-        let assigned = s.rows.values.filter { $0["locus"] != "" }.count
-        #expect(Double(assigned) >= (bases == 15 ? 0.70 : 0.87) * Double(s.total), "\(assigned) of \(s.total)")
-        #expect(s.locus == assigned, "an annotated window on the wrong locus")
-        #expect(s.junction == assigned, "an annotated window with a wrong junction: \(s.junction) of \(assigned)")
+        let s = try scoreWindows(vBases: bases, jBases: bases, name: "short-\(bases)", minimumAssigned: bases == 15 ? 0.70 : 0.87)
+        #expect(s.junction == s.assigned, "an annotated window with a wrong junction: \(s.junction) of \(s.assigned)")
     }
 
     /// pRESTO's MiSeq test pairs are a camelid library (the VHH FR2 hallmark in a quarter of the

@@ -456,8 +456,7 @@ public final class Annotator: Sendable {
         if !candidates.0 {
             // A V that seeding missed: a short read (a FR3 or J-side amplicon) holding 20-60 nt of a
             // hypermutated V has no two 12-mers in common with it. Searched for upstream of the J.
-            guard candidates.1, elementRole[Int(scratch.threes[0].element)] == .j || elementRole[Int(scratch.threes[0].element)] == .kde
-            else { return .failure(.noFivePrime) }
+            guard candidates.1 else { return .failure(.noFivePrime) }
             let found = reversed ? scratch.reverse.withUnsafeBufferPointer { rescueFivePrime($0, &scratch) }
                                  : rescueFivePrime(bases, &scratch)
             guard found else { return .failure(.noFivePrime) }
@@ -766,12 +765,11 @@ public final class Annotator: Sendable {
     /// IGKV4-1 too), so two well-seeded elements of different loci stay undecided.
     private func reconcileLoci(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
         let fives = scratch.fives, threes = scratch.threes
-        let threeRole = elementRole[Int(threes[0].element)], fiveRole = elementRole[Int(fives[0].element)]
         let weakV = fives[0].hits <= Self.reconcileHits, weakJ = threes[0].hits <= Self.reconcileHits
         let found: Bool
         switch (weakV, weakJ) {
-        case (true, false): found = (threeRole == .j || threeRole == .kde) && rescueFivePrime(read, &scratch)
-        case (false, true): found = fiveRole == .v && rescueThreePrime(read, &scratch)
+        case (true, false): found = rescueFivePrime(read, &scratch)
+        case (false, true): found = elementRole[Int(fives[0].element)] == .v && rescueThreePrime(read, &scratch)
         default: found = false
         }
         if !found {
@@ -906,7 +904,9 @@ public final class Annotator: Sendable {
     /// Cys region is recognisably V (the gate). A ±1 walk over unrelated sequence reaches +20 with
     /// probability about (1/3)^20: some 10^-5 over the few ten thousand places searched.
     private func rescueFivePrime(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Bool {
-        guard let three = scratch.threes.first, let gates = vGatesByLocus[elementLocus[Int(three.element)]] else { return false }
+        // Upstream of a J or a Kde only: the gates and bars below were set on V-J and V-Kde junctions.
+        guard let three = scratch.threes.first, elementRole[Int(three.element)] == .j || elementRole[Int(three.element)] == .kde,
+              let gates = vGatesByLocus[elementLocus[Int(three.element)]] else { return false }
         let end = elementAnchor[Int(three.element)] + Int(three.diagonal)
         // Cys codon starts p: the gate inside the read, the codon 9-200 nt before the 3' anchor.
         let gateBefore = Self.fiveRescueGateLength - 3

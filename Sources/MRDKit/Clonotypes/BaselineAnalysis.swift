@@ -46,14 +46,11 @@ public struct BaselineAnalysis: Sendable {
         var timer = PhaseTimer()
         // Annotation is several times slower than decoding: two 2 MiB chunks ahead keep the
         // workers fed (three 4 MiB ones held 8 MiB more at the command's peak).
-        var lean = input
-        lean.decoding.aheadChunkSize = 2 << 20
-        lean.decoding.aheadChunks = 2
-        let reader = try SampleReader(lean)
+        let reader = try SampleReader(input.readingAhead(chunks: 2, of: 2 << 20))
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
         // Reads are shared out by content, so each distinct sequence is annotated by one worker.
-        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads), 
+        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
                                                        makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
                 var record = batch.read1[i]

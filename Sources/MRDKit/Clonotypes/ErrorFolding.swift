@@ -105,7 +105,7 @@ enum ErrorFolding {
             }
             // Else two substitutions both read under Q20, into a clone 400x larger: the few largest
             // clones, compared base by base (a junction of another length is skipped at once).
-            if parent == nil, let largest = kept.first, Double(clonotypes[largest].count) >= lowQualityTwoFoldRatio * Double(count) {
+            if parent == nil {
                 for p in kept.indices {
                     let candidate = kept[p]
                     guard Double(clonotypes[candidate].count) >= lowQualityTwoFoldRatio * Double(count) else { break }

@@ -19,6 +19,15 @@ public struct SampleInput: Sendable, Equatable {
     }
 
     public var isPaired: Bool { !read2.isEmpty }
+
+    /// The same input with `chunks` decompressed chunks of `chunkSize` bytes held ahead of the
+    /// parser (`DecoderSettings.aheadChunks`): for a consumer much slower than decoding.
+    public func readingAhead(chunks: Int, of chunkSize: Int) -> SampleInput {
+        var input = self
+        input.decoding.aheadChunks = chunks
+        input.decoding.aheadChunkSize = chunkSize
+        return input
+    }
     public var allFiles: [String] { read1 + read2 }
 }
 

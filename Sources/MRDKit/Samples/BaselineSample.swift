@@ -73,10 +73,8 @@ public struct BaselineSample: Sendable {
             t.mark("coverage: tracker")
             // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
             // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
-            var lean = input
-            lean.decoding.aheadChunkSize = 1 << 20
-            lean.decoding.aheadChunks = 2
-            return (tracker.tracked, try tracker.run(lean, sampleID: "coverage", recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20))
+            return (tracker.tracked, try tracker.run(input.readingAhead(chunks: 2, of: 1 << 20), sampleID: "coverage",
+                                                     recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20))
         }()
         t.mark("coverage: run")
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
@@ -132,8 +130,8 @@ public struct BaselineSample: Sendable {
         }
     }
 
-    /// Rows of airr.tsv per chunk formatted at once (a chunk per thread in flight: 2,048 rows each,
-    /// about 2.5 KB a row as rows and text, held 10 MiB at a noisy diagnosis's peak).
+    /// Rows of airr.tsv per chunk formatted at once, a chunk per thread in flight (about 2.5 KB a
+    /// row as rows and text: chunks of 2,048 held 10 MiB at a noisy diagnosis's peak).
     static let airrChunk = 512
 
     /// The clonotypes as airr.tsv rows into `file` (header first), chunk by chunk, `threads` chunks at a time.
