@@ -218,6 +218,128 @@ struct RealSequenceTests {
         #expect(s.junction == s.assigned, "an annotated window with a wrong junction: \(s.junction) of \(s.assigned)")
     }
 
+    /// Adaptive immunoSEQ gene names as IMGT's: `TCRBV06-05` -> TRBV6-5; `TCRBV02-01` -> TRBV2-1
+    /// and TRBV2 (IMGT drops the number of a family's only gene); `TCRBV12-03/12-04` -> both genes;
+    /// `TCRBV20-or09_02` -> TRBV20/OR9-2.
+    static func imgtGenes(adaptive: String) -> [String] {
+        adaptive.replacingOccurrences(of: "\"", with: "").split(separator: ",").flatMap { name -> [String] in
+            let name = String(name.split(separator: "*")[0])
+            guard name.hasPrefix("TCRB"), name.count > 5 else { return [] }
+            let segment = name.dropFirst(4).prefix(1)
+            let numbers = name.dropFirst(5)
+            if let orphon = numbers.range(of: "-or") {
+                let family = Int(numbers[..<orphon.lowerBound])!
+                let parts = numbers[orphon.upperBound...].split(separator: "_").map { Int($0)! }
+                return ["TRB\(segment)\(family)/OR\(parts[0])-\(parts[1])"]
+            }
+            return numbers.split(separator: "/").flatMap { alternative -> [String] in
+                let parts = alternative.split(separator: "-").compactMap { Int($0) }
+                guard let family = parts.first else { return [] }
+                guard parts.count == 2 else { return ["TRB\(segment)\(family)"] }
+                let gene = "TRB\(segment)\(family)-\(parts[1])"
+                return parts[1] == 1 ? [gene, "TRB\(segment)\(family)"] : [gene]
+            }
+        }
+    }
+
+    /// Adaptive immunoSEQ TRB exports (the read, 87 nt from V to J, and Adaptive's calls), one row
+    /// per distinct read; the junction is the read from the Cys codon (`v_index`) over `cdr3_length`.
+    static func fromAdaptive(_ text: String) -> [Expected] {
+        var seen = Set<String>()
+        // One of the exports has CRLF line ends (a Swift String keeps "\r\n" as one character).
+        return parseTSV(text.replacingOccurrences(of: "\r\n", with: "\n")).compactMap { row in
+            let read = row["rearrangement"]!
+            guard seen.insert(read).inserted else { return nil }
+            func call(_ gene: String) -> String {
+                let resolved = row["\(gene)_gene"]!
+                let name = ["unresolved", "unknown", "no data", ""].contains(resolved) ? row["\(gene)_gene_ties"]! : resolved
+                return imgtGenes(adaptive: name).joined(separator: ",")
+            }
+            var junction = ""
+            if let start = Int(row["v_index"]!), let length = Int(row["cdr3_length"]!), start >= 0, start + length <= read.count {
+                junction = String(read.dropFirst(start).prefix(length))
+            }
+            return Expected(id: "a\(seen.count)", sequence: read, locus: "TRB", vCall: call("v"), jCall: call("j"), junction: junction)
+        }
+    }
+
+    @Test("Adaptive's gene names read as IMGT's")
+    func adaptiveNames() {
+        #expect(Self.imgtGenes(adaptive: "TCRBV06-05") == ["TRBV6-5"])
+        #expect(Self.imgtGenes(adaptive: "TCRBV02-01") == ["TRBV2-1", "TRBV2"])
+        #expect(Self.imgtGenes(adaptive: "TCRBV12-03/12-04,TCRBV12-04") == ["TRBV12-3", "TRBV12-4", "TRBV12-4"])
+        #expect(Self.imgtGenes(adaptive: "\"TCRBV20-01,TCRBV20-or09_02\"") == ["TRBV20-1", "TRBV20", "TRBV20/OR9-2"])
+        #expect(Self.imgtGenes(adaptive: "TCRBJ02-07*01") == ["TRBJ2-7"])
+    }
+
+    /// Real immunoSEQ TRB reads (ImmuneCODE, via iReceptor's loader tests): 87 nt, 20-60 nt of V
+    /// before the Cys codon and 5-25 nt of J after the junction, as short V-J amplicons give.
+    @Test("Adaptive immunoSEQ TRB reads: 87 nt, Adaptive's calls")
+    func adaptiveTRB() throws {
+        var expected: [Expected] = []
+        for name in ["860011108_TCRB-500.tsv", "7972BW_TCRB.tsv"] {
+            expected += Self.fromAdaptive(try String(contentsOf: Self.real.appendingPathComponent("ireceptor/\(name)"), encoding: .utf8))
+        }
+        // The two exports share reads: one row per distinct read, ids made unique again.
+        var seen = Set<String>()
+        expected = expected.filter { seen.insert($0.sequence).inserted }.enumerated().map { var e = $0.element; e.id = "a\($0.offset)"; return e }
+        #expect(expected.count == 501)
+        let s = try score(expected, name: "adaptive-trb")
+        #expect(s.locus == s.assigned, "a TRB read on another locus")
+        // Measured: 495 of 501 (the six left have 8-12 nt of J, `no_j_or_3prime_element`).
+        #expect(s.share(s.locus) >= 0.985)
+        #expect(s.share(s.v) >= 0.98)
+        #expect(s.share(s.j) >= 0.98)
+        #expect(s.share(s.junction) >= 0.98)
+        for row in s.rows.values where row["locus"] == "" {
+            #expect(row["mrd_unassigned_reason"] == "no_j_or_3prime_element", "\(row)")
+        }
+    }
+
+    /// BD Rhapsody's targeted BCR contigs (scirpy's test data): 170-300 nt from a few dozen nt of
+    /// V (the end of FR3) through the junction and J into the C region, every contig of the demo
+    /// run, most of them assembled from one or two reads with errors to match. Whatever a contig's
+    /// quality, no locus may be wrong; on contigs of five reads or more, the calls.
+    @Test("BD Rhapsody BCR contigs: short V, IGH/IGK/IGL, no wrong locus")
+    func bdRhapsodyBCR() throws {
+        let text = try gunzipText(Self.real.appendingPathComponent("scirpy/RhapVDJDemo_BCR_Unfiltered_Contigs.csv.gz"))
+        let table = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n").replacingOccurrences(of: ",", with: "\t")
+        var seen = Set<String>()
+        var cdr3 = [String: String](), reads = [String: Int]()
+        let expected = parseTSV(table).compactMap { row -> Expected? in
+            let sequence = row["Full_Contig_Nucleotide_Raw"]!
+            guard seen.insert(sequence).inserted else { return nil }
+            let id = "b\(seen.count)"
+            cdr3[id] = row["CDR3_Nucleotide"]!
+            reads[id] = Int(row["Read_Count"]!)!
+            return Expected(id: id, sequence: sequence, locus: String(row["V_gene"]!.prefix(3)), vCall: row["V_gene"]!, jCall: row["J_gene"]!, junction: "")
+        }
+        #expect(expected.count == 2917)
+        let s = try score(expected, name: "bd-rhapsody")
+        #expect(s.locus == s.assigned, "a contig on the wrong locus")
+        #expect(s.share(s.locus) >= 0.9, "of all contigs, error-laden ones included")
+        // Contigs of five reads or more: locus and J 259 of 261, V 243 (BD called V on the whole
+        // contig; 30-60 nt of V leave IGHV3-30/3-33 and the like undecided), junction 258.
+        let good = expected.filter { reads[$0.id]! >= 5 }
+        #expect(good.count == 261)
+        var locus = 0, v = 0, j = 0, junction = 0
+        for truth in good {
+            let row = s.rows[truth.id]!
+            guard row["locus"] == truth.locus else { continue }
+            locus += 1
+            if !Self.genes(row["v_call"]!).isDisjoint(with: Self.genes(truth.vCall)) { v += 1 }
+            if !Self.genes(row["j_call"]!).isDisjoint(with: Self.genes(truth.jCall)) { j += 1 }
+            // IMGT's CDR3 is the junction without its two conserved codons.
+            let given = row["junction"]!
+            if given.count > 6, given.dropFirst(3).dropLast(3) == cdr3[truth.id]! { junction += 1 }
+        }
+        let n = Double(good.count)
+        print("real bd-rhapsody, contigs of 5 reads or more: \(good.count): locus \(locus), V \(v), J \(j), junction \(junction)")
+        #expect(Double(locus) >= 0.98 * n && Double(j) >= 0.98 * n, "locus \(locus), J \(j) of \(good.count)")
+        #expect(Double(v) >= 0.9 * n, "V \(v) of \(good.count)")
+        #expect(Double(junction) >= 0.97 * n, "junction \(junction) of \(good.count)")
+    }
+
     /// pRESTO's MiSeq test pairs are a camelid library (the VHH FR2 hallmark in a quarter of the
     /// reads). Most reads are assigned IGH (the V rescue finds V genes 80% like human ones, the J
     /// genes are nearly human), so only their V identity tells: `low_v_identity`. The hypermutated
