@@ -213,8 +213,10 @@ struct RealSequenceTests {
     func shortBothSides(bases: Int) throws {
         // Before: 58% (15) and 84% (20) assigned, 15 nt of V rescued not at all, a chance V
         // 12-mer of another locus than the J's left as it was; and 0.6-0.75 with the right
-        // junction, IGHV4-4*01's Cys taken a codon early (its Y-C-C-A-R).
-        let s = try scoreWindows(vBases: bases, jBases: bases, name: "short-\(bases)", minimumAssigned: bases == 15 ? 0.70 : 0.87)
+        // junction, IGHV4-4*01's Cys taken a codon early (its Y-C-C-A-R). 72% and 89% before J
+        // candidates tied across IGK and IGL (the 18 nt after IGKJ4's and IGLJ2/3's Phe codon) kept
+        // the V's locus: 75% and 90%.
+        let s = try scoreWindows(vBases: bases, jBases: bases, name: "short-\(bases)", minimumAssigned: bases == 15 ? 0.74 : 0.89)
         #expect(s.junction == s.assigned, "an annotated window with a wrong junction: \(s.junction) of \(s.assigned)")
     }
 

@@ -471,9 +471,9 @@ public final class Annotator: Sendable {
         if elementLocus[Int(scratch.fives[0].element)] != elementLocus[Int(scratch.threes[0].element)] {
             // Seeds put a 5' and a 3' element of different loci (a short read whose few V k-mers
             // are shared with another locus's V genes): the side resting on few k-mers is searched
-            // for in the other's locus.
+            // for in the other's locus. Failing that, tied candidates of the other side's locus.
             let found = reversed ? scratch.reverse.withUnsafeBufferPointer { reconcileLoci($0, &scratch) } : reconcileLoci(bases, &scratch)
-            guard found else { return .failure(.incompatibleSegments) }
+            guard found || keepTiesOfOneLocus(&scratch) else { return .failure(.incompatibleSegments) }
         }
         let five = scratch.fives[0], three = scratch.threes[0]
         // Flat per-element arrays: copying a GermlineElement would retain its strings and arrays.
@@ -777,6 +777,21 @@ public final class Annotator: Sendable {
             scratch.threes = threes
         }
         return found
+    }
+
+    /// Tied candidates of two loci on one side (IGKJ4 and IGLJ2 share the 18 nt after their Phe
+    /// codon; a read ending there scores both alike) and the other side's locus among them: both
+    /// sides keep only that locus's candidates (the 5' side's first locus if both sides have two).
+    private func keepTiesOfOneLocus(_ scratch: inout AnnotationScratch) -> Bool {
+        let fiveLoci = Set(scratch.fives.map { elementLocus[Int($0.element)] })
+        let threeLoci = Set(scratch.threes.map { elementLocus[Int($0.element)] })
+        let first = elementLocus[Int(scratch.fives[0].element)]
+        let common = fiveLoci.intersection(threeLoci)
+        guard let locus = common.contains(first) ? first : scratch.threes.lazy.map({ self.elementLocus[Int($0.element)] }).first(where: common.contains)
+        else { return false }
+        scratch.fives.removeAll { elementLocus[Int($0.element)] != locus }
+        scratch.threes.removeAll { elementLocus[Int($0.element)] != locus }
+        return true
     }
 
     /// Seeded k-mer hits that a locus disagreement may overrule.

@@ -261,6 +261,22 @@ struct GermlineSynonymTests {
         }
     }
 
+    @Test("J candidates tied across two loci: the V's locus is kept, not a locus disagreement")
+    func tiesAcrossLociKeepTheVsLocus() throws {
+        // A real IGL rearrangement (scirpy's issue_625 contig CTGACTAAAC..._0, IgBLAST: IGLV3-21*02,
+        // IGLJ2*01) cut to 15 nt each side of its junction, as the reverse strand. It ends 18 nt past
+        // the Phe codon, where IGKJ4 and IGLJ2/3 are the same (TTCGGCGGAGGGACCAAG): the J tie list
+        // held both loci, and its first (IGKJ4) was set against the IGL V.
+        let read = Array("CTTGGTCCCTCCGCCGAATATAACAGGATCAGTATCAGTATGCCACAATTGACAGTAATAGTCGGCCTC".utf8)
+        for strand in [read, reverseComplement(read)] {
+            guard case .success(let a) = annotator.annotate(strand) else { Issue.record("not annotated"); continue }
+            #expect(a.locus == .IGL)
+            #expect(a.vCall.hasPrefix("IGLV3-21*02"), "\(a.vCall)")
+            #expect(a.jCall.split(separator: ",").allSatisfy { $0.hasPrefix("IGLJ") } && a.jCall.contains("IGLJ2*01"), "\(a.jCall)")
+            #expect(String(decoding: a.junction, as: UTF8.self) == "TGTCAATTGTGGCATACTGATACTGATCCTGTTATATTC")
+        }
+    }
+
     @Test("IMGT's name joins AIRR-C's only for the bundled sequence, and resolves back to it")
     func imgtNameOnlyForTheBundledSequence() throws {
         let nl1 = try #require(germline.segments.first { $0.allele == "IGHV4-NL1*01" })
