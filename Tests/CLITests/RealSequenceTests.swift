@@ -298,6 +298,59 @@ struct RealSequenceTests {
         }
     }
 
+    /// IMGT/HighV-QUEST's gene names in a summary cell ("Homsap IGHV3-23*01 F, or Homsap
+    /// IGHV3-23D*01 F"; a comment's "other possibilities: Homsap_IGHJ1*01") as a call list.
+    static func imgtCall(_ cell: String) -> String {
+        let pattern = /(IG[HKL]|TR[ABGD])[VDJ][0-9A-Za-z\/\-]*\*[0-9]+/
+        return cell.matches(of: pattern).map { String(cell[$0.range]) }.joined(separator: ",")
+    }
+
+    /// 454 reads of human IGH (Palanichamy et al. 2014, SRR1298733: 400-500 nt from a SMART
+    /// adapter through the whole V into C, hypermutated, a clone with a codon deleted in FR3)
+    /// with IMGT/HighV-QUEST's calls, as iReceptor's loader tests keep them (a .txz of the
+    /// HighV-QUEST result files). J genes that IMGT lists as equally good in its comment count.
+    @Test("IMGT/HighV-QUEST calls on 5,625 real IGH reads (SRR1298733)")
+    func highVQuest() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-xJf", Self.real.appendingPathComponent("ireceptor/SRR1298733.txz").path, "-C", directory.path,
+                         "1_Summary.txt", "6_Junction.txt"]
+        try tar.run()
+        tar.waitUntilExit()
+        #expect(tar.terminationStatus == 0)
+        let summary = parseTSV(try String(contentsOf: directory.appendingPathComponent("1_Summary.txt"), encoding: .isoLatin1))
+        // 6_Junction.txt repeats a column name (P3'D2-nt nb): read by column position.
+        var junctions: [String: String] = [:]
+        let junctionLines = try String(contentsOf: directory.appendingPathComponent("6_Junction.txt"), encoding: .isoLatin1)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        let header = try #require(junctionLines.first)
+        let numberColumn = try #require(header.firstIndex(of: "Sequence number")), junctionColumn = try #require(header.firstIndex(of: "JUNCTION"))
+        for fields in junctionLines.dropFirst() where fields.count > max(numberColumn, junctionColumn) {
+            junctions[String(fields[numberColumn])] = fields[junctionColumn].uppercased()
+        }
+        let expected = summary.compactMap { row -> Expected? in
+            let v = Self.imgtCall(row["V-GENE and allele"]!), j = Self.imgtCall(row["J-GENE and allele"]!)
+            guard !v.isEmpty, !j.isEmpty, let sequence = row["Sequence"], !sequence.isEmpty else { return nil }
+            let alternatives = Self.imgtCall(row["J-GENE and allele comment"] ?? "")
+            let number = row["Sequence number"]!
+            return Expected(id: "s\(number)", sequence: sequence.uppercased(), locus: String(v.prefix(3)), vCall: v,
+                            jCall: alternatives.isEmpty ? j : j + "," + alternatives, junction: junctions[number] ?? "")
+        }
+        #expect(expected.count == 5625)
+        let s = try score(expected, name: "highvquest")
+        #expect(s.locus == s.total, "every read IGH")
+        // Measured: V 5623, J 5604 (IMGT's first J: 5592), junction 5624 (5576 before the Cys was
+        // placed across FR3 indels: one clone, IGHV4-34 less a codon, took its Cys a codon late).
+        #expect(s.v >= s.total - 4)
+        #expect(s.share(s.j) >= 0.995)
+        #expect(s.junction >= s.total - 2)
+        // That clone (IMGT: a 3-nt deletion in FR3-IMGT from codon 83): its junction as IMGT's.
+        let shifted = try #require(s.rows["s100"])
+        #expect(shifted["junction"] == "TGTGCCAGAGGAAGAAACGAACCTTATGTCACTGGGTGGTATTACTGTGACTCCTGG", "\(shifted)")
+    }
+
     /// BD Rhapsody's targeted BCR contigs (scirpy's test data): 170-300 nt from a few dozen nt of
     /// V (the end of FR3) through the junction and J into the C region, every contig of the demo
     /// run, most of them assembled from one or two reads with errors to match. Whatever a contig's

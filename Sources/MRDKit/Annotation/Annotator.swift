@@ -453,6 +453,9 @@ public final class Annotator: Sendable {
         } else {
             candidates = (best(fivePrime: true, bases, &scratch), best(fivePrime: false, bases, &scratch))
         }
+        if candidates.0 {
+            if reversed { scratch.reverse.withUnsafeBufferPointer { placeCysteineAcrossIndel($0, &scratch) } } else { placeCysteineAcrossIndel(bases, &scratch) }
+        }
         if !candidates.0 {
             // A V that seeding missed: a short read (a FR3 or J-side amplicon) holding 20-60 nt of a
             // hypermutated V has no two 12-mers in common with it. Searched for upstream of the J.
@@ -778,6 +781,50 @@ public final class Annotator: Sendable {
         }
         return found
     }
+
+    /// A V whose k-mer hits lie 5' of an indel (hypermutation took or added a codon in FR3) is
+    /// placed on that side's diagonal, which puts its Cys a few bases off the read's. When the last
+    /// `cysteineWindow` nt of a tied V through its Cys codon match the read poorly on the placement's
+    /// diagonal, the diagonals up to `cysteineShiftReach` nt either side are compared too, and one
+    /// matching `cysteineShiftGain` bases more than the placement's takes the V (and the junction's
+    /// start) there. Clean windows (all but a few bases alike) cost one comparison.
+    private func placeCysteineAcrossIndel(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) {
+        let window = Self.cysteineWindow, reach = Self.cysteineShiftReach
+        elementBases.withUnsafeBufferPointer { arena in
+            for t in scratch.fives.indices where elementRole[Int(scratch.fives[t].element)] == .v {
+                let e = Int(scratch.fives[t].element), diagonal = Int(scratch.fives[t].diagonal)
+                let germline = arena.baseAddress! + elementStart[e]
+                let anchorEnd = elementAnchor[e] + 3, from = max(0, anchorEnd - window)
+                guard anchorEnd <= Int(elementLength[e]) else { continue }
+                // Matches of germline [from, anchorEnd) on the diagonal shifted by `shift`, and
+                // the bases compared (those inside the read).
+                func matches(_ shift: Int) -> (alike: Int, compared: Int) {
+                    var alike = 0, compared = 0
+                    for g in from..<anchorEnd {
+                        let r = g + diagonal + shift
+                        guard r >= 0, r < read.count else { continue }
+                        compared += 1
+                        if read[r] == germline[g] { alike += 1 }
+                    }
+                    return (alike, compared)
+                }
+                let placed = matches(0)
+                guard placed.compared >= window / 2, placed.compared - placed.alike > Self.cysteineCleanMismatches else { continue }
+                var bestShift = 0, bestAlike = placed.alike
+                for distance in 1...reach {
+                    for shift in [-distance, distance] {
+                        let m = matches(shift)
+                        if m.alike > bestAlike { bestAlike = m.alike; bestShift = shift }
+                    }
+                }
+                if bestShift != 0 && bestAlike >= placed.alike + Self.cysteineShiftGain {
+                    scratch.fives[t].diagonal = Int32(diagonal + bestShift)
+                }
+            }
+        }
+    }
+
+    static let cysteineWindow = 30, cysteineShiftReach = 9, cysteineShiftGain = 6, cysteineCleanMismatches = 4
 
     /// Tied candidates of two loci on one side (IGKJ4 and IGLJ2 share the 18 nt after their Phe
     /// codon; a read ending there scores both alike) and the other side's locus among them: both

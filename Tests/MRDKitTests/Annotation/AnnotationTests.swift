@@ -261,6 +261,26 @@ struct GermlineSynonymTests {
         }
     }
 
+    @Test("a codon deleted from FR3 with mutations after it: the Cys is the read's, not the 5' diagonal's")
+    func cysteineAcrossAnFR3Deletion() throws {
+        // IGHV4-34*01 less a codon 45 nt before its Cys, a mutation every 10 nt after the deletion
+        // (no 12-mer of the 3' part is germline, so every hit lies 5' of it), a junction and IGHJ4.
+        // On the 5' part's diagonal the Cys falls 3 nt late (the junction began at GCG; IMGT
+        // HighV-QUEST placed a real IGHV4-34 clone so).
+        let v = try #require(germline.segments.first { $0.allele == "IGHV4-34*01" }).sequence
+        let j = try #require(germline.segments.first { $0.allele == "IGHJ4*02" && $0.anchor != nil }).sequence
+        let cys = try #require(v.indices.last { v[$0...].starts(with: Array("TGTGCGAGA".utf8)) })
+        var mutated = v
+        for distance in [40, 30, 20, 10] { mutated[cys - distance] = mutated[cys - distance] == UInt8(ascii: "A") ? UInt8(ascii: "C") : UInt8(ascii: "A") }
+        mutated.removeSubrange((cys - 45)..<(cys - 42))
+        let read = Array(mutated[..<(cys + 6)]) + Array("GGGAGCTACCC".utf8) + j
+        for strand in [read, reverseComplement(read)] {
+            guard case .success(let a) = annotator.annotate(strand) else { Issue.record("not annotated"); continue }
+            #expect(a.vCall.hasPrefix("IGHV4-34*01") && a.jCall.hasPrefix("IGHJ4"), "\(a.vCall) \(a.jCall)")
+            #expect(String(decoding: a.junction, as: UTF8.self) == "TGTGCGAGAGGGAGCTACCCACTACTTTGACTACTGG")
+        }
+    }
+
     @Test("J candidates tied across two loci: the V's locus is kept, not a locus disagreement")
     func tiesAcrossLociKeepTheVsLocus() throws {
         // A real IGL rearrangement (scirpy's issue_625 contig CTGACTAAAC..._0, IgBLAST: IGLV3-21*02,
