@@ -782,12 +782,15 @@ public final class Annotator: Sendable {
         return found
     }
 
-    /// A V whose k-mer hits lie 5' of an indel (hypermutation took or added a codon in FR3) is
-    /// placed on that side's diagonal, which puts its Cys a few bases off the read's. When the last
-    /// `cysteineWindow` nt of a tied V through its Cys codon match the read poorly on the placement's
-    /// diagonal, the diagonals up to `cysteineShiftReach` nt either side are compared too, and one
-    /// matching `cysteineShiftGain` bases more than the placement's takes the V (and the junction's
-    /// start) there. Clean windows (all but a few bases alike) cost one comparison.
+    /// A V whose k-mer hits lie 5' of an indel (hypermutation took or added codons in FR3) is
+    /// placed on that side's diagonal, which puts its Cys a codon or more off the read's. When the
+    /// last `cysteineWindow` nt of a tied V through its Cys codon match the read poorly on the
+    /// placement's diagonal, the diagonals up to `cysteineShiftReach` nt either side are compared
+    /// too, and one matching `cysteineShiftGain` bases more takes the V (and the junction's start)
+    /// there: the junction is placed by the bases next to it. A clean window (all but a few bases
+    /// alike) costs one comparison. (A J is not moved so: its junction side is its 5' part, which
+    /// the seeds near its anchor already place; an indel in FR4 past the Trp/Phe codon, a
+    /// sequencing slip as often as not, must not move the junction's end.)
     private func placeCysteineAcrossIndel(_ read: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) {
         let window = Self.cysteineWindow, reach = Self.cysteineShiftReach
         elementBases.withUnsafeBufferPointer { arena in
@@ -824,7 +827,8 @@ public final class Annotator: Sendable {
         }
     }
 
-    static let cysteineWindow = 30, cysteineShiftReach = 9, cysteineShiftGain = 6, cysteineCleanMismatches = 4
+    /// 18 nt of reach: IMGT HighV-QUEST reports FR3 insertions of up to six codons in real IGH.
+    static let cysteineWindow = 30, cysteineShiftReach = 18, cysteineShiftGain = 6, cysteineCleanMismatches = 4
 
     /// Tied candidates of two loci on one side (IGKJ4 and IGLJ2 share the 18 nt after their Phe
     /// codon; a read ending there scores both alike) and the other side's locus among them: both
