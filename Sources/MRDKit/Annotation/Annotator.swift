@@ -799,26 +799,25 @@ public final class Annotator: Sendable {
                 let germline = arena.baseAddress! + elementStart[e]
                 let anchorEnd = elementAnchor[e] + 3, from = max(0, anchorEnd - window)
                 guard anchorEnd <= Int(elementLength[e]) else { continue }
+                let bases = read.baseAddress!, length = read.count
                 // Matches of germline [from, anchorEnd) on the diagonal shifted by `shift`, and
                 // the bases compared (those inside the read).
                 func matches(_ shift: Int) -> (alike: Int, compared: Int) {
-                    var alike = 0, compared = 0
-                    for g in from..<anchorEnd {
-                        let r = g + diagonal + shift
-                        guard r >= 0, r < read.count else { continue }
-                        compared += 1
-                        if read[r] == germline[g] { alike += 1 }
-                    }
-                    return (alike, compared)
+                    let offset = diagonal + shift
+                    let first = max(from, -offset), last = min(anchorEnd, length - offset)
+                    guard first < last else { return (0, 0) }
+                    var alike = 0
+                    for g in first..<last where bases[g + offset] == germline[g] { alike += 1 }
+                    return (alike, last - first)
                 }
                 let placed = matches(0)
                 guard placed.compared >= window / 2, placed.compared - placed.alike > Self.cysteineCleanMismatches else { continue }
                 var bestShift = 0, bestAlike = placed.alike
-                for distance in 1...reach {
-                    for shift in [-distance, distance] {
-                        let m = matches(shift)
-                        if m.alike > bestAlike { bestAlike = m.alike; bestShift = shift }
-                    }
+                // Nearest shifts first (-1, +1, -2, ...): a tie keeps the nearer one.
+                for step in 0..<(2 * reach) {
+                    let shift = step % 2 == 0 ? -(step / 2 + 1) : step / 2 + 1
+                    let m = matches(shift)
+                    if m.alike > bestAlike { bestAlike = m.alike; bestShift = shift }
                 }
                 if bestShift != 0 && bestAlike >= placed.alike + Self.cysteineShiftGain {
                     scratch.fives[t].diagonal = Int32(diagonal + bestShift)
