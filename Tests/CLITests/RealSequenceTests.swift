@@ -201,9 +201,10 @@ struct RealSequenceTests {
     /// junction and `jBases` past the Trp/Phe codon.
     @Test("real rearrangements ending 6 and 10 nt past the junction", arguments: [6, 10])
     func jSideTruncated(jBases: Int) throws {
-        // Before the short-J rescue: 52% (6 nt) and 77% (10 nt) annotated.
-        let s = try scoreWindows(vBases: 60, jBases: jBases, name: "j-side-\(jBases)", minimumAssigned: jBases == 6 ? 0.72 : 0.82)
-        #expect(s.share(s.junction) >= (jBases == 6 ? 0.72 : 0.8))
+        // Before the short-J rescue: 52% (6 nt) and 77% (10 nt) annotated; with it at 13 (a read
+        // ending under 10 nt past the codon), 76% and 89%; at 12, 83% and 89%.
+        let s = try scoreWindows(vBases: 60, jBases: jBases, name: "j-side-\(jBases)", minimumAssigned: jBases == 6 ? 0.8 : 0.87)
+        #expect(s.junction == s.assigned, "an annotated window with a wrong junction: \(s.junction) of \(s.assigned)")
     }
 
     /// Short sequences around the junction (a junction-centred read, a short FR3/J amplicon): 15
@@ -288,7 +289,7 @@ struct RealSequenceTests {
         #expect(expected.count == 501)
         let s = try score(expected, name: "adaptive-trb")
         #expect(s.locus == s.assigned, "a TRB read on another locus")
-        // Measured: 495 of 501 (the six left have 8-12 nt of J, `no_j_or_3prime_element`).
+        // Measured: 497 of 501 (the four left have 8-12 nt of J, `no_j_or_3prime_element`).
         #expect(s.share(s.locus) >= 0.985)
         #expect(s.share(s.v) >= 0.98)
         #expect(s.share(s.j) >= 0.98)

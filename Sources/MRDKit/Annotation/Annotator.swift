@@ -892,9 +892,11 @@ public final class Annotator: Sendable {
     /// short for the extension score or mutated next to the codon (a -4 mismatch there sinks it): J alleles scored
     /// as IgBLAST scores J (+1 / -2) on the run through the anchor codon, leftwards into the junction
     /// and rightwards to the read's end, at places whose codon before the anchor and anchor codon
-    /// match 4 of 6; the best wins at 16, or at 13 where the read ends under 10 nt past the anchor.
+    /// match 4 of 6; the best wins at 16, or at 12 where the read ends under 10 nt past the anchor.
     /// (A +1/-2 walk over unrelated sequence reaches +s with probability about 3.8^-s: at 16 some
-    /// 10^-5 over the thousands of places searched, at 13 over the few hundred near a read's end.)
+    /// 10^-5 over the thousands of places searched, at 12 over the few hundred near a read's end: measured,
+    /// a chance J in 1 read in 20,000 of a real V and 20-120 nt of random sequence, 1 in 17,000 when
+    /// the random part is 12-35 nt; 13 left 8-12 nt J ends of real IG/TR reads unassigned.)
     private func rescueShortJ(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement]) {
         // Anchor ends q: the anchor codon and the codon before it inside the read, 3-200 nt after the
         // 5' anchor, under 25 nt before the read's end (a read that goes on past its J held the whole
@@ -958,7 +960,7 @@ public final class Annotator: Sendable {
     /// A read that ends within this many bases past the anchor (a few places per J are searched
     /// there): enough at this score.
     static let shortJEndingWithin = 10
-    static let shortJEndingMinimumScore: Int32 = 13
+    static let shortJEndingMinimumScore: Int32 = 12
     /// J bases scored leftwards from the anchor (the J's junction side is at most about 20 nt).
     static let shortJSpan = 30
 
