@@ -191,27 +191,53 @@ public struct GermlineReference: Sendable {
     /// An ungapped V-REGION in a file of gapped ones (IMGT gives some pseudogene and partial alleles
     /// without gaps, frameshifts included) takes its Cys from a gapped allele of the same gene whose
     /// 21 nt around the Cys occur in it once: reading frames from codon 1 are wrong after a frameshift.
+    /// An allele with no gapped allele of its gene (TRGV6, TRGV7, TRBV7-5, TRBV5-2: pseudogenes that
+    /// rearrange, and are tracked markers when they do) takes the TGY codon of its last 45 nt whose
+    /// 21 nt around it are most like those of the gapped V alleles of its locus: at least
+    /// `relativeProbeMinimum` alike, and no other place as alike. (Its reading frame from codon 1 put
+    /// TRBV7-5's Cys two codons early and TRBV5-2's out of frame, and found none in TRGV6/TRGV7, which
+    /// then were no V element at all: a TRGV6 read was called TRGV2, a TRGV7 read not annotated.)
+    /// Files without gapped alleles (OGRDB's) keep the reading-frame Cys.
     static func placeUngappedCysteines(_ segments: inout [GermlineSegment], ungapped: Set<Int>) {
-        var gappedByGene: [String: [Int]] = [:]
+        var gappedByGene: [String: [Int]] = [:], gappedByLocus: [Locus: [Int]] = [:]
         for (i, segment) in segments.enumerated() where segment.kind == .V && !ungapped.contains(i) && segment.anchor != nil {
             gappedByGene[segment.gene, default: []].append(i)
+            gappedByLocus[segment.locus, default: []].append(i)
+        }
+        func placed(_ segment: GermlineSegment, anchor: Int) -> GermlineSegment {
+            GermlineSegment(allele: segment.allele, locus: segment.locus, kind: segment.kind, sequence: segment.sequence,
+                            upstream: segment.upstream, downstream: segment.downstream, functionality: segment.functionality, anchor: anchor)
         }
         for i in ungapped.sorted() {
             let segment = segments[i]
-            guard let siblings = gappedByGene[segment.gene] else { continue }
-            for sibling in siblings {
+            var found = false
+            for sibling in gappedByGene[segment.gene] ?? [] {
                 let reference = segments[sibling].sequence, anchor = segments[sibling].anchor!
                 guard anchor >= 15, anchor + 6 <= reference.count else { continue }
                 let probe = reference[(anchor - 15)..<(anchor + 6)]
                 let places = segment.sequence.indices.dropLast(probe.count - 1).filter { segment.sequence[$0..<($0 + probe.count)] == probe }
                 guard places.count == 1 else { continue }
-                segments[i] = GermlineSegment(allele: segment.allele, locus: segment.locus, kind: segment.kind, sequence: segment.sequence,
-                                              upstream: segment.upstream, downstream: segment.downstream,
-                                              functionality: segment.functionality, anchor: places[0] + 15)
+                segments[i] = placed(segment, anchor: places[0] + 15)
+                found = true
                 break
             }
+            guard !found, let relatives = gappedByLocus[segment.locus] else { continue }
+            let sequence = segment.sequence
+            var best = 0, bestPlaces = Set<Int>()
+            for place in max(15, sequence.count - 45)..<max(15, sequence.count - 5) where isCysteine(sequence, place) {
+                for relative in relatives {
+                    let reference = segments[relative].sequence, anchor = segments[relative].anchor!
+                    guard anchor >= 15, anchor + 6 <= reference.count else { continue }
+                    var alike = 0
+                    for k in -15..<6 where sequence[place + k] == reference[anchor + k] { alike += 1 }
+                    if alike > best { best = alike; bestPlaces = [place] } else if alike == best { bestPlaces.insert(place) }
+                }
+            }
+            if best >= relativeProbeMinimum, bestPlaces.count == 1, let place = bestPlaces.first { segments[i] = placed(segment, anchor: place) }
         }
     }
+
+    static let relativeProbeMinimum = 17
 
     /// An ungapped allele with two Cys codons in a row (IGHV4-4*01's Y-C-C-A-R, a Tyr codon of its
     /// siblings' Y-Y-C-A-R read as Cys) takes the one its gene's other alleles have: the Cys as far

@@ -261,6 +261,37 @@ struct GermlineSynonymTests {
         }
     }
 
+    @Test("V pseudogenes that IMGT gives ungapped (TRGV6, TRGV7, TRBV7-5, TRBV5-2): Cys as their relatives', reads called by them")
+    func ungappedPseudogenesTakeTheirRelativesCys() throws {
+        // Their reading frame from codon 1 found no Cys in TRGV6/TRGV7 (no V element: a TRGV6 read
+        // was called TRGV2, a TRGV7 read not annotated), put TRBV7-5's two codons early and TRBV5-2's
+        // out of frame.
+        for (allele, motif) in [("TRGV6*01", "TATTACTGTGCCACC"), ("TRGV7*01", "TATTACTGTGCCACC"), ("TRBV7-5*01", "TATCTCTGTGCCAGA"),
+                                ("TRBV5-2*01", "TATCTCTGTGCCAGC"), ("TRBV8-2*01", "TACCACTGTGGCAGC")] {
+            let v = try #require(germline.segments.first { $0.allele == allele })
+            let cys = try #require(v.anchor, "\(allele): no Cys")
+            #expect(Array(v.sequence[(cys - 6)..<(cys + 9)]) == Array(motif.utf8), "\(allele)")
+        }
+        let cases: [(v: String, j: String, junction: String)] = [
+            ("TRGV7*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"), ("TRGV6*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"),
+            ("TRBV7-5*01", "TRBJ2-7*01", "TGTGCCAGACCCGGGACACGAGCAGTACTTC"),
+        ]
+        for (allele, jAllele, junction) in cases {
+            let v = try #require(germline.segments.first { $0.allele == allele })
+            let j = try #require(germline.segments.first { $0.allele == jAllele && $0.anchor != nil })
+            // The V's last 100 nt up to 6 (TRG) or 9 (TRB) bases past its Cys, N bases, and the J
+            // less its first bases (a TRGJ1 5 nt into the junction, a TRBJ2-7 4 nt).
+            let cys = v.anchor!, keep = allele.hasPrefix("TRG") ? 6 : 9
+            let n = Array((allele.hasPrefix("TRG") ? "GGGAC" : "CCCGGGAC").utf8)
+            let read = Array(v.sequence[(cys - 100)..<(cys + keep)]) + n + Array(j.sequence.dropFirst(allele.hasPrefix("TRG") ? 6 : 5))
+            for strand in [read, reverseComplement(read)] {
+                guard case .success(let a) = annotator.annotate(strand) else { Issue.record("\(allele): not annotated"); continue }
+                #expect(a.vCall.split(separator: ",").contains(Substring(allele)), "\(allele): \(a.vCall)")
+                #expect(String(decoding: a.junction, as: UTF8.self) == junction, "\(allele)")
+            }
+        }
+    }
+
     @Test("a codon deleted from FR3 with mutations after it: the Cys is the read's, not the 5' diagonal's")
     func cysteineAcrossAnFR3Deletion() throws {
         // IGHV4-34*01 less a codon 45 nt before its Cys, a mutation every 10 nt after the deletion
