@@ -172,10 +172,12 @@ public struct GermlineReference: Sendable {
         var anchor: Int?
         switch kind {
         case .V:
-            // Gapped IMGT V-REGIONs put the 2nd-CYS at gapped positions 310-312.
+            // Gapped IMGT V-REGIONs put the 2nd-CYS at gapped positions 310-312, IMGT's junction
+            // start whatever the codon: an ORF or pseudogene whose Cys is mutated (TRBV17's TAC,
+            // TRBV26's TAT, TRBV7-3*02's CGT) starts its junctions there too, not at another TGY.
             if raw.count >= 312 && raw.contains(dot) {
                 let before = raw.prefix(309).filter { $0 != dot }.count
-                if isCysteine(sequence, before) { anchor = before }
+                if before + 3 <= sequence.count { anchor = before }
             }
             if anchor == nil { anchor = findCysteine(sequence) }
         case .J:

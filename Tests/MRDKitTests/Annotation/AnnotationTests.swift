@@ -261,7 +261,7 @@ struct GermlineSynonymTests {
         }
     }
 
-    @Test("V pseudogenes that IMGT gives ungapped (TRGV6, TRGV7, TRBV7-5, TRBV5-2): Cys as their relatives', reads called by them")
+    @Test("V pseudogenes and ORFs (TRGV6, TRGV7, TRBV7-5, TRBV5-2 ungapped; TRBV17, TRBV26 without a Cys): their junctions and calls")
     func ungappedPseudogenesTakeTheirRelativesCys() throws {
         // Their reading frame from codon 1 found no Cys in TRGV6/TRGV7 (no V element: a TRGV6 read
         // was called TRGV2, a TRGV7 read not annotated), put TRBV7-5's two codons early and TRBV5-2's
@@ -275,6 +275,9 @@ struct GermlineSynonymTests {
         let cases: [(v: String, j: String, junction: String)] = [
             ("TRGV7*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"), ("TRGV6*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"),
             ("TRBV7-5*01", "TRBJ2-7*01", "TGTGCCAGACCCGGGACACGAGCAGTACTTC"),
+            // ORF/pseudogene alleles whose codon 104 is not a Cys (TAC, TAT): the junction starts
+            // there all the same (IMGT's codon 104), and the V call is theirs (was TRBV7-3, TRBV26/OR9-2).
+            ("TRBV17*01", "TRBJ2-7*01", "TACAGTAGCCCCGGGACACGAGCAGTACTTC"), ("TRBV26*01", "TRBJ2-7*01", "TATGCCAGCCCCGGGACACGAGCAGTACTTC"),
         ]
         for (allele, jAllele, junction) in cases {
             let v = try #require(germline.segments.first { $0.allele == allele })
