@@ -158,9 +158,12 @@ public final class SampleReader {
     }
 
     /// Mate names agree when equal up to an optional `/1` / `/2` suffix (older Illumina style;
-    /// newer headers carry the read number after a space, which `id` already excludes).
+    /// newer headers carry the read number after a space, which `id` already excludes), and before
+    /// the first `|` (pRESTO's annotations, `SEQ1|PRIMER=IgA_5-primer|CONSCOUNT=2`, differ between
+    /// mates: each mate's own primer and counts).
     static func mateNamesMatch(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        func stem(_ id: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        func stem(_ whole: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            let id = whole.firstIndex(of: UInt8(ascii: "|")).map { UnsafeBufferPointer(rebasing: whole[..<$0]) } ?? whole
             let n = id.count
             if n >= 2 && id[n - 2] == UInt8(ascii: "/") && (id[n - 1] == UInt8(ascii: "1") || id[n - 1] == UInt8(ascii: "2")) {
                 return UnsafeBufferPointer(rebasing: id[0..<(n - 2)])

@@ -119,7 +119,7 @@ struct ReaderTests {
         }
     }
 
-    @Test("mate names: /1 and /2 suffixes ignored, anything else compared")
+    @Test("mate names: /1 and /2 suffixes and pRESTO's |annotations ignored, anything else compared")
     func mateNames() {
         func match(_ a: String, _ b: String) -> Bool {
             Array(a.utf8).withUnsafeBufferPointer { x in
@@ -132,6 +132,10 @@ struct ReaderTests {
         #expect(!match("r1/1", "r2/2"))
         #expect(!match("r1", "r10"))
         #expect(!match("r1/3", "r1/4"))
+        // pRESTO (its own test pairs): each mate names its primer.
+        #expect(match("SEQUENCE001|CONSCOUNT=2|PRIMER=IgA_5-primer|PRFREQ=1.0", "SEQUENCE001|CONSCOUNT=2|PRIMER=IgA_3-primer|PRFREQ=1.0"))
+        #expect(match("SEQ7/1|PRIMER=A", "SEQ7/2|PRIMER=B"))
+        #expect(!match("SEQUENCE001|PRIMER=A", "SEQUENCE002|PRIMER=A"))
     }
 
     @Test("a missing lane fails before any reading; mismatched lane counts are refused")
