@@ -896,7 +896,8 @@ public final class Annotator: Sendable {
     /// (A +1/-2 walk over unrelated sequence reaches +s with probability about 3.8^-s: at 16 some
     /// 10^-5 over the thousands of places searched, at 12 over the few hundred near a read's end: measured,
     /// a chance J in 1 read in 20,000 of a real V and 20-120 nt of random sequence, 1 in 17,000 when
-    /// the random part is 12-35 nt; 13 left 8-12 nt J ends of real IG/TR reads unassigned.)
+    /// the random part is 12-35 nt; 13 left 8-12 nt J ends of real IG/TR reads unassigned. TRD and
+    /// TRG keep 13: see below.)
     private func rescueShortJ(_ read: UnsafeBufferPointer<UInt8>, start: Int, candidates: [Int32], _ out: inout [Placement]) {
         // Anchor ends q: the anchor codon and the codon before it inside the read, 3-200 nt after the
         // 5' anchor, under 25 nt before the read's end (a read that goes on past its J held the whole
@@ -906,8 +907,13 @@ public final class Annotator: Sendable {
         bestGatedJPlaces(read, from: first, through: last, candidates: candidates, mismatches: 2, &out) { element, anchor, diagonal, q in
             let score = mrd_anchored_run_score(read.baseAddress, read.count, element, Int(elementLength[anchor.element]), anchor.offset, diagonal,
                                                Self.shortJSpan, 6, 0, 0, 1, -2)
-            // A read that goes on well past the anchor holds the rest of a real J.
-            return (Int32(score), read.count - q < Self.shortJEndingWithin ? Self.shortJEndingMinimumScore : Self.shortJMinimumScore)
+            // A read that goes on well past the anchor holds the rest of a real J. TRD and TRG keep
+            // a point more: TRAJ genes (TRA is no panel locus, and not in the germline) share the
+            // bases round the Phe codon with TRDJ1/2 and TRGJ, and a TRA read of a TRAV/DV gene
+            // ending there would be called TRD.
+            let ending = elementLocus[anchor.element] == .TRD || elementLocus[anchor.element] == .TRG
+                ? Self.shortJEndingMinimumScore + 1 : Self.shortJEndingMinimumScore
+            return (Int32(score), read.count - q < Self.shortJEndingWithin ? ending : Self.shortJMinimumScore)
         }
     }
 

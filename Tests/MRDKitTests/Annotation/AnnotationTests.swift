@@ -200,6 +200,17 @@ struct RandomSequenceTests {
         #expect(annotated <= 2, "\(annotated)")
     }
 
+    @Test("a TRA read of a TRAV/DV gene ending 6 nt past its TRAJ's Phe codon: not called TRD")
+    func traReadEndingNearItsJIsNotTRD() throws {
+        // TRAV36/DV7 (a V of both loci) joined to TRAJ2 (…AACAATTGATAAACTCACATTTGGGAAA; TRA is no panel
+        // locus and its J genes are not in the germline). TRDJ1 shares AAACTCA-TTTGG round the Phe
+        // codon: the short-J rescue at 12 called it TRD, TRD's bar of 13 does not.
+        let read = Array("AAGTGGAATTGAAAAGAAGTCAGGAAGACTAAGTAGCATATTAGATAAGAAAGAACTTTTCAGCATCCTGAACATCACAGCCACCCAGACCGGAGACTCGGCCGTCTACCTCTGTGCATATCAATACTGGAGGAACAATTGATAAACTCACATTTGGGAAA".utf8)
+        for strand in [read, reverseComplement(read)] {
+            if case .success(let a) = annotator.annotate(strand) { Issue.record("called \(a.locus) \(a.vCall) \(a.jCall)") }
+        }
+    }
+
     @Test("a read ending 6 nt past the Trp codon, its J mutated next to it: J found")
     func shortMutatedJRescued() throws {
         // SRR765688.25497 (AIRR Community example, IGHV4, IGHJ4): two mutations in the codon before
