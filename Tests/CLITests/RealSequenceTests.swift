@@ -306,17 +306,12 @@ struct RealSequenceTests {
         return cell.matches(of: pattern).map { String(cell[$0.range]) }.joined(separator: ",")
     }
 
-    /// 454 reads of human IGH (Palanichamy et al. 2014, SRR1298733: 400-500 nt from a SMART
-    /// adapter through the whole V into C, hypermutated, a clone with a codon deleted in FR3)
-    /// with IMGT/HighV-QUEST's calls, as iReceptor's loader tests keep them (a .txz of the
-    /// HighV-QUEST result files). J genes that IMGT lists as equally good in its comment count.
-    @Test("IMGT/HighV-QUEST calls on 5,625 real IGH reads (SRR1298733)")
-    func highVQuest() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// The reads of SRR1298733 with IMGT/HighV-QUEST's calls (V, J with the alternatives IMGT lists
+    /// as equally good, junction), extracted from its .txz of result files into `directory`.
+    static func highVQuestReads(in directory: URL) throws -> [Expected] {
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tar.arguments = ["tar", "-xJf", Self.real.appendingPathComponent("ireceptor/SRR1298733.txz").path, "-C", directory.path,
+        tar.arguments = ["tar", "-xJf", real.appendingPathComponent("ireceptor/SRR1298733.txz").path, "-C", directory.path,
                          "1_Summary.txt", "6_Junction.txt"]
         try tar.run()
         tar.waitUntilExit()
@@ -331,14 +326,25 @@ struct RealSequenceTests {
         for fields in junctionLines.dropFirst() where fields.count > max(numberColumn, junctionColumn) {
             junctions[String(fields[numberColumn])] = fields[junctionColumn].uppercased()
         }
-        let expected = summary.compactMap { row -> Expected? in
-            let v = Self.imgtCall(row["V-GENE and allele"]!), j = Self.imgtCall(row["J-GENE and allele"]!)
+        return summary.compactMap { row -> Expected? in
+            let v = imgtCall(row["V-GENE and allele"]!), j = imgtCall(row["J-GENE and allele"]!)
             guard !v.isEmpty, !j.isEmpty, let sequence = row["Sequence"], !sequence.isEmpty else { return nil }
-            let alternatives = Self.imgtCall(row["J-GENE and allele comment"] ?? "")
+            let alternatives = imgtCall(row["J-GENE and allele comment"] ?? "")
             let number = row["Sequence number"]!
             return Expected(id: "s\(number)", sequence: sequence.uppercased(), locus: String(v.prefix(3)), vCall: v,
                             jCall: alternatives.isEmpty ? j : j + "," + alternatives, junction: junctions[number] ?? "")
         }
+    }
+
+    /// 454 reads of human IGH (Palanichamy et al. 2014, SRR1298733: 400-500 nt from a SMART
+    /// adapter through the whole V into C, hypermutated, a clone with a codon deleted in FR3)
+    /// with IMGT/HighV-QUEST's calls, as iReceptor's loader tests keep them (a .txz of the
+    /// HighV-QUEST result files). J genes that IMGT lists as equally good in its comment count.
+    @Test("IMGT/HighV-QUEST calls on 5,625 real IGH reads (SRR1298733)")
+    func highVQuest() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let expected = try Self.highVQuestReads(in: directory)
         #expect(expected.count == 5625)
         let s = try score(expected, name: "highvquest")
         #expect(s.locus == s.total, "every read IGH")
@@ -350,6 +356,41 @@ struct RealSequenceTests {
         // That clone (IMGT: a 3-nt deletion in FR3-IMGT from codon 83): its junction as IMGT's.
         let shifted = try #require(s.rows["s100"])
         #expect(shifted["junction"] == "TGTGCCAGAGGAAGAAACGAACCTTATGTCACTGGGTGGTATTACTGTGACTCCTGG", "\(shifted)")
+    }
+
+    /// The same real reads as a diagnosis, then as its own follow-up: the whole pipeline on a
+    /// hypermutated repertoire. Its dominant IGHV4-34 clone (90% of the reads, a codon deleted in
+    /// FR3) and a one-substitution subclone (7%) are the index clones; tracked in the same reads,
+    /// the clone's hypermutated relatives count as evolved reads, never as another clone's.
+    @Test("a real hypermutated repertoire through mrd baseline and mrd track")
+    func highVQuestPipeline() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reads = try Self.highVQuestReads(in: directory)
+        let fasta = directory.appendingPathComponent("SRR1298733.fa")
+        try reads.map { ">\($0.id)\n\($0.sequence)\n" }.joined().write(to: fasta, atomically: true, encoding: .utf8)
+        let baseline = try runMRD(["baseline", fasta.path, "--sample", "S733", "-o", directory.path])
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        #expect(baseline.stderr.contains("5625 of 5625 reads assigned"), "\(baseline.stderr)")
+        let clones = parseTSV(try String(contentsOf: directory.appendingPathComponent("S733.clones.tsv"), encoding: .utf8))
+        let targets = clones.filter { $0["trackable"] == "T" }
+        #expect(targets.map { $0["junction"]! } == ["TGTGCCAGAGGAAGAAACGAACCTTATGTCACTGGGTGGTATTACTGTGACTCCTGG",
+                                                    "TGTGCCAGAGGAAGAAACGAACCTCATGTCACTGGGTGGTATTACTGTGACTCCTGG"])
+        #expect(targets.allSatisfy { $0["v_call"] == "IGHV4-34*01" }, "\(targets)")
+        #expect(Int(targets[0]["clone_count"]!)! > 5000)
+        let track = try runMRD(["track", fasta.path, "--clones", directory.appendingPathComponent("S733.clones.tsv").path,
+                                "--sample", "S733F", "--cells", "100000", "-o", directory.path])
+        #expect(track.status == 0, "\(track.stderr)")
+        let rows = parseTSV(try String(contentsOf: directory.appendingPathComponent("S733F.mrd.tsv"), encoding: .utf8))
+        #expect(rows.count == 2)
+        // Measured: 4,792 reads (153 of them evolved) and 369.
+        let main = try #require(rows.first { $0["clone_id"] == "S733_IGH_1" }), sub = try #require(rows.first { $0["clone_id"] == "S733_IGH_2" })
+        #expect(Int(main["reads"]!)! > 4700 && Int(main["evolved_reads"]!)! > 100, "\(main)")
+        #expect(Int(sub["reads"]!)! > 350 && Int(sub["reads"]!)! < 400, "\(sub)")
+        // No spike-ins or UMIs: a positive call, but not a QC pass, and said why.
+        let call = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("S733F.call.json"))) as? [String: Any])
+        #expect(call["call"] as? String == "positive" && call["qc_pass"] as? Bool == false)
+        #expect((call["qc_flags"] as? [String])?.contains("templates_from_reads") == true)
     }
 
     /// BD Rhapsody's targeted BCR contigs (scirpy's test data): 170-300 nt from a few dozen nt of
