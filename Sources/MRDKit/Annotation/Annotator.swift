@@ -912,7 +912,7 @@ public final class Annotator: Sendable {
             // bases round the Phe codon with TRDJ1/2 and TRGJ, and a TRA read of a TRAV/DV gene
             // ending there would be called TRD.
             let ending = elementLocus[anchor.element] == .TRD || elementLocus[anchor.element] == .TRG
-                ? Self.shortJEndingMinimumScore + 1 : Self.shortJEndingMinimumScore
+                ? Self.shortJEndingMinimumScoreTRDTRG : Self.shortJEndingMinimumScore
             return (Int32(score), read.count - q < Self.shortJEndingWithin ? ending : Self.shortJMinimumScore)
         }
     }
@@ -966,7 +966,7 @@ public final class Annotator: Sendable {
     /// A read that ends within this many bases past the anchor (a few places per J are searched
     /// there): enough at this score.
     static let shortJEndingWithin = 10
-    static let shortJEndingMinimumScore: Int32 = 12
+    static let shortJEndingMinimumScore: Int32 = 12, shortJEndingMinimumScoreTRDTRG: Int32 = 13
     /// J bases scored leftwards from the anchor (the J's junction side is at most about 20 nt).
     static let shortJSpan = 30
 

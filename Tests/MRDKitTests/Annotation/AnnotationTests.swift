@@ -283,21 +283,21 @@ struct GermlineSynonymTests {
             let cys = try #require(v.anchor, "\(allele): no Cys")
             #expect(Array(v.sequence[(cys - 6)..<(cys + 9)]) == Array(motif.utf8), "\(allele)")
         }
-        let cases: [(v: String, j: String, junction: String)] = [
-            ("TRGV7*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"), ("TRGV6*01", "TRGJ1*01", "TGTGCCGGGACTTATAAGAAACTCTTT"),
-            ("TRBV7-5*01", "TRBJ2-7*01", "TGTGCCAGACCCGGGACACGAGCAGTACTTC"),
+        // Reads: the V's last 100 nt up to `keep` bases past its Cys, N bases, and the J less its
+        // first `jTrim` bases.
+        let trg = (keep: 6, n: "GGGAC", jTrim: 6), trb = (keep: 9, n: "CCCGGGAC", jTrim: 5)
+        let cases: [(v: String, j: String, layout: (keep: Int, n: String, jTrim: Int), junction: String)] = [
+            ("TRGV7*01", "TRGJ1*01", trg, "TGTGCCGGGACTTATAAGAAACTCTTT"), ("TRGV6*01", "TRGJ1*01", trg, "TGTGCCGGGACTTATAAGAAACTCTTT"),
+            ("TRBV7-5*01", "TRBJ2-7*01", trb, "TGTGCCAGACCCGGGACACGAGCAGTACTTC"),
             // ORF/pseudogene alleles whose codon 104 is not a Cys (TAC, TAT): the junction starts
             // there all the same (IMGT's codon 104), and the V call is theirs (was TRBV7-3, TRBV26/OR9-2).
-            ("TRBV17*01", "TRBJ2-7*01", "TACAGTAGCCCCGGGACACGAGCAGTACTTC"), ("TRBV26*01", "TRBJ2-7*01", "TATGCCAGCCCCGGGACACGAGCAGTACTTC"),
+            ("TRBV17*01", "TRBJ2-7*01", trb, "TACAGTAGCCCCGGGACACGAGCAGTACTTC"), ("TRBV26*01", "TRBJ2-7*01", trb, "TATGCCAGCCCCGGGACACGAGCAGTACTTC"),
         ]
-        for (allele, jAllele, junction) in cases {
+        for (allele, jAllele, layout, junction) in cases {
             let v = try #require(germline.segments.first { $0.allele == allele })
             let j = try #require(germline.segments.first { $0.allele == jAllele && $0.anchor != nil })
-            // The V's last 100 nt up to 6 (TRG) or 9 (TRB) bases past its Cys, N bases, and the J
-            // less its first bases (a TRGJ1 5 nt into the junction, a TRBJ2-7 4 nt).
-            let cys = v.anchor!, keep = allele.hasPrefix("TRG") ? 6 : 9
-            let n = Array((allele.hasPrefix("TRG") ? "GGGAC" : "CCCGGGAC").utf8)
-            let read = Array(v.sequence[(cys - 100)..<(cys + keep)]) + n + Array(j.sequence.dropFirst(allele.hasPrefix("TRG") ? 6 : 5))
+            let cys = v.anchor!
+            let read = Array(v.sequence[(cys - 100)..<(cys + layout.keep)]) + Array(layout.n.utf8) + Array(j.sequence.dropFirst(layout.jTrim))
             for strand in [read, reverseComplement(read)] {
                 guard case .success(let a) = annotator.annotate(strand) else { Issue.record("\(allele): not annotated"); continue }
                 #expect(a.vCall.split(separator: ",").contains(Substring(allele)), "\(allele): \(a.vCall)")
