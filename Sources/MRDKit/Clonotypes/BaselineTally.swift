@@ -417,15 +417,18 @@ struct BaselineTally {
         return Self.withOriented(bases, read) { oriented in
             let junction = UnsafeBufferPointer(rebasing: oriented[location.junctionStart..<location.junctionEnd])
             let hash = GroupTable.hash(junction)
+            // The read as a representative, its bases stored at `stored` (packed or as read).
+            func representative(_ stored: (span: ByteArena.Span, packedLength: Int32)) -> Representative {
+                var representative = annotator.representative(location, read: read ?? Array(bases), sequence: stored.span)
+                representative.packedLength = stored.packedLength
+                return representative
+            }
             let g: Int
             if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups, arena: arena) {
                 g = known
                 // Alignments only for a read that becomes the representative.
                 if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
-                    let stored = Self.store(oriented, in: &arena)
-                    var representative = annotator.representative(location, read: read ?? Array(bases), sequence: stored.span)
-                    representative.packedLength = stored.packedLength
-                    groups[g].replaceRepresentative(representative, arena: &arena)
+                    groups[g].replaceRepresentative(representative(Self.store(oriented, in: &arena)), arena: &arena)
                 }
             } else {
                 // The first read is the representative; the junction is its bytes when they are
@@ -435,9 +438,7 @@ struct BaselineTally {
                 let junctionSpan = stored.packedLength > 0 ? arena.add(junction)
                                                            : stored.span.subspan(from: location.junctionStart, length: junction.count)
                 var group = Group(locus: location.locus, kind: location.kind, junction: junctionSpan)
-                var representative = annotator.representative(location, read: read ?? Array(bases), sequence: stored.span)
-                representative.packedLength = stored.packedLength
-                group.replaceRepresentative(representative, arena: &arena)
+                group.replaceRepresentative(representative(stored), arena: &arena)
                 groups.append(group)
                 groupIndex.insert(g, hash: hash)
             }
