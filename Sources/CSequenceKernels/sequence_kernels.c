@@ -94,6 +94,112 @@ uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30) {
     return sum - 33 * (uint64_t)n;
 }
 
+// Ungapped comparison a mismatch at a time: a 64-base block's mismatches as bits (SSE2 compares 16
+// bytes at once), runs between them added whole. Scores are the same as a base-by-base walk; a read
+// of a V or J differs from it in a few bases, so the walk's work falls from one step per base to one
+// per mismatch.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/// Bit i set where a[i] != b[i], for i < n <= 64. a[-before ..< n + after] and the same of b are
+/// readable: a block's last few bases are then compared in a 16-byte load that overlaps them.
+static inline uint64_t mismatch_bits(const uint8_t *a, const uint8_t *b, long n, long before, long after) {
+    uint64_t bits = 0;
+    long i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        const __m128i x = _mm_loadu_si128((const __m128i *)(a + i)), y = _mm_loadu_si128((const __m128i *)(b + i));
+        const uint32_t equal = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        bits |= (uint64_t)(~equal & 0xFFFFu) << i;
+    }
+    const long rest = n - i;
+    if (rest > 0) {
+        if (rest + after >= 16) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(a + i)), y = _mm_loadu_si128((const __m128i *)(b + i));
+            const uint32_t equal = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+            return bits | ((uint64_t)(~equal & ((1u << rest) - 1)) << i);
+        }
+        if (i + before >= 16 - rest) {
+            const long at = n - 16;  // the load ends at n
+            const __m128i x = _mm_loadu_si128((const __m128i *)(a + at)), y = _mm_loadu_si128((const __m128i *)(b + at));
+            const uint32_t equal = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+            return bits | ((uint64_t)((~equal & 0xFFFFu) >> (16 - rest)) << i);
+        }
+    }
+#else
+    (void)before;
+    (void)after;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        const uint64_t d = x ^ y, low7 = 0x7F7F7F7F7F7F7F7FULL;
+        // A byte's top bit set where the byte is non-zero, gathered into 8 bits.
+        const uint64_t nonzero = (((d & low7) + low7) | d) & ~low7;
+        bits |= (((nonzero >> 7) * 0x0102040810204080ULL) >> 56) << i;
+    }
+#endif
+    for (; i < n; i++) bits |= (uint64_t)(a[i] != b[i]) << i;
+    return bits;
+}
+
+/// Mismatches of a[from..<to] and b[from..<to]; a[lo..<hi] and b[lo..<hi] are readable.
+static inline long mismatch_count(const uint8_t *a, const uint8_t *b, long from, long to, long lo, long hi) {
+    long count = 0;
+    for (long i = from; i < to; i += 64) {
+        const long n = to - i < 64 ? to - i : 64;
+        count += __builtin_popcountll(mismatch_bits(a + i, b + i, n, i - lo, hi - i - n));
+    }
+    return count;
+}
+
+/// The best prefix score (0 at worst) of a[i] against b[i] for i = from, from + 1, ..., to - 1;
+/// a[lo..<hi] and b[lo..<hi] are readable.
+static inline long best_run_forward(const uint8_t *a, const uint8_t *b, long from, long to, long lo, long hi,
+                                    long match, long mismatch) {
+    long run = 0, best = 0;
+    for (long i = from; i < to; i += 64) {
+        const long n = to - i < 64 ? to - i : 64;
+        uint64_t bits = mismatch_bits(a + i, b + i, n, i - lo, hi - i - n);
+        long done = 0;
+        while (bits) {
+            const long k = __builtin_ctzll(bits);
+            run += (k - done) * match;
+            if (run > best) best = run;
+            run += mismatch;
+            done = k + 1;
+            bits &= bits - 1;
+        }
+        run += (n - done) * match;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
+/// The best prefix score (0 at worst) of a[i] against b[i] for i = to - 1, to - 2, ..., from;
+/// a[lo..<hi] and b[lo..<hi] are readable.
+static inline long best_run_backward(const uint8_t *a, const uint8_t *b, long from, long to, long lo, long hi,
+                                     long match, long mismatch) {
+    long run = 0, best = 0;
+    for (long end = to; end > from; end -= 64) {
+        const long start = end - 64 > from ? end - 64 : from, n = end - start;
+        uint64_t bits = mismatch_bits(a + start, b + start, n, start - lo, hi - end);
+        long top = n;  // bases at [k + 1, top) of the block are matches still to add
+        while (bits) {
+            const long k = 63 - __builtin_clzll(bits);
+            run += (top - 1 - k) * match;
+            if (run > best) best = run;
+            run += mismatch;
+            top = k;
+            bits ^= 1ULL << k;
+        }
+        run += top * match;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
 long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len,
                          long core_from, long core_to, long diagonal, long trimmed_side, long trimmed_minimum) {
     const uint8_t *r = read + diagonal;
@@ -105,20 +211,12 @@ long mrd_extension_score(const uint8_t *read, long read_len, const uint8_t *elem
     if (core_from > last) core_from = last;
     if (core_to > last) core_to = last;
     if (core_to < core_from) core_to = core_from;
-    long score = 0;
-    for (long i = core_from; i < core_to; i++) score += r[i] == element[i] ? 1 : -4;
-    long run = 0, best = 0;
-    for (long i = core_from - 1; i >= first; i--) {
-        run += r[i] == element[i] ? 1 : -4;
-        if (run > best) best = run;
-    }
+    const long core_length = core_to - core_from;
+    long score = core_length - 5 * mismatch_count(r, element, core_from, core_to, first, last);
+    long best = best_run_backward(r, element, first, core_from, first, last, 1, -4);
     if (trimmed_side < 0 && best <= trimmed_minimum) best = 0;
     score += best;
-    run = 0; best = 0;
-    for (long i = core_to; i < last; i++) {
-        run += r[i] == element[i] ? 1 : -4;
-        if (run > best) best = run;
-    }
+    best = best_run_forward(r, element, core_to, last, first, last, 1, -4);
     if (trimmed_side > 0 && best <= trimmed_minimum) best = 0;
     return score + best;
 }
@@ -225,12 +323,7 @@ void mrd_memory_policy(size_t mmap_threshold) { (void)mmap_threshold; }
 #endif
 
 long mrd_forward_run_score(const uint8_t *read, const uint8_t *element, long length, long match, long mismatch) {
-    long run = 0, best = 0;
-    for (long i = 0; i < length; i++) {
-        run += read[i] == element[i] ? match : mismatch;
-        if (run > best) best = run;
-    }
-    return best;
+    return best_run_forward(read, element, 0, length, 0, length, match, mismatch);
 }
 
 /// Best score of a run that ends at anchor_end - 1 on diagonal d and reaches at most `span` bases
@@ -240,12 +333,8 @@ static long anchored_left_run(const uint8_t *read, const uint8_t *element, long 
     long lowest = anchor_end - span;
     if (lowest < 0) lowest = 0;
     if (lowest < -d) lowest = -d;
-    long run = 0, left = 0;
-    for (long i = anchor_end - 1; i >= lowest; i--) {
-        run += read[i + d] == element[i] ? match : mismatch;
-        if (run > left) left = run;
-    }
-    return left;
+    if (lowest >= anchor_end) return 0;
+    return best_run_backward(read + d, element, lowest, anchor_end, lowest, anchor_end, match, mismatch);
 }
 
 long mrd_anchored_run_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
@@ -258,11 +347,8 @@ long mrd_anchored_run_score(const uint8_t *read, long read_len, const uint8_t *e
     for (long i = anchor_end - gate_length; i < anchor_end; i++) gate += read[i + d] == element[i] ? match : mismatch;
     if (gate < gate_minimum) return 0;
     const long left = anchored_left_run(read, element, anchor_end, d, span, match, mismatch);
-    long run = 0, right = 0, last = element_len < read_len - d ? element_len : read_len - d;
-    for (long i = anchor_end; i < last; i++) {
-        run += read[i + d] == element[i] ? match : mismatch;
-        if (run > right) right = run;
-    }
+    const long last = element_len < read_len - d ? element_len : read_len - d;
+    const long right = anchor_end < last ? best_run_forward(read + d, element, anchor_end, last, anchor_end, last, match, mismatch) : 0;
     return left + (right > right_minimum ? right : 0);
 }
 
@@ -306,7 +392,5 @@ long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *elemen
 }
 
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length) {
-    long matches = 0;
-    for (long i = 0; i < length; i++) matches += a[i] == b[i];
-    return matches;
+    return length > 0 ? length - mismatch_count(a, b, 0, length, 0, length) : 0;
 }

@@ -32,17 +32,21 @@ public struct BaselineSample: Sendable {
         let result = try analysis.run(input, sampleID: sampleID)
         var timer = PhaseTimer()
         var clones = Self.clones(result)
-        try Self.measureCoverage(&clones, clonotypes: result.clonotypes, input: input, context: context, threads: options.threads)
-        timer.mark("coverage")
-        let outcome = Outcome(clones: clones, summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
         try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(sampleID)
         // clones.tsv whole; airr.tsv (long rows: sequence and alignments) written in chunks of rows
         // formatted side by side, so that a diagnosis with many clonotypes never holds it whole as text.
+        // airr.tsv does not depend on coverage: it is written while the coverage pass (one worker
+        // and its reader) runs beside it.
         let airrFile = try AtomicFile(path: base + ".airr.tsv")
+        let coverage = CoverageTask(clones: clones, clonotypes: result.clonotypes, input: input, context: context, threads: options.threads)
+        let airrError = Result { try Self.writeAIRR(result, to: airrFile, threads: options.threads) }
+        timer.mark("outputs: airr (beside coverage)")
+        for (c, value) in try coverage.wait() { clones[c].coverage = value }
+        timer.mark("coverage")
+        try airrError.get()
+        let outcome = Outcome(clones: clones, summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
         timer.mark("outputs: summary")
-        try Self.writeAIRR(result, to: airrFile, threads: options.threads)
-        timer.mark("outputs: airr")
         var outputs = OutputSet([(base + ".clones.tsv", ClonesFile.text(outcome.clones))])
         timer.mark("outputs: clones")
         outputs.add(written: airrFile)
@@ -56,26 +60,58 @@ public struct BaselineSample: Sendable {
     /// and a second one's tally and batches set the command's peak on a noisy diagnosis.
     static let coverageThreads = 1
 
+    /// The coverage pass on a thread of its own, started at once; `wait()` gives its result.
+    final class CoverageTask: @unchecked Sendable {
+        private typealias Inputs = (clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext)
+        private var inputs: Inputs?
+        private var result: Result<[(Int, Double)], Error> = .success([])
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext, threads: Int) {
+            inputs = (clones, clonotypes, input, context)
+            let thread = Thread { [self] in
+                result = measure(threads: threads)
+                finished.signal()
+            }
+            thread.name = "mrd-coverage"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+
+        /// Takes the inputs out, so that this thread holds no reference to the clone rows once done
+        /// (the caller then sets their coverage without copying them).
+        private func measure(threads: Int) -> Result<[(Int, Double)], Error> {
+            let inputs = self.inputs!
+            self.inputs = nil
+            return Result { try BaselineSample.measureCoverage(inputs.clones, clonotypes: inputs.clonotypes, input: inputs.input,
+                                                               context: inputs.context, threads: threads) }
+        }
+
+        /// Each measured index clone's position in the clone rows and its coverage.
+        func wait() throws -> [(Int, Double)] {
+            finished.wait()
+            return try result.get()
+        }
+    }
+
     /// Each index clone's `coverage` (see `ReadCoverage`), measured with the tracker's own rule: the
     /// diagnostic reads are tracked against the index clones as a follow-up's would be, and the
     /// orientations of the counted reads compared with the sample's (its clonotypes' median).
-    static func measureCoverage(_ clones: inout [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext,
-                                threads: Int) throws {
-        guard clones.contains(where: \.trackable) else { return }
+    /// Returned as (row, coverage) pairs for the caller to set.
+    static func measureCoverage(_ clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext,
+                                threads: Int) throws -> [(Int, Double)] {
+        guard clones.contains(where: \.trackable) else { return [] }
         var t = PhaseTimer()
         var track = TrackOptions()
         track.threads = min(threads, Self.coverageThreads)
-        // The tracker keeps a reference to `clones`: it is gone before `clones` is written to, or
-        // the write would copy every row (16 MiB on a noisy diagnosis, at the command's peak).
-        let (tracked, counts): ([Int], FollowUpCounts) = try {
-            let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator,
-                                          spikeIns: context.spikeIns, options: track)
-            t.mark("coverage: tracker")
-            // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
-            // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
-            return (tracker.tracked, try tracker.run(input.readingAhead(chunks: 2, of: 1 << 20), sampleID: "coverage",
-                                                     recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20))
-        }()
+        let tracker = FollowUpTracker(clones: clones, germline: context.germline, annotator: context.annotator,
+                                      spikeIns: context.spikeIns, options: track)
+        t.mark("coverage: tracker")
+        // The first reads are plenty for orientation shares (an index clone is >= 5% of its locus).
+        // Its 50,000 reads need no deep read-ahead (each chunk ahead is memory at the command's peak).
+        let counts = try tracker.run(input.readingAhead(chunks: 2, of: 1 << 20), sampleID: "coverage",
+                                     recordLimit: ReadCoverage.reads, batchCapacity: 1 << 20)
+        let tracked = tracker.tracked
         t.mark("coverage: run")
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
@@ -86,11 +122,13 @@ public struct BaselineSample: Sendable {
                 ? Double(counts.spikeInForwardReads) / Double(spikeReads)
                 : ReadCoverage.forwardShare(clonotypes, members: clonotypes.indices.filter { clonotypes[$0].locus == locus })
         }
+        var coverage: [(Int, Double)] = []
         for (t, c) in tracked.enumerated() {
             guard let share = shares[clones[c].locus] else { continue }
             let count = counts.clones[t]
-            clones[c].coverage = ReadCoverage.coverage(forward: count.forwardReads, count: count.reads, forwardShare: share)
+            coverage.append((c, ReadCoverage.coverage(forward: count.forwardReads, count: count.reads, forwardShare: share)))
         }
+        return coverage
     }
 
     /// Rewrites clones.tsv and the index clones of baseline.json after a run-level check changed

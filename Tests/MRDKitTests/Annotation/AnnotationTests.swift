@@ -430,6 +430,102 @@ struct ScoringKernelTests {
         #expect(differing.isEmpty, "\(differing.prefix(3))")
     }
 
+    /// The base-by-base walks that the mismatch-at-a-time kernels replaced: the reference.
+    static func referenceExtension(_ read: [UInt8], _ element: [UInt8], coreFrom: Int, coreTo: Int, diagonal: Int, side: Int, minimum: Int) -> Int {
+        let first = max(0, -diagonal), last = min(read.count - diagonal, element.count)
+        guard last > first else { return 0 }
+        let from = min(max(coreFrom, first), last), to = max(min(coreTo, last), from)
+        func same(_ i: Int) -> Bool { read[i + diagonal] == element[i] }
+        var score = 0
+        for i in from..<to { score += same(i) ? 1 : -4 }
+        var run = 0, best = 0
+        for i in stride(from: from - 1, through: first, by: -1) { run += same(i) ? 1 : -4; best = max(best, run) }
+        score += side < 0 && best <= minimum ? 0 : best
+        run = 0; best = 0
+        for i in to..<last { run += same(i) ? 1 : -4; best = max(best, run) }
+        return score + (side > 0 && best <= minimum ? 0 : best)
+    }
+
+    @Test("the mismatch-at-a-time kernels (extension score, runs, matches) equal base-by-base walks, at block edges of 16 and 64 bases and past them")
+    func mismatchKernelsEqualWalks() {
+        var random = SeededRandom(seed: 29, stream: "mismatch kernels")
+        let letters = Array("ACGTN".utf8)
+        var compared = 0, differing: [String] = []
+        for round in 0..<20_000 {
+            // Lengths around the 16- and 64-base blocks; planted copies with few, many or no differences.
+            let elementLength = 1 + random.below(round % 3 == 0 ? 20 : 330), readLength = 1 + random.below(round % 4 == 0 ? 40 : 300)
+            let element = (0..<elementLength).map { _ in letters[random.below(random.below(50) == 0 ? 5 : 4)] }
+            var read = (0..<readLength).map { _ in letters[random.below(4)] }
+            let at = random.below(readLength + elementLength) - elementLength
+            let keep = [1.0, 0.97, 0.8, 0.5][random.below(4)]
+            for i in 0..<elementLength where at + i >= 0 && at + i < readLength && random.uniform() < keep { read[at + i] = element[i] }
+            let diagonal = random.below(5) == 0 ? -elementLength - 5 + random.below(readLength + elementLength + 10) : at
+            let coreFrom = random.below(elementLength + 1) - (random.below(8) == 0 ? 5 : 0)
+            let coreTo = coreFrom + random.below(elementLength + 6)
+            let side = random.bernoulli(0.5) ? -1 : 1, minimum = random.below(8)
+            let expected = Self.referenceExtension(read, element, coreFrom: coreFrom, coreTo: coreTo, diagonal: diagonal, side: side, minimum: minimum)
+            read.withUnsafeBufferPointer { r in
+                element.withUnsafeBufferPointer { e in
+                    let got = mrd_extension_score(r.baseAddress, r.count, e.baseAddress, e.count, coreFrom, coreTo, diagonal, side, minimum)
+                    if got != expected { differing.append("extension round \(round): \(got) vs \(expected)") }
+                    // A run from the read's start, +2/-3, and the matches of the common prefix.
+                    let length = min(r.count, e.count)
+                    var run = 0, best = 0, matches = 0
+                    for i in 0..<length { run += r[i] == e[i] ? 2 : -3; best = max(best, run); matches += r[i] == e[i] ? 1 : 0 }
+                    let forward = mrd_forward_run_score(r.baseAddress, e.baseAddress, length, 2, -3)
+                    if forward != best { differing.append("forward run round \(round): \(forward) vs \(best)") }
+                    let counted = mrd_count_matches(r.baseAddress, e.baseAddress, length)
+                    if counted != matches { differing.append("matches round \(round): \(counted) vs \(matches)") }
+                }
+            }
+            compared += 1
+        }
+        #expect(compared == 20_000)
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
+
+    /// mrd_anchored_run_score walked base by base: the gate, the run leftwards from the anchor and the one rightwards.
+    @Test("the anchored run score equals its base-by-base walk")
+    func anchoredRunEqualsWalk() {
+        var random = SeededRandom(seed: 31, stream: "anchored runs")
+        let letters = Array("ACGT".utf8)
+        var differing: [String] = [], nonzero = 0
+        for round in 0..<20_000 {
+            let elementLength = 8 + random.below(70), readLength = 10 + random.below(200)
+            let element = (0..<elementLength).map { _ in letters[random.below(4)] }
+            var read = (0..<readLength).map { _ in letters[random.below(4)] }
+            let at = random.below(readLength)
+            for i in 0..<elementLength where at + i < readLength && random.below(12) > 0 { read[at + i] = element[i] }
+            let d = random.below(4) == 0 ? random.below(readLength) - elementLength / 2 : at
+            let anchorEnd = random.below(elementLength + 1), span = 1 + random.below(40), gateLength = 1 + random.below(6)
+            let gateMinimum = random.below(gateLength + 1), rightMinimum = random.below(10)
+            var expected = 0
+            if !(anchorEnd - 1 + d >= readLength || anchorEnd - gateLength < 0 || anchorEnd - gateLength + d < 0) {
+                var gate = 0
+                for i in (anchorEnd - gateLength)..<anchorEnd { gate += read[i + d] == element[i] ? 1 : -2 }
+                if gate >= gateMinimum {
+                    let lowest = max(anchorEnd - span, 0, -d)
+                    var run = 0, left = 0
+                    for i in stride(from: anchorEnd - 1, through: lowest, by: -1) { run += read[i + d] == element[i] ? 1 : -2; left = max(left, run) }
+                    var right = 0
+                    run = 0
+                    for i in anchorEnd..<max(anchorEnd, min(elementLength, readLength - d)) { run += read[i + d] == element[i] ? 1 : -2; right = max(right, run) }
+                    expected = left + (right > rightMinimum ? right : 0)
+                }
+            }
+            let got = read.withUnsafeBufferPointer { r in
+                element.withUnsafeBufferPointer { e in
+                    mrd_anchored_run_score(r.baseAddress, r.count, e.baseAddress, e.count, anchorEnd, d, span, gateLength, gateMinimum,
+                                           rightMinimum, 1, -2)
+                }
+            }
+            if got != expected { differing.append("round \(round): \(got) vs \(expected)") }
+            if expected > 0 { nonzero += 1 }
+        }
+        #expect(nonzero > 5_000)
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
+
     @Test("the J rescue's many-diagonal scores equal the one-diagonal extension score at every diagonal, cores inside and outside the read")
     func manyDiagonalScores() {
         var random = SeededRandom(seed: 23, stream: "kernels")
