@@ -14,6 +14,7 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Fewest reads for an index clone.") var minReads = BaselineOptions().minReads
     @Option(name: .long, help: "Smallest share of the dominant clone's templates for an index clone of the other lineage.") var minDominance = BaselineOptions().minDominance
     @Option(name: .long, help: "Fewest untemplated junction bases for a non-VDJ index clone.") var minUntemplated = BaselineOptions().minUntemplated
+    @Option(name: .long, help: "Distinct junctions held at most (0: no limit); past it, reads of new junctions are counted in their locus but in no clonotype (QC code group_limit).") var maxGroups = BaselineOptions().groupLimit.maxGroups
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var threadOptions: ThreadOptions
     @Flag(name: .long, help: "No summary line on stderr (a low_assignment or low_v_identity warning is still printed).") var quiet = false
@@ -28,6 +29,7 @@ struct Baseline: ParsableCommand {
         if minReads < 1 { throw ValidationError("--min-reads must be at least 1") }
         if minUntemplated < 0 { throw ValidationError("--min-untemplated must be 0 or more") }
         if !(0...1).contains(minDominance) { throw ValidationError("--min-dominance must be between 0 and 1") }
+        if maxGroups < 0 { throw ValidationError("--max-groups must be 0 (no limit) or more") }
         _ = try parsedLoci()
     }
 
@@ -41,6 +43,8 @@ struct Baseline: ParsableCommand {
             options.minUntemplated = minUntemplated
             options.minDominance = minDominance
             options.threads = threadOptions.threads
+            options.groupLimit.maxGroups = maxGroups
+            if let batch = Tuning.batchKiB { options.batchCapacity = batch << 10 }
             if let memo = Tuning.readMemo { options.memoCapacity = memo }
             let context = try reference.context(loci: options.loci)
             timer.mark("germline index")

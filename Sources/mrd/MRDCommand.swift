@@ -64,13 +64,16 @@ func printNote(_ command: String, _ message: String) {
     FileHandle.standardError.write(Data("mrd \(command): \(message)\n".utf8))
 }
 
-/// Knobs for benchmarks and profiling, read from the environment here only; none changes a result.
+/// Knobs for benchmarks and profiling, read from the environment here only; none changes a result but `MRD_BATCH_KIB` past the group limit.
 /// `MRD_TIMING` (phase times on stderr), `MRD_READ_MEMO` (distinct reads memoised per worker; 0 off),
 /// `MRD_INFLATE` (`zlib` or `isal`), `MRD_BZIP2=serial` (one bzip2 decoder thread), `MRD_PHASE_PEAKS`
-/// (with `MRD_TIMING`: each phase's own peak memory instead of the peak so far).
+/// (with `MRD_TIMING`: each phase's own peak memory instead of the peak so far), `MRD_BATCH_KIB`
+/// (`mrd baseline`'s batch size: where the group limit is counted, so it changes results only
+/// past `--max-groups`; tests reach the limit with small files through it).
 enum Tuning {
     static let environment = ProcessInfo.processInfo.environment
     static var readMemo: Int? { environment["MRD_READ_MEMO"].flatMap { Int($0) } }
+    static var batchKiB: Int? { environment["MRD_BATCH_KIB"].flatMap { Int($0) }.map { max(16, $0) } }
 
     static func apply() {
         PhaseTimer.enabled = environment["MRD_TIMING"] != nil

@@ -92,6 +92,7 @@ func runOptions(callSettings: CallSettings, reference: ReferenceOptions, outdir:
     options.germlineDirectory = reference.germline
     options.followUp = callSettings.followUp(threads: threads)
     if let memo = Tuning.readMemo { options.baseline.memoCapacity = memo }
+    if let batch = Tuning.batchKiB { options.baseline.batchCapacity = batch << 10 }
     options.decoding = Tuning.decoding(threads: threads)
     options.commandLine = CommandLine.arguments
     return options

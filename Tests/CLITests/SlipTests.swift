@@ -250,6 +250,39 @@ struct SlipTests {
     /// A library of another species stands in: human IGHV genes with a quarter of their bases
     /// changed, everywhere (camelid and mouse V genes are about as far from human ones), after a
     /// real human J (the J genes of mammals are nearly alike).
+    @Test("a diagnosis past --max-groups: group_limit on stderr even with --quiet and in baseline.json; same index clones and counts; a negative limit refused")
+    func groupLimit() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let reads = committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path
+        // 64 KiB batches (MRD_BATCH_KIB): the distinct junctions are counted after each, so a
+        // committed 6,000-read diagnosis can reach a limit of 200.
+        let environment = ["MRD_BATCH_KIB": "64"]
+        let full = try runMRD(["baseline", reads, "--sample", "P001_DX", "-o", out.appendingPathComponent("full").path, "--quiet"],
+                              directory: out, environment: environment)
+        #expect(full.status == 0 && full.stderr.isEmpty, "\(full.stderr)")
+        var limited: [[[String: String]]] = []
+        for threads in ["1", "2"] {
+            let folder = out.appendingPathComponent("limited-\(threads)")
+            let run = try runMRD(["baseline", reads, "--sample", "P001_DX", "-o", folder.path, "--max-groups", "200", "--quiet", "-t", threads],
+                                 directory: out, environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("group_limit: 294 distinct junctions after 3297 reads") && run.stderr.contains("--max-groups"), "\(run.stderr)")
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("P001_DX.baseline.json"))) as! [String: Any]
+            #expect(summary["qc_flags"] as? [String] == ["group_limit"])
+            #expect(summary["group_limit_groups"] as? Int == 294 && summary["group_limit_reads"] as? Int == 3297)
+            #expect((summary["reads_not_kept"] as? Int ?? 0) > 0)
+            limited.append(parseTSV(try String(contentsOf: folder.appendingPathComponent("P001_DX.clones.tsv"), encoding: .utf8)))
+        }
+        let reference = parseTSV(try String(contentsOf: out.appendingPathComponent("full/P001_DX.clones.tsv"), encoding: .utf8))
+        #expect(limited[0] == limited[1])
+        #expect(limited[0].count < reference.count)
+        func index(_ rows: [[String: String]]) -> [String] { rows.filter { $0["trackable"] == "T" }.map { "\($0["junction"]!) \($0["clone_count"]!) \($0["clone_fraction"]!)" } }
+        #expect(index(limited[0]) == index(reference) && !index(reference).isEmpty)
+        let negative = try runMRD(["baseline", reads, "--sample", "P001_DX", "-o", out.path, "--max-groups=-1"], directory: out)
+        #expect(negative.status == 64 && negative.stderr.contains("--max-groups must be 0 (no limit) or more"), "\(negative.stderr)")
+    }
+
     @Test("a library whose V genes are 75% like human ones: low_v_identity, a line on stderr, follow-ups not negative")
     func anotherSpecies() throws {
         let out = try temporaryDirectory()

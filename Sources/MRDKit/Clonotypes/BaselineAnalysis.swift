@@ -50,7 +50,11 @@ public struct BaselineAnalysis: Sendable {
         let classifier = ReadClassifier(annotator: annotator, spikes: spikeMatcher)
         let memoCapacity = options.memoCapacity
         // Reads are shared out by content, so each distinct sequence is annotated by one worker.
-        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads),
+        // The workers meet every few batches to count the distinct junctions (the group limit).
+        let limit = GroupLimitState(options.groupLimit)
+        var settled = try BatchPipeline.runPartitioned(reader, workers: max(1, options.threads), batchCapacity: options.batchCapacity,
+                                                       epochBatches: options.groupLimit.maxGroups > 0 ? options.groupLimit.epochBatches : 0,
+                                                       atEpochEnd: { limit.epochEnded($0) },
                                                        makeTally: { BaselineTally(memoCapacity: memoCapacity) }) { batch, partition, tally in
             for i in 0..<batch.count {
                 var record = batch.read1[i]
@@ -88,7 +92,8 @@ public struct BaselineAnalysis: Sendable {
         MemoryPolicy.releaseFreeMemory()
         timer.mark("merge")
         timer.note("groups", merged.groups.count)
-        let result = finish(consume merged, sampleID: sampleID)
+        var result = finish(consume merged, sampleID: sampleID)
+        if let frozen = limit.frozen { result.groupLimitReached = (frozen.count, frozen.readsBefore) }
         timer.mark("clonotypes (all)")
         return result
     }
@@ -140,13 +145,27 @@ public struct BaselineAnalysis: Sendable {
         var arena = tally.arena
         tally.groups = ChunkedArray()
         tally.arena = ByteArena()
-        tally.groupIndex = GroupTable()
         let qualities = FoldQualities()
+        // Past the group limit, reads of satellites met late were folded into their clone's key:
+        // added to its count here (not to its group's, whose qualities and bases are its own reads').
+        var foldedEarly: [Int: (reads: Int, forward: Int)] = [:]
+        if let frozen = tally.frozenKeys {
+            for (key, counts) in tally.foldedEarly {
+                let junction = Array(frozen.junction(key))
+                let found = junction.withUnsafeBufferPointer { junction in
+                    tally.groupIndex.find(frozen.locus[key], frozen.kind[key], junction, hash: GroupTable.hash(junction), in: groups, arena: arena)
+                }
+                if let g = found { foldedEarly[g] = counts }
+            }
+        }
+        tally.groupIndex = GroupTable()
         var order = groups.indices.filter { groups[$0].count > 0 }.map { g in
             let offset = Int32(qualities.bytes.count)
             qualities.bytes += groups[g].meanQualities(arena)
-            return GroupClone(group: Int32(g), count: groups[g].count, forwardCount: groups[g].forward, locus: groups[g].locus,
-                              kind: groups[g].kind, junction: arena.array(groups[g].junction), qualities: qualities, qualityOffset: offset)
+            let early = foldedEarly[g] ?? (0, 0)
+            return GroupClone(group: Int32(g), count: groups[g].count + early.reads, forwardCount: groups[g].forward + early.forward,
+                              locus: groups[g].locus, kind: groups[g].kind, junction: arena.array(groups[g].junction), qualities: qualities,
+                              qualityOffset: offset)
         }
         timer.mark("clonotypes: fold items")
         ErrorFolding.sortInOrder(&order)
@@ -154,6 +173,9 @@ public struct BaselineAnalysis: Sendable {
         ErrorFolding.fold(inPlace: &order)
         var readsPerLocus: [Locus: Int] = [:]
         for item in order { readsPerLocus[item.locus, default: 0] += item.count }
+        // Reads not kept (past the group limit) are reads of their locus all the same: fractions
+        // keep the locus's whole read count as denominator.
+        for locus in Locus.allCases where tally.notKept[locus.order] > 0 { readsPerLocus[locus, default: 0] += tally.notKept[locus.order] }
         // The satellites' groups are released now (their reads are in their parents' counts).
         var survives = [Bool](repeating: false, count: groups.count)
         for item in order { survives[Int(item.group)] = true }
@@ -237,8 +259,10 @@ public struct BaselineAnalysis: Sendable {
             clonotypes[i].untemplated = parts[i].untemplated
         }
         timer.mark("clonotypes: D calls")
-        result.assignedReads = clonotypes.reduce(0) { $0 + $1.count }
+        result.notKeptReads = tally.notKept.reduce(0, +)
+        result.assignedReads = clonotypes.reduce(0) { $0 + $1.count } + result.notKeptReads
         for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
+        for locus in Locus.allCases where tally.notKept[locus.order] > 0 { result.readsPerLocus[locus, default: 0] += tally.notKept[locus.order] }
         for i in clonotypes.indices {
             clonotypes[i].locusReads = result.readsPerLocus[clonotypes[i].locus] ?? 0
             clonotypes[i].cloneID = "\(sampleID)_\(clonotypes[i].locus.rawValue)_\(i + 1)"

@@ -320,7 +320,7 @@ struct BaselineTally {
 
     /// What the memo keeps per distinct read sequence, in 40 bytes (the memo holds 10^5 of them).
     struct Verdict {
-        enum Kind: UInt8 { case spikeIn, unassigned, group }
+        enum Kind: UInt8 { case spikeIn, unassigned, group, notKept, foldedEarly }
         var kind: Kind
         var reversed = false
         private var storedValue: Int32
@@ -338,7 +338,7 @@ struct BaselineTally {
             self.reversed = reversed
         }
 
-        /// Spike index, reason index or group index.
+        /// Spike index, reason index, group index, the locus order of a read not kept, or the frozen key a read folded into.
         var value: Int { Int(storedValue) }
         var junctionStart: Int { Int(storedJunctionStart) }
         var junctionEnd: Int { Int(storedJunctionEnd) }
@@ -370,6 +370,14 @@ struct BaselineTally {
     var pairs = PairCounts()
     var spikes: [Int: Int] = [:]
     var unassigned = [Int](repeating: 0, count: UnassignedReason.allCases.count)
+    /// Reads of junctions met only after the group limit was reached, per locus (`Locus.order`).
+    var notKept = [Int](repeating: 0, count: Locus.allCases.count)
+    /// The junctions that may still open a group here, once the limit is reached (see `GroupLimit`).
+    var frozenKeys: FrozenGroupKeys?
+    /// Reads (and those read forward) of new junctions past the limit folded into a frozen key.
+    var foldedEarly: [Int: (reads: Int, forward: Int)] = [:]
+    /// Groups at the end of the last epoch (those after it are the epoch's new ones).
+    var epochStartGroups = 0
 
     /// The id of a list of tied candidates.
     mutating func callID(_ candidates: [Annotator.Placement]) -> Int32 {
@@ -431,6 +439,13 @@ struct BaselineTally {
                     groups[g].replaceRepresentative(representative(Self.store(oriented, in: &arena)), arena: &arena)
                 }
             } else {
+                // Past the group limit, a junction not met before opens no group.
+                if let frozenKeys, !frozenKeys.contains(location.locus, location.kind, junction, hash: hash) {
+                    if let parent = frozenKeys.parent(of: junction, locus: location.locus) {
+                        return Verdict(kind: .foldedEarly, value: parent, reversed: location.reversed)
+                    }
+                    return Verdict(kind: .notKept, value: location.locus.order)
+                }
                 // The first read is the representative; the junction is its bytes when they are
                 // kept as read (never copied: the arena keeps a replaced representative's bytes).
                 g = groups.count
@@ -463,6 +478,8 @@ struct BaselineTally {
         switch verdict.kind {
         case .spikeIn: if entry == nil { spikes[verdict.value, default: 0] += 1 }
         case .unassigned: if entry == nil { unassigned[verdict.value] += 1 }
+        case .notKept: if entry == nil { notKept[verdict.value] += 1 }
+        case .foldedEarly: if entry == nil { foldEarly(verdict, reads: 1) }
         case .group:
             let g = verdict.value
             groups[g].count += 1
@@ -476,6 +493,13 @@ struct BaselineTally {
         }
     }
 
+    private mutating func foldEarly(_ verdict: Verdict, reads: Int) {
+        var counts = foldedEarly[verdict.value] ?? (0, 0)
+        counts.reads += reads
+        if !verdict.reversed { counts.forward += reads }
+        foldedEarly[verdict.value] = counts
+    }
+
     /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned) and names the
     /// calls; call once, at the end.
     mutating func settle(_ annotator: Annotator) {
@@ -483,6 +507,8 @@ struct BaselineTally {
             switch verdict.kind {
             case .spikeIn: spikes[verdict.value, default: 0] += verdict.used
             case .unassigned: unassigned[verdict.value] += verdict.used
+            case .notKept: notKept[verdict.value] += verdict.used
+            case .foldedEarly: foldEarly(verdict, reads: verdict.used)
             case .group:
                 groups[verdict.value].callIDs.add(verdict.calls, verdict.used)
                 if !verdict.reversed { groups[verdict.value].forward += verdict.used }
@@ -520,6 +546,12 @@ struct BaselineTally {
         pairs.add(other.pairs)
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
+        for i in notKept.indices { notKept[i] += other.notKept[i] }
+        for (key, counts) in other.foldedEarly {
+            let mine = foldedEarly[key] ?? (0, 0)
+            foldedEarly[key] = (mine.reads + counts.reads, mine.forward + counts.forward)
+        }
+        if frozenKeys == nil { frozenKeys = other.frozenKeys }
         let theirs = other.groups
         other.groups = ChunkedArray()
         let shift = arena.absorb(other.arena)

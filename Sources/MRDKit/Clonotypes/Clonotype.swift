@@ -94,6 +94,10 @@ public struct BaselineOptions: Sendable {
     /// Distinct read sequences memoised per worker, each on its second sighting (0 turns the memo
     /// off; results are the same).
     public var memoCapacity = 1 << 14
+    /// The bound on distinct junction groups (see `GroupLimit`).
+    public var groupLimit = GroupLimit.standard
+    /// Bytes of reads per batch handed to a worker (the group limit counts in batches).
+    public var batchCapacity = 4 << 20
     public init() {}
 }
 
@@ -108,6 +112,11 @@ public struct BaselineResult: Sendable {
     public var spikeInReadsByID: [String: Int] = [:]
     public var unassigned: [UnassignedReason: Int] = [:]
     public var readsPerLocus: [Locus: Int] = [:]
+    /// Reads of junctions first met after the group limit was reached: in their locus's reads and
+    /// the assigned reads, in no clonotype (see `GroupLimit`).
+    public var notKeptReads = 0
+    /// Distinct junction groups held when the limit was reached, and the reads read by then (nil: never reached).
+    public var groupLimitReached: (groups: Int, reads: Int)?
     public var clonotypes: [Clonotype] = []
     public var trackable: [Clonotype] { clonotypes.filter(\.trackable) }
     /// Why there is no trackable clone, when there is none.

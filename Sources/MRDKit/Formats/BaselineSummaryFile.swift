@@ -26,6 +26,12 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     @Nullable public var unmergedPairs: Int?
     /// Median V identity to the germline over the reads with a V (`low_v_identity` under 0.85).
     @Nullable public var medianVIdentity: Double?
+    /// The group limit (`group_limit`, see `GroupLimit`): distinct junctions held when it was
+    /// reached, the reads read by then, and the reads of junctions first met after it (in their
+    /// locus's reads and the assigned reads, in no clonotype); null when it was not reached.
+    @Nullable public var groupLimitGroups: Int?
+    @Nullable public var groupLimitReads: Int?
+    @Nullable public var readsNotKept: Int?
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", version, commandLine = "command_line", inputs, totalReads = "total_reads"
@@ -34,6 +40,7 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
         case noTrackableReason = "no_trackable_reason", notTrackable = "not_trackable", qcFlags = "qc_flags"
         case readPairs = "read_pairs", mergedPairs = "merged_pairs", unmergedPairs = "unmerged_pairs"
         case medianVIdentity = "median_v_identity"
+        case groupLimitGroups = "group_limit_groups", groupLimitReads = "group_limit_reads", readsNotKept = "reads_not_kept"
     }
 
     public init(sampleID: String, version: String, commandLine: [String], inputs: [String], totalReads: Int, assignedReads: Int,
@@ -69,7 +76,7 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
 
     /// QC codes that say the library may not be what mrd reads: the summary line goes to stderr
     /// even with `--quiet`, and `mrd run` logs it.
-    public static let warningCodes = ["low_assignment", "low_v_identity"]
+    public static let warningCodes = ["low_assignment", "low_v_identity", "group_limit"]
     public var warns: Bool { qcFlags.contains { Self.warningCodes.contains($0) } }
 
     /// One line for stderr: how many reads were assigned, and the commonest reasons the others were not.
@@ -87,6 +94,9 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
         }
         if qcFlags.contains("low_v_identity"), let median = medianVIdentity {
             line += ". low_v_identity: the V genes of the assigned reads are a median \(String(format: "%.0f", 100 * median))% identical to the human germline (hypermutated human repertoires: about 90%); not a human library, a wrong --germline, or an exceptionally hypermutated clone: follow-up calls from these clones are not reported as negative"
+        }
+        if qcFlags.contains("group_limit"), let groups = groupLimitGroups, let reads = groupLimitReads, let notKept = readsNotKept {
+            line += ". group_limit: \(groups) distinct junctions after \(reads) reads; later reads of a new junction one difference from a clone of 200+ reads (two from one of 5,000+) were added to it, as the fold would, the \(notKept) others are counted in their locus but in no clonotype: clonotypes first met after that are missing (--max-groups raises the limit)"
         }
         return line
     }

@@ -41,17 +41,24 @@ public enum BatchPipeline {
     /// less than annotating it. The batch is recycled once all workers are done with it. One batch
     /// per worker in flight: every batch is shared by all workers, and annotation is slow next to
     /// filling a batch, so a second one per worker only held 4 MiB more each (no speed measured).
+    ///
+    /// With `epochBatches`, the workers meet after every that many batches (the same batches
+    /// whatever the worker count: the reader cuts them by size): `atEpochEnd` runs on one thread
+    /// with every tally while the others wait, so a decision taken there (from all tallies at once)
+    /// depends on the input only, not on the thread count or on timing.
     public static func runPartitioned<Tally>(
         _ reader: SampleReader,
         workers: Int,
         batchCapacity: Int = 4 << 20,
         batchesPerWorker: Int = 1,
+        epochBatches: Int = 0,
+        atEpochEnd: @escaping @Sendable (UnsafeMutableBufferPointer<Tally>) -> Void = { _ in },
         makeTally: () -> Tally,
         process: @escaping @Sendable (ReadBatch, Partition, inout Tally) throws -> Void
     ) throws -> [Tally] {
         let workerCount = max(1, workers)
         return try drive(reader, workers: workerCount, batchCapacity: batchCapacity, batchesPerWorker: batchesPerWorker,
-                         broadcast: true, makeTally: makeTally) { batch, worker, tally in
+                         broadcast: true, epochBatches: epochBatches, atEpochEnd: atEpochEnd, makeTally: makeTally) { batch, worker, tally in
             try process(batch, Partition(worker: worker, workers: workerCount), &tally)
         }
     }
@@ -64,9 +71,12 @@ public enum BatchPipeline {
         batchCapacity: Int,
         batchesPerWorker: Int,
         broadcast: Bool,
+        epochBatches: Int = 0,
+        atEpochEnd: @escaping @Sendable (UnsafeMutableBufferPointer<Tally>) -> Void = { _ in },
         makeTally: () -> Tally,
         process: @escaping @Sendable (ReadBatch, Int, inout Tally) throws -> Void
     ) throws -> [Tally] {
+        precondition(epochBatches == 0 || broadcast, "epochs need every worker to see every batch")
         let workerCount = max(1, workers)
         let poolSize = workerCount * batchesPerWorker + 1
         let free = BlockingQueue<ReadBatch>(capacity: poolSize)
@@ -98,22 +108,29 @@ public enum BatchPipeline {
         for i in 0..<workerCount { (tallies.baseAddress! + i).initialize(to: makeTally()) }
         defer { tallies.baseAddress!.deinitialize(count: workerCount); tallies.deallocate() }
         let talliesBox = UncheckedBox(tallies)
+        let barrier = EpochBarrier(parties: workerCount)
         // Threads of their own, not concurrentPerform: that runs at most as many iterations at once
         // as there are cores, and with `broadcast` a batch is recycled only after every worker has
         // seen it, so a worker that never started (--threads above the core count) would stall
         // the reader for good.
         runOnThreads(workerCount) { worker in
             let inbox = queues[broadcast ? worker : 0]
+            var batches = 0
             while let batch = inbox.pop() {
                 do {
                     try process(batch, worker, &talliesBox.value[worker])
                 } catch {
                     failure.record(error)
+                    barrier.breakUp()
                     free.close()
                     queues.forEach { $0.close() }
                     return
                 }
                 if pending?.finish(batch) ?? true { free.push(batch) }
+                batches += 1
+                if epochBatches > 0 && batches % epochBatches == 0 {
+                    guard barrier.arrive({ atEpochEnd(talliesBox.value) }) else { return }
+                }
             }
         }
         // Unblock the reader if a worker stopped early, then wait for it to let go of the files.
@@ -137,6 +154,43 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         thread.start()
     }
     for _ in 0..<count { finished.wait() }
+}
+
+/// Where the workers meet at the end of an epoch: the last to arrive runs the epoch's work while
+/// the others wait. A worker that fails breaks it up, so that no one waits for it for ever.
+final class EpochBarrier: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let parties: Int
+    private var arrived = 0
+    private var generation = 0
+    private var broken = false
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Waits for the other parties (the last one runs `work` first); false once broken up.
+    func arrive(_ work: () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if broken { return false }
+        arrived += 1
+        if arrived == parties {
+            work()
+            arrived = 0
+            generation += 1
+            condition.broadcast()
+            return true
+        }
+        let mine = generation
+        while generation == mine && !broken { condition.wait() }
+        return !broken
+    }
+
+    func breakUp() {
+        condition.lock()
+        broken = true
+        condition.broadcast()
+        condition.unlock()
+    }
 }
 
 /// How many workers still have each batch in hand.

@@ -252,6 +252,10 @@ public struct BaselineSample: Sendable {
         if result.totalReads > 0 && Double(result.assignedReads + result.spikeInReads) < BaselineSummary.minAssignedShare * Double(result.totalReads) {
             summary.qcFlags.append("low_assignment")
         }
+        if let reached = result.groupLimitReached {
+            (summary.groupLimitGroups, summary.groupLimitReads, summary.readsNotKept) = (reached.groups, reached.reads, result.notKeptReads)
+            summary.qcFlags.append("group_limit")
+        }
         let (median, reads) = medianVIdentity(result.clonotypes)
         summary.medianVIdentity = median
         if let median, reads >= BaselineSummary.minReadsForVIdentity, median < BaselineSummary.minMedianVIdentity {

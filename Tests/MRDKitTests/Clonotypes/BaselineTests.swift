@@ -16,10 +16,13 @@ struct BaselineTests {
     static let germline = try! GermlineReference.bundled()
     static let spikes = try! SpikeInsFile.read(path: run.appendingPathComponent("spikes.tsv").path)
 
-    static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2, memoCapacity: Int? = nil) throws -> BaselineResult {
+    static func analyse(_ sample: String, paired: Bool = false, threads: Int = 2, memoCapacity: Int? = nil,
+                        groupLimit: GroupLimit? = nil, batchCapacity: Int? = nil) throws -> BaselineResult {
         var options = BaselineOptions()
         options.threads = threads
         if let memoCapacity { options.memoCapacity = memoCapacity }
+        if let groupLimit { options.groupLimit = groupLimit }
+        if let batchCapacity { options.batchCapacity = batchCapacity }
         let analysis = BaselineAnalysis(germline: germline, spikeIns: spikes, options: options)
         let input = SampleInput(read1: [run.appendingPathComponent("\(sample)_R1.fastq.gz").path],
                                 read2: paired ? [run.appendingPathComponent("\(sample)_R2.fastq.gz").path] : [])
@@ -100,6 +103,40 @@ struct BaselineTests {
                 #expect(result.clonotypes.first?.representativeReversed == false, "\(name), \(threads) threads")
             }
         }
+    }
+
+    @Test("the group limit's counts between batches change nothing while the limit is not reached (64 KiB batches, a count after each)")
+    func groupLimitBelowChangesNothing() throws {
+        let reference = try Self.analyse("P001_DX", threads: 2)
+        let counted = try Self.analyse("P001_DX", threads: 2, groupLimit: GroupLimit(maxGroups: 1_000_000, epochBatches: 1), batchCapacity: 64 << 10)
+        #expect(counted.groupLimitReached == nil && counted.notKeptReads == 0)
+        #expect(ClonesFile.text(BaselineSample.clones(counted)) == ClonesFile.text(BaselineSample.clones(reference)))
+        #expect(AIRRFile.text(BaselineSample.airr(counted)) == AIRRFile.text(BaselineSample.airr(reference)))
+    }
+
+    @Test("past the group limit, junctions first met later are not kept: counted in their locus, the same whatever the thread count, index clones unchanged")
+    func groupLimitReached() throws {
+        let reference = try Self.analyse("P001_DX", threads: 2)
+        let limit = GroupLimit(maxGroups: 60, epochBatches: 1)
+        let one = try Self.analyse("P001_DX", threads: 1, groupLimit: limit, batchCapacity: 64 << 10)
+        let three = try Self.analyse("P001_DX", threads: 3, groupLimit: limit, batchCapacity: 64 << 10)
+        let reached = try #require(one.groupLimitReached)
+        // Frozen at the first count that reaches 60 distinct junctions: after one 64 KiB batch or a few.
+        #expect(reached.groups >= 60 && reached.reads > 0 && reached.reads < one.totalReads / 2, "\(reached)")
+        #expect(one.notKeptReads > 0)
+        #expect(one.clonotypes.count < reference.clonotypes.count)
+        #expect(ClonesFile.text(BaselineSample.clones(three)) == ClonesFile.text(BaselineSample.clones(one)))
+        #expect(three.notKeptReads == one.notKeptReads && three.groupLimitReached?.groups == reached.groups)
+        // Every read still counted once; each locus keeps its whole read count (fractions' denominator).
+        #expect(one.assignedReads + one.spikeInReads + one.unassigned.values.reduce(0, +) == one.totalReads)
+        #expect(one.assignedReads == reference.assignedReads)
+        #expect(one.readsPerLocus == reference.readsPerLocus)
+        #expect(one.clonotypes.reduce(0) { $0 + $1.count } + one.notKeptReads == one.assignedReads)
+        // The index clones (met in the first reads) are the same clones with the same counts: their
+        // satellites met after the limit were folded into them at once.
+        #expect(one.trackable.map(\.junctionString) == reference.trackable.map(\.junctionString))
+        #expect(one.trackable.map(\.count) == reference.trackable.map(\.count))
+        #expect(!one.trackable.isEmpty)
     }
 
     @Test("the read memo changes no result: off, tiny (full after 50 sequences) and default give the same outputs",
