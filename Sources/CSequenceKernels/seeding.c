@@ -210,10 +210,11 @@ long mrd_alignment_cost(const uint8_t *a, long n, const uint8_t *b, long m, long
     if (limit < 0) return over;
     if ((n > m ? n - m : m - n) * gap > limit) return over;
     if (n == m) {
-        // Equal lengths: a gap costs a pair, so one or `gap` substitutions are the cost.
-        long d = 0;
-        for (long i = 0; i < n; i++) d += a[i] != b[i];
-        if (d <= gap || d <= 1) return d < over ? d : over;
+        // Equal lengths: an alignment with a gap has two (one in each), so up to `gap`
+        // substitutions are the cost, and so is any number when two gaps cost more than the limit
+        // (the usual case: a tracked read's few differences against a clone).
+        const long d = n - mrd_count_matches(a, b, n);
+        if (d <= gap || d <= 1 || limit < 2 * gap) return d < over ? d : over;
     }
     if (n == 0) return m * gap < over ? m * gap : over;
     if (m == 0) return n * gap < over ? n * gap : over;

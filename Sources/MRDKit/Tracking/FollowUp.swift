@@ -441,12 +441,28 @@ public struct FollowUpTracker: Sendable {
         // distinct windows and, around a large clone, 10^3 unfolded satellites as competitors).
         // Windows beyond the budget are rejected whatever their competitors.
         let limit = target.budget + MatchTolerance.gapCost
+        // The competitors end to end in one buffer: an array each would be retained and released
+        // at every one of the 10^7 comparisons of a large noisy diagnosis.
+        var competitorBytes: [UInt8] = [], competitorStarts: [Int] = [0]
+        for competitor in target.competitors {
+            competitorBytes += competitor
+            competitorStarts.append(competitorBytes.count)
+        }
         let costs = sorted.parallelMap(threads: threads, minimumCount: 256) { window, _ -> (toIndex: Int, nearerCompetitor: Bool) in
             let bases = window.bases.bytes[...]
             let toIndex = alignmentCost(bases, trimmed(target.sequence, window), gap: MatchTolerance.gapCost, limit: limit)
             guard toIndex <= target.budget else { return (toIndex, false) }
-            let nearer = target.competitors.contains {
-                alignmentCost(bases, trimmed($0, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex
+            let left = Int(window.clipLeft), right = Int(window.clipRight)
+            let nearer = bases.withUnsafeBufferPointer { read in
+                competitorBytes.withUnsafeBufferPointer { all in
+                    (0..<(competitorStarts.count - 1)).contains { k in
+                        // The competitor over the window's part of the target (none left: empty, as `trimmed`).
+                        let start = competitorStarts[k], length = competitorStarts[k + 1] - start
+                        let kept = left + right < length ? length - left - right : 0
+                        return mrd_alignment_cost(read.baseAddress, read.count, all.baseAddress.map { $0 + start + (kept > 0 ? left : 0) }, kept,
+                                                  MatchTolerance.gapCost, toIndex) <= toIndex
+                    }
+                }
             }
             return (toIndex, nearer)
         }
