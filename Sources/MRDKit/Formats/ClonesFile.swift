@@ -59,6 +59,26 @@ public enum ClonesFile {
     public static func text(_ clones: [BaselineClone]) -> String {
         var tsv = TableWriter()
         tsv.row(columns)
+        addRows(clones[...], to: &tsv)
+        return tsv.text
+    }
+
+    /// The same text, its rows formatted in chunks side by side on `threads` threads.
+    public static func text(_ clones: [BaselineClone], threads: Int) -> String {
+        let chunk = 4096
+        guard threads > 1, clones.count > chunk else { return text(clones) }
+        var header = TableWriter()
+        header.row(columns)
+        let ranges = stride(from: 0, to: clones.count, by: chunk).map { $0..<min($0 + chunk, clones.count) }
+        let parts = ranges.parallelMap(threads: threads, minimumCount: 2) { range -> String in
+            var tsv = TableWriter()
+            addRows(clones[range], to: &tsv)
+            return tsv.text
+        }
+        return header.text + parts.joined()
+    }
+
+    private static func addRows(_ clones: ArraySlice<BaselineClone>, to tsv: inout TableWriter) {
         for c in clones {
             tsv.field(c.cloneID); tsv.field(c.sampleID); tsv.field(c.locus.rawValue)
             tsv.field(c.vCall); tsv.field(c.dCall); tsv.field(c.jCall); tsv.field(c.junction)
@@ -71,7 +91,6 @@ public enum ClonesFile {
             tsv.field(c.vIdentity.map { TableNumber.fixed($0, decimals: 4) } ?? "")
             tsv.endRow()
         }
-        return tsv.text
     }
 
     /// Reads ID.clones.tsv (the contract's columns; more may follow) and checks every value, so that a

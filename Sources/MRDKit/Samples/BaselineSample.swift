@@ -47,7 +47,7 @@ public struct BaselineSample: Sendable {
         try airrError.get()
         let outcome = Outcome(clones: clones, summary: Self.summary(result, inputs: input.allFiles, commandLine: commandLine))
         timer.mark("outputs: summary")
-        var outputs = OutputSet([(base + ".clones.tsv", ClonesFile.text(outcome.clones))])
+        var outputs = OutputSet([(base + ".clones.tsv", ClonesFile.text(outcome.clones, threads: options.threads))])
         timer.mark("outputs: clones")
         outputs.add(written: airrFile)
         outputs.add(outcome.summary.text, to: base + ".baseline.json")

@@ -93,6 +93,21 @@ struct RoundTripTests {
         #expect { try ClonesFile.read(path: damaged) } throws: { ($0 as? ReadError)?.line == 2 }
     }
 
+    @Test("clones.tsv formatted in chunks on several threads: the same text as on one")
+    func clonesOnThreads() throws {
+        // 10,001 rows: two whole 4,096-row chunks and a partial one.
+        let clones = (0..<10_001).map { i -> BaselineClone in
+            var clone = Self.clone("P1_DX_IGH_\(i + 1)", trackable: i % 7 == 0)
+            clone.count = 10_001 - i
+            clone.coverage = Double(i % 4 + 1) / 4
+            return clone
+        }
+        let one = ClonesFile.text(clones)
+        #expect(one.split(separator: "\n").count == 10_002)
+        for threads in [2, 3] { #expect(ClonesFile.text(clones, threads: threads) == one) }
+        #expect(try ClonesFile.read(path: try write(ClonesFile.text(clones, threads: 2), "many.clones.tsv")) == clones)
+    }
+
     @Test("AIRR rearrangement TSV")
     func airr() throws {
         var row = AIRRRearrangement(sequenceID: "P1_DX_IGH_1", sequence: "ACGTACGT")
