@@ -134,6 +134,17 @@ public struct AnnotationScratch {
     var spikeHits: [Int32] = []
     var touchedSpikes: [Int32] = []
 
+    /// Zeroes the touched slots' counts (through buffers: a store into an array held in an inout
+    /// struct checks its uniqueness each time).
+    mutating func clearTouchedCounts() {
+        let n = touchedCount
+        touched.withUnsafeBufferPointer { touched in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for i in 0..<n { counts[Int(touched[i])] = 0 }
+            }
+        }
+    }
+
     public init(_ annotator: Annotator) {
         counts = [Int32](repeating: 0, count: 2 * annotator.elements.count)
         touched = [Int32](repeating: 0, count: 2 * annotator.elements.count)
@@ -414,21 +425,28 @@ public final class Annotator: Sendable {
         }
         scratch.touchedCount = touchedCount
         scratch.hitCount = hitCount
-        let touched = scratch.touched[..<touchedCount]
-        guard !touched.isEmpty else { return .failure(.noGermline) }
+        guard touchedCount > 0 else { return .failure(.noGermline) }
+        // Through buffers, without a division per slot: an element access of an array held in the
+        // inout scratch checks its uniqueness each time.
         var bestFive: (Int32, Int32) = (0, 0), bestThree: (Int32, Int32) = (0, 0)
-        for slot in touched {
-            let s = Int(slot), e = s % elementCount, count = scratch.counts[s]
-            if s < elementCount {
-                if isFivePrime[e] { bestFive.0 = max(bestFive.0, count) } else { bestThree.0 = max(bestThree.0, count) }
-            } else {
-                if isFivePrime[e] { bestFive.1 = max(bestFive.1, count) } else { bestThree.1 = max(bestThree.1, count) }
+        scratch.touched.withUnsafeBufferPointer { touched in
+            scratch.counts.withUnsafeBufferPointer { counts in
+                isFivePrime.withUnsafeBufferPointer { isFivePrime in
+                    for i in 0..<touchedCount {
+                        let s = Int(touched[i]), count = counts[s]
+                        if s < elementCount {
+                            if isFivePrime[s] { bestFive.0 = max(bestFive.0, count) } else { bestThree.0 = max(bestThree.0, count) }
+                        } else {
+                            if isFivePrime[s - elementCount] { bestFive.1 = max(bestFive.1, count) } else { bestThree.1 = max(bestThree.1, count) }
+                        }
+                    }
+                }
             }
         }
         // A lone 12-mer shared with some germline element happens by chance in a few percent of
         // unrelated reads: no germline found.
         if max(bestFive.0, bestFive.1, bestThree.0, bestThree.1) < 2 {
-            for slot in touched { scratch.counts[Int(slot)] = 0 }
+            scratch.clearTouchedCounts()
             return .failure(.noGermline)
         }
         // Orientation: the strand whose best 5' plus best 3' elements have more k-mer hits.
@@ -436,7 +454,7 @@ public final class Annotator: Sendable {
         scratch.strandReversed = reversed
         placements(strand: reversed ? 1 : 0, readLength: n, bestFive: reversed ? bestFive.1 : bestFive.0,
                    bestThree: reversed ? bestThree.1 : bestThree.0, &scratch)
-        for slot in touched { scratch.counts[Int(slot)] = 0 }
+        scratch.clearTouchedCounts()
         if reversed {
             // Resized in place: trimmed reads vary in length, and a new buffer per read would cost
             // an allocation each.
@@ -506,12 +524,22 @@ public final class Annotator: Sendable {
         let elementCount = elements.count
         scratch.placements.removeAll(keepingCapacity: true)
         scratch.selected.removeAll(keepingCapacity: true)
-        for slot in scratch.touched[..<scratch.touchedCount] {
-            let s = Int(slot)
-            guard (s >= elementCount) == (strand == 1) else { continue }
-            let e = s % elementCount, count = scratch.counts[s]
-            if count >= 2 && count * 2 >= (isFivePrime[e] ? bestFive : bestThree) { scratch.selected.append(Int32(e)) }
+        let base = strand * elementCount, touchedCount = scratch.touchedCount
+        var selected = scratch.selected
+        scratch.selected = []
+        scratch.touched.withUnsafeBufferPointer { touched in
+            scratch.counts.withUnsafeBufferPointer { counts in
+                isFivePrime.withUnsafeBufferPointer { isFivePrime in
+                    for i in 0..<touchedCount {
+                        let e = Int(touched[i]) - base
+                        guard e >= 0 && e < elementCount else { continue }
+                        let count = counts[e + base]
+                        if count >= 2 && count * 2 >= (isFivePrime[e] ? bestFive : bestThree) { selected.append(Int32(e)) }
+                    }
+                }
+            }
         }
+        scratch.selected = selected
         guard !scratch.selected.isEmpty else { return }
         scratch.selected.sort()
         var total: Int32 = 0
