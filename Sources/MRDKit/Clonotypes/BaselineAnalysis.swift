@@ -155,7 +155,9 @@ public struct BaselineAnalysis: Sendable {
                 let found = junction.withUnsafeBufferPointer { junction in
                     tally.groupIndex.find(frozen.locus[key], frozen.kind[key], junction, hash: GroupTable.hash(junction), in: groups, arena: arena)
                 }
-                if let g = found { foldedEarly[g] = counts }
+                // Every frozen key has its group (groups are never dropped while reads come in);
+                // were one missing, its reads would still be counted, as not kept.
+                if let g = found { foldedEarly[g] = counts } else { tally.notKept[frozen.locus[key].order] += counts.reads }
             }
         }
         tally.groupIndex = GroupTable()
