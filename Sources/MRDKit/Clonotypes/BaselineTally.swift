@@ -608,54 +608,20 @@ struct CountedKeys<Key: Hashable> {
 /// groups array, compared against the groups' own keys, so that a read whose junction already has
 /// a group finds it without a key being made (no allocation, no SipHash per read).
 struct GroupTable {
-    /// Group index per slot, -1 when empty; the slot's hash beside it (for growing).
-    private var slots = [Int32](repeating: -1, count: 1024)
-    private var hashes = [UInt64](repeating: 0, count: 1024)
-    private var count = 0
+    private var table = IndexHashTable()
 
     static func hash(_ junction: UnsafeBufferPointer<UInt8>) -> UInt64 { mrd_hash_bytes(junction.baseAddress, junction.count) }
 
     func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64,
               in groups: ChunkedArray<BaselineTally.Group>, arena: ByteArena) -> Int? {
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let g = slots[slot]
-            if g < 0 { return nil }
-            if hashes[slot] == hash {
-                let group = Int(g)
-                if groups[group].locus == locus && groups[group].kind == kind && Int(groups[group].junction.length) == junction.count {
-                    let same = arena.withBytes(groups[group].junction) { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
-                    if same { return group }
-                }
-            }
-            slot = (slot + 1) & mask
+        table.find(hash: hash) { group in
+            groups[group].locus == locus && groups[group].kind == kind && Int(groups[group].junction.length) == junction.count
+                && arena.withBytes(groups[group].junction) { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
         }
     }
 
     /// Adds group `g` (not yet in the table) under `hash`.
-    mutating func insert(_ g: Int, hash: UInt64) {
-        if (count + 1) * 2 > slots.count { grow() }
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(g)
-        hashes[slot] = hash
-        count += 1
-    }
-
-    private mutating func grow() {
-        let oldSlots = slots, oldHashes = hashes
-        slots = [Int32](repeating: -1, count: oldSlots.count * 2)
-        hashes = [UInt64](repeating: 0, count: oldSlots.count * 2)
-        let mask = slots.count - 1
-        for i in oldSlots.indices where oldSlots[i] >= 0 {
-            var slot = Int(truncatingIfNeeded: oldHashes[i]) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = oldSlots[i]
-            hashes[slot] = oldHashes[i]
-        }
-    }
+    mutating func insert(_ g: Int, hash: UInt64) { table.insert(g, hash: hash) }
 }
 
 /// Counts kept in a narrow type (bytes) while no count can overflow it, widened once one could: a

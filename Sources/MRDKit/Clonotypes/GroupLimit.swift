@@ -39,8 +39,7 @@ final class FrozenGroupKeys: @unchecked Sendable {
     private var starts: [Int32] = [0]
     private var bytes: [UInt8] = []
     private var reads: [Int] = []
-    private var slots: [Int32]
-    private var hashes: [UInt64]
+    private var table: IndexHashTable
     /// Deletion-neighbourhood key (as the fold makes them) -> keys with enough reads to be a parent.
     private var parents: [UInt64: [Int32]] = [:]
     /// Keys with enough reads to be the parent of a two-difference satellite (a few at most).
@@ -53,10 +52,7 @@ final class FrozenGroupKeys: @unchecked Sendable {
     func junction(_ key: Int) -> ArraySlice<UInt8> { bytes[Int(starts[key])..<Int(starts[key + 1])] }
 
     init(_ tallies: UnsafeMutableBufferPointer<BaselineTally>, expected: Int) {
-        var size = 1024
-        while size < expected * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
-        hashes = [UInt64](repeating: 0, count: size)
+        table = IndexHashTable(expected: expected)
         readsBefore = tallies.reduce(0) { $0 + $1.total }
         for tally in tallies {
             for g in 0..<tally.groups.count {
@@ -99,49 +95,22 @@ final class FrozenGroupKeys: @unchecked Sendable {
     }
 
     func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int? {
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let k = slots[slot]
-            if k < 0 { return nil }
-            if hashes[slot] == hash {
-                let key = Int(k), start = Int(starts[key]), length = Int(starts[key + 1]) - start
-                if self.locus[key] == locus && self.kind[key] == kind && length == junction.count {
-                    let same = bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, junction.baseAddress!, length) == 0 }
-                    if same { return key }
-                }
-            }
-            slot = (slot + 1) & mask
+        table.find(hash: hash) { key in
+            let start = Int(starts[key]), length = Int(starts[key + 1]) - start
+            return self.locus[key] == locus && self.kind[key] == kind && length == junction.count
+                && bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, junction.baseAddress!, length) == 0 }
         }
     }
 
     private func insert(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int {
-        if (self.locus.count + 1) * 2 > slots.count { grow() }
-        let key = Int32(self.locus.count)
+        let key = self.locus.count
         self.locus.append(locus)
         self.kind.append(kind)
         reads.append(0)
         bytes.append(contentsOf: junction)
         starts.append(Int32(bytes.count))
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = key
-        hashes[slot] = hash
-        return Int(key)
-    }
-
-    private func grow() {
-        let oldSlots = slots, oldHashes = hashes
-        slots = [Int32](repeating: -1, count: oldSlots.count * 2)
-        hashes = [UInt64](repeating: 0, count: oldSlots.count * 2)
-        let mask = slots.count - 1
-        for i in oldSlots.indices where oldSlots[i] >= 0 {
-            var slot = Int(truncatingIfNeeded: oldHashes[i]) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = oldSlots[i]
-            hashes[slot] = oldHashes[i]
-        }
+        table.insert(key, hash: hash)
+        return key
     }
 }
 

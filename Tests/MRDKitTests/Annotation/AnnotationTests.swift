@@ -430,6 +430,17 @@ struct ScoringKernelTests {
         #expect(differing.isEmpty, "\(differing.prefix(3))")
     }
 
+    /// A random element (a base in 50 an N when `withN`) and a random read with the element planted
+    /// at `at` (possibly hanging over either end), each planted base kept when `keep` says so.
+    static func planted(_ random: inout SeededRandom, elementLength: Int, readLength: Int, at: Int, withN: Bool = false,
+                        keep: (inout SeededRandom) -> Bool) -> (element: [UInt8], read: [UInt8]) {
+        let letters = Array("ACGTN".utf8)
+        let element = (0..<elementLength).map { _ in letters[random.below(withN && random.below(50) == 0 ? 5 : 4)] }
+        var read = (0..<readLength).map { _ in letters[random.below(4)] }
+        for i in 0..<elementLength where at + i >= 0 && at + i < readLength && keep(&random) { read[at + i] = element[i] }
+        return (element, read)
+    }
+
     /// The base-by-base walks that the mismatch-at-a-time kernels replaced: the reference.
     static func referenceExtension(_ read: [UInt8], _ element: [UInt8], coreFrom: Int, coreTo: Int, diagonal: Int, side: Int, minimum: Int) -> Int {
         let first = max(0, -diagonal), last = min(read.count - diagonal, element.count)
@@ -449,16 +460,13 @@ struct ScoringKernelTests {
     @Test("the mismatch-at-a-time kernels (extension score, runs, matches) equal base-by-base walks, at block edges of 16 and 64 bases and past them")
     func mismatchKernelsEqualWalks() {
         var random = SeededRandom(seed: 29, stream: "mismatch kernels")
-        let letters = Array("ACGTN".utf8)
         var compared = 0, differing: [String] = []
         for round in 0..<20_000 {
             // Lengths around the 16- and 64-base blocks; planted copies with few, many or no differences.
             let elementLength = 1 + random.below(round % 3 == 0 ? 20 : 330), readLength = 1 + random.below(round % 4 == 0 ? 40 : 300)
-            let element = (0..<elementLength).map { _ in letters[random.below(random.below(50) == 0 ? 5 : 4)] }
-            var read = (0..<readLength).map { _ in letters[random.below(4)] }
             let at = random.below(readLength + elementLength) - elementLength
             let keep = [1.0, 0.97, 0.8, 0.5][random.below(4)]
-            for i in 0..<elementLength where at + i >= 0 && at + i < readLength && random.uniform() < keep { read[at + i] = element[i] }
+            let (element, read) = Self.planted(&random, elementLength: elementLength, readLength: readLength, at: at, withN: true) { $0.uniform() < keep }
             let diagonal = random.below(5) == 0 ? -elementLength - 5 + random.below(readLength + elementLength + 10) : at
             let coreFrom = random.below(elementLength + 1) - (random.below(8) == 0 ? 5 : 0)
             let coreTo = coreFrom + random.below(elementLength + 6)
@@ -488,14 +496,11 @@ struct ScoringKernelTests {
     @Test("the anchored run score equals its base-by-base walk")
     func anchoredRunEqualsWalk() {
         var random = SeededRandom(seed: 31, stream: "anchored runs")
-        let letters = Array("ACGT".utf8)
         var differing: [String] = [], nonzero = 0
         for round in 0..<20_000 {
             let elementLength = 8 + random.below(70), readLength = 10 + random.below(200)
-            let element = (0..<elementLength).map { _ in letters[random.below(4)] }
-            var read = (0..<readLength).map { _ in letters[random.below(4)] }
             let at = random.below(readLength)
-            for i in 0..<elementLength where at + i < readLength && random.below(12) > 0 { read[at + i] = element[i] }
+            let (element, read) = Self.planted(&random, elementLength: elementLength, readLength: readLength, at: at) { $0.below(12) > 0 }
             let d = random.below(4) == 0 ? random.below(readLength) - elementLength / 2 : at
             let anchorEnd = random.below(elementLength + 1), span = 1 + random.below(40), gateLength = 1 + random.below(6)
             let gateMinimum = random.below(gateLength + 1), rightMinimum = random.below(10)
@@ -529,15 +534,12 @@ struct ScoringKernelTests {
     @Test("the J rescue's many-diagonal scores equal the one-diagonal extension score at every diagonal, cores inside and outside the read")
     func manyDiagonalScores() {
         var random = SeededRandom(seed: 23, stream: "kernels")
-        let letters = Array("ACGT".utf8)
         var compared = 0, differing: [String] = []
         for _ in 0..<3_000 {
             let elementLength = 10 + random.below(90), readLength = 1 + random.below(250)
-            let element = (0..<elementLength).map { _ in letters[random.below(4)] }
-            var read = (0..<readLength).map { _ in letters[random.below(4)] }
             // The element planted somewhere in the read with a tenth of its bases changed.
             let at = random.below(readLength)
-            for i in 0..<elementLength where at + i < readLength && random.below(10) > 0 { read[at + i] = element[i] }
+            let (element, read) = Self.planted(&random, elementLength: elementLength, readLength: readLength, at: at) { $0.below(10) > 0 }
             let coreFrom = random.below(elementLength), coreTo = coreFrom + random.below(elementLength - coreFrom + 1)
             let from = -elementLength - 10 + random.below(readLength + 20), to = from + random.below(200)
             let side = random.bernoulli(0.5) ? -1 : 1, minimum = random.below(8)
