@@ -1,4 +1,5 @@
 #include "sequence_kernels.h"
+#include "seeding.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -393,4 +394,66 @@ long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *elemen
 
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length) {
     return length > 0 ? length - mismatch_count(a, b, 0, length, 0, length) : 0;
+}
+
+
+/// Bases matched from the start of a and b (at most n), with up to `allowed` mismatches passed:
+/// the prefix length reached before mismatch number `allowed` + 1.
+static long prefix_reach(const uint8_t *a, const uint8_t *b, long n, long allowed) {
+    for (long i = 0; i < n; i += 64) {
+        const long block = n - i < 64 ? n - i : 64;
+        uint64_t bits = mismatch_bits(a + i, b + i, block, i, n - i - block);
+        while (bits) {
+            const long k = __builtin_ctzll(bits);
+            if (allowed-- == 0) return i + k;
+            bits &= bits - 1;
+        }
+    }
+    return n;
+}
+
+/// The same from the ends of a and b (a[..<n], b[..<n] aligned at their last bases).
+static long suffix_reach(const uint8_t *a, const uint8_t *b, long n, long allowed) {
+    for (long end = n; end > 0; end -= 64) {
+        const long start = end - 64 > 0 ? end - 64 : 0, block = end - start;
+        uint64_t bits = mismatch_bits(a + start, b + start, block, start, n - end);
+        while (bits) {
+            const long k = 63 - __builtin_clzll(bits);
+            if (allowed-- == 0) return n - (start + k + 1);
+            bits ^= 1ULL << k;
+        }
+    }
+    return n;
+}
+
+long mrd_any_within(const uint8_t *window, long n, const uint8_t *all, const long *starts, long count, long clip_left,
+                    long clip_right, long gap, long limit) {
+    for (long k = 0; k < count; k++) {
+        const long length = starts[k + 1] - starts[k];
+        // The competitor over the window's part of the target (nothing left: empty).
+        const long m = clip_left + clip_right < length ? length - clip_left - clip_right : 0;
+        const uint8_t *c = all + starts[k] + (m > 0 ? clip_left : 0);
+        const long difference = m > n ? m - n : n - m;
+        if (difference * gap > limit) continue;
+        if (difference == 0 && limit < 2 * gap) {
+            // Equal lengths and two gaps over the limit: substitutions only, counted until over it.
+            if (prefix_reach(window, c, n, limit) == n) return 1;
+            continue;
+        }
+        if (difference == 1 && limit < 3 * gap && limit - gap <= 1) {
+            // One base more on one side and one gap at most: the shorter sequence must be the longer
+            // one less a base, with limit - gap substitutions (0 or 1) on either side of the gap.
+            const uint8_t *longer = m > n ? c : window, *shorter = m > n ? window : c;
+            const long s = m > n ? n : m, allowed = limit - gap;
+            const long front0 = prefix_reach(longer, shorter, s, 0), back0 = suffix_reach(longer + 1, shorter, s, 0);
+            if (front0 + back0 >= s) return 1;
+            if (allowed == 1) {
+                const long front1 = prefix_reach(longer, shorter, s, 1), back1 = suffix_reach(longer + 1, shorter, s, 1);
+                if (front1 + back0 >= s || front0 + back1 >= s) return 1;
+            }
+            continue;
+        }
+        if (mrd_alignment_cost(window, n, c, m, gap, limit) <= limit) return 1;
+    }
+    return 0;
 }

@@ -60,6 +60,14 @@ long mrd_gapped_extension_score(const uint8_t *read, long read_end, const uint8_
 long mrd_j_indel_score(const uint8_t *read, long read_len, const uint8_t *element, long element_len, long anchor_end,
                        long diagonal, long span, long match, long mismatch, long gap_open, long gap_extend, long max_shift);
 
+/// Whether any of `count` competitors (end to end in `all`, competitor k at starts[k]..<starts[k+1])
+/// is within `limit` of window[..<n] by mrd_alignment_cost (substitution 1, gap `gap`), each cut by
+/// clip_left and clip_right bases at its ends first (nothing left: empty). The cases a small limit
+/// allows are answered without the dynamic-programming table: equal lengths by a substitution count
+/// that stops past the limit; lengths one apart, when only one gap fits, by how far each end matches.
+long mrd_any_within(const uint8_t *window, long n, const uint8_t *all, const long *starts, long count, long clip_left,
+                    long clip_right, long gap, long limit);
+
 /// Positions where a[i] == b[i], i < length.
 long mrd_count_matches(const uint8_t *a, const uint8_t *b, long length);
 

@@ -444,6 +444,7 @@ public struct FollowUpTracker: Sendable {
         // The competitors end to end in one buffer: an array each would be retained and released
         // at every one of the 10^7 comparisons of a large noisy diagnosis.
         var competitorBytes: [UInt8] = [], competitorStarts: [Int] = [0]
+        competitorStarts.reserveCapacity(target.competitors.count + 1)
         for competitor in target.competitors {
             competitorBytes += competitor
             competitorStarts.append(competitorBytes.count)
@@ -452,15 +453,11 @@ public struct FollowUpTracker: Sendable {
             let bases = window.bases.bytes[...]
             let toIndex = alignmentCost(bases, trimmed(target.sequence, window), gap: MatchTolerance.gapCost, limit: limit)
             guard toIndex <= target.budget else { return (toIndex, false) }
-            let left = Int(window.clipLeft), right = Int(window.clipRight)
-            let nearer = bases.withUnsafeBufferPointer { read in
+            let nearer = competitorStarts.count > 1 && bases.withUnsafeBufferPointer { read in
                 competitorBytes.withUnsafeBufferPointer { all in
-                    (0..<(competitorStarts.count - 1)).contains { k in
-                        // The competitor over the window's part of the target (none left: empty, as `trimmed`).
-                        let start = competitorStarts[k], length = competitorStarts[k + 1] - start
-                        let kept = left + right < length ? length - left - right : 0
-                        return mrd_alignment_cost(read.baseAddress, read.count, all.baseAddress.map { $0 + start + (kept > 0 ? left : 0) }, kept,
-                                                  MatchTolerance.gapCost, toIndex) <= toIndex
+                    competitorStarts.withUnsafeBufferPointer { starts in
+                        mrd_any_within(read.baseAddress, read.count, all.baseAddress, starts.baseAddress, starts.count - 1, Int(window.clipLeft),
+                                       Int(window.clipRight), MatchTolerance.gapCost, toIndex) != 0
                     }
                 }
             }

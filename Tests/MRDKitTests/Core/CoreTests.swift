@@ -1,3 +1,4 @@
+import CSequenceKernels
 import Foundation
 import Testing
 @testable import MRDKit
@@ -71,6 +72,54 @@ struct CoreTests {
         #expect(alignmentCost(Array("ACGTACGT".utf8)[...], Array("ACGACGT".utf8)[...], gap: 2, limit: 4) == 2)
         #expect(alignmentCost(Array("ACGTACGT".utf8)[...], Array("ACGAACGT".utf8)[...], gap: 2, limit: 4) == 1)
         #expect(alignmentCost(Array("AAAAAAAA".utf8)[...], Array("TTTTTTTT".utf8)[...], gap: 2, limit: 3) == 4)
+    }
+
+    @Test("whether any competitor is within the limit (the tracker's check) equals a cost per competitor, for windows with substitutions, indels and clipped ends")
+    func anyCompetitorWithin() {
+        var random = SeededRandom(seed: 37, stream: "competitors")
+        let letters = Array("ACGTN".utf8)
+        func mutated(_ s: [UInt8], edits: Int) -> [UInt8] {
+            var s = s
+            for _ in 0..<edits {
+                let p = random.below(max(1, s.count))
+                switch random.below(3) {
+                case 0 where !s.isEmpty: s[p] = letters[random.below(random.below(30) == 0 ? 5 : 4)]
+                case 1 where !s.isEmpty: s.remove(at: p)
+                default: s.insert(letters[random.below(4)], at: p)
+                }
+            }
+            return s
+        }
+        var checked = 0, found = 0, differing: [String] = []
+        for round in 0..<4_000 {
+            // A target: flanks and a junction; competitors: other junctions between the same flanks.
+            let left = (0..<(5 + random.below(20))).map { _ in letters[random.below(4)] }, right = (0..<(5 + random.below(20))).map { _ in letters[random.below(4)] }
+            let junction = (0..<(10 + random.below(60))).map { _ in letters[random.below(4)] }
+            let target = left + junction + right
+            let competitors = (0..<(1 + random.below(30))).map { _ in left + mutated(junction, edits: random.below(5)) + right }
+            var all: [UInt8] = [], starts = [0]
+            for c in competitors { all += c; starts.append(all.count) }
+            let clipLeft = random.below(3) == 0 ? random.below(left.count + 1) : 0, clipRight = random.below(3) == 0 ? random.below(right.count + 1) : 0
+            let cut = Array(target[clipLeft..<(target.count - clipRight)])
+            // The window: a competitor's or the target's part, with a few sequencing errors.
+            let source = random.below(2) == 0 ? cut : Array(competitors[random.below(competitors.count)].dropFirst(clipLeft).dropLast(clipRight))
+            let window = mutated(source, edits: random.below(4))
+            let gap = [1, 2, 2, 3][random.below(4)], limit = random.below(round % 5 == 0 ? 8 : 4)
+            let expected = competitors.contains { c in
+                let kept = clipLeft + clipRight < c.count ? Array(c[clipLeft..<(c.count - clipRight)]) : []
+                return alignmentCost(window[...], kept[...], gap: gap, limit: limit) <= limit
+            }
+            let got = window.withUnsafeBufferPointer { w in
+                all.withUnsafeBufferPointer { a in
+                    starts.withUnsafeBufferPointer { s in mrd_any_within(w.baseAddress, w.count, a.baseAddress, s.baseAddress, s.count - 1, clipLeft, clipRight, gap, limit) }
+                }
+            } != 0
+            if got != expected { differing.append("round \(round): \(got) vs \(expected), gap \(gap) limit \(limit)") }
+            checked += 1
+            if expected { found += 1 }
+        }
+        #expect(checked == 4_000 && found > 1_000 && found < 3_500, "\(found)")
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
     }
 
     @Test("the banded alignment cost equals the whole table (min(cost, limit + 1)) on random pairs with indels and substitutions")
