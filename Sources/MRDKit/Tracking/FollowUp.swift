@@ -135,10 +135,68 @@ struct TrackTally {
         var count = 0
         /// Reads matched on the target's own strand.
         var forward = 0
-        var qualitySums: [Int] = []
+        /// A lone read's qualities as read (Phred+33; empty when it had none): most windows of a
+        /// noisy follow-up full of leukemic reads are one read each, and two arrays of sums per
+        /// base took 1.3 KB a window. The sums are made when a second read comes, with the same
+        /// additions in the same order as before.
+        private var firstQualities: [UInt8] = []
+        private var qualitySums: [Int] = []
         /// Sum over the reads of each base's error probability (from its quality).
-        var errorSums: [Double] = []
+        private var errorSums: [Double] = []
         var umis: [Bases: Int] = [:]
+
+        /// Adds a read of `length` bases with these qualities (none: Q40 each).
+        mutating func add(qualities: [UInt8], length: Int) {
+            count += 1
+            if count == 1 && qualitySums.isEmpty {
+                firstQualities = qualities.count == length ? qualities : []
+                return
+            }
+            makeSums(length: length)
+            if qualities.count == length {
+                for p in qualities.indices {
+                    let q = Int(qualities[p]) &- 33
+                    qualitySums[p] += q
+                    errorSums[p] += phredErrorProbability[max(0, min(q, 93))]
+                }
+            } else {
+                for p in 0..<length { qualitySums[p] += 40; errorSums[p] += 1e-4 }
+            }
+        }
+
+        /// The sums of the reads so far (the lone read's values, added to zeros as before).
+        private mutating func makeSums(length: Int) {
+            guard qualitySums.isEmpty else { return }
+            qualitySums = [Int](repeating: 0, count: length)
+            errorSums = [Double](repeating: 0, count: length)
+            for p in 0..<length {
+                qualitySums[p] += firstQuality(at: p)
+                errorSums[p] += firstError(at: p)
+            }
+            firstQualities = []
+        }
+
+        private func firstQuality(at p: Int) -> Int { firstQualities.isEmpty ? 40 : Int(firstQualities[p]) &- 33 }
+        private func firstError(at p: Int) -> Double {
+            firstQualities.isEmpty ? 1e-4 : phredErrorProbability[max(0, min(Int(firstQualities[p]) &- 33, 93))]
+        }
+
+        /// Sum of the reads' qualities at base p.
+        func qualitySum(at p: Int) -> Int { qualitySums.isEmpty ? firstQuality(at: p) : qualitySums[p] }
+        /// Sum of the reads' error probabilities at base p.
+        func errorSum(at p: Int) -> Double { errorSums.isEmpty ? firstError(at: p) : errorSums[p] }
+
+        /// Adds another worker's tally of the same window (`length` bases).
+        mutating func merge(_ other: WindowTally, length: Int) {
+            var other = other
+            makeSums(length: length)
+            other.makeSums(length: length)
+            count += other.count
+            forward += other.forward
+            for p in qualitySums.indices where p < other.qualitySums.count { qualitySums[p] += other.qualitySums[p] }
+            for p in errorSums.indices where p < other.errorSums.count { errorSums[p] += other.errorSums[p] }
+            for (umi, n) in other.umis { umis[umi, default: 0] += n }
+        }
     }
     var total = 0
     var spikes: [Int]
@@ -174,13 +232,8 @@ struct TrackTally {
         for i in loci.indices { loci[i] += other.loci[i] }
         vIdentity.merge(other.vIdentity)
         for (key, tally) in other.windows {
-            guard var mine = windows[key] else { windows[key] = tally; continue }
-            mine.count += tally.count
-            mine.forward += tally.forward
-            for p in mine.qualitySums.indices where p < tally.qualitySums.count { mine.qualitySums[p] += tally.qualitySums[p] }
-            for p in mine.errorSums.indices where p < tally.errorSums.count { mine.errorSums[p] += tally.errorSums[p] }
-            for (umi, n) in tally.umis { mine.umis[umi, default: 0] += n }
-            windows[key] = mine
+            guard windows[key] != nil else { windows[key] = tally; continue }
+            windows[key]!.merge(tally, length: key.bases.bytes.count)
         }
     }
 }
@@ -341,21 +394,10 @@ public struct FollowUpTracker: Sendable {
                     continue
                 case .matched(_, _, let window, let qualities, let reversed):
                     let length = window.bases.bytes.count
-                    var entry = tally.windows[window] ?? TrackTally.WindowTally(qualitySums: [Int](repeating: 0, count: length),
-                                                                                errorSums: [Double](repeating: 0, count: length))
-                    entry.count += 1
-                    if !reversed { entry.forward += 1 }
-                    if qualities.count == length {
-                        for p in qualities.indices {
-                            let q = Int(qualities[p]) &- 33
-                            entry.qualitySums[p] += q
-                            entry.errorSums[p] += phredErrorProbability[max(0, min(q, 93))]
-                        }
-                    } else {
-                        for p in 0..<length { entry.qualitySums[p] += 40; entry.errorSums[p] += 1e-4 }
-                    }
-                    if let umi { entry.umis[umi, default: 0] += 1 }
-                    tally.windows[window] = entry
+                    // Changed in place (a copy taken out and put back copied its arrays each read).
+                    tally.windows[window, default: TrackTally.WindowTally()].add(qualities: qualities, length: length)
+                    if !reversed { tally.windows[window]!.forward += 1 }
+                    if let umi { tally.windows[window]!.umis[umi, default: 0] += 1 }
                 case .unmatched: break
                 }
                 tally.loci[locus ?? Locus.allCases.count] += 1
@@ -434,7 +476,7 @@ public struct FollowUpTracker: Sendable {
                 if position >= 0 { return }
                 position = p
             }
-            if position >= 0 && position < entry.errorSums.count { bleed += entry.errorSums[position] / 3 }
+            if position >= 0 && position < bases.count { bleed += entry.errorSum(at: position) / 3 }
         }
         // Each window's cost to the target and whether a baseline competitor is as near depend on
         // the window alone: computed side by side (a diagnosis tracked for its coverage has 10^4
@@ -485,7 +527,7 @@ public struct FollowUpTracker: Sendable {
                 // Mean quality of the differing bases across the variant's reads.
                 var sum = 0, positions = 0
                 for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
-                    sum += entry.qualitySums[p]
+                    sum += entry.qualitySum(at: p)
                     positions += 1
                 }
                 counts = positions > 0 && Double(sum) / Double(positions * entry.count) < 20

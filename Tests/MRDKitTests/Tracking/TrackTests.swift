@@ -63,6 +63,46 @@ private func baselineClone(_ r: Rearrangement, id: String, trackable: Bool = tru
                          junction: r.junction, count: 1000, trackable: trackable, target: trackable ? Array(r.sequence[start..<end]) : [])
 }
 
+@Suite("mrd track: a window's tally")
+struct WindowTallyTests {
+    @Test("a lone read's qualities stand for its sums; more reads and workers' merges give the sums read by read, in the same order")
+    func sumsFromOneOrManyReads() {
+        var random = SeededRandom(seed: 41, stream: "window tally")
+        let length = 60
+        for round in 0..<300 {
+            // 1-4 reads in one worker, 0-3 in another; now and then a read without qualities (FASTA).
+            let reads = (0..<(1 + random.below(4) + random.below(4))).map { _ -> [UInt8] in
+                random.below(8) == 0 ? [] : (0..<length).map { _ in UInt8(33 + random.below(45)) }
+            }
+            let split = 1 + random.below(reads.count)
+            var first = TrackTally.WindowTally(), second = TrackTally.WindowTally()
+            for read in reads[..<split] { first.add(qualities: read, length: length) }
+            for read in reads[split...] { second.add(qualities: read, length: length) }
+            if split < reads.count { first.merge(second, length: length) }
+            // The reference: each worker's sums from zero, read by read, then added together.
+            func sums(_ part: ArraySlice<[UInt8]>) -> (q: [Int], e: [Double]) {
+                var q = [Int](repeating: 0, count: length), e = [Double](repeating: 0, count: length)
+                for read in part {
+                    for p in 0..<length {
+                        let quality = read.isEmpty ? 40 : Int(read[p]) - 33
+                        q[p] += quality
+                        e[p] += read.isEmpty ? 1e-4 : phredErrorProbability[min(quality, 93)]
+                    }
+                }
+                return (q, e)
+            }
+            var (q, e) = sums(reads[..<split])
+            if split < reads.count {
+                let (q2, e2) = sums(reads[split...])
+                for p in 0..<length { q[p] += q2[p]; e[p] += e2[p] }
+            }
+            #expect(first.count == reads.count, "round \(round)")
+            #expect((0..<length).map { first.qualitySum(at: $0) } == q, "round \(round)")
+            #expect((0..<length).map { first.errorSum(at: $0) } == e, "round \(round)")
+        }
+    }
+}
+
 @Suite("mrd track: matching")
 struct TrackMatchingTests {
     /// An IGH clone and a normal neighbour one substitution away in the middle of the junction.
