@@ -4,7 +4,8 @@ import Foundation
 /// what grows with the number of distinct reads. The workers meet every `epochBatches` batches
 /// and count the distinct junctions of all their tallies together; once there are `maxGroups`,
 /// the junctions seen so far are frozen: from the next batch on, a read of a junction not among
-/// them opens no group and is counted as not kept (per locus, in the locus's reads). Where the
+/// them opens no group; it joins the frozen clone it is a sequencing-error satellite of (see
+/// `FrozenGroupKeys`), or is counted as not kept (per locus, in the locus's reads). Where the
 /// limit falls depends on the input only (the batches are cut by size, the count is over all
 /// workers), so the outputs stay the same whatever the thread count. A diagnosis that never
 /// reaches the limit is untouched.
