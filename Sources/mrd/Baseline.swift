@@ -17,7 +17,7 @@ struct Baseline: ParsableCommand {
     @Option(name: .long, help: "Distinct junctions held at most (0: no limit); past it, reads of new junctions are counted in their locus but in no clonotype (QC code group_limit).") var maxGroups = BaselineOptions().groupLimit.maxGroups
     @OptionGroup var reference: ReferenceOptions
     @OptionGroup var threadOptions: ThreadOptions
-    @Flag(name: .long, help: "No summary line on stderr (a low_assignment or low_v_identity warning is still printed).") var quiet = false
+    @Flag(name: .long, help: "No summary line on stderr (a low_assignment, low_v_identity or group_limit warning is still printed).") var quiet = false
 
     func parsedLoci() throws -> [Locus] {
         try parseList(loci, option: "--loci", expected: "one of IGH, IGK, IGL, TRB, TRG, TRD", Locus.init(rawValue:))

@@ -64,8 +64,8 @@ func printNote(_ command: String, _ message: String) {
     FileHandle.standardError.write(Data("mrd \(command): \(message)\n".utf8))
 }
 
-/// Knobs for benchmarks and profiling, read from the environment here only; none changes a result but `MRD_BATCH_KIB` past the group limit.
-/// `MRD_TIMING` (phase times on stderr), `MRD_READ_MEMO` (distinct reads memoised per worker; 0 off),
+/// Knobs for benchmarks and profiling, read from the environment here only; none changes a result
+/// (`MRD_BATCH_KIB` only past the group limit). `MRD_TIMING` (phase times on stderr), `MRD_READ_MEMO` (distinct reads memoised per worker; 0 off),
 /// `MRD_INFLATE` (`zlib` or `isal`), `MRD_BZIP2=serial` (one bzip2 decoder thread), `MRD_PHASE_PEAKS`
 /// (with `MRD_TIMING`: each phase's own peak memory instead of the peak so far), `MRD_BATCH_KIB`
 /// (`mrd baseline`'s batch size: where the group limit is counted, so it changes results only

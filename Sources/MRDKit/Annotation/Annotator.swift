@@ -473,8 +473,7 @@ public final class Annotator: Sendable {
         }
         if candidates.0 {
             if reversed { scratch.reverse.withUnsafeBufferPointer { placeCysteineAcrossIndel($0, &scratch) } } else { placeCysteineAcrossIndel(bases, &scratch) }
-        }
-        if !candidates.0 {
+        } else {
             // A V that seeding missed: a short read (a FR3 or J-side amplicon) holding 20-60 nt of a
             // hypermutated V has no two 12-mers in common with it. Searched for upstream of the J.
             guard candidates.1 else { return .failure(.noFivePrime) }
@@ -834,9 +833,7 @@ public final class Annotator: Sendable {
                     let offset = diagonal + shift
                     let first = max(from, -offset), last = min(anchorEnd, length - offset)
                     guard first < last else { return (0, 0) }
-                    var alike = 0
-                    for g in first..<last where bases[g + offset] == germline[g] { alike += 1 }
-                    return (alike, last - first)
+                    return (mrd_count_matches(bases + first + offset, germline + first, last - first), last - first)
                 }
                 let placed = matches(0)
                 guard placed.compared >= window / 2, placed.compared - placed.alike > Self.cysteineCleanMismatches else { continue }

@@ -263,8 +263,8 @@ public struct BaselineAnalysis: Sendable {
         timer.mark("clonotypes: D calls")
         result.notKeptReads = tally.notKept.reduce(0, +)
         result.assignedReads = clonotypes.reduce(0) { $0 + $1.count } + result.notKeptReads
-        for c in clonotypes { result.readsPerLocus[c.locus, default: 0] += c.count }
-        for locus in Locus.allCases where tally.notKept[locus.order] > 0 { result.readsPerLocus[locus, default: 0] += tally.notKept[locus.order] }
+        // The fold's reads per locus: the clonotypes' counts (one per fold survivor) and the reads not kept.
+        result.readsPerLocus = readsPerLocus
         for i in clonotypes.indices {
             clonotypes[i].locusReads = result.readsPerLocus[clonotypes[i].locus] ?? 0
             clonotypes[i].cloneID = "\(sampleID)_\(clonotypes[i].locus.rawValue)_\(i + 1)"

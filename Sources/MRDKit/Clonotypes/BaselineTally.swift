@@ -494,10 +494,12 @@ struct BaselineTally {
     }
 
     private mutating func foldEarly(_ verdict: Verdict, reads: Int) {
-        var counts = foldedEarly[verdict.value] ?? (0, 0)
-        counts.reads += reads
-        if !verdict.reversed { counts.forward += reads }
-        foldedEarly[verdict.value] = counts
+        addFoldedEarly(verdict.value, reads: reads, forward: verdict.reversed ? 0 : reads)
+    }
+
+    private mutating func addFoldedEarly(_ key: Int, reads: Int, forward: Int) {
+        let counts = foldedEarly[key] ?? (0, 0)
+        foldedEarly[key] = (counts.reads + reads, counts.forward + forward)
     }
 
     /// Applies the memoised verdicts' read counts (calls, spike-ins, unassigned) and names the
@@ -547,10 +549,7 @@ struct BaselineTally {
         for (k, v) in other.spikes { spikes[k, default: 0] += v }
         for i in unassigned.indices { unassigned[i] += other.unassigned[i] }
         for i in notKept.indices { notKept[i] += other.notKept[i] }
-        for (key, counts) in other.foldedEarly {
-            let mine = foldedEarly[key] ?? (0, 0)
-            foldedEarly[key] = (mine.reads + counts.reads, mine.forward + counts.forward)
-        }
+        for (key, counts) in other.foldedEarly { addFoldedEarly(key, reads: counts.reads, forward: counts.forward) }
         if frozenKeys == nil { frozenKeys = other.frozenKeys }
         let theirs = other.groups
         other.groups = ChunkedArray()
