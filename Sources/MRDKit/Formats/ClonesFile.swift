@@ -26,6 +26,12 @@ public struct BaselineClone: Sendable, Equatable {
     public var coverage = 1.0
     /// Identity of the clone's V to its germline allele over the aligned V (gapped), as airr.tsv's.
     public var vIdentity: Double?
+    /// Up to `upstreamLength` of the clone's own bases just before its target (its V, V-to-J
+    /// direction), from the diagnosis; empty when unknown. The tracker tells a VH replacement from
+    /// the clone's own reads by them: its germline V would call every read of a hypermutated clone,
+    /// or of a V allele missing from the germline set, a replacement.
+    public var upstream: [UInt8] = []
+    public static let upstreamLength = 30
 
     public init(cloneID: String, sampleID: String, locus: Locus, kind: RearrangementKind, vCall: String, dCall: String = "",
                 jCall: String, junction: [UInt8], count: Int, trackable: Bool, target: [UInt8]) {
@@ -51,7 +57,8 @@ public enum ClonesFile {
                                  "junction_length", "productive", "clone_count", "clone_fraction", "locus_reads",
                                  "trackable", "target", "rearrangement",
                                  // Extensions (appended, as the contract allows).
-                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt", "coverage", "v_identity"]
+                                 "nearest_clone_id", "nearest_distance", "not_trackable_reason", "untemplated_nt", "coverage", "v_identity",
+                                 "upstream"]
     /// What tracking needs; the other columns are read when present.
     static let required = ["clone_id", "sample_id", "locus", "v_call", "j_call", "junction", "clone_count", "trackable", "target", "rearrangement"]
 
@@ -89,6 +96,7 @@ public enum ClonesFile {
             tsv.field(c.untemplated.map(String.init) ?? "")
             tsv.field(TableNumber.g6(c.coverage))
             tsv.field(c.vIdentity.map { TableNumber.fixed($0, decimals: 4) } ?? "")
+            tsv.field(c.upstream)
             tsv.endRow()
         }
     }
@@ -127,6 +135,7 @@ public enum ClonesFile {
         let columnCloneId = table.column("clone_id")
         let columnCoverage = table.column("coverage")
         let columnVIdentity = table.column("v_identity")
+        let columnUpstream = table.column("upstream")
         let columnDCall = table.column("d_call")
         let columnJCall = table.column("j_call")
         let columnJunctionAa = table.column("junction_aa")
@@ -218,6 +227,13 @@ public enum ClonesFile {
             if !value(columnVIdentity).isEmpty {
                 guard let identity = Double(value(columnVIdentity)), identity > 0, identity <= 1 else { throw bad("v_identity", "a share above 0, at most 1") }
                 clone.vIdentity = identity
+            }
+            if let column = columnUpstream {
+                let upstream = Array(table.bytes(r, column))
+                guard upstream.count <= BaselineClone.upstreamLength, upstream.allSatisfy(isNucleotide) else {
+                    throw bad("upstream", "at most \(BaselineClone.upstreamLength) bases A/C/G/T (the clone's V before its target) or empty")
+                }
+                clone.upstream = upstream
             }
             clones.append(clone)
         }

@@ -9,6 +9,13 @@
 /// they differ the base of higher quality wins, its quality lowered by the other's (at least 2),
 /// read 1's base on equal qualities and for FASTA. Outside the overlap each mate's own bases. Inserts
 /// shorter than a read keep the overlap only (both mates ran into adapter beyond it).
+///
+/// Unlike fastp, PEAR and AssemblePairs, an overlap whose columns stop agreeing part-way (a sequencing
+/// insertion or deletion in one mate: fastp checks only the first 50 columns, and an ungapped
+/// consensus past the slip mixes two shifted copies of the amplicon into a sequence neither mate
+/// holds) is aligned with gaps (a band of 4) and the consensus made along that alignment; at a gap
+/// the mate read at the better quality around it decides whether the base is kept. Which pairs are
+/// merged, and where their overlap starts, are fastp's either way.
 public final class PairMerger {
     public static let minimumOverlap = 30
     public static let mismatchLimit = 5
@@ -103,6 +110,13 @@ public final class PairMerger {
         sequence.removeAll(keepingCapacity: true)
         quality.removeAll(keepingCapacity: true)
         let first = max(0, offset), second = max(0, -offset)
+        // (Read 1 wholly inside the mate's span: a read 1 that runs on past the mate's end into
+        // adapter keeps the ungapped consensus.)
+        if offset >= 0 && read.sequence.count - first + Self.slipBand <= n2 && Self.slips(read.sequence, mate, first: first, length: length) {
+            Self.mergeAcrossSlip(read, mate: mate, mateQuality: mateQuality, first: first, qualities: qualities,
+                                 sequence: &sequence, quality: &quality)
+            return true
+        }
         // Read 1 before the overlap (none when the mate starts before it).
         for i in 0..<first {
             sequence.append(read.sequence[i])
@@ -127,6 +141,121 @@ public final class PairMerger {
             }
         }
         return true
+    }
+
+    /// Columns compared per window, and mismatches in one window that mean the mates stopped being
+    /// in register: two error-free copies mismatch in 3 of 4 columns once shifted, while two reads in
+    /// register disagree only where one of them erred (a few percent of columns in a Q15 tail).
+    static let slipWindow = 20
+    static let slipMismatches = 8
+
+    /// Whether some window of the overlap holds `slipMismatches` or more mismatches.
+    static func slips(_ read: UnsafeBufferPointer<UInt8>, _ mate: [UInt8], first: Int, length: Int) -> Bool {
+        guard length >= slipWindow else { return false }
+        return mate.withUnsafeBufferPointer { mate in
+            var inWindow = 0
+            for i in 0..<length {
+                if read[first + i] != mate[i] { inWindow += 1 }
+                if i >= slipWindow && read[first + i - slipWindow] != mate[i - slipWindow] { inWindow -= 1 }
+                if inWindow >= slipMismatches { return true }
+            }
+            return false
+        }
+    }
+
+    static let slipBand = 4
+
+    /// The merged read of a pair whose overlap (from read 1's `first`) holds a slip: read 1's part
+    /// before it, then read 1's remainder aligned to the mate's start with gaps (match +1, mismatch -1,
+    /// gap -4, |i - j| <= `slipBand`; the mate's end is free, as it runs on past read 1's end), the
+    /// consensus along that alignment, then the mate past it.
+    static func mergeAcrossSlip(_ read: FastxRecord, mate: [UInt8], mateQuality: [UInt8], first: Int, qualities: Bool,
+                                sequence: inout [UInt8], quality: inout [UInt8]) {
+        let m = read.sequence.count - first, n = mate.count, band = slipBand
+        let width = 2 * band + 1
+        let lowest = Int32.min / 4
+        // score[i][d]: read 1's first i remainder bases aligned with the mate's first i + d - band.
+        var score = [Int32](repeating: lowest, count: (m + 1) * width)
+        var move = [UInt8](repeating: 0, count: (m + 1) * width)  // 0 diagonal, 1 gap in the mate, 2 gap in read 1
+        func at(_ i: Int, _ j: Int) -> Int? {
+            let d = j - i + band
+            return d >= 0 && d < width && j >= 0 && j <= n ? i * width + d : nil
+        }
+        score[at(0, 0)!] = 0
+        for j in 1...band where j <= n { score[at(0, j)!] = Int32(-4 * j); move[at(0, j)!] = 2 }
+        for i in 0...m {
+            for j in max(0, i - band)...min(n, i + band) {
+                guard i > 0, let here = at(i, j) else { continue }
+                var best = lowest, step: UInt8 = 0
+                if j > 0, let diagonal = at(i - 1, j - 1), score[diagonal] > lowest {
+                    best = score[diagonal] + (read.sequence[first + i - 1] == mate[j - 1] ? 1 : -1)
+                }
+                if let up = at(i - 1, j), score[up] > lowest, score[up] - 4 > best { best = score[up] - 4; step = 1 }
+                if j > 0, let left = at(i, j - 1), score[left] > lowest, score[left] - 4 > best { best = score[left] - 4; step = 2 }
+                score[here] = best
+                move[here] = step
+            }
+        }
+        // All of read 1's remainder aligned; the mate may go on past it.
+        var end = max(0, m - band)
+        for j in max(0, m - band)...min(n, m + band) where score[at(m, j)!] > score[at(m, end)!] { end = j }
+        var columns: [(Int, Int)] = []  // (read 1 index or -1, mate index or -1)
+        var i = m, j = end
+        while i > 0 || j > 0 {
+            let step = i == 0 ? 2 : move[at(i, j)!]
+            switch step {
+            case 0: columns.append((first + i - 1, j - 1)); i -= 1; j -= 1
+            case 1: columns.append((first + i - 1, -1)); i -= 1
+            default: columns.append((-1, j - 1)); j -= 1
+            }
+        }
+        columns.reverse()
+        func meanQuality(_ q: UnsafeBufferPointer<UInt8>, around p: Int) -> Int {
+            let lo = max(0, p - 5), hi = min(q.count, p + 6)
+            guard hi > lo else { return 0 }
+            return (lo..<hi).reduce(0) { $0 + Int(q[$1]) } / (hi - lo)
+        }
+        sequence.removeAll(keepingCapacity: true)
+        quality.removeAll(keepingCapacity: true)
+        for p in 0..<first {
+            sequence.append(read.sequence[p])
+            if qualities { quality.append(read.quality[p]) }
+        }
+        mateQuality.withUnsafeBufferPointer { mateQ in
+            for (c, (p, q)) in columns.enumerated() {
+                if p >= 0 && q >= 0 {
+                    let a = read.sequence[p], b = mate[q]
+                    guard qualities else { sequence.append(a); continue }
+                    let qa = read.quality[p], qb = mateQ[q]
+                    if a == b {
+                        sequence.append(a); quality.append(max(qa, qb))
+                    } else {
+                        sequence.append(qb > qa ? b : a)
+                        quality.append(max(33 + 2, 33 + (qa > qb ? qa - qb : qb - qa)))
+                    }
+                    continue
+                }
+                // A base one mate has and the other lacks: kept when the mate holding it was read
+                // better around it (read 1 without qualities: read 1 decides).
+                let neighbour = columns[min(columns.count - 1, c + 1)]
+                if p >= 0 {
+                    let otherAt = neighbour.1 >= 0 ? neighbour.1 : max(0, columns[max(0, c - 1)].1)
+                    if !qualities || meanQuality(read.quality, around: p) >= meanQuality(mateQ, around: otherAt) {
+                        sequence.append(read.sequence[p])
+                        if qualities { quality.append(read.quality[p]) }
+                    }
+                } else {
+                    let otherAt = neighbour.0 >= 0 ? neighbour.0 : max(first, columns[max(0, c - 1)].0)
+                    if qualities && meanQuality(mateQ, around: q) > meanQuality(read.quality, around: otherAt) {
+                        sequence.append(mate[q]); quality.append(mateQ[q])
+                    }
+                }
+            }
+        }
+        for q in end..<n {
+            sequence.append(mate[q])
+            if qualities { quality.append(mateQuality[q]) }
+        }
     }
 }
 

@@ -164,6 +164,13 @@ public struct BaselineSample: Sendable {
             clone.untemplated = c.untemplated
             clone.coverage = c.coverage
             clone.vIdentity = c.vGapped?.identity
+            if c.trackable, let offset = c.target.firstRange(of: c.junction)?.lowerBound {
+                // The representative read's bases before the target (V-to-J, as the target).
+                let targetStart = c.representativeJunctionStart - offset
+                if targetStart > 0 && targetStart <= c.representative.count {
+                    clone.upstream = Array(c.representative[max(0, targetStart - BaselineClone.upstreamLength)..<targetStart])
+                }
+            }
             return clone
         }
     }

@@ -58,12 +58,21 @@ public enum IndexClonesInput {
 
     /// The junction with up to `flank` bases each side from `sequence` (either strand), else the junction.
     static func target(junction: [UInt8], sequence: [UInt8]) -> [UInt8] {
+        targetAndUpstream(junction: junction, sequence: sequence).target
+    }
+
+    /// The target (the junction with up to `flank` bases each side) and up to
+    /// `BaselineClone.upstreamLength` of the clone's own bases before it, from its sequence.
+    static func targetAndUpstream(junction: [UInt8], sequence: [UInt8]) -> (target: [UInt8], upstream: [UInt8]) {
         for strand in [sequence, reverseComplement(sequence)] where !strand.isEmpty {
             if let range = strand.firstRange(of: junction) {
-                return Array(strand[max(0, range.lowerBound - flank)..<min(strand.count, range.upperBound + flank)])
+                let start = max(0, range.lowerBound - flank)
+                let upstream = Array(strand[max(0, start - BaselineClone.upstreamLength)..<start])
+                return (Array(strand[start..<min(strand.count, range.upperBound + flank)]),
+                        upstream.allSatisfy { "ACGT".utf8.contains($0) } ? upstream : [])
             }
         }
-        return junction
+        return (junction, [])
     }
 
     static func airr(path: String, options: BaselineOptions) throws -> [BaselineClone] {
@@ -102,9 +111,10 @@ public enum IndexClonesInput {
             id = id.replacingOccurrences(of: ";", with: "_")
             guard seen.insert(id).inserted else { throw ReadError(.malformedRecord, file: path, line: line, "clone id '\(printable(id))' given twice") }
             let count = Int(value("duplicate_count")) ?? Int(value("consensus_count")) ?? Int(value("clone_count")) ?? 0
+            let located = targetAndUpstream(junction: junction, sequence: Array(value("sequence").uppercased().utf8))
             var clone = BaselineClone(cloneID: id, sampleID: sample, locus: locus, kind: .complete(locus), vCall: vCall, dCall: value("d_call"),
-                                      jCall: value("j_call"), junction: junction, count: count, trackable: true,
-                                      target: target(junction: junction, sequence: Array(value("sequence").uppercased().utf8)))
+                                      jCall: value("j_call"), junction: junction, count: count, trackable: true, target: located.target)
+            clone.upstream = located.upstream
             clone.junctionAA = value("junction_aa").isEmpty ? nil : value("junction_aa")
             if ownTrackable && value("mrd_trackable") != "T" {
                 clone.trackable = false
@@ -150,6 +160,9 @@ public enum IndexClonesInput {
             var clone = BaselineClone(cloneID: record.id, sampleID: sample, locus: a.locus, kind: a.kind, vCall: a.vCall, dCall: a.dCall,
                                       jCall: a.jCall, junction: junction, count: 0, trackable: true,
                                       target: Array(a.sequence[max(0, a.junctionStart - flank)..<min(a.sequence.count, a.junctionEnd + flank)]))
+            let targetStart = max(0, a.junctionStart - flank)
+            let upstream = Array(a.sequence[max(0, targetStart - BaselineClone.upstreamLength)..<targetStart])
+            if upstream.allSatisfy({ "ACGT".utf8.contains($0) }) { clone.upstream = upstream }
             clone.junctionAA = a.kind.junctionAA(junction)
             if let problem = check(junction, options: options) {
                 clone.trackable = false

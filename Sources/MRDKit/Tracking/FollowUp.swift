@@ -285,11 +285,18 @@ public struct FollowUpTracker: Sendable {
             }
             if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
                 target.evolvedTarget = targets.count + 1
-                target.upstream = Self.upstreamOfTarget(clone, leftFlank: left.count, germline: germline)
+                // The clone's own V before its target where the baseline gave it (a hypermutated V, or an
+                // allele missing from the germline set, differs from every germline one), else its germline V.
+                target.upstream = clone.upstream.count >= TargetIndex.upstreamCompared
+                    ? clone.upstream : Self.upstreamOfTarget(clone, leftFlank: left.count, germline: germline)
                 targets.append(target)
                 let dnjBudget = options.tolerance.budget(junctionLength: dnj.count)
                 var evolved = TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
                                             budget: dnjBudget)
+                // The clone's own bases before its D-N-J part (its V, the target's left flank, the
+                // junction's V end): a read carrying them is no replacement.
+                let before = target.upstream + left + clone.junction.prefix(clone.junction.count - dnj.count)
+                evolved.upstream = Array(before.suffix(BaselineClone.upstreamLength))
                 // Other baseline clonotypes ending like the D-N-J part compete for its reads: a
                 // normal near-neighbour that differs in its V bases must not pass as a VH replacement
                 // (on a tie nothing is counted).

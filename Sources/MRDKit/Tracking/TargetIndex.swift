@@ -30,8 +30,10 @@ public struct TrackedTarget: Sendable {
     public let budget: Int
     /// The same region of baseline clonotypes a read might be nearer to (same flanks, their junction).
     public var competitors: [[UInt8]] = []
-    /// Germline V bases just before `sequence` (V-to-J), and the clone's D-N-J target: a read that
-    /// matches this target but carries another V upstream is a VH replacement.
+    /// The clone's V bases just before `sequence` (V-to-J; its own from the baseline, else its
+    /// germline V's), and the clone's D-N-J target: a read that matches this target but carries
+    /// another V upstream is a VH replacement. On a D-N-J target: the clone's own bases before that
+    /// part, which a read that matches only the D-N-J part must not carry to be a replacement.
     public var upstream: [UInt8] = []
     public var evolvedTarget: Int?
 }
@@ -285,6 +287,14 @@ public struct TargetIndex: Sendable {
             }
         }
         guard let best else { return .unmatched }
+        // A read that matched only a D-N-J part is a VH replacement only if the bases before that
+        // part are not the clone's own: the clone's V there makes it the clone's read with too many
+        // errors in its target, or a normal clone's a substitution or two from it (same V, same
+        // D-N-J): neither is counted.
+        if targets[best.target].evolved,
+           upstreamComparison(read, target: best.target, reversed: best.oriented % 2 == 1, start: best.start, end: best.end).sameV {
+            return .unmatched
+        }
         var bases = Array(read[best.start..<best.end])
         var clipLeft = best.clipLeft, clipRight = best.clipRight
         let reversed = best.oriented % 2 == 1
@@ -296,11 +306,22 @@ public struct TargetIndex: Sendable {
         return .matched(target: best.target, cost: best.cost, window: window, start: best.start, end: best.end, reversed: reversed)
     }
 
-    /// Whether the read's bases upstream of a match (V side) differ from the clone's germline V
-    /// by more than sequencing errors would: at least 4 of 20 or more bases compared.
+    /// Fewest upstream bases compared for a read to be called a VH replacement.
+    static let upstreamCompared = 20
+
+    /// Whether the read's bases upstream of a match (V side) differ from the clone's V (its own
+    /// bases from the diagnosis, else its germline allele's) by more than sequencing errors would:
+    /// at least 4 of 20 or more bases compared.
     func carriesAnotherV(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int) -> Bool {
+        upstreamComparison(read, target: t, reversed: reversed, start: start, end: end).anotherV
+    }
+
+    /// The read's bases before a match against the target's `upstream`: another V (at least 4
+    /// mismatches of 20 or more compared), the same V (fewer), or neither (under 20 compared).
+    func upstreamComparison(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int)
+        -> (anotherV: Bool, sameV: Bool) {
         let upstream = targets[t].upstream
-        guard !upstream.isEmpty else { return false }
+        guard !upstream.isEmpty else { return (false, false) }
         var compared = 0, mismatches = 0
         for (i, base) in upstream.enumerated() {
             // Forward: the bases before `start`; reversed: after `end`, complemented, in reverse order.
@@ -310,7 +331,8 @@ public struct TargetIndex: Sendable {
             let observed = reversed ? complementTable[Int(read[position])] : read[position]
             if observed != base { mismatches += 1 }
         }
-        return compared >= 20 && mismatches >= 4
+        guard compared >= Self.upstreamCompared else { return (false, false) }
+        return (mismatches >= 4, mismatches < 4)
     }
 
     /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read
