@@ -15,7 +15,7 @@ struct BaselineCLITests {
         let clones = try String(contentsOf: out.appendingPathComponent("P002_DX.clones.tsv"), encoding: .utf8)
         #expect(clones.hasPrefix("clone_id\tsample_id\tlocus\tv_call\td_call\tj_call\tjunction\tjunction_aa\tjunction_length\t"
                                  + "productive\tclone_count\tclone_fraction\tlocus_reads\ttrackable\ttarget\trearrangement\t"
-                                 + "nearest_clone_id\tnearest_distance\tnot_trackable_reason\tuntemplated_nt\tcoverage\tv_identity\n"))
+                                 + "nearest_clone_id\tnearest_distance\tnot_trackable_reason\tuntemplated_nt\tcoverage\tv_identity\tupstream\n"))
         let rows = parseTSV(clones)
         let trackable = rows.filter { $0["trackable"] == "T" }
         #expect(trackable.count >= 2)

@@ -361,7 +361,7 @@ struct RealSequenceTests {
     /// The same real reads as a diagnosis, then as its own follow-up: the whole pipeline on a
     /// hypermutated repertoire. Its dominant IGHV4-34 clone (90% of the reads, a codon deleted in
     /// FR3) and a one-substitution subclone (7%) are the index clones; tracked in the same reads,
-    /// the clone's hypermutated relatives count as evolved reads, never as another clone's.
+    /// the clone's hypermutated reads count as its own (not as VH replacements), never as another clone's.
     @Test("a real hypermutated repertoire through mrd baseline and mrd track")
     func highVQuestPipeline() throws {
         let directory = try temporaryDirectory()
@@ -383,9 +383,11 @@ struct RealSequenceTests {
         #expect(track.status == 0, "\(track.stderr)")
         let rows = parseTSV(try String(contentsOf: directory.appendingPathComponent("S733F.mrd.tsv"), encoding: .utf8))
         #expect(rows.count == 2)
-        // Measured: 4,792 reads (153 of them evolved) and 369.
+        // Measured: 4,947 reads and 369. (Compared with its germline V, the clone's own hypermutated V
+        // before the target made 153 of its reads look like VH replacements; clones.tsv's `upstream`
+        // gives the tracker the clone's own bases.)
         let main = try #require(rows.first { $0["clone_id"] == "S733_IGH_1" }), sub = try #require(rows.first { $0["clone_id"] == "S733_IGH_2" })
-        #expect(Int(main["reads"]!)! > 4700 && Int(main["evolved_reads"]!)! > 100, "\(main)")
+        #expect(Int(main["reads"]!)! > 4900 && Int(main["evolved_reads"]!)! == 0, "\(main)")
         #expect(Int(sub["reads"]!)! > 350 && Int(sub["reads"]!)! < 400, "\(sub)")
         // No spike-ins or UMIs: a positive call, but not a QC pass, and said why.
         let call = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("S733F.call.json"))) as? [String: Any])

@@ -293,10 +293,11 @@ public struct FollowUpTracker: Sendable {
                 let dnjBudget = options.tolerance.budget(junctionLength: dnj.count)
                 var evolved = TrackedTarget(clone: t, evolved: true, sequence: dnj + right, leftFlank: 0, rightFlank: right.count,
                                             budget: dnjBudget)
-                // The clone's own bases before its D-N-J part (its V, the target's left flank, the
-                // junction's V end): a read carrying them is no replacement.
-                let before = target.upstream + left + clone.junction.prefix(clone.junction.count - dnj.count)
-                evolved.upstream = Array(before.suffix(BaselineClone.upstreamLength))
+                // The clone's V before its junction (its upstream bases and the target's left flank),
+                // the junction's V end between it and the D-N-J part: a read carrying that V there is
+                // no replacement.
+                evolved.upstream = Array((target.upstream + left).suffix(BaselineClone.upstreamLength))
+                evolved.upstreamGap = clone.junction.count - dnj.count
                 // Other baseline clonotypes ending like the D-N-J part compete for its reads: a
                 // normal near-neighbour that differs in its V bases must not pass as a VH replacement
                 // (on a tie nothing is counted).

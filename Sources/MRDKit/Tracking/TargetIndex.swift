@@ -32,9 +32,11 @@ public struct TrackedTarget: Sendable {
     public var competitors: [[UInt8]] = []
     /// The clone's V bases just before `sequence` (V-to-J; its own from the baseline, else its
     /// germline V's), and the clone's D-N-J target: a read that matches this target but carries
-    /// another V upstream is a VH replacement. On a D-N-J target: the clone's own bases before that
-    /// part, which a read that matches only the D-N-J part must not carry to be a replacement.
+    /// another V upstream is a VH replacement. On a D-N-J target: the clone's V before its junction,
+    /// `upstreamGap` bases (the junction's V end) before the part, which a read that matches only the
+    /// D-N-J part must not carry there to be a replacement.
     public var upstream: [UInt8] = []
+    public var upstreamGap = 0
     public var evolvedTarget: Int?
 }
 
@@ -320,12 +322,12 @@ public struct TargetIndex: Sendable {
     /// mismatches of 20 or more compared), the same V (fewer), or neither (under 20 compared).
     func upstreamComparison(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int)
         -> (anotherV: Bool, sameV: Bool) {
-        let upstream = targets[t].upstream
+        let upstream = targets[t].upstream, gap = targets[t].upstreamGap
         guard !upstream.isEmpty else { return (false, false) }
         var compared = 0, mismatches = 0
         for (i, base) in upstream.enumerated() {
             // Forward: the bases before `start`; reversed: after `end`, complemented, in reverse order.
-            let position = reversed ? end + (upstream.count - 1 - i) : start - upstream.count + i
+            let position = reversed ? end + gap + (upstream.count - 1 - i) : start - gap - upstream.count + i
             guard position >= 0 && position < read.count else { continue }
             compared += 1
             let observed = reversed ? complementTable[Int(read[position])] : read[position]

@@ -63,6 +63,60 @@ struct PairMergerTests {
         #expect(bothMerged >= theirs.count * 99 / 100)
     }
 
+    /// An insertion or deletion in one mate's overlap puts the mates out of register past it; an
+    /// ungapped consensus there mixes two shifted copies of the amplicon into a sequence neither
+    /// mate holds. Either mate's slip, in either direction, at several places: the merged read is
+    /// the amplicon (to a column or two), merged at fastp's overlap.
+    @Test("a slip (insertion or deletion) in one mate's overlap: the merged read is the amplicon")
+    func slipInOverlap() throws {
+        var random = SeededRandom(seed: 5, stream: "slip")
+        let letters = Array("ACGT".utf8)
+        let merger = PairMerger()
+        for round in 0..<200 {
+            let amplicon = (0..<(260 + random.below(30))).map { _ in letters[random.below(4)] }
+            let n = 200
+            var r1 = Array(amplicon.prefix(n)), r2Forward = Array(amplicon.suffix(n))
+            var q1 = [UInt8](repeating: 33 + 36, count: n), q2 = [UInt8](repeating: 33 + 36, count: n)
+            let overlapStart = amplicon.count - n  // on read 1
+            // The slip 55-105 columns into the 110-140-column overlap (past the 50 columns fastp
+            // checks, so the overlap is found where it is), in the worse-read mate (Q20 around it).
+            let slipAt = overlapStart + 55 + random.below(50)
+            let inMate = round % 2 == 0, insertion = round % 4 < 2
+            if inMate {
+                let p = slipAt - overlapStart
+                if insertion { r2Forward.insert(letters[random.below(4)], at: p) } else { r2Forward.remove(at: p) }
+                r2Forward = Array(r2Forward.suffix(n))
+                for i in max(0, p - 8)..<min(n, p + 8) { q2[n - 1 - i] = 33 + 20 }
+            } else {
+                if insertion { r1.insert(letters[random.below(4)], at: slipAt) } else { r1.remove(at: slipAt) }
+                r1 = Array(r1.prefix(n))
+                for i in max(0, slipAt - 8)..<min(n, slipAt + 8) { q1[i] = 33 + 20 }
+            }
+            let mate = r2Forward.reversed().map { complementTable[Int($0)] }
+            var merged = false
+            try r1.withUnsafeBufferPointer { b1 in
+                try q1.withUnsafeBufferPointer { qq1 in
+                    try mate.withUnsafeBufferPointer { b2 in
+                        try q2.withUnsafeBufferPointer { qq2 in
+                            try Array("r".utf8).withUnsafeBufferPointer { h in
+                                merged = merger.merge(FastxRecord(header: h, sequence: b1, quality: qq1, line: 1),
+                                                      FastxRecord(header: h, sequence: b2, quality: qq2, line: 1))
+                                try #require(merged)
+                            }
+                        }
+                    }
+                }
+            }
+            // The amplicon, but for a column next to the slip where the alignment may put the gap a few
+            // bases off and the two mates' bases, read at equal quality, disagree (read 1's kept); an
+            // ungapped consensus differs in dozens of columns past the slip.
+            let differing = zip(merger.sequence, amplicon).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            #expect(merger.sequence.count == amplicon.count && differing.count <= 4 && differing.allSatisfy { abs($0 - slipAt) <= 12 },
+                    "columns \(differing) differ; round \(round): slip at \(slipAt), in \(inMate ? "the mate" : "read 1"), \(insertion ? "insertion" : "deletion")")
+            #expect(merger.quality.count == merger.sequence.count)
+        }
+    }
+
     @Test("consensus: agreeing bases keep the better quality; a mismatch takes the better base, quality lowered; FASTA keeps read 1")
     func consensus() throws {
         let amplicon = Array("ACGTTGCAGGCTAACCGGTTAGCATCGATCGGATCCTAGGCTAGCTTACGGATCGATCGGCTAGCTAGGCATCGATTTACGACTGAC".utf8)

@@ -171,6 +171,29 @@ struct TrackMatchingTests {
         #expect(counted.evolvedReads >= 180 && counted.evolvedReads <= 200, "\(counted.evolvedReads) evolved, \(counted.rejectedReads) rejected; V \(clone.vCall) junction \(clone.junctionString) -> \(String(decoding: evolved, as: UTF8.self))")
         #expect(call.leukemicReads == counted.reads + counted.evolvedReads)
     }
+
+    /// A hypermutated clone (or one whose V allele the germline set lacks) differs from its germline
+    /// V just before the target; compared with that germline, every one of its reads looked like a
+    /// VH replacement. With the clone's own bases (clones.tsv `upstream`) none does.
+    @Test("a hypermutated clone's reads are its own, not VH replacements, when clones.tsv gives its own V")
+    func hypermutatedUpstream() throws {
+        // A clone with a D-N-J part (VH replacements of it are tracked).
+        var seed: UInt64 = 11
+        while FollowUpTracker.dnjPart(baselineClone(Self.pair(seed: seed).0, id: "B"), germline: germline) == nil { seed += 1 }
+        var clone = Self.pair(seed: seed).0
+        // Six substitutions in the 30 bases before the target (which starts 10 before the junction).
+        let targetStart = clone.junctionStart - 10
+        for p in stride(from: targetStart - 28, to: targetStart, by: 5) {
+            clone.sequence[p] = clone.sequence[p] == UInt8(ascii: "G") ? UInt8(ascii: "T") : UInt8(ascii: "G")
+        }
+        var own = baselineClone(clone, id: "B_IGH_1")
+        own.upstream = Array(clone.sequence[(targetStart - 30)..<targetStart])
+        let withOwn = try track([own], reads: [(clone.sequence, 300)], seed: 11).clones[0].count
+        #expect(withOwn.reads >= 285 && withOwn.evolvedReads == 0, "\(withOwn.reads) reads, \(withOwn.evolvedReads) evolved")
+        // Without it (an older clones.tsv, an AIRR row without sequence): the germline V decides.
+        let withGermline = try track([baselineClone(clone, id: "B_IGH_1")], reads: [(clone.sequence, 300)], seed: 11).clones[0].count
+        #expect(withGermline.evolvedReads >= 285, "\(withGermline.evolvedReads) evolved")
+    }
 }
 
 /// One simulated run, tracked in-process: every follow-up's call next to its truth.
