@@ -33,6 +33,14 @@ public struct BaselineClone: Sendable, Equatable {
     public var upstream: [UInt8] = []
     public static let upstreamLength = 30
 
+    /// Up to `upstreamLength` bases of `sequence` (V-to-J) before `start`, where a clone's target
+    /// starts on it; empty when one of them is not A/C/G/T (an N of the read: clones.tsv's
+    /// `upstream` holds bases only).
+    public static func upstream(of sequence: [UInt8], before start: Int) -> [UInt8] {
+        let bases = sequence[max(0, start - upstreamLength)..<start]
+        return bases.allSatisfy(ClonesFile.isNucleotide) ? Array(bases) : []
+    }
+
     public init(cloneID: String, sampleID: String, locus: Locus, kind: RearrangementKind, vCall: String, dCall: String = "",
                 jCall: String, junction: [UInt8], count: Int, trackable: Bool, target: [UInt8]) {
         self.cloneID = cloneID
@@ -113,7 +121,7 @@ public enum ClonesFile {
         return try parse(bytes: [UInt8](data), path: path)
     }
 
-    private static func isNucleotide(_ byte: UInt8) -> Bool {
+    static func isNucleotide(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "A") || byte == UInt8(ascii: "C") || byte == UInt8(ascii: "G") || byte == UInt8(ascii: "T")
     }
 

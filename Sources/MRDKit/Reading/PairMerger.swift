@@ -110,37 +110,48 @@ public final class PairMerger {
         sequence.removeAll(keepingCapacity: true)
         quality.removeAll(keepingCapacity: true)
         let first = max(0, offset), second = max(0, -offset)
-        // (Read 1 wholly inside the mate's span: a read 1 that runs on past the mate's end into
-        // adapter keeps the ungapped consensus.)
-        if offset >= 0 && read.sequence.count - first + Self.slipBand <= n2 && Self.slips(read.sequence, mate, first: first, length: length) {
-            Self.mergeAcrossSlip(read, mate: mate, mateQuality: mateQuality, first: first, qualities: qualities,
-                                 sequence: &sequence, quality: &quality)
-            return true
-        }
         // Read 1 before the overlap (none when the mate starts before it).
         for i in 0..<first {
             sequence.append(read.sequence[i])
             if qualities { quality.append(read.quality[i]) }
         }
-        for i in 0..<length {
-            let a = read.sequence[first + i], b = mate[second + i]
-            guard qualities else { sequence.append(a); continue }
-            let qa = read.quality[first + i], qb = mateQuality[second + i]
-            if a == b {
-                sequence.append(a); quality.append(max(qa, qb))
-            } else {
-                sequence.append(qb > qa ? b : a)
-                quality.append(max(33 + 2, 33 + (qa > qb ? qa - qb : qb - qa)))
+        // Where the mate's own bases start past the overlap.
+        var mateEnd = length
+        // (Read 1 wholly inside the mate's span: a read 1 that runs on past the mate's end into
+        // adapter keeps the ungapped consensus.)
+        if offset >= 0 && read.sequence.count - first + Self.slipBand <= n2 && Self.slips(read.sequence, mate, first: first, length: length) {
+            mateEnd = Self.appendOverlapAcrossSlip(read, mate: mate, mateQuality: mateQuality, first: first, qualities: qualities,
+                                                   sequence: &sequence, quality: &quality)
+        } else {
+            for i in 0..<length {
+                Self.appendConsensus(read, first + i, mate, mateQuality, second + i, qualities: qualities, &sequence, &quality)
             }
         }
         // The mate beyond read 1's end (offset >= 0 only: otherwise both ran into adapter).
         if offset >= 0 {
-            for i in length..<n2 {
+            for i in mateEnd..<n2 {
                 sequence.append(mate[i])
                 if qualities { quality.append(mateQuality[i]) }
             }
         }
         return true
+    }
+
+    /// The consensus of read 1's base `p` and the (turned) mate's base `q`: where they agree the
+    /// base at the higher quality; where they differ the base of higher quality (read 1's on a tie
+    /// and without qualities), its quality lowered by the other's (at least 2).
+    @inline(__always)
+    static func appendConsensus(_ read: FastxRecord, _ p: Int, _ mate: [UInt8], _ mateQuality: [UInt8], _ q: Int, qualities: Bool,
+                                _ sequence: inout [UInt8], _ quality: inout [UInt8]) {
+        let a = read.sequence[p], b = mate[q]
+        guard qualities else { sequence.append(a); return }
+        let qa = read.quality[p], qb = mateQuality[q]
+        if a == b {
+            sequence.append(a); quality.append(max(qa, qb))
+        } else {
+            sequence.append(qb > qa ? b : a)
+            quality.append(max(33 + 2, 33 + (qa > qb ? qa - qb : qb - qa)))
+        }
     }
 
     /// Columns compared per window, and mismatches in one window that mean the mates stopped being
@@ -165,12 +176,12 @@ public final class PairMerger {
 
     static let slipBand = 4
 
-    /// The merged read of a pair whose overlap (from read 1's `first`) holds a slip: read 1's part
-    /// before it, then read 1's remainder aligned to the mate's start with gaps (match +1, mismatch -1,
-    /// gap -4, |i - j| <= `slipBand`; the mate's end is free, as it runs on past read 1's end), the
-    /// consensus along that alignment, then the mate past it.
-    static func mergeAcrossSlip(_ read: FastxRecord, mate: [UInt8], mateQuality: [UInt8], first: Int, qualities: Bool,
-                                sequence: inout [UInt8], quality: inout [UInt8]) {
+    /// The overlap of a pair that holds a slip, appended: read 1's remainder (from `first`) aligned to
+    /// the mate's start with gaps (match +1, mismatch -1, gap -4, |i - j| <= `slipBand`; the mate's
+    /// end is free, as it runs on past read 1's end) and the consensus along that alignment. Returns
+    /// where the mate's bases past the alignment start.
+    static func appendOverlapAcrossSlip(_ read: FastxRecord, mate: [UInt8], mateQuality: [UInt8], first: Int, qualities: Bool,
+                                        sequence: inout [UInt8], quality: inout [UInt8]) -> Int {
         let m = read.sequence.count - first, n = mate.count, band = slipBand
         let width = 2 * band + 1
         let lowest = Int32.min / 4
@@ -183,9 +194,9 @@ public final class PairMerger {
         }
         score[at(0, 0)!] = 0
         for j in 1...band where j <= n { score[at(0, j)!] = Int32(-4 * j); move[at(0, j)!] = 2 }
-        for i in 0...m {
+        for i in 1...m {
             for j in max(0, i - band)...min(n, i + band) {
-                guard i > 0, let here = at(i, j) else { continue }
+                guard let here = at(i, j) else { continue }
                 var best = lowest, step: UInt8 = 0
                 if j > 0, let diagonal = at(i - 1, j - 1), score[diagonal] > lowest {
                     best = score[diagonal] + (read.sequence[first + i - 1] == mate[j - 1] ? 1 : -1)
@@ -215,24 +226,10 @@ public final class PairMerger {
             guard hi > lo else { return 0 }
             return (lo..<hi).reduce(0) { $0 + Int(q[$1]) } / (hi - lo)
         }
-        sequence.removeAll(keepingCapacity: true)
-        quality.removeAll(keepingCapacity: true)
-        for p in 0..<first {
-            sequence.append(read.sequence[p])
-            if qualities { quality.append(read.quality[p]) }
-        }
         mateQuality.withUnsafeBufferPointer { mateQ in
             for (c, (p, q)) in columns.enumerated() {
                 if p >= 0 && q >= 0 {
-                    let a = read.sequence[p], b = mate[q]
-                    guard qualities else { sequence.append(a); continue }
-                    let qa = read.quality[p], qb = mateQ[q]
-                    if a == b {
-                        sequence.append(a); quality.append(max(qa, qb))
-                    } else {
-                        sequence.append(qb > qa ? b : a)
-                        quality.append(max(33 + 2, 33 + (qa > qb ? qa - qb : qb - qa)))
-                    }
+                    appendConsensus(read, p, mate, mateQuality, q, qualities: qualities, &sequence, &quality)
                     continue
                 }
                 // A base one mate has and the other lacks: kept when the mate holding it was read
@@ -252,10 +249,7 @@ public final class PairMerger {
                 }
             }
         }
-        for q in end..<n {
-            sequence.append(mate[q])
-            if qualities { quality.append(mateQuality[q]) }
-        }
+        return end
     }
 }
 

@@ -168,7 +168,7 @@ public struct BaselineSample: Sendable {
                 // The representative read's bases before the target (V-to-J, as the target).
                 let targetStart = c.representativeJunctionStart - offset
                 if targetStart > 0 && targetStart <= c.representative.count {
-                    clone.upstream = Array(c.representative[max(0, targetStart - BaselineClone.upstreamLength)..<targetStart])
+                    clone.upstream = BaselineClone.upstream(of: c.representative, before: targetStart)
                 }
             }
             return clone

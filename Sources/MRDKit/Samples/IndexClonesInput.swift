@@ -56,21 +56,17 @@ public enum IndexClonesInput {
         return Locus(rawValue: gene)
     }
 
-    /// The junction with up to `flank` bases each side from `sequence` (either strand), else the junction.
-    static func target(junction: [UInt8], sequence: [UInt8]) -> [UInt8] {
-        targetAndUpstream(junction: junction, sequence: sequence).target
+    /// The target (the junction with up to `flank` bases each side) and the clone's own bases before
+    /// it (`BaselineClone.upstream`), from `strand` (V-to-J) where the junction is `junction`.
+    static func targetAndUpstream(_ strand: [UInt8], junction: Range<Int>) -> (target: [UInt8], upstream: [UInt8]) {
+        let start = max(0, junction.lowerBound - flank)
+        return (Array(strand[start..<min(strand.count, junction.upperBound + flank)]), BaselineClone.upstream(of: strand, before: start))
     }
 
-    /// The target (the junction with up to `flank` bases each side) and up to
-    /// `BaselineClone.upstreamLength` of the clone's own bases before it, from its sequence.
+    /// The same from `sequence` (either strand), else the junction alone and no upstream bases.
     static func targetAndUpstream(junction: [UInt8], sequence: [UInt8]) -> (target: [UInt8], upstream: [UInt8]) {
         for strand in [sequence, reverseComplement(sequence)] where !strand.isEmpty {
-            if let range = strand.firstRange(of: junction) {
-                let start = max(0, range.lowerBound - flank)
-                let upstream = Array(strand[max(0, start - BaselineClone.upstreamLength)..<start])
-                return (Array(strand[start..<min(strand.count, range.upperBound + flank)]),
-                        upstream.allSatisfy { "ACGT".utf8.contains($0) } ? upstream : [])
-            }
+            if let range = strand.firstRange(of: junction) { return targetAndUpstream(strand, junction: range) }
         }
         return (junction, [])
     }
@@ -157,12 +153,10 @@ public enum IndexClonesInput {
                                 "record '\(printable(record.id))': no junction found: expected a human IG/TR rearrangement with enough V (or D) and J sequence to place them (about 30 nt beyond the junction on each side; \(record.sequence.count) nt given)")
             }
             let junction = Array(a.junction)
+            let located = targetAndUpstream(a.sequence, junction: a.junctionStart..<a.junctionEnd)
             var clone = BaselineClone(cloneID: record.id, sampleID: sample, locus: a.locus, kind: a.kind, vCall: a.vCall, dCall: a.dCall,
-                                      jCall: a.jCall, junction: junction, count: 0, trackable: true,
-                                      target: Array(a.sequence[max(0, a.junctionStart - flank)..<min(a.sequence.count, a.junctionEnd + flank)]))
-            let targetStart = max(0, a.junctionStart - flank)
-            let upstream = Array(a.sequence[max(0, targetStart - BaselineClone.upstreamLength)..<targetStart])
-            if upstream.allSatisfy({ "ACGT".utf8.contains($0) }) { clone.upstream = upstream }
+                                      jCall: a.jCall, junction: junction, count: 0, trackable: true, target: located.target)
+            clone.upstream = located.upstream
             clone.junctionAA = a.kind.junctionAA(junction)
             if let problem = check(junction, options: options) {
                 clone.trackable = false

@@ -280,7 +280,7 @@ public struct TargetIndex: Sendable {
         // A VH replacement can keep the old V's last bases and differ from the target by little
         // more than sequencing errors; the V upstream of the target tells it apart.
         if let found = best, let evolved = targets[found.target].evolvedTarget,
-           carriesAnotherV(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end) {
+           upstreamComparison(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end).anotherV {
             for candidate in scratch.candidates where Int(candidate.oriented) / 2 == evolved {
                 let o = Int(candidate.oriented)
                 guard let match = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch) else { continue }
@@ -311,15 +311,10 @@ public struct TargetIndex: Sendable {
     /// Fewest upstream bases compared for a read to be called a VH replacement.
     static let upstreamCompared = 20
 
-    /// Whether the read's bases upstream of a match (V side) differ from the clone's V (its own
-    /// bases from the diagnosis, else its germline allele's) by more than sequencing errors would:
-    /// at least 4 of 20 or more bases compared.
-    func carriesAnotherV(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int) -> Bool {
-        upstreamComparison(read, target: t, reversed: reversed, start: start, end: end).anotherV
-    }
-
-    /// The read's bases before a match against the target's `upstream`: another V (at least 4
-    /// mismatches of 20 or more compared), the same V (fewer), or neither (under 20 compared).
+    /// The read's bases before a match (V side) against the target's `upstream` (the clone's own V
+    /// from the diagnosis, else its germline allele's): another V (at least 4 mismatches of 20 or
+    /// more compared: more than sequencing errors would make), the same V (fewer), or neither
+    /// (under 20 compared).
     func upstreamComparison(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int)
         -> (anotherV: Bool, sameV: Bool) {
         let upstream = targets[t].upstream, gap = targets[t].upstreamGap

@@ -85,12 +85,21 @@ struct RoundTripTests {
         second.junctionAA = nil
         second.productive = nil
         second.untemplated = nil
-        let clones = [Self.clone("P1_DX_IGH_1", trackable: true), second]
+        var first = Self.clone("P1_DX_IGH_1", trackable: true)
+        first.upstream = Array("GACACGGCCGTGTATTACTGTGCGAGAGAC".utf8)
+        let clones = [first, second]
         let text = ClonesFile.text(clones)
         #expect(text.hasPrefix(ClonesFile.columns.joined(separator: "\t") + "\n"))
         #expect(try ClonesFile.read(path: try write(text, "P1_DX.clones.tsv")) == clones)
         let damaged = try write(text.replacingOccurrences(of: "\tT\tCTG", with: "\tX\tCTG"), "damaged.tsv")
         #expect { try ClonesFile.read(path: damaged) } throws: { ($0 as? ReadError)?.line == 2 }
+        // The upstream bases of a read with an N among them are left out (clones.tsv holds bases
+        // only, and refuses anything else there).
+        let read = Array("ACGTACGTACGTACGTACGTACGTACGTACNTACGTACGTAC".utf8)
+        #expect(BaselineClone.upstream(of: read, before: 12) == Array(read[0..<12]))
+        #expect(BaselineClone.upstream(of: read, before: 40).isEmpty)
+        let withN = try write(text.replacingOccurrences(of: "GACACGGCCGTGTATTACTGTGCGAGAGAC", with: "GACACGGCCGTGTATTACTGTGCGAGAGAN"), "n.tsv")
+        #expect { try ClonesFile.read(path: withN) } throws: { ($0 as? ReadError)?.line == 2 }
     }
 
     @Test("clones.tsv formatted in chunks on several threads: the same text as on one")
