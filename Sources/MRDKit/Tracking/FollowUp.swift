@@ -387,12 +387,14 @@ public struct FollowUpTracker: Sendable {
                 var locus: Int?
                 var verdict = index.classify(read, quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
                                              scratch: &tally.scratch, memo: &tally.memo, locus: &locus)
-                // Paired-end: the mate, when read 1 is neither a spike-in nor a match.
-                if verdict == .unmatched, !merged, let mates = batch.read2 {
+                // Paired-end: the mate, when read 1 is neither a spike-in nor a match within budget
+                // (a match in the halo yields to the mate's within budget).
+                let readOneHalo = index.isHalo(verdict)
+                if verdict == .unmatched || readOneHalo, !merged, let mates = batch.read2 {
                     var mateLocus: Int?
                     let mate = mates[i]
                     let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, memo: &tally.memo, locus: &mateLocus)
-                    if other != .unmatched { verdict = other }
+                    if readOneHalo ? (other != .unmatched && !index.isHalo(other)) : other != .unmatched { verdict = other }
                     if locus == nil { locus = mateLocus }
                 }
                 switch verdict {
@@ -528,6 +530,11 @@ public struct FollowUpTracker: Sendable {
             if nearer || toIndex > target.budget {
                 rejected += entry.count
                 addBleed(bases, reference, entry)
+                // A window in the halo (one substitution past the budget) with more reads than errors
+                // of the counted ones explain is a normal near-neighbour the baseline did not see:
+                // its misreads toward the target (a short junction's budget is one substitution)
+                // are as near to it and are not counted.
+                if !nearer, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads { ownClones.append(window) }
                 continue
             }
             var counts = toIndex == 0 || entry.count == 1 || entry.count * foldRatio <= reads

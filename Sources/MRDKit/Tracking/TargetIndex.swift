@@ -265,14 +265,22 @@ public struct TargetIndex: Sendable {
         if let spike { return .spikeIn(spike, reversed: spikeReversed) }
         guard !scratch.candidates.isEmpty else { return .unmatched }
 
-        var best: (target: Int, cost: Int, oriented: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)?
-        for pass in [false, true] {  // full targets first, then D-N-J parts
+        typealias Found = (target: Int, cost: Int, oriented: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)
+        // Within budget: full targets first, then D-N-J parts. Failing both, the cheapest match in
+        // the halo (one substitution past the budget): never counted, but its window tells the
+        // clustering of a normal near-neighbour the baseline did not see (`FollowUp.cluster`).
+        var best: Found?, halo: Found?
+        for pass in [false, true] {
             for candidate in scratch.candidates {
                 let o = Int(candidate.oriented), t = o / 2
                 guard targets[t].evolved == pass else { continue }
                 guard let found = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch) else { continue }
-                if best == nil || found.cost < best!.cost || (found.cost == best!.cost && t < best!.target) {
-                    best = (t, found.cost, o, found.start, found.end, found.clipLeft, found.clipRight)
+                let entry: Found = (t, found.cost, o, found.start, found.end, found.clipLeft, found.clipRight)
+                if found.cost <= targets[t].budget {
+                    if best == nil || found.cost < best!.cost || (found.cost == best!.cost && t < best!.target) { best = entry }
+                } else if halo == nil || (found.cost, t) < (halo!.cost, halo!.target) {
+                    // (Full targets are all seen before D-N-J ones: a later pass never displaces them.)
+                    if halo == nil || targets[halo!.target].evolved == pass { halo = entry }
                 }
             }
             if best != nil { break }
@@ -283,12 +291,13 @@ public struct TargetIndex: Sendable {
            upstreamComparison(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end).anotherV {
             for candidate in scratch.candidates where Int(candidate.oriented) / 2 == evolved {
                 let o = Int(candidate.oriented)
-                guard let match = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch) else { continue }
+                guard let match = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch),
+                      match.cost <= targets[evolved].budget else { continue }
                 best = (evolved, match.cost, o, match.start, match.end, match.clipLeft, match.clipRight)
                 break
             }
         }
-        guard let best else { return .unmatched }
+        guard let best = best ?? halo else { return .unmatched }
         // A read that matched only a D-N-J part is a VH replacement only if the bases before that
         // part are not the clone's own: the clone's V there makes it the clone's read with too many
         // errors in its target, or a normal clone's a substitution or two from it (same V, same
@@ -310,38 +319,57 @@ public struct TargetIndex: Sendable {
 
     /// Fewest upstream bases compared for a read to be called a VH replacement.
     static let upstreamCompared = 20
+    /// Cost past a target's budget up to which a read is still aligned (its window tallied and
+    /// rejected): one substitution.
+    static let halo = MatchTolerance.substitutionCost
+
+    /// Whether a verdict is a match in the halo (past its target's budget: tallied, never counted).
+    public func isHalo(_ verdict: Verdict) -> Bool {
+        if case .matched(let target, let cost, _, _, _) = verdict { return cost > targets[target].budget }
+        return false
+    }
 
     /// The read's bases before a match (V side) against the target's `upstream` (the clone's own V
     /// from the diagnosis, else its germline allele's): another V (at least 4 mismatches of 20 or
     /// more compared: more than sequencing errors would make), the same V (fewer), or neither
-    /// (under 20 compared).
+    /// (under 20 compared). The upstream is compared at shifts of up to `upstreamShift` bases and
+    /// the best one counts: an inserted or deleted base between it and the match (a sequencing
+    /// slip in the junction's V end or N region) must not make the clone's own V look like another.
     func upstreamComparison(_ read: UnsafeBufferPointer<UInt8>, target t: Int, reversed: Bool, start: Int, end: Int)
         -> (anotherV: Bool, sameV: Bool) {
         let upstream = targets[t].upstream, gap = targets[t].upstreamGap
         guard !upstream.isEmpty else { return (false, false) }
-        var compared = 0, mismatches = 0
-        for (i, base) in upstream.enumerated() {
-            // Forward: the bases before `start`; reversed: after `end`, complemented, in reverse order.
-            let position = reversed ? end + gap + (upstream.count - 1 - i) : start - gap - upstream.count + i
-            guard position >= 0 && position < read.count else { continue }
-            compared += 1
-            let observed = reversed ? complementTable[Int(read[position])] : read[position]
-            if observed != base { mismatches += 1 }
+        var fewest = Int.max
+        for shift in -Self.upstreamShift...Self.upstreamShift {
+            var compared = 0, mismatches = 0
+            for (i, base) in upstream.enumerated() {
+                // Forward: the bases before `start`; reversed: after `end`, complemented, in reverse order.
+                let position = reversed ? end + gap + shift + (upstream.count - 1 - i) : start - gap + shift - upstream.count + i
+                guard position >= 0 && position < read.count else { continue }
+                compared += 1
+                let observed = reversed ? complementTable[Int(read[position])] : read[position]
+                if observed != base { mismatches += 1 }
+            }
+            if compared >= Self.upstreamCompared { fewest = min(fewest, mismatches) }
         }
-        guard compared >= Self.upstreamCompared else { return (false, false) }
-        return (mismatches >= 4, mismatches < 4)
+        guard fewest < Int.max else { return (false, false) }
+        return (fewest >= 4, fewest < 4)
     }
+
+    /// Bases by which the upstream comparison may slide (sequencing indels between it and the match).
+    static let upstreamShift = 2
 
     /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read
     /// position of the target's first base): the whole target must align, except flank bases beyond
-    /// the read's ends; the read is free on both sides. Returns the cheapest alignment within budget.
+    /// the read's ends; the read is free on both sides. Returns the cheapest alignment within budget
+    /// plus the halo.
     func align(_ o: Int, diagonal: Int, _ read: UnsafeBufferPointer<UInt8>, scratch: inout Scratch)
         -> (cost: Int, start: Int, end: Int, clipLeft: Int, clipRight: Int)? {
         let target = targets[o / 2]
         let sequence = oriented[o]
         // Flanks in this orientation.
         let (flankBefore, flankAfter) = o % 2 == 0 ? (target.leftFlank, target.rightFlank) : (target.rightFlank, target.leftFlank)
-        let budget = target.budget
+        let budget = target.budget + Self.halo
         let band = budget / MatchTolerance.gapCost
         let clipLeft = max(0, -diagonal)  // target bases before read position 0
         let clipRight = max(0, diagonal + sequence.count - read.count)

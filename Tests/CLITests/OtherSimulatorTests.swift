@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// Reads from another simulator (ART's empirical Illumina profiles over amplicons of
+/// Scripts/art-check's own generator), through the real binary: index clones, genes, counts,
+/// pair merging against fastp, low-level follow-ups beside near-miss normal clones.
+@Suite("Reads of another simulator (ART)")
+struct OtherSimulatorTests {
+    @Test("Scripts/art-check: every check of its eleven scenarios holds")
+    func artCheck() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/art_illumina"),
+                "art_illumina missing: run Scripts/setup")
+        let process = Process()
+        process.executableURL = packageRoot.appendingPathComponent("Scripts/art-check")
+        process.arguments = ["--mrd", mrdBinary.path]
+        process.currentDirectoryURL = packageRoot
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        nonisolated(unsafe) var errorData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        group.wait()
+        process.waitUntilExit()
+        let failed = text.split(separator: "\n").filter { $0.hasPrefix("FAILED") }
+        #expect(process.terminationStatus == 0, "\(failed.joined(separator: "\n"))\n\(String(decoding: errorData, as: UTF8.self))")
+        #expect(failed.isEmpty)
+        // Every scenario ran: 11 of them, 13-14 checks each.
+        let last = text.split(separator: "\n").last.map(String.init) ?? ""
+        let numbers = last.split(separator: " ").compactMap { Int($0) }
+        #expect(numbers.count == 2 && numbers[0] == numbers[1] && numbers[0] >= 140, "\(last)")
+        let scenarios = Set(text.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: "|")
+            return fields.count >= 3 ? fields[1].trimmingCharacters(in: .whitespaces) : nil
+        })
+        #expect(scenarios.count == 11, "\(scenarios.sorted())")
+    }
+}
