@@ -135,6 +135,7 @@ public struct BaselineAnalysis: Sendable {
                 let consensus = group.consensus(arena)
                 clonotype.consensus = consensus.bases
                 clonotype.consensusJunctionStart = consensus.junctionOffset
+                clonotype.consensusUpstream = consensus.upstream
             }
             return clonotype
         }

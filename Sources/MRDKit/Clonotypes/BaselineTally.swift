@@ -85,9 +85,11 @@ struct BaselineTally {
         /// (`firstQualities`); then two bytes a position while that can hold the sums.
         private var junctionQualitySums = AdaptiveCounts<UInt16, Int>()
         private var firstQualities = ByteArena.Span()
-        /// Base counts (A, C, G, T) over the junction and `BaselineTally.flank` bases each side,
-        /// V-to-J: the target is their consensus, so that one read's sequencing error in a flank
-        /// never becomes part of it. Likewise kept as the first read's base codes (`firstBases`,
+        /// Base counts (A, C, G, T) over the junction, `BaselineTally.flank` bases after it and
+        /// `BaselineTally.vWindow` before it, V-to-J: the target is their consensus, so that one
+        /// read's sequencing error in a flank never becomes part of it; so are the clone's V bases
+        /// before the target (clones.tsv `upstream`), which a representative read with a sequencing
+        /// indel there would shift. Likewise kept as the first read's base codes (`firstBases`,
         /// 4 = none, with its weight) until a second read's bases come.
         private var baseCounts = AdaptiveCounts<UInt8, Int32>()
         private var firstBases = ByteArena.Span()
@@ -105,7 +107,7 @@ struct BaselineTally {
         /// What stands in for a group whose clonotype is built or folded: nothing held.
         static var released: Group { Group(locus: .IGH, kind: .VDJ, junction: ByteArena.Span()) }
 
-        var span: Int { Int(junction.length) + 2 * BaselineTally.flank }
+        var span: Int { Int(junction.length) + BaselineTally.vWindow + BaselineTally.flank }
 
         /// The group with its spans in an arena that took this group's arena's chunks at `shift`.
         func moved(by shift: UInt32) -> Group {
@@ -241,23 +243,34 @@ struct BaselineTally {
             }
         }
 
-        /// The consensus of the junction and of the flank bases that at least half the reads cover.
-        func consensus(_ arena: ByteArena) -> (bases: [UInt8], junctionOffset: Int) {
+        /// The consensus of the junction and of the flank bases that at least half the reads cover
+        /// (`bases`, the junction at `junctionOffset`), and of up to `BaselineClone.upstreamLength` V
+        /// bases before a whole left flank (`upstream`: each position read by half the reads, or
+        /// by 20 or more, two thirds of them agreeing).
+        func consensus(_ arena: ByteArena) -> (bases: [UInt8], junctionOffset: Int, upstream: [UInt8]) {
             let baseCounts = counts(arena)
-            let span = baseCounts.count / 4, flank = BaselineTally.flank
+            let span = baseCounts.count / 4, flank = BaselineTally.flank, left = BaselineTally.vWindow
             let letters: [UInt8] = Array("ACGT".utf8)
-            func call(_ q: Int) -> UInt8? {
+            func call(_ q: Int, upstream: Bool = false) -> UInt8? {
                 let counts = baseCounts[(q * 4)..<(q * 4 + 4)]
-                let total = counts.reduce(0, +)
-                guard total > 0, Int(total) * 2 >= count, let best = counts.indices.max(by: { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }) else { return nil }
+                let total = Int(counts.reduce(0, +))
+                guard total > 0, let best = counts.indices.max(by: { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }) else { return nil }
+                if total * 2 >= count { return letters[best - q * 4] }
+                guard upstream, total >= 20, Int(counts[best]) * 3 >= total * 2 else { return nil }
                 return letters[best - q * 4]
             }
-            var start = flank
-            while start > 0, call(start - 1) != nil { start -= 1 }
+            var start = left
+            while start > left - flank, call(start - 1) != nil { start -= 1 }
             var end = span - flank
             while end < span, call(end) != nil { end += 1 }
-            let bases = (start..<flank).compactMap(call) + arena.array(junction) + ((span - flank)..<end).compactMap(call)
-            return (bases, flank - start)
+            let bases = (start..<left).compactMap { call($0) } + arena.array(junction) + ((span - flank)..<end).compactMap { call($0) }
+            var upstream: [UInt8] = []
+            if start == left - flank {
+                var first = start
+                while first > 0, call(first - 1, upstream: true) != nil { first -= 1 }
+                upstream = (first..<start).compactMap { call($0, upstream: true) }
+            }
+            return (bases, left - start, upstream)
         }
 
         /// Takes `candidate` (its sequence in `arena`) as the representative if it is preferred.
@@ -294,12 +307,12 @@ struct BaselineTally {
         /// buffer each: an element access of an array per base would check its uniqueness each time.
         static func windowCodes(_ bytes: UnsafeBufferPointer<UInt8>, reversed: Bool, junctionStart: Int, span: Int, _ body: (Int, UInt8) -> Void) {
             let n = bytes.count
-            let first = max(0, BaselineTally.flank - junctionStart), last = min(span, n - junctionStart + BaselineTally.flank)
+            let first = max(0, BaselineTally.vWindow - junctionStart), last = min(span, n - junctionStart + BaselineTally.vWindow)
             guard first < last else { return }
             KmerScanner.code.withUnsafeBufferPointer { code in
                 complementTable.withUnsafeBufferPointer { complement in
                     for q in first..<last {
-                        let position = junctionStart - BaselineTally.flank + q
+                        let position = junctionStart - BaselineTally.vWindow + q
                         body(q, code[Int(reversed ? complement[Int(bytes[n - 1 - position])] : bytes[position])])
                     }
                 }
@@ -360,6 +373,9 @@ struct BaselineTally {
     var spikeKmers: [UInt32] = []
     /// Germline bases each side of the junction in an index clone's target.
     static let flank = 10
+    /// Bases before the junction whose counts a group keeps: the target's flank and the clone's
+    /// upstream V bases (clones.tsv `upstream`).
+    static let vWindow = flank + BaselineClone.upstreamLength
 
     init(memoCapacity: Int = 0) {
         memo = SequenceMemo(capacity: memoCapacity, admitOnRepeat: true)

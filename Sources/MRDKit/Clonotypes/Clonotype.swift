@@ -26,6 +26,8 @@ public struct Clonotype: Sendable, Equatable {
     /// starts in it (the target is taken from it).
     public var consensus: [UInt8] = []
     public var consensusJunctionStart = 0
+    /// The consensus of the clone's V bases before its target (`Group.consensus`), for clones.tsv.
+    public var consensusUpstream: [UInt8] = []
     /// Templates (reads / reads per spike-in copy of the locus; reads without spike-ins).
     public var templates = 0.0
     /// Whether `templates` come from spike-ins of the clone's own locus: only such templates are

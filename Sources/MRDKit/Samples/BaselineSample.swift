@@ -164,7 +164,11 @@ public struct BaselineSample: Sendable {
             clone.untemplated = c.untemplated
             clone.coverage = c.coverage
             clone.vIdentity = c.vGapped?.identity
-            if c.trackable, let offset = c.target.firstRange(of: c.junction)?.lowerBound {
+            if c.trackable && !c.consensus.isEmpty {
+                // The consensus of the clone's reads before its target (a representative read may
+                // carry a sequencing indel there, and the longest read is likelier to).
+                clone.upstream = c.consensusUpstream
+            } else if c.trackable, let offset = c.target.firstRange(of: c.junction)?.lowerBound {
                 // The representative read's bases before the target (V-to-J, as the target).
                 let targetStart = c.representativeJunctionStart - offset
                 if targetStart > 0 && targetStart <= c.representative.count {

@@ -516,14 +516,36 @@ public struct FollowUpTracker: Sendable {
             return (toIndex, nearer)
         }
         var ownClones: [TargetWindow] = []
+        // Per own clone, its one differing position from the target (target coordinates) when it
+        // differs by one substitution: its reads misread there are the target's bases.
+        var ownCloneDifference: [Int?] = []
+        func singleDifference(_ window: TargetWindow, _ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>) -> Int? {
+            guard bases.count == reference.count else { return nil }
+            var position: Int?
+            for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
+                if position != nil { return nil }
+                position = p + Int(window.clipLeft)
+            }
+            return position
+        }
         for ((window, entry), cost) in zip(sorted, costs) {
             let bases = window.bases.bytes[...]
             let reference = trimmed(target.sequence, window)
             let toIndex = cost.toIndex
             var nearer = cost.nearerCompetitor
             if !nearer && toIndex <= target.budget {
-                for other in ownClones where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
+                for (o, other) in ownClones.enumerated() where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
                     nearer = true
+                    // A read of that clone with other errors besides: misread at the clone's one
+                    // differing base it would be nearer to the target (bleed the window alone misses).
+                    if let q = ownCloneDifference[o], bases.count == reference.count {
+                        let p = q - Int(window.clipLeft), c = q - Int(other.clipLeft)
+                        if p >= 0 && p < bases.count && c >= 0 && c < other.bases.bytes.count
+                            && bases[bases.startIndex + p] != reference[reference.startIndex + p]
+                            && bases[bases.startIndex + p] == other.bases.bytes[c] {
+                            bleed += entry.errorSum(at: p) / 3
+                        }
+                    }
                     break
                 }
             }
@@ -534,7 +556,10 @@ public struct FollowUpTracker: Sendable {
                 // of the counted ones explain is a normal near-neighbour the baseline did not see:
                 // its misreads toward the target (a short junction's budget is one substitution)
                 // are as near to it and are not counted.
-                if !nearer, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads { ownClones.append(window) }
+                if !nearer, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
+                    ownClones.append(window)
+                    ownCloneDifference.append(nil)
+                }
                 continue
             }
             var counts = toIndex == 0 || entry.count == 1 || entry.count * foldRatio <= reads
@@ -556,6 +581,7 @@ public struct FollowUpTracker: Sendable {
                 rejected += entry.count
                 addBleed(bases, reference, entry)
                 ownClones.append(window)
+                ownCloneDifference.append(singleDifference(window, bases, reference))
             }
         }
         return (reads, exact, rejected, umis, bleed, forward)

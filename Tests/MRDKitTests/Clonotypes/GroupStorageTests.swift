@@ -61,7 +61,7 @@ struct GroupStorageTests {
         #expect(arena.chunkCount == 1)
     }
 
-    /// A group's base counts over its window (junction and 10 bases each side), the reads given as
+    /// A group's base counts over its window (junction, 40 bases before it, 10 after), the reads given as
     /// V-to-J strings with the junction at `junctionStart`.
     private func groupCounts(_ reads: [(String, offered: Bool)], junctionStart: Int, junctionLength: Int, mergeAfter: Int? = nil) -> [Int32] {
         var arena = ByteArena()
@@ -87,19 +87,55 @@ struct GroupStorageTests {
         return groups[0].counts(arena)
     }
 
+    @Test("the clone's upstream V bases are the reads' consensus: the longest read (the representative) with an inserted base does not shift them")
+    func upstreamFromConsensus() {
+        var arena = ByteArena()
+        let v = "GCTGAGCAGCCTGAGATCTGAGGACACGGCCGTGTATTACTGT"  // the V's last bases, ending with its Cys codon TGT
+        let junctionAndJ = "GCGAGAGGGGCTACTTTGACTACTGGGGCCAGGGAACC"
+        let clean = v + junctionAndJ
+        // The same read with a base inserted 20 bases before the junction: one longer.
+        let slipped = String(v.prefix(20)) + "G" + String(v.dropFirst(20)) + junctionAndJ
+        let junctionStart = v.count - 3, junctionLength = 27
+        func representative(_ read: [UInt8], junctionStart: Int) -> BaselineTally.Representative {
+            BaselineTally.Representative(sequence: read.withUnsafeBufferPointer { arena.add($0) }, junctionStart: Int32(junctionStart),
+                                         templatedFivePrime: 0, templatedThreePrime: 0, reversed: false, v: nil, j: nil)
+        }
+        let first = Array(clean.utf8)
+        let firstRepresentative = representative(first, junctionStart: junctionStart)
+        var group = BaselineTally.Group(locus: .IGH, kind: .VDJ, junction: firstRepresentative.sequence.subspan(from: junctionStart, length: junctionLength))
+        group.replaceRepresentative(firstRepresentative, arena: &arena)
+        for k in 0..<5 {
+            let read = Array((k == 2 ? slipped : clean).utf8)
+            let start = k == 2 ? junctionStart + 1 : junctionStart
+            if k > 0 { group.offer(representative(read, junctionStart: start), arena: &arena) }
+            group.count += 1
+            read.withUnsafeBufferPointer { group.addBases($0, reversed: false, junctionStart: start, weight: 1, arena: &arena) }
+        }
+        // The slipped read is the longest: the representative; its bases before the target are shifted.
+        #expect(group.representative?.length == slipped.utf8.count)
+        let consensus = group.consensus(arena)
+        let bytes = Array(clean.utf8)
+        #expect(consensus.bases == Array(bytes[(junctionStart - 10)..<(junctionStart + junctionLength + 10)]))
+        #expect(consensus.junctionOffset == 10)
+        // Every V base before the target flank that the reads hold (20 here; up to 30).
+        #expect(consensus.upstream == Array(bytes[0..<(junctionStart - 10)]))
+        #expect(consensus.upstream.count == junctionStart - 10)
+    }
+
     @Test("a lone read's base codes are read from its representative, and stay right when another read replaces it or groups merge")
     func firstBasesFromRepresentative() {
-        // A junction of 6 bases at 12: a window of 26 (10 flank bases each side).
+        // A junction of 6 bases at 12: a window of 56 (40 bases before it: the target's flank and
+        // the clone's upstream V; 10 after), of which these reads cover 12 before.
         let a = "ACGTACGTACGTGGGCCCTTTTAAAACCCCGG"
         let b = "ACGTACGTACGTGGGCCCTATTAAAACCCCGGTT"  // longer (preferred as representative), and differs in the junction
         let c = "TCGTACGTACGAGGGCCCTTTTAAATCCCCGG"
         func expected(_ reads: [String]) -> [Int32] {
-            var counts = [Int32](repeating: 0, count: 26 * 4)
+            var counts = [Int32](repeating: 0, count: 56 * 4)
             for read in reads {
                 let bytes = Array(read.utf8)
-                for q in 0..<26 {
-                    let p = 12 - 10 + q
-                    guard p < bytes.count, let code = "ACGT".utf8.firstIndex(of: bytes[p]) else { continue }
+                for q in 0..<56 {
+                    let p = 12 - 40 + q
+                    guard p >= 0, p < bytes.count, let code = "ACGT".utf8.firstIndex(of: bytes[p]) else { continue }
                     counts[q * 4 + "ACGT".utf8.distance(from: "ACGT".utf8.startIndex, to: code)] += 1
                 }
             }
