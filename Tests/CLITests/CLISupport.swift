@@ -25,8 +25,14 @@ struct CommandResult {
 /// Runs the real `mrd` binary with `arguments`, feeding `stdin` if given.
 func runMRD(_ arguments: [String], stdin: Data? = nil, directory: URL = specimenDirectory,
             environment: [String: String] = [:]) throws -> CommandResult {
+    try runProgram(mrdBinary, arguments, stdin: stdin, directory: directory, environment: environment)
+}
+
+/// Runs `executable` with `arguments` in `directory`, feeding `stdin` if given; both outputs kept.
+func runProgram(_ executable: URL, _ arguments: [String], stdin: Data? = nil, directory: URL,
+                environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
-    process.executableURL = mrdBinary
+    process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory
     var env = ProcessInfo.processInfo.environment

@@ -10,26 +10,11 @@ struct OtherSimulatorTests {
     func artCheck() throws {
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/art_illumina"),
                 "art_illumina missing: run Scripts/setup")
-        let process = Process()
-        process.executableURL = packageRoot.appendingPathComponent("Scripts/art-check")
-        process.arguments = ["--mrd", mrdBinary.path]
-        process.currentDirectoryURL = packageRoot
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        nonisolated(unsafe) var errorData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        group.wait()
-        process.waitUntilExit()
+        let result = try runProgram(packageRoot.appendingPathComponent("Scripts/art-check"), ["--mrd", mrdBinary.path],
+                                    directory: packageRoot)
+        let text = result.stdout
         let failed = text.split(separator: "\n").filter { $0.hasPrefix("FAILED") }
-        #expect(process.terminationStatus == 0, "\(failed.joined(separator: "\n"))\n\(String(decoding: errorData, as: UTF8.self))")
+        #expect(result.status == 0, "\(failed.joined(separator: "\n"))\n\(result.stderr)")
         #expect(failed.isEmpty)
         // Every scenario ran: 13 of them, 13-14 checks each.
         let last = text.split(separator: "\n").last.map(String.init) ?? ""
