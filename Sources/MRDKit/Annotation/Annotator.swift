@@ -96,7 +96,7 @@ public enum UnassignedReason: String, Error, Sendable, CaseIterable, Codable {
 
 /// Per-worker working memory of `Annotator`: buffers reused from read to read, so that annotating
 /// a read allocates nothing (as kseq.h reuses its buffers). Not shared between threads.
-public struct AnnotationScratch {
+public struct AnnotationScratch: Sendable {
     /// k-mer hits per element and strand: forward strand first, then the reverse one.
     var counts: [Int32]
     /// Slots of `counts` that are not zero: the first `touchedCount` (room for every slot).

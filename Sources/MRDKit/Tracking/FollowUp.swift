@@ -285,6 +285,7 @@ public struct FollowUpTracker: Sendable {
             }
             if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
                 target.evolvedTarget = targets.count + 1
+                target.vGenes = Set(clone.vCall.split(separator: ",").map { TargetIndex.gene(of: $0) })
                 // The clone's own V before its target where the baseline gave it (a hypermutated V, or an
                 // allele missing from the germline set, differs from every germline one), else its germline V.
                 target.upstream = clone.upstream.count >= TargetIndex.upstreamCompared
@@ -298,6 +299,7 @@ public struct FollowUpTracker: Sendable {
                 // no replacement.
                 evolved.upstream = Array((target.upstream + left).suffix(BaselineClone.upstreamLength))
                 evolved.upstreamGap = clone.junction.count - dnj.count
+                evolved.vGenes = target.vGenes
                 // Other baseline clonotypes ending like the D-N-J part compete for its reads: a
                 // normal near-neighbour that differs in its V bases must not pass as a VH replacement
                 // (on a tie nothing is counted).

@@ -38,6 +38,9 @@ public struct TrackedTarget: Sendable {
     public var upstream: [UInt8] = []
     public var upstreamGap = 0
     public var evolvedTarget: Int?
+    /// The clone's V genes (its V call's alleles without the allele number): a read taken for a
+    /// VH replacement by its upstream bases is one only when its own V gene is none of these.
+    public var vGenes: Set<String> = []
 }
 
 /// A read region aligned to a target, turned to the target's V-to-J direction.
@@ -67,6 +70,8 @@ public struct TargetIndex: Sendable {
     let spikeRequired: [Int32]
     /// Targets in both orientations: `oriented[2 t]` = target t, `oriented[2 t + 1]` its reverse complement.
     let oriented: [[UInt8]]
+    /// Annotates the few reads whose upstream bases say VH replacement, to confirm another V gene.
+    let annotator: Annotator
     static let k = 12
     static let stride = 2
     /// Locus k-mers are looked up at every 8th position (a J gene in a read spans several) until
@@ -128,6 +133,7 @@ public struct TargetIndex: Sendable {
         filter = KmerFilter(entries.map(\.0), bits: 16)
         spikeRequired = required
         self.oriented = oriented
+        self.annotator = annotator
         spikeLoci = spikes.map { spike in
             if case .success(let annotation) = annotator.annotate(spike.sequence, callD: false) { return annotation.locus }
             return nil
@@ -153,6 +159,8 @@ public struct TargetIndex: Sendable {
         var candidates: [(oriented: Int32, diagonal: Int32, hits: Int32)] = []
         var costs: [Int32] = []
         var starts: [Int32] = []
+        /// For the annotation of candidate VH replacements (made at the first one).
+        var annotation: AnnotationScratch?
 
         public init(index: TargetIndex) {
             spikeHits = [Int32](repeating: 0, count: index.spikes.count)
@@ -288,7 +296,8 @@ public struct TargetIndex: Sendable {
         // A VH replacement can keep the old V's last bases and differ from the target by little
         // more than sequencing errors; the V upstream of the target tells it apart.
         if let found = best, let evolved = targets[found.target].evolvedTarget,
-           upstreamComparison(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end).anotherV {
+           upstreamComparison(read, target: found.target, reversed: found.oriented % 2 == 1, start: found.start, end: found.end).anotherV,
+           !carriesCloneV(read, target: found.target, scratch: &scratch) {
             for candidate in scratch.candidates where Int(candidate.oriented) / 2 == evolved {
                 let o = Int(candidate.oriented)
                 guard let match = align(o, diagonal: Int(candidate.diagonal), read, scratch: &scratch),
@@ -303,7 +312,8 @@ public struct TargetIndex: Sendable {
         // errors in its target, or a normal clone's a substitution or two from it (same V, same
         // D-N-J): neither is counted.
         if targets[best.target].evolved,
-           upstreamComparison(read, target: best.target, reversed: best.oriented % 2 == 1, start: best.start, end: best.end).sameV {
+           upstreamComparison(read, target: best.target, reversed: best.oriented % 2 == 1, start: best.start, end: best.end).sameV
+            || carriesCloneV(read, target: best.target, scratch: &scratch) {
             return .unmatched
         }
         var bases = Array(read[best.start..<best.end])
@@ -358,6 +368,26 @@ public struct TargetIndex: Sendable {
 
     /// Bases by which the upstream comparison may slide (sequencing indels between it and the match).
     static let upstreamShift = 2
+
+    /// Whether the read, annotated as a baseline read is, has one of the clone's V genes: then it is
+    /// no VH replacement, whatever its upstream bases (a noisy read, the tail of a poor mate, can
+    /// differ from the clone's V in 4 of 30 bases by sequencing errors alone; the V gene is called
+    /// over the whole V the read holds). Reads without a V call, or of a clone without V genes,
+    /// are left to the upstream comparison.
+    func carriesCloneV(_ read: UnsafeBufferPointer<UInt8>, target t: Int, scratch: inout Scratch) -> Bool {
+        let genes = targets[t].vGenes
+        guard !genes.isEmpty else { return false }
+        if scratch.annotation == nil { scratch.annotation = AnnotationScratch(annotator) }
+        guard case .success(let annotation) = annotator.annotate(read, scratch: &scratch.annotation!, callD: false),
+              !annotation.vCall.isEmpty else { return false }
+        return annotation.vCall.split(separator: ",").contains { genes.contains(Self.gene(of: $0)) }
+    }
+
+    /// A V call's gene: the allele name without its allele number ("IGHV3-23*01" -> "IGHV3-23").
+    static func gene<S: StringProtocol>(of allele: S) -> String {
+        let name = String(allele)
+        return name.split(separator: "*", maxSplits: 1).first.map(String.init) ?? name
+    }
 
     /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read
     /// position of the target's first base): the whole target must align, except flank bases beyond
