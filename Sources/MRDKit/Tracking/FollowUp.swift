@@ -481,14 +481,18 @@ public struct FollowUpTracker: Sendable {
         }
         var reads = 0, exact = 0, rejected = 0, bleed = 0.0, forward = 0
         var umis: [Bases: Int] = [:]
-        func addBleed(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) {
-            guard bases.count == reference.count else { return }
+        /// The expected misreads into the target of a window one substitution from it.
+        func bleedOf(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) -> Double {
+            guard bases.count == reference.count else { return 0 }
             var position = -1
             for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
-                if position >= 0 { return }
+                if position >= 0 { return 0 }
                 position = p
             }
-            if position >= 0 && position < bases.count { bleed += entry.errorSum(at: position) / 3 }
+            return position >= 0 && position < bases.count ? entry.errorSum(at: position) / 3 : 0
+        }
+        func addBleed(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) {
+            bleed += bleedOf(bases, reference, entry)
         }
         // Each window's cost to the target and whether a baseline competitor is as near depend on
         // the window alone: computed side by side (a diagnosis tracked for its coverage has 10^4
@@ -519,8 +523,15 @@ public struct FollowUpTracker: Sendable {
         }
         var ownClones: [TargetWindow] = []
         // Per own clone, its one differing position from the target (target coordinates) when it
-        // differs by one substitution: its reads misread there are the target's bases.
+        // differs by one substitution: its reads misread there are the target's bases. Its expected
+        // misreads into the target two ways: from the qualities of its reads that carry its base
+        // there (a merged pair's consensus quality understates how often one mate's error wins), and
+        // from how many of its reads show neither its base nor the target's there (a substitution
+        // gives one of three bases: the target's about half as often as the two others together).
+        // The larger counts. (Third-base reads of the target's own are as likely: the clone's share
+        // of the two clones' reads is its part of them.)
         var ownCloneDifference: [Int?] = []
+        var ownCloneModelBleed: [Double] = [], ownCloneThirdBaseReads: [Int] = [], ownCloneReads: [Int] = []
         func singleDifference(_ window: TargetWindow, _ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>) -> Int? {
             guard bases.count == reference.count else { return nil }
             var position: Int?
@@ -534,18 +545,21 @@ public struct FollowUpTracker: Sendable {
             let bases = window.bases.bytes[...]
             let reference = trimmed(target.sequence, window)
             let toIndex = cost.toIndex
-            var nearer = cost.nearerCompetitor
+            var nearer = cost.nearerCompetitor, attributed = false
             if !nearer && toIndex <= target.budget {
                 for (o, other) in ownClones.enumerated() where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
                     nearer = true
+                    attributed = true
+                    ownCloneReads[o] += entry.count
                     // A read of that clone with other errors besides: misread at the clone's one
                     // differing base it would be nearer to the target (bleed the window alone misses).
                     if let q = ownCloneDifference[o], bases.count == reference.count {
                         let p = q - Int(window.clipLeft), c = q - Int(other.clipLeft)
                         if p >= 0 && p < bases.count && c >= 0 && c < other.bases.bytes.count
-                            && bases[bases.startIndex + p] != reference[reference.startIndex + p]
-                            && bases[bases.startIndex + p] == other.bases.bytes[c] {
-                            bleed += entry.errorSum(at: p) / 3
+                            && bases[bases.startIndex + p] != reference[reference.startIndex + p] {
+                            if bases[bases.startIndex + p] == other.bases.bytes[c] {
+                                ownCloneModelBleed[o] += entry.errorSum(at: p) / 3
+                            }
                         }
                     }
                     break
@@ -553,14 +567,40 @@ public struct FollowUpTracker: Sendable {
             }
             if nearer || toIndex > target.budget {
                 rejected += entry.count
+                // A clone of its own that a baseline clonotype is as near to (the diagnosis's
+                // satellite of the index clone there): its misreads are followed as an own clone's.
+                if cost.nearerCompetitor, toIndex <= target.budget, entry.count >= 2, entry.count * foldRatio > reads {
+                    ownClones.append(window)
+                    ownCloneDifference.append(singleDifference(window, bases, reference))
+                    ownCloneModelBleed.append(bleedOf(bases, reference, entry))
+                    ownCloneThirdBaseReads.append(0)
+                    ownCloneReads.append(entry.count)
+                    continue
+                }
                 addBleed(bases, reference, entry)
+                // A read of a one-substitution clone with a third base where it differs from the
+                // target, and nothing else (whichever clonotype it was then nearest to).
+                if bases.count == reference.count {
+                    for (o, other) in ownClones.enumerated() {
+                        guard let q = ownCloneDifference[o], window.clipLeft == other.clipLeft, window.clipRight == other.clipRight else { continue }
+                        let p = q - Int(window.clipLeft)
+                        guard p >= 0 && p < bases.count, bases[bases.startIndex + p] != reference[reference.startIndex + p],
+                              bases[bases.startIndex + p] != other.bases.bytes[p],
+                              zip(bases, other.bases.bytes).reduce(0, { $0 + ($1.0 != $1.1 ? 1 : 0) }) == 1 else { continue }
+                        ownCloneThirdBaseReads[o] += entry.count
+                        break
+                    }
+                }
                 // A window in the halo (one substitution past the budget) with more reads than errors
                 // of the counted ones explain is a normal near-neighbour the baseline did not see:
                 // its misreads toward the target (a short junction's budget is one substitution)
                 // are as near to it and are not counted.
-                if !nearer, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
+                if !nearer, !attributed, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
                     ownClones.append(window)
                     ownCloneDifference.append(nil)
+                    ownCloneModelBleed.append(0)
+                    ownCloneThirdBaseReads.append(0)
+                    ownCloneReads.append(entry.count)
                 }
                 continue
             }
@@ -581,10 +621,16 @@ public struct FollowUpTracker: Sendable {
                 for (umi, n) in entry.umis { umis[umi, default: 0] += n }
             } else {
                 rejected += entry.count
-                addBleed(bases, reference, entry)
                 ownClones.append(window)
                 ownCloneDifference.append(singleDifference(window, bases, reference))
+                ownCloneModelBleed.append(bleedOf(bases, reference, entry))
+                ownCloneThirdBaseReads.append(0)
+                ownCloneReads.append(entry.count)
             }
+        }
+        for o in ownClones.indices {
+            let share = Double(ownCloneReads[o]) / Double(ownCloneReads[o] + reads)
+            bleed += max(ownCloneModelBleed[o], Double(ownCloneThirdBaseReads[o]) * share / 2)
         }
         return (reads, exact, rejected, umis, bleed, forward)
     }

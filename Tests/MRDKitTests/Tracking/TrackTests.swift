@@ -153,6 +153,35 @@ struct TrackMatchingTests {
         }
     }
 
+    /// A short junction's budget is one substitution: a normal clone two away is past it, and its
+    /// reads with one of the two bases misread were counted until such reads were aligned too (the
+    /// halo) and the neighbour, abundant there, was taken for a clone of its own.
+    @Test("a short junction's normal neighbour two substitutions away, absent at baseline: its misreads are not counted")
+    func neighbourInHalo() throws {
+        var random = SeededRandom(seed: 5, stream: "halo")
+        var choices = RecombinationModel.Choices()
+        var clone = recombination.rearrange(.IGK, kind: .complete(.IGK), using: &random, choices: &choices)
+        while clone.junction.count > 30 || clone.junction.count < 24 {
+            clone = recombination.rearrange(.IGK, kind: .complete(.IGK), using: &random, choices: &choices)
+        }
+        #expect(TrackOptions().tolerance.budget(junctionLength: clone.junction.count) == 1)
+        var neighbour = clone
+        for p in [clone.junctionStart + clone.junction.count / 2 - 2, clone.junctionStart + clone.junction.count / 2 + 2] {
+            neighbour.sequence[p] = neighbour.sequence[p] == UInt8(ascii: "A") ? UInt8(ascii: "C") : UInt8(ascii: "A")
+        }
+        let clones = [baselineClone(clone, id: "B_IGK_1")]
+        for seed in [1, 2, 3] as [UInt64] {
+            let negative = try track(clones, reads: [(neighbour.sequence, 20_000)], seed: seed)
+            #expect(!negative.detected, "seed \(seed): \(negative.clones[0].count.reads) reads counted")
+            #expect(negative.clones[0].count.reads <= 1 && negative.clones[0].count.rejectedReads > 19_000,
+                    "seed \(seed): \(negative.clones[0].count.reads) counted, \(negative.clones[0].count.rejectedReads) rejected")
+            // Twenty leukemic reads beside them: counted and detected.
+            let positive = try track(clones, reads: [(neighbour.sequence, 20_000), (clone.sequence, 20)], seed: seed + 100)
+            #expect(positive.detected && positive.clones[0].count.reads >= 17 && positive.clones[0].count.reads <= 22,
+                    "seed \(seed): \(positive.clones[0].count.reads) counted")
+        }
+    }
+
     @Test("reads with sequencing errors in either orientation are counted; a VH replacement counts as evolved")
     func errorsAndEvolved() throws {
         let (clone, _) = Self.pair(seed: 9)
