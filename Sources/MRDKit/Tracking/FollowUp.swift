@@ -257,6 +257,8 @@ public struct FollowUpTracker: Sendable {
     /// differing bases were read at mean quality under Q20.
     static let foldRatio = 200
     static let lowQualityFoldRatio = 20
+    /// A near-neighbour's reads per read of one of its third-base windows, at least (`cluster`).
+    static let thirdBaseRatio = 10
 
     public init(clones: [BaselineClone], germline: GermlineReference, annotator: Annotator, spikeIns: [SpikeInCalibrator],
                 options: TrackOptions = TrackOptions()) {
@@ -579,10 +581,13 @@ public struct FollowUpTracker: Sendable {
                 }
                 addBleed(bases, reference, entry)
                 // A read of a one-substitution clone with a third base where it differs from the
-                // target, and nothing else (whichever clonotype it was then nearest to).
+                // target, and nothing else (whichever clonotype it was then nearest to); a window
+                // of more than a tenth of the clone's reads is no error of it (another neighbour
+                // differing at the same base).
                 if bases.count == reference.count {
                     for (o, other) in ownClones.enumerated() {
-                        guard let q = ownCloneDifference[o], window.clipLeft == other.clipLeft, window.clipRight == other.clipRight else { continue }
+                        guard let q = ownCloneDifference[o], window.clipLeft == other.clipLeft, window.clipRight == other.clipRight,
+                              entry.count * Self.thirdBaseRatio <= ownCloneReads[o] else { continue }
                         let p = q - Int(window.clipLeft)
                         guard p >= 0 && p < bases.count, bases[bases.startIndex + p] != reference[reference.startIndex + p],
                               bases[bases.startIndex + p] != other.bases.bytes[p],
