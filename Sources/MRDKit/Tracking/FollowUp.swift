@@ -523,17 +523,23 @@ public struct FollowUpTracker: Sendable {
             }
             return (toIndex, nearer)
         }
-        var ownClones: [TargetWindow] = []
-        // Per own clone, its one differing position from the target (target coordinates) when it
-        // differs by one substitution: its reads misread there are the target's bases. Its expected
-        // misreads into the target two ways: from the qualities of its reads that carry its base
-        // there (a merged pair's consensus quality understates how often one mate's error wins), and
-        // from how many of its reads show neither its base nor the target's there (a substitution
-        // gives one of three bases: the target's about half as often as the two others together).
-        // The larger counts. (Third-base reads of the target's own are as likely: the clone's share
-        // of the two clones' reads is its part of them.)
-        var ownCloneDifference: [Int?] = []
-        var ownCloneModelBleed: [Double] = [], ownCloneThirdBaseReads: [Int] = [], ownCloneReads: [Int] = []
+        /// A variant taken for a clone of its own (a normal near-neighbour): reads as near to it as
+        /// to the target are not counted. When it differs from the target by one substitution
+        /// (`difference`, target coordinates), its reads misread there are the target's: its expected
+        /// misreads into the target are taken two ways, from the qualities of its reads that carry
+        /// its base there (`modelBleed`; a merged pair's consensus quality understates how often
+        /// one mate's error wins), and from its reads that show neither its base nor the target's
+        /// there (`thirdBaseReads`: a substitution gives the target's base about half as often as
+        /// the two others together; third-base reads of the target's own are as likely, so the
+        /// neighbour's share of the two clones' reads is its part of them). The larger counts.
+        struct Neighbour {
+            var window: TargetWindow
+            var difference: Int?
+            var modelBleed = 0.0
+            var thirdBaseReads = 0
+            var reads: Int
+        }
+        var neighbours: [Neighbour] = []
         func singleDifference(_ window: TargetWindow, _ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>) -> Int? {
             guard bases.count == reference.count else { return nil }
             var position: Int?
@@ -549,19 +555,20 @@ public struct FollowUpTracker: Sendable {
             let toIndex = cost.toIndex
             var nearer = cost.nearerCompetitor, attributed = false
             if !nearer && toIndex <= target.budget {
-                for (o, other) in ownClones.enumerated() where alignmentCost(bases, commonPart(other, window), gap: MatchTolerance.gapCost, limit: toIndex) <= toIndex {
+                for o in neighbours.indices where alignmentCost(bases, commonPart(neighbours[o].window, window), gap: MatchTolerance.gapCost,
+                                                               limit: toIndex) <= toIndex {
                     nearer = true
                     attributed = true
-                    ownCloneReads[o] += entry.count
+                    neighbours[o].reads += entry.count
                     // A read of that clone with other errors besides: misread at the clone's one
                     // differing base it would be nearer to the target (bleed the window alone misses).
-                    if let q = ownCloneDifference[o], bases.count == reference.count {
+                    let other = neighbours[o].window
+                    if let q = neighbours[o].difference, bases.count == reference.count {
                         let p = q - Int(window.clipLeft), c = q - Int(other.clipLeft)
                         if p >= 0 && p < bases.count && c >= 0 && c < other.bases.bytes.count
-                            && bases[bases.startIndex + p] != reference[reference.startIndex + p] {
-                            if bases[bases.startIndex + p] == other.bases.bytes[c] {
-                                ownCloneModelBleed[o] += entry.errorSum(at: p) / 3
-                            }
+                            && bases[bases.startIndex + p] != reference[reference.startIndex + p]
+                            && bases[bases.startIndex + p] == other.bases.bytes[c] {
+                            neighbours[o].modelBleed += entry.errorSum(at: p) / 3
                         }
                     }
                     break
@@ -572,11 +579,8 @@ public struct FollowUpTracker: Sendable {
                 // A clone of its own that a baseline clonotype is as near to (the diagnosis's
                 // satellite of the index clone there): its misreads are followed as an own clone's.
                 if cost.nearerCompetitor, toIndex <= target.budget, entry.count >= 2, entry.count * foldRatio > reads {
-                    ownClones.append(window)
-                    ownCloneDifference.append(singleDifference(window, bases, reference))
-                    ownCloneModelBleed.append(bleedOf(bases, reference, entry))
-                    ownCloneThirdBaseReads.append(0)
-                    ownCloneReads.append(entry.count)
+                    neighbours.append(Neighbour(window: window, difference: singleDifference(window, bases, reference),
+                                                modelBleed: bleedOf(bases, reference, entry), reads: entry.count))
                     continue
                 }
                 addBleed(bases, reference, entry)
@@ -585,14 +589,15 @@ public struct FollowUpTracker: Sendable {
                 // of more than a tenth of the clone's reads is no error of it (another neighbour
                 // differing at the same base).
                 if bases.count == reference.count {
-                    for (o, other) in ownClones.enumerated() {
-                        guard let q = ownCloneDifference[o], window.clipLeft == other.clipLeft, window.clipRight == other.clipRight,
-                              entry.count * Self.thirdBaseRatio <= ownCloneReads[o] else { continue }
+                    for o in neighbours.indices {
+                        let other = neighbours[o].window
+                        guard let q = neighbours[o].difference, window.clipLeft == other.clipLeft, window.clipRight == other.clipRight,
+                              entry.count * Self.thirdBaseRatio <= neighbours[o].reads else { continue }
                         let p = q - Int(window.clipLeft)
                         guard p >= 0 && p < bases.count, bases[bases.startIndex + p] != reference[reference.startIndex + p],
                               bases[bases.startIndex + p] != other.bases.bytes[p],
                               zip(bases, other.bases.bytes).reduce(0, { $0 + ($1.0 != $1.1 ? 1 : 0) }) == 1 else { continue }
-                        ownCloneThirdBaseReads[o] += entry.count
+                        neighbours[o].thirdBaseReads += entry.count
                         break
                     }
                 }
@@ -601,11 +606,7 @@ public struct FollowUpTracker: Sendable {
                 // its misreads toward the target (a short junction's budget is one substitution)
                 // are as near to it and are not counted.
                 if !nearer, !attributed, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
-                    ownClones.append(window)
-                    ownCloneDifference.append(nil)
-                    ownCloneModelBleed.append(0)
-                    ownCloneThirdBaseReads.append(0)
-                    ownCloneReads.append(entry.count)
+                    neighbours.append(Neighbour(window: window, difference: nil, reads: entry.count))
                 }
                 continue
             }
@@ -626,16 +627,13 @@ public struct FollowUpTracker: Sendable {
                 for (umi, n) in entry.umis { umis[umi, default: 0] += n }
             } else {
                 rejected += entry.count
-                ownClones.append(window)
-                ownCloneDifference.append(singleDifference(window, bases, reference))
-                ownCloneModelBleed.append(bleedOf(bases, reference, entry))
-                ownCloneThirdBaseReads.append(0)
-                ownCloneReads.append(entry.count)
+                neighbours.append(Neighbour(window: window, difference: singleDifference(window, bases, reference),
+                                            modelBleed: bleedOf(bases, reference, entry), reads: entry.count))
             }
         }
-        for o in ownClones.indices {
-            let share = Double(ownCloneReads[o]) / Double(ownCloneReads[o] + reads)
-            bleed += max(ownCloneModelBleed[o], Double(ownCloneThirdBaseReads[o]) * share / 2)
+        for neighbour in neighbours {
+            let share = Double(neighbour.reads) / Double(neighbour.reads + reads)
+            bleed += max(neighbour.modelBleed, Double(neighbour.thirdBaseReads) * share / 2)
         }
         return (reads, exact, rejected, umis, bleed, forward)
     }
