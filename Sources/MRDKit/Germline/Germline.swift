@@ -52,7 +52,12 @@ public struct GermlineSegment: Sendable, Equatable {
     public let anchor: Int?
 
     /// Gene name without the allele: `IGHV3-23`.
-    public var gene: String { String(allele.split(separator: "*").first ?? Substring(allele)) }
+    public var gene: String { Self.gene(of: allele) }
+    /// The gene of an allele name: `IGHV3-23*01` -> `IGHV3-23`.
+    public static func gene<S: StringProtocol>(of allele: S) -> String {
+        let name = String(allele)
+        return name.split(separator: "*").first.map(String.init) ?? name
+    }
     /// Family: `IGHV3`.
     public var family: String { String(gene.split(separator: "-").first ?? Substring(gene)) }
     public var isFunctional: Bool { functionality.isEmpty || functionality.hasPrefix("F") || functionality.hasPrefix("(F") || functionality.hasPrefix("[F") }

@@ -157,10 +157,10 @@ struct TrackTally {
                 for p in qualities.indices {
                     let q = Int(qualities[p]) &- 33
                     qualitySums[p] += q
-                    errorSums[p] += phredErrorProbability[max(0, min(q, 93))]
+                    errorSums[p] += Self.errorProbability(score: q)
                 }
             } else {
-                for p in 0..<length { qualitySums[p] += 40; errorSums[p] += 1e-4 }
+                for p in 0..<length { qualitySums[p] += Self.missingScore; errorSums[p] += Self.missingError }
             }
         }
 
@@ -176,10 +176,15 @@ struct TrackTally {
             firstQualities = []
         }
 
-        private func firstQuality(at p: Int) -> Int { firstQualities.isEmpty ? 40 : Int(firstQualities[p]) &- 33 }
+        private func firstQuality(at p: Int) -> Int { firstQualities.isEmpty ? Self.missingScore : Int(firstQualities[p]) &- 33 }
         private func firstError(at p: Int) -> Double {
-            firstQualities.isEmpty ? 1e-4 : phredErrorProbability[max(0, min(Int(firstQualities[p]) &- 33, 93))]
+            firstQualities.isEmpty ? Self.missingError : Self.errorProbability(score: Int(firstQualities[p]) &- 33)
         }
+
+        /// What a read without qualities (FASTA) counts as at each base: Q40.
+        private static let missingScore = 40
+        private static let missingError = 1e-4
+        private static func errorProbability(score q: Int) -> Double { phredErrorProbability[max(0, min(q, 93))] }
 
         /// Sum of the reads' qualities at base p.
         func qualitySum(at p: Int) -> Int { qualitySums.isEmpty ? firstQuality(at: p) : qualitySums[p] }
@@ -287,7 +292,7 @@ public struct FollowUpTracker: Sendable {
             }
             if clone.locus == .IGH && clone.kind == .VDJ, let dnj = Self.dnjPart(clone, germline: germline) {
                 target.evolvedTarget = targets.count + 1
-                target.vGenes = Set(clone.vCall.split(separator: ",").map { TargetIndex.gene(of: $0) })
+                target.vGenes = Set(clone.vCall.split(separator: ",").map { GermlineSegment.gene(of: $0) })
                 // The clone's own V before its target where the baseline gave it (a hypermutated V, or an
                 // allele missing from the germline set, differs from every germline one), else its germline V.
                 target.upstream = clone.upstream.count >= TargetIndex.upstreamCompared
@@ -483,15 +488,20 @@ public struct FollowUpTracker: Sendable {
         }
         var reads = 0, exact = 0, rejected = 0, bleed = 0.0, forward = 0
         var umis: [Bases: Int] = [:]
-        /// The expected misreads into the target of a window one substitution from it.
-        func bleedOf(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) -> Double {
-            guard bases.count == reference.count else { return 0 }
-            var position = -1
-            for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
-                if position >= 0 { return 0 }
+        /// The one position (from the start of `bases`) where two sequences of the same length
+        /// differ, nil when they differ in another number of positions or lengths.
+        func onlyDifference(_ bases: ArraySlice<UInt8>, _ other: ArraySlice<UInt8>) -> Int? {
+            guard bases.count == other.count else { return nil }
+            var position: Int?
+            for (p, (a, b)) in zip(bases, other).enumerated() where a != b {
+                if position != nil { return nil }
                 position = p
             }
-            return position >= 0 && position < bases.count ? entry.errorSum(at: position) / 3 : 0
+            return position
+        }
+        /// The expected misreads into the target of a window one substitution from it.
+        func bleedOf(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) -> Double {
+            onlyDifference(bases, reference).map { entry.errorSum(at: $0) / 3 } ?? 0
         }
         func addBleed(_ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>, _ entry: TrackTally.WindowTally) {
             bleed += bleedOf(bases, reference, entry)
@@ -540,25 +550,19 @@ public struct FollowUpTracker: Sendable {
             var reads: Int
         }
         var neighbours: [Neighbour] = []
+        /// A neighbour's one differing position from the target, in target coordinates.
         func singleDifference(_ window: TargetWindow, _ bases: ArraySlice<UInt8>, _ reference: ArraySlice<UInt8>) -> Int? {
-            guard bases.count == reference.count else { return nil }
-            var position: Int?
-            for (p, (a, b)) in zip(bases, reference).enumerated() where a != b {
-                if position != nil { return nil }
-                position = p + Int(window.clipLeft)
-            }
-            return position
+            onlyDifference(bases, reference).map { $0 + Int(window.clipLeft) }
         }
         for ((window, entry), cost) in zip(sorted, costs) {
             let bases = window.bases.bytes[...]
             let reference = trimmed(target.sequence, window)
             let toIndex = cost.toIndex
-            var nearer = cost.nearerCompetitor, attributed = false
+            var nearer = cost.nearerCompetitor
             if !nearer && toIndex <= target.budget {
                 for o in neighbours.indices where alignmentCost(bases, commonPart(neighbours[o].window, window), gap: MatchTolerance.gapCost,
                                                                limit: toIndex) <= toIndex {
                     nearer = true
-                    attributed = true
                     neighbours[o].reads += entry.count
                     // A read of that clone with other errors besides: misread at the clone's one
                     // differing base it would be nearer to the target (bleed the window alone misses).
@@ -594,9 +598,8 @@ public struct FollowUpTracker: Sendable {
                         guard let q = neighbours[o].difference, window.clipLeft == other.clipLeft, window.clipRight == other.clipRight,
                               entry.count * Self.thirdBaseRatio <= neighbours[o].reads else { continue }
                         let p = q - Int(window.clipLeft)
-                        guard p >= 0 && p < bases.count, bases[bases.startIndex + p] != reference[reference.startIndex + p],
-                              bases[bases.startIndex + p] != other.bases.bytes[p],
-                              zip(bases, other.bases.bytes).reduce(0, { $0 + ($1.0 != $1.1 ? 1 : 0) }) == 1 else { continue }
+                        guard onlyDifference(bases, other.bases.bytes[...]) == p,
+                              bases[bases.startIndex + p] != reference[reference.startIndex + p] else { continue }
                         neighbours[o].thirdBaseReads += entry.count
                         break
                     }
@@ -605,7 +608,7 @@ public struct FollowUpTracker: Sendable {
                 // of the counted ones explain is a normal near-neighbour the baseline did not see:
                 // its misreads toward the target (a short junction's budget is one substitution)
                 // are as near to it and are not counted.
-                if !nearer, !attributed, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
+                if !nearer, toIndex > target.budget, entry.count >= 2, entry.count * foldRatio > reads {
                     neighbours.append(Neighbour(window: window, difference: nil, reads: entry.count))
                 }
                 continue

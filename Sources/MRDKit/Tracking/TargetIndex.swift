@@ -380,13 +380,7 @@ public struct TargetIndex: Sendable {
         if scratch.annotation == nil { scratch.annotation = AnnotationScratch(annotator) }
         guard case .success(let annotation) = annotator.annotate(read, scratch: &scratch.annotation!, callD: false),
               !annotation.vCall.isEmpty else { return false }
-        return annotation.vCall.split(separator: ",").contains { genes.contains(Self.gene(of: $0)) }
-    }
-
-    /// A V call's gene: the allele name without its allele number ("IGHV3-23*01" -> "IGHV3-23").
-    static func gene<S: StringProtocol>(of allele: S) -> String {
-        let name = String(allele)
-        return name.split(separator: "*", maxSplits: 1).first.map(String.init) ?? name
+        return annotation.vCall.split(separator: ",").contains { genes.contains(GermlineSegment.gene(of: $0)) }
     }
 
     /// Semi-global banded alignment of oriented target `o` on the read around `diagonal` (read
