@@ -7,8 +7,9 @@ struct Annotate: ParsableCommand {
         abstract: "Annotate every read (or sequence) as an AIRR Rearrangement row, in input order.",
         discussion: """
         One row per read: locus, V/D/J calls, junction, gapped V alignment with its identity, or \
-        the reason the read got none (mrd_unassigned_reason). For paired-end input the mate is used \
-        when read 1 does not span the junction. Spike-ins are not recognised here.
+        the reason the read got none (mrd_unassigned_reason). Paired-end mates that overlap are \
+        merged; for pairs that do not, the mate is used when read 1 does not span the junction, and \
+        when both do, the one that read the junction at the better quality. Spike-ins are not recognised here.
         """)
 
     @OptionGroup var files: ReadFiles

@@ -69,10 +69,20 @@ public struct BaselineAnalysis: Sendable {
                     continue
                 }
                 var (entry, verdict) = tally.verdict(record.sequence, hash: hash, classifier: classifier)
-                // Paired-end, mates that do not overlap: use the mate when read 1 does not span the junction.
-                if verdict.kind == .unassigned, let mates = batch.read2 {
-                    let other = tally.verdict(mates[i].sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(mates[i].sequence), classifier: classifier)
-                    if other.verdict.kind != .unassigned { (entry, verdict) = other; record = mates[i] }
+                // Paired-end, mates that do not overlap by the merge's rule: the mate when read 1
+                // does not span the junction; when both do, the one that read it at the better
+                // quality (a pair refused for the mismatches of two poor tails: read 1 reads the
+                // junction in its tail, read 2 in its first cycles).
+                if verdict.kind == .unassigned || verdict.kind == .group, let mates = batch.read2 {
+                    let mate = mates[i]
+                    let other = tally.verdict(mate.sequence, hash: SequenceMemo<BaselineTally.Verdict>.readHash(mate.sequence), classifier: classifier)
+                    if verdict.kind == .unassigned ? other.verdict.kind != .unassigned
+                        : other.verdict.kind == .group
+                            && BaselineTally.expectedJunctionErrors(other.verdict, quality: mate.quality, readLength: mate.sequence.count)
+                            < BaselineTally.expectedJunctionErrors(verdict, quality: record.quality, readLength: record.sequence.count) {
+                        (entry, verdict) = other
+                        record = mate
+                    }
                 }
                 tally.count(verdict, entry: entry, bases: record.sequence, quality: record.quality)
             }

@@ -487,6 +487,12 @@ struct BaselineTally {
         return reversed.withUnsafeBufferPointer(body)
     }
 
+    /// The expected number of sequencing errors in the junction a verdict found in a read.
+    static func expectedJunctionErrors(_ verdict: Verdict, quality: UnsafeBufferPointer<UInt8>, readLength: Int) -> Double {
+        MRDKit.expectedJunctionErrors(quality, readLength: readLength, reversed: verdict.reversed,
+                                      junctionStart: verdict.junctionStart, junctionEnd: verdict.junctionEnd)
+    }
+
     /// Counts one read under `verdict`.
     mutating func count(_ verdict: Verdict, entry: Int?, bases: UnsafeBufferPointer<UInt8>, quality: UnsafeBufferPointer<UInt8>) {
         let readLength = bases.count

@@ -69,9 +69,21 @@ public struct ReadAnnotationRun {
                     let record = mergedRead ?? batch.read1[i]
                     var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
                     var used = record
-                    if case .failure = result, !merged, let mates = batch.read2 {
+                    // Mates that do not overlap: the mate when read 1 does not span the junction;
+                    // when both do, the one that read the junction at the better quality (as
+                    // `mrd baseline` counts the pair).
+                    if !merged, let mates = batch.read2 {
                         let mate = annotator.annotate(mates[i].sequence, scratch: &scratch, callD: true, gapped: true)
-                        if case .success = mate { result = mate; used = mates[i] }
+                        switch (result, mate) {
+                        case (.failure, .success): result = mate; used = mates[i]
+                        case (.success(let own), .success(let other))
+                            where expectedJunctionErrors(mates[i].quality, readLength: mates[i].sequence.count, reversed: other.reversed,
+                                                         junctionStart: other.junctionStart, junctionEnd: other.junctionEnd)
+                            < expectedJunctionErrors(record.quality, readLength: record.sequence.count, reversed: own.reversed,
+                                                     junctionStart: own.junctionStart, junctionEnd: own.junctionEnd):
+                            result = mate; used = mates[i]
+                        default: break
+                        }
                     }
                     var row = AIRRRearrangement(sequenceID: record.idString, sequence: used.sequenceString)
                     switch result {

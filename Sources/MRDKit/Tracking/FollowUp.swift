@@ -397,13 +397,23 @@ public struct FollowUpTracker: Sendable {
                 var verdict = index.classify(read, quality: first.hasQuality ? strip(first.quality) : UnsafeBufferPointer(start: nil, count: 0),
                                              scratch: &tally.scratch, memo: &tally.memo, locus: &locus)
                 // Paired-end: the mate, when read 1 is neither a spike-in nor a match within budget
-                // (a match in the halo yields to the mate's within budget).
+                // (a match in the halo yields to the mate's within budget); and when read 1 matched
+                // with differences, the mate's match (within budget or in the halo) when the mate
+                // read the window at the better quality: a pair not merged reads the junction in
+                // read 1's tail and in read 2's first cycles, and a near-miss normal read misread
+                // into the clone's junction by read 1 is then the near miss it is.
                 let readOneHalo = index.isHalo(verdict)
-                if verdict == .unmatched || readOneHalo, !merged, let mates = batch.read2 {
+                let readOneInexact: Bool
+                if case .matched(_, let cost, _, _, _) = verdict, cost > 0, !readOneHalo { readOneInexact = true } else { readOneInexact = false }
+                if verdict == .unmatched || readOneHalo || readOneInexact, !merged, let mates = batch.read2 {
                     var mateLocus: Int?
                     let mate = mates[i]
                     let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, memo: &tally.memo, locus: &mateLocus)
-                    if readOneHalo ? (other != .unmatched && !index.isHalo(other)) : other != .unmatched { verdict = other }
+                    if readOneInexact {
+                        if Self.windowReadBetter(other, than: verdict) { verdict = other }
+                    } else if readOneHalo ? (other != .unmatched && !index.isHalo(other)) : other != .unmatched {
+                        verdict = other
+                    }
                     if locus == nil { locus = mateLocus }
                 }
                 switch verdict {
@@ -425,6 +435,17 @@ public struct FollowUpTracker: Sendable {
         var merged = TrackTally(index: index, umiLength: umiLength)
         for tally in tallies { merged.merge(tally) }
         return finish(merged, sampleID: sampleID)
+    }
+
+    /// Whether `other` (the mate's verdict) is a match whose window was read at the better quality
+    /// than `verdict`'s (fewer expected errors; not on a tie, nor without qualities).
+    static func windowReadBetter(_ other: TargetIndex.Verdict, than verdict: TargetIndex.Verdict) -> Bool {
+        guard case .matched(_, _, _, let otherQualities, _) = other, case .matched(_, _, _, let qualities, _) = verdict,
+              !otherQualities.isEmpty, !qualities.isEmpty else { return false }
+        func expectedErrors(_ q: [UInt8]) -> Double {
+            q.withUnsafeBufferPointer { expectedJunctionErrors($0, readLength: $0.count, reversed: false, junctionStart: 0, junctionEnd: $0.count) }
+        }
+        return expectedErrors(otherQualities) < expectedErrors(qualities)
     }
 
     func finish(_ tally: TrackTally, sampleID: String) -> FollowUpCounts {
