@@ -1173,6 +1173,20 @@ public final class Annotator: Sendable {
         }
     }
 
+    /// Where a sequence given V-to-J (a clone's consensus) places its junction and its V and J
+    /// alignments, when it locates forward with exactly `junction` at its locus and kind; else nil.
+    func placeForward(_ read: [UInt8], locus: Locus, kind: RearrangementKind, junction: [UInt8],
+                      scratch: inout AnnotationScratch) -> (junctionStart: Int, v: SegmentAlignment?, j: SegmentAlignment?)? {
+        let located = read.withUnsafeBufferPointer { locate($0, &scratch) }
+        guard case .success(let location) = located, !location.reversed, location.locus == locus, location.kind == kind,
+              location.junctionStart >= 0, location.junctionEnd <= read.count,
+              read[location.junctionStart..<location.junctionEnd].elementsEqual(junction) else { return nil }
+        let fiveElement = Int(location.five.element), threeElement = Int(location.three.element)
+        return (location.junctionStart,
+                elementRole[fiveElement] == .v ? alignV(elements[fiveElement], Int(location.five.diagonal), read) : nil,
+                elementRole[threeElement] == .j ? alignJ(elements[threeElement], Int(location.three.diagonal), read) : nil)
+    }
+
     /// What a clonotype keeps of its representative read (whose bytes are at `sequence` in the
     /// tally's arena): where the junction lies, its templated ends and the V and J alignments,
     /// without the calls' strings (a group per distinct junction keeps one, so it is kept small).

@@ -19,6 +19,8 @@ public struct Clonotype: Sendable, Equatable {
     public var representative: [UInt8]
     public var representativeReversed: Bool
     public var representativeJunctionStart: Int
+    /// Reads whose consensus the representative is (`CloneSequenceConsensus`); 0: it is one read.
+    public var consensusReads = 0
     /// Germline bases at the junction's ends on the representative read.
     public var templatedFivePrime = 0
     public var templatedThreePrime = 0

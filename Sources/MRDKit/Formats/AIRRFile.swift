@@ -31,6 +31,8 @@ public struct AIRRRearrangement: Sendable, Equatable {
     public var mrdTrackable: Bool?
     public var mrdNotTrackableReason = ""
     public var mrdUnassignedReason = ""
+    /// Reads whose consensus `sequence` is (nil: `sequence` is one read).
+    public var consensusCount: Int?
 
     public init(sequenceID: String, sequence: String) {
         self.sequenceID = sequenceID
@@ -50,7 +52,9 @@ public enum AIRRFile {
                                  "mrd_trackable", "mrd_not_trackable_reason",
                                  // Added in 0.3 (schema fields after the custom ones: columns only ever get appended).
                                  "v_identity", "d_sequence_start", "d_sequence_end", "d_germline_start", "d_germline_end",
-                                 "mrd_unassigned_reason"]
+                                 "mrd_unassigned_reason",
+                                 // Added in 0.4: the reads whose consensus `sequence` is (index clones; empty: one read).
+                                 "consensus_count"]
 
     public static func text(_ rows: [AIRRRearrangement], header: Bool = true) -> String {
         var tsv = TableWriter()
@@ -67,6 +71,7 @@ public enum AIRRFile {
             tsv.field(r.vIdentity.map { TableNumber.fixed($0, decimals: 4) } ?? "")
             for value in [r.dSequenceStart, r.dSequenceEnd, r.dGermlineStart, r.dGermlineEnd] { tsv.field(number(value)) }
             tsv.field(r.mrdUnassignedReason)
+            tsv.field(number(r.consensusCount))
             tsv.endRow()
         }
         return tsv.text
@@ -123,6 +128,14 @@ public enum AIRRFile {
             row.vGermlineStart = try integer("v_germline_start"); row.vGermlineEnd = try integer("v_germline_end")
             row.jSequenceStart = try integer("j_sequence_start"); row.jSequenceEnd = try integer("j_sequence_end")
             row.jGermlineStart = try integer("j_germline_start"); row.jGermlineEnd = try integer("j_germline_end")
+            let identity = value("v_identity")
+            if !identity.isEmpty {
+                guard let number = Double(identity), number.isFinite else {
+                    throw ReadError(.malformedRecord, file: table.path, line: line, "column v_identity: expected a number, found '\(printable(identity))'")
+                }
+                row.vIdentity = number
+            }
+            row.consensusCount = try integer("consensus_count")
             rows.append(row)
         }
         return rows

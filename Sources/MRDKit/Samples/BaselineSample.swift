@@ -29,8 +29,17 @@ public struct BaselineSample: Sendable {
     /// Analyses the sample and writes its files into `directory`, all or none.
     public func run(context: AnalysisContext, options: BaselineOptions, directory: String, commandLine: [String]) throws -> Outcome {
         let analysis = BaselineAnalysis(annotator: context.annotator, spikeIns: context.spikeIns, options: options)
-        let result = try analysis.run(input, sampleID: sampleID)
         var timer = PhaseTimer()
+        // The clones that may be tracked: their reads' consensus as their sequence (v_identity,
+        // AIRR alignments), not one read's errors. (A `let` result: its clonotypes are released
+        // after their last use below, before clones.tsv is formatted; a `var` kept them to the end.)
+        let result = try { () throws -> BaselineResult in
+            var result = try analysis.run(input, sampleID: sampleID)
+            timer = PhaseTimer()
+            try CloneSequenceConsensus.refine(&result.clonotypes, input: input, annotator: context.annotator, threads: options.threads)
+            timer.mark("clonotypes: sequence consensus")
+            return result
+        }()
         var clones = Self.clones(result)
         try createOutputFolder(directory)
         let base = (directory as NSString).appendingPathComponent(sampleID)
@@ -224,6 +233,7 @@ public struct BaselineSample: Sendable {
             row.locus = c.locus.rawValue
             row.junctionLength = c.junction.count
             row.duplicateCount = c.count
+            row.consensusCount = c.consensusReads > 0 ? c.consensusReads : nil
             row.cloneID = c.cloneID
             if let v = c.vGapped {
                 (row.vSequenceStart, row.vSequenceEnd, row.vGermlineStart, row.vGermlineEnd) = (v.readStart + 1, v.readEnd, v.germlineStart + 1, v.germlineEnd)
