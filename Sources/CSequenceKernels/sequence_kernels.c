@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "sequence_kernels.h"
 #include "seeding.h"
 #include <pthread.h>
@@ -459,8 +458,3 @@ long mrd_any_within(const uint8_t *window, long n, const uint8_t *all, const lon
     return 0;
 }
 
-long mrd_find_bytes(const uint8_t *p, size_t n, const uint8_t *needle, size_t m) {
-    if (m == 0 || m > n) return -1;
-    const uint8_t *found = memmem(p, n, needle, m);
-    return found ? (long)(found - p) : -1;
-}

@@ -26,10 +26,6 @@ uint64_t mrd_quality_sum(const uint8_t *q, size_t n, uint64_t *q30);
 /// multiply-rotate lanes over 32-byte blocks, so a read's bytes are hashed at several bytes a cycle.
 uint64_t mrd_hash_bytes(const uint8_t *p, size_t n);
 
-/// The offset of the first occurrence of needle[0..m) in p[0..n), or -1 (glibc's memmem, which
-/// Swift does not see without _GNU_SOURCE).
-long mrd_find_bytes(const uint8_t *p, size_t n, const uint8_t *needle, size_t m);
-
 /// Writes value as printf's "%.6g" into out (size n, NUL-terminated); returns the length.
 int mrd_format_g6(double value, char *out, size_t n);
 /// printf's `%.*f` (`decimals` digits after the point) into out; returns the length written.
