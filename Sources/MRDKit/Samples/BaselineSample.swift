@@ -48,7 +48,8 @@ public struct BaselineSample: Sendable {
         // airr.tsv does not depend on coverage: it is written while the coverage pass (one worker
         // and its reader) runs beside it.
         let airrFile = try AtomicFile(path: base + ".airr.tsv")
-        let coverage = CoverageTask(clones: clones, clonotypes: result.clonotypes, input: input, context: context, threads: options.threads)
+        let coverage = CoverageTask(clones: clones, clonotypes: result.clonotypes, input: input, context: context, threads: options.threads,
+                                    sampleReads: result.totalReads)
         let airrError = Result { try Self.writeAIRR(result, to: airrFile, threads: options.threads) }
         timer.mark("outputs: airr (beside coverage)")
         for (c, value) in try coverage.wait() { clones[c].coverage = value }
@@ -71,13 +72,13 @@ public struct BaselineSample: Sendable {
 
     /// The coverage pass on a thread of its own, started at once; `wait()` gives its result.
     final class CoverageTask: @unchecked Sendable {
-        private typealias Inputs = (clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext)
+        private typealias Inputs = (clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext, sampleReads: Int)
         private var inputs: Inputs?
         private var result: Result<[(Int, Double)], Error> = .success([])
         private let finished = DispatchSemaphore(value: 0)
 
-        init(clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext, threads: Int) {
-            inputs = (clones, clonotypes, input, context)
+        init(clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext, threads: Int, sampleReads: Int) {
+            inputs = (clones, clonotypes, input, context, sampleReads)
             let thread = Thread { [self] in
                 result = measure(threads: threads)
                 finished.signal()
@@ -93,7 +94,7 @@ public struct BaselineSample: Sendable {
             let inputs = self.inputs!
             self.inputs = nil
             return Result { try BaselineSample.measureCoverage(inputs.clones, clonotypes: inputs.clonotypes, input: inputs.input,
-                                                               context: inputs.context, threads: threads) }
+                                                               context: inputs.context, threads: threads, sampleReads: inputs.sampleReads) }
         }
 
         /// Each measured index clone's position in the clone rows and its coverage.
@@ -107,9 +108,24 @@ public struct BaselineSample: Sendable {
     /// diagnostic reads are tracked against the index clones as a follow-up's would be, and the
     /// orientations of the counted reads compared with the sample's (its clonotypes' median).
     /// Returned as (row, coverage) pairs for the caller to set.
+    ///
+    /// An index clone expected to have under a quarter of `ReadCoverage.minReads` reads among the
+    /// reads tracked (its count scaled to them) could not be judged (coverage 1) and is not
+    /// tracked here, only kept as a competitor: with `--min-fraction 0` every clonotype is an index
+    /// clone, and tracking 8,000 of them took 15 s of a 700k-read diagnosis.
     static func measureCoverage(_ clones: [BaselineClone], clonotypes: [Clonotype], input: SampleInput, context: AnalysisContext,
-                                threads: Int) throws -> [(Int, Double)] {
+                                threads: Int, sampleReads: Int) throws -> [(Int, Double)] {
         guard clones.contains(where: \.trackable) else { return [] }
+        let scale = min(1, Double(ReadCoverage.reads) / Double(max(1, sampleReads)))
+        let unjudged = clones.indices.filter { clones[$0].trackable && Double(clones[$0].count) * scale * 4 < Double(ReadCoverage.minReads) }
+        if !unjudged.isEmpty {
+            // A copy only then (a copy of every row is memory at the command's peak).
+            var judged = clones
+            for c in unjudged { judged[c].trackable = false }
+            guard judged.contains(where: \.trackable) else { return unjudged.map { ($0, 1.0) } }
+            return try measureCoverage(judged, clonotypes: clonotypes, input: input, context: context, threads: threads,
+                                       sampleReads: sampleReads) + unjudged.map { ($0, 1.0) }
+        }
         var t = PhaseTimer()
         var track = TrackOptions()
         track.threads = min(threads, Self.coverageThreads)
