@@ -7,15 +7,37 @@ struct IndexCloneSelection {
     /// Edit distances beyond this are not searched for the nearest clonotype.
     static let nearestSearchLimit = 6
 
+    /// The clonotypes of each locus by junction length, each list in clone order: a junction more
+    /// than `nearestSearchLimit` bases longer or shorter is that many edits away at least, so the
+    /// nearest-clonotype search reads only 13 lengths' lists instead of every clonotype (with
+    /// `--min-fraction 0` every clonotype is searched for: quadratic).
+    struct JunctionsByLength: Sendable {
+        var lists: [Locus: [Int: [(index: Int, junction: [UInt8])]]] = [:]
+
+        init(_ clonotypes: [Clonotype]) {
+            for (i, c) in clonotypes.enumerated() { lists[c.locus, default: [:]][c.junction.count, default: []].append((i, c.junction)) }
+        }
+    }
+
     /// The clonotype of the same locus whose junction is fewest edits from clonotype `i`'s (first in
     /// clone order on ties), if any lies within `nearestSearchLimit`.
-    func nearestClonotype(to i: Int, in clonotypes: [Clonotype]) -> (Int, Int)? {
+    func nearestClonotype(to i: Int, junction: [UInt8], locus: Locus, byLength: JunctionsByLength) -> (Int, Int)? {
+        let length = junction.count
+        guard let lists = byLength.lists[locus] else { return nil }
         var best: (Int, Int)?
-        for j in clonotypes.indices where j != i && clonotypes[j].locus == clonotypes[i].locus {
-            let limit = min(Self.nearestSearchLimit, (best?.1 ?? Self.nearestSearchLimit + 1) - 1)
-            guard limit >= 0 else { break }
-            let distance = boundedEditDistance(clonotypes[i].junction, clonotypes[j].junction, limit: limit)
-            if distance <= limit { best = (j, distance) }
+        // The equal length first (a distance 0 there ends the search), then outward: the least
+        // distance wins, and among equal ones the first in clone order.
+        for offset in [0] + (1...Self.nearestSearchLimit).flatMap({ [-$0, $0] }) {
+            if let best, best.1 == 0 || abs(offset) > best.1 { break }
+            guard let list = lists[length + offset] else { continue }
+            for (j, other) in list where j != i {
+                let limit = min(Self.nearestSearchLimit, best?.1 ?? Self.nearestSearchLimit)
+                let distance = boundedEditDistance(junction, other, limit: limit)
+                guard distance <= limit else { continue }
+                if let current = best, distance > current.1 || (distance == current.1 && j > current.0) { continue }
+                best = (j, distance)
+                if distance == 0 { break }
+            }
         }
         return best
     }
@@ -65,6 +87,9 @@ struct IndexCloneSelection {
             return a.offset > b.offset
         }?.element
         let leadingLineage = leading.map { lead in candidates.filter { Self.isB($0.locus) == Self.isB(lead.locus) } } ?? []
+        // The checks of a clone alone first; then the nearest clonotype of each clone that passed
+        // them, in parallel (with `--min-fraction 0` that is every clonotype); then the verdicts.
+        var searched: [Int] = []
         for i in clonotypes.indices {
             let c = clonotypes[i]
             guard c.fraction >= options.minFraction else { continue }
@@ -91,10 +116,19 @@ struct IndexCloneSelection {
                 clonotypes[i].notTrackableReason = reason
                 continue
             }
+            searched.append(i)
+        }
+        let byLength = JunctionsByLength(clonotypes)
+        let queries = searched.map { (index: $0, junction: clonotypes[$0].junction, locus: clonotypes[$0].locus) }
+        let nearest = queries.parallelMap(threads: options.threads, minimumCount: 64) { q in
+            nearestClonotype(to: q.index, junction: q.junction, locus: q.locus, byLength: byLength)
+        }
+        for (k, i) in searched.enumerated() {
+            let c = clonotypes[i]
             // A near neighbour does not stop tracking (`mrd track` counts a read for an index clone
             // only when it is nearer to it than to any other baseline clonotype), an identical
             // junction of another kind does: no read could tell the two apart.
-            if let (nearest, distance) = nearestClonotype(to: i, in: clonotypes) {
+            if let (nearest, distance) = nearest[k] {
                 clonotypes[i].nearestCloneID = clonotypes[nearest].cloneID
                 clonotypes[i].nearestDistance = distance
                 if distance == 0 {
