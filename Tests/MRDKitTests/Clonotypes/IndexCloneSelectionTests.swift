@@ -161,3 +161,48 @@ struct SharedCloneTests {
         #expect(alone["P1"]![1].trackable && alone["P1"]![1].notTrackableReason.isEmpty)
     }
 }
+
+@Suite("Index clones: the nearest clonotype")
+struct NearestClonotypeTests {
+    /// Clonotypes of one locus with the given junctions, in clone order.
+    static func clonotypes(_ junctions: [String]) -> [Clonotype] {
+        junctions.enumerated().map { i, j in
+            var c = Clonotype(locus: .IGH, kind: .VDJ, vCall: "", dCall: "", jCall: "", junction: Array(j.utf8), count: 100 - i,
+                              representative: Array(j.utf8), representativeReversed: false, representativeJunctionStart: 0)
+            c.cloneID = "C\(i)"
+            return c
+        }
+    }
+
+    @Test("the least distance across junction lengths, the first in clone order among equals; none beyond 6 edits")
+    func nearest() {
+        let query = "TGTGCGAGAGGGTCCCTATTACGGTATGGACGTCTGG"
+        // C1: one deletion, C2: one substitution at equal length, C3: identical but another locus,
+        // C4: C1 with its last 6 bases cut (6 edits from C1, 7 from the others), C5: two substitutions.
+        var one = Array(query.utf8); one.remove(at: 10)
+        var sub = Array(query.utf8); sub[12] = UInt8(ascii: "A")
+        var two = sub; two[20] = UInt8(ascii: "T")
+        var list = Self.clonotypes([query, String(decoding: one, as: UTF8.self), String(decoding: sub, as: UTF8.self), query,
+                                    String(decoding: one.dropLast(6), as: UTF8.self), String(decoding: two, as: UTF8.self)])
+        list[3].locus = .TRB
+        let selection = IndexCloneSelection(options: BaselineOptions())
+        let byLength = IndexCloneSelection.JunctionsByLength(list)
+        func nearest(_ i: Int) -> (Int, Int)? {
+            selection.nearestClonotype(to: i, junction: list[i].junction, locus: list[i].locus, byLength: byLength)
+        }
+        // C0: C1 (a shorter junction, one edit) and C2 (equal length, one edit) tie; C1 is first.
+        #expect(nearest(0).map { [$0.0, $0.1] } == [1, 1])
+        // C2: C0 at one edit (C5 is one edit too, later).
+        #expect(nearest(2).map { [$0.0, $0.1] } == [0, 1])
+        // C3 (TRB): no other TRB clonotype.
+        #expect(nearest(3) == nil)
+        // C4: 6 bases shorter than C1 (6 edits: the search's limit), 7 than the others.
+        #expect(nearest(4).map { [$0.0, $0.1] } == [1, 6])
+        // C1: C0 at one edit (C2 is two edits away, C4 six).
+        #expect(nearest(1).map { [$0.0, $0.1] } == [0, 1])
+        // An identical junction: distance 0, and the search ends there.
+        let twins = Self.clonotypes([query, String(decoding: sub, as: UTF8.self), query])
+        let twinIndex = IndexCloneSelection.JunctionsByLength(twins)
+        #expect(selection.nearestClonotype(to: 0, junction: twins[0].junction, locus: .IGH, byLength: twinIndex).map { [$0.0, $0.1] } == [2, 0])
+    }
+}
