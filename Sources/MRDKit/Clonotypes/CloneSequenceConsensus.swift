@@ -38,7 +38,8 @@ public enum CloneSequenceConsensus {
         var reads = 0
 
         mutating func add(_ base: UInt8, at distance: Int, upstream isUpstream: Bool) {
-            guard let code = Self.code[Int(base)] else { return }
+            let code = Int(KmerScanner.code[Int(base)])
+            guard code < 4 else { return }
             if isUpstream {
                 if upstream.count < 4 * (distance + 1) { upstream.append(contentsOf: repeatElement(0, count: 4 * (distance + 1) - upstream.count)) }
                 upstream[4 * distance + code] += 1
@@ -77,15 +78,6 @@ public enum CloneSequenceConsensus {
         }
 
         static let letters: [UInt8] = Array("ACGT".utf8)
-        static let code: [Int?] = (0..<256).map { b in
-            switch UInt8(b) {
-            case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
-            case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
-            case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
-            case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
-            default: return nil
-            }
-        }
     }
 
     struct Tally {
@@ -135,7 +127,8 @@ public enum CloneSequenceConsensus {
         static func code<C: Collection>(_ bases: C) -> UInt32? where C.Element == UInt8 {
             var code: UInt32 = 0
             for b in bases {
-                guard let c = Profile.code[Int(b)] else { return nil }
+                let c = KmerScanner.code[Int(b)]
+                guard c < 4 else { return nil }
                 code = code << 2 | UInt32(c)
             }
             return code
@@ -148,7 +141,8 @@ public enum CloneSequenceConsensus {
             var code: UInt32 = 0, valid = 0
             filter.withUnsafeBufferPointer { filter in
                 for p in 0..<n {
-                    guard let c = Profile.code[Int(read[p])] else { valid = 0; continue }
+                    let c = KmerScanner.code[Int(read[p])]
+                    guard c < 4 else { valid = 0; continue }
                     code = code << 2 | UInt32(c)
                     valid += 1
                     guard valid >= k else { continue }
@@ -181,19 +175,9 @@ public enum CloneSequenceConsensus {
                 // Reverse-complemented: V-to-J upstream is past the junction in the read.
                 let p = starts[2 * k + 1]
                 profiles[k].reads += 1
-                for d in 0..<(n - p - length) { profiles[k].add(complement(read[p + length + d]), at: d, upstream: true) }
-                for d in 0..<p { profiles[k].add(complement(read[p - 1 - d]), at: d, upstream: false) }
+                for d in 0..<(n - p - length) { profiles[k].add(complementTable[Int(read[p + length + d])], at: d, upstream: true) }
+                for d in 0..<p { profiles[k].add(complementTable[Int(read[p - 1 - d])], at: d, upstream: false) }
             }
-        }
-    }
-
-    private static func complement(_ base: UInt8) -> UInt8 {
-        switch base {
-        case UInt8(ascii: "A"), UInt8(ascii: "a"): return UInt8(ascii: "T")
-        case UInt8(ascii: "C"), UInt8(ascii: "c"): return UInt8(ascii: "G")
-        case UInt8(ascii: "G"), UInt8(ascii: "g"): return UInt8(ascii: "C")
-        case UInt8(ascii: "T"), UInt8(ascii: "t"): return UInt8(ascii: "A")
-        default: return UInt8(ascii: "N")
         }
     }
 
