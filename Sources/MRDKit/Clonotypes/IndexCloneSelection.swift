@@ -6,6 +6,9 @@ struct IndexCloneSelection {
 
     /// Edit distances beyond this are not searched for the nearest clonotype.
     static let nearestSearchLimit = 6
+    /// Up to this many clones searched, each reads every clonotype (a default diagnosis: a few
+    /// clones against 70,000 clonotypes, 6 ms); more (`--min-fraction 0`), the length index.
+    static let fewSearched = 16
 
     /// The clonotypes of each locus by junction length, each list in clone order: a junction more
     /// than `nearestSearchLimit` bases longer or shorter is that many edits away at least, so the
@@ -20,7 +23,20 @@ struct IndexCloneSelection {
     }
 
     /// The clonotype of the same locus whose junction is fewest edits from clonotype `i`'s (first in
-    /// clone order on ties), if any lies within `nearestSearchLimit`.
+    /// clone order on ties), if any lies within `nearestSearchLimit`: every clonotype read in clone
+    /// order (for a few clones searched, cheaper than building `JunctionsByLength`).
+    func nearestClonotype(to i: Int, in clonotypes: [Clonotype]) -> (Int, Int)? {
+        var best: (Int, Int)?
+        for j in clonotypes.indices where j != i && clonotypes[j].locus == clonotypes[i].locus {
+            let limit = min(Self.nearestSearchLimit, (best?.1 ?? Self.nearestSearchLimit + 1) - 1)
+            guard limit >= 0 else { break }
+            let distance = boundedEditDistance(clonotypes[i].junction, clonotypes[j].junction, limit: limit)
+            if distance <= limit { best = (j, distance) }
+        }
+        return best
+    }
+
+    /// The same answer through `byLength`.
     func nearestClonotype(to i: Int, junction: [UInt8], locus: Locus, byLength: JunctionsByLength) -> (Int, Int)? {
         let length = junction.count
         guard let lists = byLength.lists[locus] else { return nil }
@@ -118,10 +134,15 @@ struct IndexCloneSelection {
             }
             searched.append(i)
         }
-        let byLength = JunctionsByLength(clonotypes)
-        let queries = searched.map { (index: $0, junction: clonotypes[$0].junction, locus: clonotypes[$0].locus) }
-        let nearest = queries.parallelMap(threads: options.threads, minimumCount: 64) { q in
-            nearestClonotype(to: q.index, junction: q.junction, locus: q.locus, byLength: byLength)
+        let nearest: [(Int, Int)?]
+        if searched.count <= Self.fewSearched {
+            nearest = searched.map { nearestClonotype(to: $0, in: clonotypes) }
+        } else {
+            let byLength = JunctionsByLength(clonotypes)
+            let queries = searched.map { (index: $0, junction: clonotypes[$0].junction, locus: clonotypes[$0].locus) }
+            nearest = queries.parallelMap(threads: options.threads, minimumCount: 64) { q in
+                nearestClonotype(to: q.index, junction: q.junction, locus: q.locus, byLength: byLength)
+            }
         }
         for (k, i) in searched.enumerated() {
             let c = clonotypes[i]

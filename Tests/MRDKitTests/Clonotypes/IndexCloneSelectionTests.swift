@@ -188,7 +188,11 @@ struct NearestClonotypeTests {
         let selection = IndexCloneSelection(options: BaselineOptions())
         let byLength = IndexCloneSelection.JunctionsByLength(list)
         func nearest(_ i: Int) -> (Int, Int)? {
-            selection.nearestClonotype(to: i, junction: list[i].junction, locus: list[i].locus, byLength: byLength)
+            let indexed = selection.nearestClonotype(to: i, junction: list[i].junction, locus: list[i].locus, byLength: byLength)
+            // The scan of every clonotype in clone order (few clones searched) gives the same answer.
+            let scanned = selection.nearestClonotype(to: i, in: list)
+            #expect(indexed.map { [$0.0, $0.1] } == scanned.map { [$0.0, $0.1] }, "clone \(i)")
+            return indexed
         }
         // C0: C1 (a shorter junction, one edit) and C2 (equal length, one edit) tie; C1 is first.
         #expect(nearest(0).map { [$0.0, $0.1] } == [1, 1])
