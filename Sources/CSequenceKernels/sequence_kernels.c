@@ -457,4 +457,3 @@ long mrd_any_within(const uint8_t *window, long n, const uint8_t *all, const lon
     }
     return 0;
 }
-

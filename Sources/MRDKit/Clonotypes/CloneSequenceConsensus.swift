@@ -40,23 +40,21 @@ public enum CloneSequenceConsensus {
         mutating func add(_ base: UInt8, at distance: Int, upstream isUpstream: Bool) {
             let code = Int(KmerScanner.code[Int(base)])
             guard code < 4 else { return }
-            if isUpstream {
-                if upstream.count < 4 * (distance + 1) { upstream.append(contentsOf: repeatElement(0, count: 4 * (distance + 1) - upstream.count)) }
-                upstream[4 * distance + code] += 1
-            } else {
-                if downstream.count < 4 * (distance + 1) { downstream.append(contentsOf: repeatElement(0, count: 4 * (distance + 1) - downstream.count)) }
-                downstream[4 * distance + code] += 1
-            }
+            if isUpstream { Self.grow(&upstream, to: 4 * (distance + 1)); upstream[4 * distance + code] += 1 }
+            else { Self.grow(&downstream, to: 4 * (distance + 1)); downstream[4 * distance + code] += 1 }
         }
 
         mutating func merge(_ other: Profile) {
-            func add(_ a: inout [UInt32], _ b: [UInt32]) {
-                if a.count < b.count { a.append(contentsOf: repeatElement(0, count: b.count - a.count)) }
-                for i in b.indices { a[i] += b[i] }
-            }
-            add(&upstream, other.upstream)
-            add(&downstream, other.downstream)
+            Self.grow(&upstream, to: other.upstream.count)
+            for i in other.upstream.indices { upstream[i] += other.upstream[i] }
+            Self.grow(&downstream, to: other.downstream.count)
+            for i in other.downstream.indices { downstream[i] += other.downstream[i] }
             reads += other.reads
+        }
+
+        /// Zero counts appended up to `count` entries.
+        private static func grow(_ counts: inout [UInt32], to count: Int) {
+            if counts.count < count { counts.append(contentsOf: repeatElement(0, count: count - counts.count)) }
         }
 
         /// The consensus bases of one side, nearest the junction first.

@@ -17,11 +17,6 @@ struct CloneSequenceConsensusTests {
         return (v + Array("GGGACCTATTACGGT".utf8) + j + Array("GGTGAGTCCTCACAACCTCTCTCC".utf8), 250)
     }
 
-    static func reverseComplement(_ s: [UInt8]) -> [UInt8] {
-        s.reversed().map { switch $0 { case UInt8(ascii: "A"): UInt8(ascii: "T"); case UInt8(ascii: "C"): UInt8(ascii: "G")
-                                       case UInt8(ascii: "G"): UInt8(ascii: "C"); default: UInt8(ascii: "A") } }
-    }
-
     /// 60 reads of the clone, each with two substitutions somewhere in its V (never in the last 30
     /// bases before the junction, so every read holds it), ten of them with an inserted base in V
     /// too (the longest reads: one of them was the representative); a third read from the J end.

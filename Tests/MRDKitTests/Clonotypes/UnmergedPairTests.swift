@@ -18,11 +18,6 @@ struct UnmergedPairTests {
         return (bases, 200)
     }
 
-    static func reverseComplement(_ s: [UInt8]) -> [UInt8] {
-        s.reversed().map { switch $0 { case UInt8(ascii: "A"): UInt8(ascii: "T"); case UInt8(ascii: "C"): UInt8(ascii: "G")
-                                       case UInt8(ascii: "G"): UInt8(ascii: "C"); default: UInt8(ascii: "A") } }
-    }
-
     static func substitute(_ b: UInt8) -> UInt8 { b == UInt8(ascii: "A") ? UInt8(ascii: "C") : UInt8(ascii: "A") }
 
     /// 20 clean pairs (they merge) and 10 refused ones: read 1 (255 nt) with 7 low-quality (Q5)
