@@ -204,7 +204,10 @@ public struct GermlineReference: Sendable {
     /// `relativeProbeMinimum` alike, and no other place as alike. (Its reading frame from codon 1 put
     /// TRBV7-5's Cys two codons early and TRBV5-2's out of frame, and found none in TRGV6/TRGV7, which
     /// then were no V element at all: a TRGV6 read was called TRGV2, a TRGV7 read not annotated.)
-    /// Files without gapped alleles (OGRDB's) keep the reading-frame Cys.
+    /// Files without gapped alleles (OGRDB's) keep the reading-frame Cys; an allele of theirs with
+    /// none in frame (a frameshift: IGKV2-29*01, IGLV3-2*03) is placed the same way against the
+    /// alleles of its gene and locus that have one. (It was no V element at all: its rearrangements,
+    /// productive or not, went unannotated.)
     static func placeUngappedCysteines(_ segments: inout [GermlineSegment], ungapped: Set<Int>) {
         var gappedByGene: [String: [Int]] = [:], gappedByLocus: [Locus: [Int]] = [:]
         for (i, segment) in segments.enumerated() where segment.kind == .V && !ungapped.contains(i) && segment.anchor != nil {
@@ -216,32 +219,57 @@ public struct GermlineReference: Sendable {
                             upstream: segment.upstream, downstream: segment.downstream, functionality: segment.functionality, anchor: anchor)
         }
         for i in ungapped.sorted() {
-            let segment = segments[i]
-            var found = false
-            for sibling in gappedByGene[segment.gene] ?? [] {
-                let reference = segments[sibling].sequence, anchor = segments[sibling].anchor!
-                guard anchor >= 15, anchor + 6 <= reference.count else { continue }
-                let probe = reference[(anchor - 15)..<(anchor + 6)]
-                let places = segment.sequence.indices.dropLast(probe.count - 1).filter { segment.sequence[$0..<($0 + probe.count)] == probe }
-                guard places.count == 1 else { continue }
-                segments[i] = placed(segment, anchor: places[0] + 15)
-                found = true
-                break
+            if let place = cysteine(of: segments[i], byGene: gappedByGene, byLocus: gappedByLocus, segments) {
+                segments[i] = placed(segments[i], anchor: place)
             }
-            guard !found, let relatives = gappedByLocus[segment.locus] else { continue }
-            let sequence = segment.sequence
-            var best = 0, bestPlaces = Set<Int>()
-            for place in max(15, sequence.count - 45)..<max(15, sequence.count - 5) where isCysteine(sequence, place) {
-                for relative in relatives {
-                    let reference = segments[relative].sequence, anchor = segments[relative].anchor!
-                    guard anchor >= 15, anchor + 6 <= reference.count else { continue }
-                    var alike = 0
-                    for k in -15..<6 where sequence[place + k] == reference[anchor + k] { alike += 1 }
-                    if alike > best { best = alike; bestPlaces = [place] } else if alike == best { bestPlaces.insert(place) }
-                }
-            }
-            if best >= relativeProbeMinimum, bestPlaces.count == 1, let place = bestPlaces.first { segments[i] = placed(segment, anchor: place) }
         }
+        var framedByGene: [String: [Int]] = [:], framedByLocus: [Locus: [Int]] = [:], unplaced: [Int] = []
+        for (i, segment) in segments.enumerated() where segment.kind == .V && gappedByLocus[segment.locus] == nil {
+            if segment.anchor == nil {
+                unplaced.append(i)
+            } else {
+                framedByGene[segment.gene, default: []].append(i)
+                framedByLocus[segment.locus, default: []].append(i)
+            }
+        }
+        for i in unplaced {
+            if let place = cysteine(of: segments[i], byGene: framedByGene, byLocus: framedByLocus, siblingMismatches: 2, segments) {
+                segments[i] = placed(segments[i], anchor: place)
+            }
+        }
+    }
+
+    /// The Cys of `segment` from reference alleles (with their Cys): where the 21 nt around a
+    /// sibling's occur once (with up to `siblingMismatches` differences: IGKV2-29*01 reads TGA for
+    /// its siblings' Cys codon, and IMGT's gapped alleles start junctions there whatever the codon); else the TGY codon of its last 45 nt most like the locus references'.
+    private static func cysteine(of segment: GermlineSegment, byGene: [String: [Int]], byLocus: [Locus: [Int]],
+                                 siblingMismatches: Int = 0, _ segments: [GermlineSegment]) -> Int? {
+        for sibling in byGene[segment.gene] ?? [] {
+            let reference = segments[sibling].sequence, anchor = segments[sibling].anchor!
+            guard anchor >= 15, anchor + 6 <= reference.count else { continue }
+            let probe = Array(reference[(anchor - 15)..<(anchor + 6)])
+            let places = segment.sequence.indices.dropLast(probe.count - 1).filter { start in
+                var differences = 0
+                for k in 0..<probe.count where segment.sequence[start + k] != probe[k] { differences += 1 }
+                return differences <= siblingMismatches
+            }
+            guard places.count == 1 else { continue }
+            return places[0] + 15
+        }
+        guard let relatives = byLocus[segment.locus] else { return nil }
+        let sequence = segment.sequence
+        var best = 0, bestPlaces = Set<Int>()
+        for place in max(15, sequence.count - 45)..<max(15, sequence.count - 5) where isCysteine(sequence, place) {
+            for relative in relatives {
+                let reference = segments[relative].sequence, anchor = segments[relative].anchor!
+                guard anchor >= 15, anchor + 6 <= reference.count else { continue }
+                var alike = 0
+                for k in -15..<6 where sequence[place + k] == reference[anchor + k] { alike += 1 }
+                if alike > best { best = alike; bestPlaces = [place] } else if alike == best { bestPlaces.insert(place) }
+            }
+        }
+        if best >= relativeProbeMinimum, bestPlaces.count == 1, let place = bestPlaces.first { return place }
+        return nil
     }
 
     static let relativeProbeMinimum = 17

@@ -69,6 +69,9 @@ public struct RecombinationModel: Sendable {
                     if kind != .D && segment.anchor == nil { continue }
                     if kind == .D && segment.upstream.isEmpty && !segment.downstream.isEmpty { continue }  // TRDD3+down copy
                     if kind == .V && segment.anchor! < 60 { continue }
+                    // A V whose codon 104 is no Cys (OGRDB's IGKV2-29*01 reads TGA) is annotated, but
+                    // is no model for simulated clones: its gene's next allele is taken.
+                    if kind == .V && !GermlineReference.isCysteine(segment.sequence, segment.anchor!) { continue }
                     seen.insert(segment.gene)
                     usable.append(segment)
                 }

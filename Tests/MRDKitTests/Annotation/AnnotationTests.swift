@@ -272,13 +272,15 @@ struct GermlineSynonymTests {
         }
     }
 
-    @Test("V pseudogenes and ORFs (TRGV6, TRGV7, TRBV7-5, TRBV5-2 ungapped; TRBV17, TRBV26 without a Cys): their junctions and calls")
+    @Test("V pseudogenes and ORFs (TRGV6, TRGV7, TRBV7-5, TRBV5-2 ungapped; TRBV17, TRBV26, IGKV2-29*01 without a Cys): their junctions and calls")
     func ungappedPseudogenesTakeTheirRelativesCys() throws {
         // Their reading frame from codon 1 found no Cys in TRGV6/TRGV7 (no V element: a TRGV6 read
         // was called TRGV2, a TRGV7 read not annotated), put TRBV7-5's two codons early and TRBV5-2's
         // out of frame.
         for (allele, motif) in [("TRGV6*01", "TATTACTGTGCCACC"), ("TRGV7*01", "TATTACTGTGCCACC"), ("TRBV7-5*01", "TATCTCTGTGCCAGA"),
-                                ("TRBV5-2*01", "TATCTCTGTGCCAGC"), ("TRBV8-2*01", "TACCACTGTGGCAGC")] {
+                                ("TRBV5-2*01", "TATCTCTGTGCCAGC"), ("TRBV8-2*01", "TACCACTGTGGCAGC"),
+                                // OGRDB's IGKV2-29*01: a frameshift leaves no Cys in frame, and its codon 104 reads TGA.
+                                ("IGKV2-29*01", "TATTACTGAATGCAA")] {
             let v = try #require(germline.segments.first { $0.allele == allele })
             let cys = try #require(v.anchor, "\(allele): no Cys")
             #expect(Array(v.sequence[(cys - 6)..<(cys + 9)]) == Array(motif.utf8), "\(allele)")
@@ -292,6 +294,8 @@ struct GermlineSynonymTests {
             // ORF/pseudogene alleles whose codon 104 is not a Cys (TAC, TAT): the junction starts
             // there all the same (IMGT's codon 104), and the V call is theirs (was TRBV7-3, TRBV26/OR9-2).
             ("TRBV17*01", "TRBJ2-7*01", trb, "TACAGTAGCCCCGGGACACGAGCAGTACTTC"), ("TRBV26*01", "TRBJ2-7*01", trb, "TATGCCAGCCCCGGGACACGAGCAGTACTTC"),
+            // Was no V element: called IGKV2-29*02 (its sibling, one base apart at the Cys).
+            ("IGKV2-29*01", "IGKJ1*01", (keep: 24, n: "CCTCT", jTrim: 3), "TGAATGCAAGGTATACACCTTCCTCCTCTGACGTTC"),
         ]
         for (allele, jAllele, layout, junction) in cases {
             let v = try #require(germline.segments.first { $0.allele == allele })
