@@ -530,9 +530,39 @@ struct AnnotateCLITests {
         let stats = try runMRD(["stats", reads])
         #expect(stats.status == 0)
         #expect(rows.count > 5000)
-        // Annotated or a reason, never neither.
-        #expect(rows.allSatisfy { ($0["locus"]!.isEmpty) != ($0["mrd_unassigned_reason"]!.isEmpty) })
+        // Annotated or a reason, never neither; both only for a read too short for its junction.
+        #expect(rows.allSatisfy { !$0["locus"]!.isEmpty || !$0["mrd_unassigned_reason"]!.isEmpty })
+        #expect(rows.allSatisfy { $0["locus"]!.isEmpty || $0["mrd_unassigned_reason"]!.isEmpty
+                                  || ($0["mrd_unassigned_reason"] == "junction_not_covered" && $0["junction"]!.isEmpty) })
         #expect(rows.filter { !$0["locus"]!.isEmpty }.count * 10 >= rows.count * 8)
+    }
+
+    @Test("a sequence too short for its whole junction: locus, V and J calls all the same, no junction, the reason kept")
+    func callsWithoutTheWholeJunction() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 44 nt: TRGV9's last 16 (after its Cys codon), GGAC, TRGJ1's first 24; 43 nt: IGKV3-20's
+        // last 23 (after its Cys), T, IGKJ2's first 19; and one of chance bases. (Left without a
+        // locus before: what IgBLAST calls on a sequence like these, mrd said nothing of.)
+        let trg = "TGCCTTGTGGGAGGTGGGACGAATTATTATAAGAAACTCTTTGG"
+        let fasta = directory.appendingPathComponent("short.fa")
+        try (">trg\n\(trg)\n>trg_rc\n\(String(decoding: reverseComplementText(Array(trg.utf8)), as: UTF8.self))\n"
+             + ">igk\nTCAGCAGTATGGTAGCTCACCTCCTTGTACACTTTTGGCCAGG\n>chance\nACGTTGCAGGCTTAGCAGCTAGGATCCATGCAGGATTACCAGAGCAT\n")
+            .write(to: fasta, atomically: true, encoding: .utf8)
+        let path = directory.appendingPathComponent("out.tsv").path
+        let result = try runMRD(["annotate", fasta.path, "-o", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("0 of 4 reads annotated") && result.stderr.contains("3 of them too short for the whole junction"),
+                "\(result.stderr)")
+        let rows = parseTSV(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(rows.map { $0["locus"]! } == ["TRG", "TRG", "IGK", ""])
+        #expect(rows.map { $0["rev_comp"]! } == ["F", "T", "F", ""])
+        #expect(rows.map { $0["mrd_unassigned_reason"]! } == ["junction_not_covered", "junction_not_covered", "junction_not_covered", "no_germline_hit"])
+        for row in rows.prefix(2) {
+            #expect(row["v_call"] == "TRGV9*01,TRGV9*02" && row["j_call"]!.contains("TRGJ1*01"), "\(row)")
+        }
+        #expect(rows[2]["v_call"]!.contains("IGKV3-20*01") && rows[2]["j_call"] == "IGKJ2*01", "\(rows[2])")
+        #expect(rows.allSatisfy { $0["junction"]!.isEmpty && $0["v_cigar"]!.isEmpty && $0["productive"]!.isEmpty })
     }
 
     @Test("a malformed file: exit 65 naming file, line and record, nothing under the output name")

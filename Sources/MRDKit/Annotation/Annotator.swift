@@ -21,6 +21,13 @@ struct GermlineElement: Sendable {
 
 /// One read's rearrangement as found: locus, kind, segment calls, and the junction within the read
 /// turned to the V-to-J direction.
+/// The calls of a read whose elements were placed but whose junction it does not hold whole.
+public struct UncoveredCalls: Sendable, Equatable {
+    public var locus: Locus
+    public var reversed: Bool
+    public var vCall = "", dCall = "", jCall = ""
+}
+
 public struct ReadAnnotation: Sendable, Equatable {
     public var locus: Locus
     public var kind: RearrangementKind
@@ -130,6 +137,9 @@ public struct AnnotationScratch: Sendable {
     var reverse: [UInt8] = []
     /// Scores of the diagonals searched by the J rescue.
     var rescueScores: [Int32] = []
+    /// The last read located when it failed only because it does not hold its whole junction
+    /// (`junctionNotCovered`): its 5' and 3' placements, for `Annotator.uncoveredCalls`.
+    var uncovered: Annotator.Location?
     /// Spike-specific k-mer hits per spike-in.
     var spikeHits: [Int32] = []
     var touchedSpikes: [Int32] = []
@@ -395,6 +405,7 @@ public final class Annotator: Sendable {
     /// Finds the rearrangement of one read: orientation, locus, kind, junction and candidates.
     func locate(_ bases: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Result<Location, UnassignedReason> {
         let n = bases.count
+        scratch.uncovered = nil
         let elementCount = elements.count
         // First pass: k-mer hits per element and strand, at every other read position (12-mers
         // overlapping by 10 still seed every element that shares 13 nt with the read).
@@ -501,19 +512,49 @@ public final class Annotator: Sendable {
         let locus = elementLocus[fiveElement]
         let start = elementAnchor[fiveElement] + Int(five.diagonal)
         let end = elementAnchor[threeElement] + Int(three.diagonal)
-        guard start >= 0, end <= n, end - start >= 3 else { return .failure(.junctionNotCovered) }
-        let kind: RearrangementKind
-        switch (elementRole[fiveElement], elementRole[threeElement]) {
-        case (.v, .j): kind = .complete(locus)
-        case (.dUpstream, .j): kind = .DJ
-        case (.v, .kde): kind = .vKde
-        case (.intron, .kde): kind = .intronKde
-        case (.v, .d3Downstream): kind = .VD
-        case (.dUpstream, .d3Downstream): kind = .DD
-        default: return .failure(.incompatibleSegments)
+        let kind = Self.kind(elementRole[fiveElement], elementRole[threeElement], locus)
+        guard start >= 0, end <= n, end - start >= 3 else {
+            if let kind {
+                scratch.uncovered = Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
+                                             five: five, three: three)
+            }
+            return .failure(.junctionNotCovered)
         }
+        guard let kind else { return .failure(.incompatibleSegments) }
         return .success(Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
                                  five: five, three: three))
+    }
+
+    /// The rearrangement a 5' and a 3' element make, if they make one.
+    private static func kind(_ five: GermlineElement.Role, _ three: GermlineElement.Role, _ locus: Locus) -> RearrangementKind? {
+        switch (five, three) {
+        case (.v, .j): return .complete(locus)
+        case (.dUpstream, .j): return .DJ
+        case (.v, .kde): return .vKde
+        case (.intron, .kde): return .intronKde
+        case (.v, .d3Downstream): return .VD
+        case (.dUpstream, .d3Downstream): return .DD
+        default: return nil
+        }
+    }
+
+    /// Calls of a read that `annotate` just left unassigned as `junctionNotCovered` with both its
+    /// 5' and 3' elements placed on one locus: what IgBLAST or IMGT would still say of a sequence
+    /// too short to hold the whole junction (a 40-60 nt read). Nil after any other outcome. Must be
+    /// asked before the scratch locates another read.
+    public func uncoveredCalls(_ scratch: AnnotationScratch) -> UncoveredCalls? {
+        guard let location = scratch.uncovered else { return nil }
+        let fields = callFields(location)
+        var calls = UncoveredCalls(locus: location.locus, reversed: location.reversed)
+        for (field, candidates) in [(fields.five, scratch.fives), (fields.three, scratch.threes)] {
+            let text = self.calls(candidates.lazy.map(\.element))
+            switch field {
+            case .v: calls.vCall = text
+            case .d: calls.dCall = text
+            case .j: calls.jCall = text
+            }
+        }
+        return calls
     }
 
     /// Second pass, for the chosen strand only: the best diagonal of each element that has at

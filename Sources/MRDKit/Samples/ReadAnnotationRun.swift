@@ -17,6 +17,8 @@ public struct ReadAnnotationRun {
     public struct Summary: Sendable, Equatable {
         public var reads = 0
         public var assigned = 0
+        /// Unassigned reads too short for their whole junction whose calls were given all the same.
+        public var partial = 0
         public var perLocus: [Locus: Int] = [:]
         public var unassigned: [UnassignedReason: Int] = [:]
         public var pairs = PairCounts()
@@ -28,6 +30,7 @@ public struct ReadAnnotationRun {
             vIdentity.merge(other.vIdentity)
             pairs.add(other.pairs)
             assigned += other.assigned
+            partial += other.partial
             for (k, v) in other.perLocus { perLocus[k, default: 0] += v }
             for (k, v) in other.unassigned { unassigned[k, default: 0] += v }
         }
@@ -41,6 +44,7 @@ public struct ReadAnnotationRun {
             if pairs.readPairs > 0 { text += "; \(pairs.mergedPairs) of \(pairs.readPairs) pairs merged" }
             let reasons = unassigned.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
             if !reasons.isEmpty { text += "; unassigned: " + reasons.prefix(3).map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") }
+            if partial > 0 { text += " (\(partial) of them too short for the whole junction: locus and calls only)" }
             if vIdentity.isLow, let median = vIdentity.median() {
                 text += ". low_v_identity: the V genes are a median \(String(format: "%.0f", 100 * median))% identical to the human germline: not a human library, a wrong --germline, or exceptionally hypermutated"
             }
@@ -68,12 +72,14 @@ public struct ReadAnnotationRun {
                     let merged = mergedRead != nil
                     let record = mergedRead ?? batch.read1[i]
                     var result = annotator.annotate(record.sequence, scratch: &scratch, callD: true, gapped: true)
+                    var uncovered = annotator.uncoveredCalls(scratch)
                     var used = record
                     // Mates that do not overlap: the mate when read 1 does not span the junction;
                     // when both do, the one that read the junction at the better quality (as
                     // `mrd baseline` counts the pair).
                     if !merged, let mates = batch.read2 {
                         let mate = annotator.annotate(mates[i].sequence, scratch: &scratch, callD: true, gapped: true)
+                        if uncovered == nil, case .failure = result { uncovered = annotator.uncoveredCalls(scratch) }
                         switch (result, mate) {
                         case (.failure, .success): result = mate; used = mates[i]
                         case (.success(let own), .success(let other))
@@ -90,6 +96,12 @@ public struct ReadAnnotationRun {
                     case .failure(let reason):
                         summary.unassigned[reason, default: 0] += 1
                         row.mrdUnassignedReason = reason.rawValue
+                        // Too short for the whole junction, yet V and J (or D, Kde) placed on one
+                        // locus: the calls are given, the junction and alignments are not.
+                        if reason == .junctionNotCovered, let calls = uncovered {
+                            row.fill(from: calls)
+                            summary.partial += 1
+                        }
                     case .success(let annotation):
                         summary.assigned += 1
                         summary.perLocus[annotation.locus, default: 0] += 1
@@ -181,6 +193,13 @@ extension AIRRRearrangement {
         }
         sequenceAlignment = String(decoding: readColumns, as: UTF8.self)
         germlineAlignment = String(decoding: germlineColumns, as: UTF8.self)
+    }
+
+    /// The calls of a read too short for its whole junction: locus, calls and orientation only.
+    mutating func fill(from calls: UncoveredCalls) {
+        revComp = calls.reversed
+        locus = calls.locus.rawValue
+        vCall = calls.vCall; dCall = calls.dCall; jCall = calls.jCall
     }
 
     /// The annotation's fields, coordinates on the read turned V-to-J (`rev_comp` says whether that
