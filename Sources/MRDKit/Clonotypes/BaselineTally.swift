@@ -322,6 +322,13 @@ struct BaselineTally {
         /// Whether a read (V-to-J direction) would replace the representative: longer, then first in
         /// lexicographic order, then read forward (two reads can give the same V-to-J sequence).
         func prefers(_ candidate: UnsafeBufferPointer<UInt8>, reversed: Bool, arena: ByteArena) -> Bool {
+            Self.prefers(candidate, reversed: reversed, over: representative, arena: arena)
+        }
+
+        /// As `prefers(_:reversed:arena:)`, given the representative alone (a group in a chunked
+        /// array is read through a pointer: a method called on it would copy the whole group).
+        static func prefers(_ candidate: UnsafeBufferPointer<UInt8>, reversed: Bool, over representative: Representative?,
+                            arena: ByteArena) -> Bool {
             guard let current = representative else { return true }
             if candidate.count != current.length { return candidate.count > current.length }
             let order = current.packedLength > 0
@@ -451,7 +458,8 @@ struct BaselineTally {
             if let known = groupIndex.find(location.locus, location.kind, junction, hash: hash, in: groups, arena: arena) {
                 g = known
                 // Alignments only for a read that becomes the representative.
-                if groups[g].prefers(oriented, reversed: location.reversed, arena: arena) {
+                if Group.prefers(oriented, reversed: location.reversed, over: groups.withElementPointer(g) { $0.pointee.representative },
+                                 arena: arena) {
                     groups[g].replaceRepresentative(representative(Self.store(oriented, in: &arena)), arena: &arena)
                 }
             } else {
@@ -636,8 +644,10 @@ struct GroupTable {
     func find(_ locus: Locus, _ kind: RearrangementKind, _ junction: UnsafeBufferPointer<UInt8>, hash: UInt64,
               in groups: ChunkedArray<BaselineTally.Group>, arena: ByteArena) -> Int? {
         table.find(hash: hash) { group in
-            groups[group].locus == locus && groups[group].kind == kind && Int(groups[group].junction.length) == junction.count
-                && arena.withBytes(groups[group].junction) { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
+            groups.withElementPointer(group) { g in
+                g.pointee.locus == locus && g.pointee.kind == kind && Int(g.pointee.junction.length) == junction.count
+                    && arena.withBytes(g.pointee.junction) { memcmp($0.baseAddress!, junction.baseAddress!, junction.count) == 0 }
+            }
         }
     }
 

@@ -19,6 +19,13 @@ struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection {
         _modify { yield &chunks[position >> Self.shift][position & Self.mask] }
     }
 
+    /// Calls `body` with a pointer to element `position`, valid only inside: fields read through it
+    /// are loaded one by one, where a read through the subscript may copy the whole element (a
+    /// retain and a release for each array it holds).
+    func withElementPointer<R>(_ position: Int, _ body: (UnsafePointer<Element>) throws -> R) rethrows -> R {
+        try chunks[position >> Self.shift].withUnsafeBufferPointer { try body($0.baseAddress! + (position & Self.mask)) }
+    }
+
     var chunkCount: Int { chunks.count }
 
     /// Frees chunk `k` (elements `k * chunkLength ..< (k + 1) * chunkLength`); they must not be read after.

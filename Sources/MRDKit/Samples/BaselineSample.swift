@@ -277,7 +277,9 @@ public struct BaselineSample: Sendable {
         var perLocus: [String: Int] = [:]
         for (locus, n) in result.readsPerLocus { perLocus[locus.rawValue] = n }
         var notTrackable: [String: String] = [:]
-        for c in result.clonotypes where !c.notTrackableReason.isEmpty { notTrackable[c.cloneID] = c.notTrackableReason }
+        for i in result.clonotypes.indices where !result.clonotypes[i].notTrackableReason.isEmpty {
+            notTrackable[result.clonotypes[i].cloneID] = result.clonotypes[i].notTrackableReason
+        }
         var summary = BaselineSummary(sampleID: result.sampleID, version: MRD.version, commandLine: commandLine, inputs: inputs,
                                       totalReads: result.totalReads, assignedReads: result.assignedReads, unassignedReads: unassigned,
                                       spikeInReads: result.spikeInReads, spikeInReadsByID: result.spikeInReadsByID, readsPerLocus: perLocus,
