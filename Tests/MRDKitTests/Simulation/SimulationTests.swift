@@ -13,7 +13,10 @@ struct GermlineTests {
             let vs = germline.segments(locus, .V).filter(\.isFunctional)
             let anchored = vs.filter { $0.anchor != nil }
             #expect(Double(anchored.count) >= 0.9 * Double(vs.count), "\(locus) V anchors")
-            for v in anchored { #expect(GermlineReference.isCysteine(v.sequence, v.anchor!)) }
+            // The one allele anchored on another codon: OGRDB's IGKV2-29*01 (TGA at its siblings'
+            // Cys; annotated, but no model for the simulator, which skips it).
+            let withoutCys = anchored.filter { !GermlineReference.isCysteine($0.sequence, $0.anchor!) }.map(\.allele)
+            #expect(withoutCys == (locus == .IGK ? ["IGKV2-29*01"] : []), "\(locus)")
             for j in germline.segments(locus, .J) where j.isFunctional { #expect(j.anchor != nil, "\(j.allele)") }
         }
         let ighj4 = germline.segments.first { $0.allele == "IGHJ4*02" }!
