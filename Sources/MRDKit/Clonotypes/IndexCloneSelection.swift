@@ -70,10 +70,9 @@ struct IndexCloneSelection {
     /// own (templates then count molecules, which every leukemic cell carries once per marker);
     /// otherwise templates are not comparable (another locus's spike-ins, or reads, measure another
     /// PCR) and the clone must reach `minDominance` of the leading clone's locus fraction instead.
-    func crossLineageReason(_ c: Clonotype, leading: Clonotype, leadingLineage: [Clonotype]) -> String? {
+    func crossLineageReason(_ c: Clonotype, leading: Clonotype, calibratedReference reference: Clonotype?) -> String? {
         guard Self.isB(c.locus) != Self.isB(leading.locus) else { return nil }
-        let calibrated = leadingLineage.filter(\.templatesCalibrated)
-        if c.templatesCalibrated, let reference = calibrated.max(by: { $0.templates < $1.templates }), reference.templates > 0 {
+        if c.templatesCalibrated, let reference, reference.templates > 0 {
             guard c.templates < options.minDominance * reference.templates else { return nil }
             return String(format: "%@ clone at %.0f%% of the %@ clone %@'s templates (< %.0f%%, both calibrated by their own locus's spike-ins): a normal expanded clone or a minor subclone",
                           c.locus.rawValue, 100 * c.templates / reference.templates, reference.locus.rawValue, reference.cloneID,
@@ -95,14 +94,23 @@ struct IndexCloneSelection {
     }
 
     func select(_ clonotypes: inout [Clonotype]) {
-        let candidates = clonotypes.filter { $0.fraction >= options.minFraction && $0.count >= options.minReads }
+        // Indices, not copies: with `--min-fraction 0` every clonotype is a candidate, and each
+        // clone of the other lineage once filtered a copy of the leading lineage (quadratic: a
+        // 1M-read noisy diagnosis ran for over ten minutes here).
+        let candidates = clonotypes.indices.filter { clonotypes[$0].fraction >= options.minFraction && clonotypes[$0].count >= options.minReads }
         // Ties: IG first, then clone order.
-        let leading = candidates.enumerated().max { a, b in
-            if a.element.fraction != b.element.fraction { return a.element.fraction < b.element.fraction }
-            if Self.isB(a.element.locus) != Self.isB(b.element.locus) { return Self.isB(b.element.locus) }
-            return a.offset > b.offset
-        }?.element
-        let leadingLineage = leading.map { lead in candidates.filter { Self.isB($0.locus) == Self.isB(lead.locus) } } ?? []
+        let leading = candidates.max { a, b in
+            if clonotypes[a].fraction != clonotypes[b].fraction { return clonotypes[a].fraction < clonotypes[b].fraction }
+            if Self.isB(clonotypes[a].locus) != Self.isB(clonotypes[b].locus) { return Self.isB(clonotypes[b].locus) }
+            return a > b
+        }.map { clonotypes[$0] }
+        // The leading lineage's calibrated clone with most templates (the first of equals), which a
+        // calibrated clone of the other lineage is measured against.
+        let calibratedReference = leading.flatMap { lead in
+            candidates.filter { Self.isB(clonotypes[$0].locus) == Self.isB(lead.locus) && clonotypes[$0].templatesCalibrated }
+                .max { clonotypes[$0].templates < clonotypes[$1].templates }
+                .map { clonotypes[$0] }
+        }
         // The checks of a clone alone first; then the nearest clonotype of each clone that passed
         // them, in parallel (with `--min-fraction 0` that is every clonotype); then the verdicts.
         var searched: [Int] = []
@@ -111,7 +119,7 @@ struct IndexCloneSelection {
             // for each of a noisy diagnosis's 10^5 clonotypes.
             guard clonotypes[i].fraction >= options.minFraction else { continue }
             let c = clonotypes[i]
-            if let leading, let reason = crossLineageReason(c, leading: leading, leadingLineage: leadingLineage) {
+            if let leading, let reason = crossLineageReason(c, leading: leading, calibratedReference: calibratedReference) {
                 clonotypes[i].notTrackableReason = reason
                 continue
             }
