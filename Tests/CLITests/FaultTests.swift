@@ -238,6 +238,33 @@ struct FaultTests {
         }
     }
 
+    @Test("Phred+64 qualities (Illumina 1.3-1.7): exit 65 naming file and record, no output; mrd stats still describes the file")
+    func phred64Qualities() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // The committed diagnosis with every quality character moved up by 31 (Q2-Q41 -> 'A'-'i').
+        var lines = try gunzipText(URL(fileURLWithPath: diagnostic)).split(separator: "\n", omittingEmptySubsequences: false)
+        for i in stride(from: 3, to: lines.count, by: 4) {
+            lines[i] = Substring(String(decoding: lines[i].utf8.map { $0 + 31 }, as: UTF8.self))
+        }
+        let old = out.appendingPathComponent("old.fastq")
+        try lines.joined(separator: "\n").write(to: old, atomically: true, encoding: .utf8)
+        for command in [["baseline", old.path, "--sample", "OLD", "-o", out.appendingPathComponent("baseline").path],
+                        ["annotate", old.path, "-o", out.appendingPathComponent("old.airr.tsv").path]] {
+            let result = try runMRD(command)
+            #expect(result.status == 65, "\(command[0]): \(result.stderr)")
+            #expect(result.stderr.contains("old.fastq:1: record 'P001_DX:1': quality characters run from")
+                    && result.stderr.contains("Phred+64 (Illumina 1.3-1.7) qualities; expected Phred+33"), "\(result.stderr)")
+        }
+        #expect(listing(out) == ["old.fastq"], "\(listing(out))")
+        let stats = try runMRD(["stats", old.path])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        #expect(Double(parseTSV(stats.stdout)[0]["mean_qual"]!)! > 60)
+        // The same reads at Phred+33 pass (the check never fires on the run's own files).
+        let result = try runMRD(["annotate", diagnostic, "-o", out.appendingPathComponent("ok.airr.tsv").path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test("a 1 Mb read and a 1 MB header: read, counted, and the totals add up")
     func extremeRecords() throws {
         let out = try temporaryDirectory()

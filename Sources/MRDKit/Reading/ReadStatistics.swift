@@ -96,6 +96,8 @@ public struct FileStatistics: Sendable, Equatable {
     /// `PairMerger`; unmerged pairs are not in it), and every row carries the pair counts.
     public static func compute(_ input: SampleInput, threads: Int, merge: Bool = false) throws -> [FileStatistics] {
         let reader = try SampleReader(input)
+        // Statistics describe any FASTQ, old Phred+64 ones included (their mean quality tells).
+        reader.checksQualityEncoding = false
         let merging = merge && input.isPaired
         // The reader (and decoder) threads take the other cores; stats work is light (merging is not).
         let workers = merging ? max(1, threads) : max(1, threads - 1)

@@ -72,6 +72,9 @@ public final class SampleReader {
     /// a prefix is the same whatever the thread count.
     public var recordLimit = Int.max
     private var delivered = 0
+    /// Whether each file's first batch is checked for Phred+64 qualities (an error: every quality
+    /// rule would read them 31 too high). `mrd stats` describes any FASTQ and turns it off.
+    public var checksQualityEncoding = true
 
     /// Checks that every file exists and is readable before anything is read, so that a missing
     /// lane fails the sample at once rather than after the first lanes were processed.
@@ -94,6 +97,31 @@ public final class SampleReader {
         self.input = input
     }
 
+    /// Quality characters of a file's first records that all lie in Phred+64's range and reach past
+    /// Phred+33's usual top (none under '@' = Q31, some from 'K' = Q42, none above 'j'): Illumina
+    /// 1.3-1.7 qualities. Read as Phred+33 they would pass every quality rule (error folding, the
+    /// mate that read a junction better, spike-in and UMI checks) 31 points too high, silently.
+    /// Decided on 1,000 quality values at least (the first 2,000 records at most). Phred+33 data
+    /// always has some base under Q31 among that many; PacBio HiFi's Q93 ('~') lies above the range.
+    static func rejectPhred64(_ batch: RecordBatch) throws {
+        var lowest = UInt8.max, highest = UInt8.min, values = 0
+        for i in 0..<min(batch.count, 2_000) {
+            let quality = batch[i].quality
+            guard quality.baseAddress != nil else { return }  // FASTA
+            for q in quality {
+                lowest = min(lowest, q)
+                highest = max(highest, q)
+            }
+            values += quality.count
+        }
+        guard values >= 1_000, lowest >= UInt8(ascii: "@"), highest >= UInt8(ascii: "K"), highest <= UInt8(ascii: "j") else { return }
+        let first = batch[0]
+        throw ReadError(.invalidCharacter, file: batch.file, line: first.line, recordID: first.idString,
+                        "quality characters run from '\(Character(Unicode.Scalar(lowest)))' to '\(Character(Unicode.Scalar(highest)))' over the first "
+                        + "\(min(batch.count, 2_000)) records, none under '@': Phred+64 (Illumina 1.3-1.7) qualities; expected Phred+33 "
+                        + "(Sanger, Illumina 1.8+). Convert the file first, e.g. seqkit convert --from Illumina-1.5+ --to Sanger")
+    }
+
     /// Refills `batch` with the next records; false at the end of the sample.
     public func next(into batch: ReadBatch) throws -> Bool {
         precondition((batch.read2 != nil) == input.isPaired, "batch layout does not match the input")
@@ -103,10 +131,13 @@ public final class SampleReader {
                 if input.isPaired { reader2 = try FastxReader(path: input.read2[lane], decoding: input.decoding) }
             }
             let first = reader1!
+            let firstOfLane = first.recordsRead == 0
             if try first.fill(batch.read1, maxRecords: recordLimit - delivered) {
                 delivered += batch.read1.count
+                if checksQualityEncoding && firstOfLane { try Self.rejectPhred64(batch.read1) }
                 if let mates = batch.read2, let second = reader2 {
                     try fillMates(mates, from: second, for: batch.read1)
+                    if checksQualityEncoding && firstOfLane { try Self.rejectPhred64(mates) }
                 }
                 batch.sequenceNumber = batchesRead
                 batch.read1.sequenceNumber = batchesRead
