@@ -98,7 +98,7 @@ public final class SampleReader {
     }
 
     /// Quality characters of a file's first records that all lie in Phred+64's range and reach past
-    /// Phred+33's usual top (none under '@' = Q31, some from 'K' = Q42, none above 'j'): Illumina
+    /// any Phred+33 instrument's top (none under '@' = Q31, some from 'M' = Q44, none above 'j'): Illumina
     /// 1.3-1.7 qualities. Read as Phred+33 they would pass every quality rule (error folding, the
     /// mate that read a junction better, spike-in and UMI checks) 31 points too high, silently.
     /// Decided on 1,000 quality values at least (the first 2,000 records at most). Phred+33 data
@@ -114,7 +114,7 @@ public final class SampleReader {
             }
             values += quality.count
         }
-        guard values >= 1_000, lowest >= UInt8(ascii: "@"), highest >= UInt8(ascii: "K"), highest <= UInt8(ascii: "j") else { return }
+        guard values >= 1_000, lowest >= UInt8(ascii: "@"), highest >= UInt8(ascii: "M"), highest <= UInt8(ascii: "j") else { return }
         let first = batch[0]
         throw ReadError(.invalidCharacter, file: batch.file, line: first.line, recordID: first.idString,
                         "quality characters run from '\(Character(Unicode.Scalar(lowest)))' to '\(Character(Unicode.Scalar(highest)))' over the first "
