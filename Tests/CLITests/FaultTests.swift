@@ -265,6 +265,22 @@ struct FaultTests {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
+    @Test("one file given twice (two lanes, or read 1 and read 2, any spelling): exit 64 naming both roles, no output")
+    func repeatedFile() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let respelled = run.appendingPathComponent("../run/P001_DX_R1.fastq.gz").path
+        for command in [["baseline", diagnostic, respelled, "--sample", "DX", "-o", out.appendingPathComponent("lanes").path],
+                        ["annotate", diagnostic, "--r2", diagnostic, "-o", out.appendingPathComponent("pairs.airr.tsv").path],
+                        ["stats", diagnostic, "--r2", respelled]] {
+            let result = try runMRD(command)
+            #expect(result.status == 64, "\(command[0]): \(result.stderr)")
+            #expect(result.stderr.contains("given as read-1 file 1 and again as read-") && result.stderr.contains("expected each file once"),
+                    "\(result.stderr)")
+        }
+        #expect(listing(out).isEmpty, "\(listing(out))")
+    }
+
     @Test("a 1 Mb read and a 1 MB header: read, counted, and the totals add up")
     func extremeRecords() throws {
         let out = try temporaryDirectory()

@@ -143,6 +143,24 @@ struct RunCLITests {
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("calls.tsv").path))
     }
 
+    @Test("two samples of a sheet on one read file (whatever the path's spelling): refused before any work (exit 65)")
+    func sharedReadFile() throws {
+        let run = try copyOfRun()
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        // P002_FU2's row names P002_FU1's file, spelled ./ (a copy-paste slip: the month-3 call
+        // would be made on the induction sample's reads).
+        let sheet = try read(run.appendingPathComponent("sheet.csv")).split(separator: "\n").map { line -> String in
+            guard line.hasPrefix("P002,P002_FU2,") else { return String(line) }
+            return line.replacingOccurrences(of: "P002_FU2_R1.fastq.gz", with: "./P002_FU1_R1.fastq.gz")
+        }.joined(separator: "\n") + "\n"
+        try sheet.write(to: run.appendingPathComponent("slip.csv"), atomically: true, encoding: .utf8)
+        let out = run.deletingLastPathComponent().appendingPathComponent("out")
+        let result = try runMRD(["run", "slip.csv", "-o", out.path, "--spike-ins", "spikes.tsv"], directory: run)
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("read file './P002_FU1_R1.fastq.gz' is also a read file of sample 'P002_FU1' (line "), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
     @Test("report.html escapes every sheet string; MultiQC (the real one) shows both custom-content sections")
     func reportAndMultiQC() throws {
         let run = try copyOfRun()

@@ -24,6 +24,8 @@ public struct ReadError: Error, CustomStringConvertible, Sendable, Equatable {
         case truncatedCompression
         /// Paired-end mates that disagree in name or number.
         case mateMismatch
+        /// One file given twice (two lanes, or as read 1 and read 2): a usage slip (exit 64).
+        case repeatedInput
     }
 
     public let kind: Kind
@@ -55,6 +57,7 @@ public struct ReadError: Error, CustomStringConvertible, Sendable, Equatable {
     public var exitCode: Int32 {
         switch kind {
         case .missingInput, .unreadableInput: return 66
+        case .repeatedInput: return 64
         default: return 65
         }
     }

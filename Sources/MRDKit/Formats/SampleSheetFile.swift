@@ -55,6 +55,14 @@ public struct SampleSheet: Sendable {
         }
         var problems: [String] = []
         func problem(_ line: Int, _ message: String) { problems.append("\(path):\(line): \(message)") }
+        // Read files by identity (device and inode; the path where the file is missing), with the
+        // sample and line that named them first: two samples on one file is a sheet slip that
+        // would give one sample another's reads (a month-3 call made on the induction sample).
+        var fileOwners: [String: (sample: String, line: Int)] = [:]
+        func identity(_ file: String) -> String {
+            var status = stat()
+            return stat(file, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : (file as NSString).standardizingPath
+        }
 
         let table = DelimitedTable(bytes: bytes, path: path, dialect: .csv)
         guard !table.header.isEmpty else { throw SheetError(problems: ["\(path):1: expected a header line: " + Self.requiredColumns.joined(separator: ",")]) }
@@ -127,6 +135,15 @@ public struct SampleSheet: Sendable {
                 if FileManager.default.fileExists(atPath: resolved) { clones = resolved } else {
                     problem(row.line, "clones '\(printable(value("clones")))': no such file")
                     ok = false
+                }
+            }
+            for name in reads1 + reads2 where name != "-" {
+                let key = identity(resolve(name))
+                if let owner = fileOwners[key], owner.sample != sample {
+                    problem(row.line, "read file '\(printable(name))' is also a read file of sample '\(printable(owner.sample))' (line \(owner.line)); expected each sample's own reads")
+                    ok = false
+                } else if fileOwners[key] == nil {
+                    fileOwners[key] = (sample, row.line)
                 }
             }
             guard ok, let role else { continue }

@@ -94,7 +94,27 @@ public final class SampleReader {
                 throw ReadError(.unreadableInput, file: path, "cannot open: permission denied")
             }
         }
+        try Self.rejectRepeatedFiles(input)
         self.input = input
+    }
+
+    /// The same file (same device and inode, whatever the path's spelling or links) given twice: as
+    /// two lanes its reads would count twice (with cells from DNA input and no spike-ins, twice the
+    /// level), as read 1 and read 2 no pair would be a pair.
+    static func rejectRepeatedFiles(_ input: SampleInput) throws {
+        var seen: [String: String] = [:]
+        let roles = input.read1.enumerated().map { ($0.element, "read-1 file \($0.offset + 1)") }
+            + input.read2.enumerated().map { ($0.element, "read-2 file \($0.offset + 1)") }
+        for (path, role) in roles {
+            var status = stat()
+            let identity: String
+            if path == "-" { identity = "-" } else if stat(path, &status) == 0 { identity = "\(status.st_dev):\(status.st_ino)" } else { continue }
+            if let earlier = seen[identity] {
+                throw ReadError(.repeatedInput, file: path,
+                                "given as \(earlier) and again as \(role); expected each file once (a lane given twice counts its reads twice)")
+            }
+            seen[identity] = role
+        }
     }
 
     /// Quality characters of a file's first records that all lie in Phred+64's range and reach past
