@@ -257,9 +257,11 @@ struct RunCLITests {
     func contaminatedControl() throws {
         let run = try copyOfRun()
         defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
-        // The polyclonal control's reads replaced by a leukemic follow-up's.
-        let sheet = try read(run.appendingPathComponent("sheet.csv")).replacingOccurrences(of: "POLYCLONAL_R1.fastq.gz", with: "P002_FU1_R1.fastq.gz")
-        try sheet.write(to: run.appendingPathComponent("sheet.csv"), atomically: true, encoding: .utf8)
+        // The polyclonal control's reads replaced by a copy of a leukemic follow-up's (the same
+        // file named by both rows is refused as a sheet slip).
+        let control = run.appendingPathComponent("POLYCLONAL_R1.fastq.gz")
+        try FileManager.default.removeItem(at: control)
+        try FileManager.default.copyItem(at: run.appendingPathComponent("P002_FU1_R1.fastq.gz"), to: control)
         let out = run.deletingLastPathComponent().appendingPathComponent("out")
         let result = try runMRD(["run", "sheet.csv", "-o", out.path, "--spike-ins", "spikes.tsv", "--quiet"], directory: run)
         #expect(result.status == 0, "\(result.stderr)")
