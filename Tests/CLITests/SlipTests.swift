@@ -437,4 +437,67 @@ struct SlipTests {
         #expect(odd.status == 65)
         #expect(odd.stderr.contains("odd.tsv:1: expected clones.tsv (mrd baseline"), "\(odd.stderr)")
     }
+
+    /// P001's follow-up with the reads of some loci taken out (as `mrd annotate` places them): a
+    /// locus whose PCR failed or was not run.
+    private func followUp(_ sample: String, without loci: Set<String>, in directory: URL) throws -> URL {
+        let reads = committedRun.appendingPathComponent("\(sample)_R1.fastq.gz").path
+        let airr = directory.appendingPathComponent("\(sample).airr.tsv")
+        #expect(try runMRD(["annotate", reads, "-o", airr.path, "--quiet"]).status == 0)
+        let dropped = Set(parseTSV(try read(airr)).filter { loci.contains($0["locus"]!) }.map { $0["sequence_id"]! })
+        let lines = try gunzipText(URL(fileURLWithPath: reads)).split(separator: "\n")
+        var kept: [Substring] = []
+        for start in stride(from: 0, to: lines.count, by: 4) where !dropped.contains(String(lines[start].dropFirst().split(separator: " ")[0])) {
+            kept += lines[start..<(start + 4)]
+        }
+        #expect(kept.count < lines.count && !kept.isEmpty)
+        let out = directory.appendingPathComponent("\(sample)_without.fastq")
+        try (kept.joined(separator: "\n") + "\n").write(to: out, atomically: true, encoding: .utf8)
+        return out
+    }
+
+    @Test("a marker's locus without a read (its PCR failed or was not run): flagged; with every marker's locus silent, no negative")
+    func markerLocusNotAmplified() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                   "--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path, "-o", out.appendingPathComponent("dx").path])
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        func call(_ reads: URL, _ sample: String) throws -> [String: Any] {
+            let result = try runMRD(["track", reads.path, "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
+                                     "--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path, "--dna-ng", "975",
+                                     "-o", out.appendingPathComponent(sample).path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
+        }
+        // TRB's reads gone (TRB has no spike-ins in this run): the IGH marker still carries the call.
+        let partial = try call(try followUp("P001_FU2", without: ["TRB"], in: out), "NO_TRB")
+        #expect((partial["qc_flags"] as! [String]).contains("marker_locus_not_amplified"), "\(partial["qc_flags"]!)")
+        #expect(partial["qc_pass"] as? Bool == true && partial["call"] as? String == "positive", "\(partial["reason"]!)")
+        // A TRG-only diagnosis and a follow-up whose library holds IGH only, with IGH spike-ins
+        // (the TRG PCR not run): the TRG marker calibrated by IGH's spike-ins and undetected was
+        // a negative with qc_pass T. Nothing shows it would have been seen: indeterminate.
+        for (name, seed, loci, level) in [("trg", "31", "TRG", "1e-3"), ("igh", "32", "IGH", "0")] {
+            let made = try runMRD(["simulate", "--out", out.appendingPathComponent(name).path, "--seed", seed, "--patients", "1", "--reads", "20000",
+                                   "--levels", level, "--cells", "100000", "--loci", loci, "--no-controls", "-t", "2"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let trg = out.appendingPathComponent("trg"), igh = out.appendingPathComponent("igh")
+        let trgBaseline = try runMRD(["baseline", trg.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "TRG_DX",
+                                      "--spike-ins", trg.appendingPathComponent("spikes.tsv").path, "-o", trg.appendingPathComponent("dx").path])
+        #expect(trgBaseline.status == 0, "\(trgBaseline.stderr)")
+        let track = try runMRD(["track", igh.appendingPathComponent("P001_FU1_L001_R1.fastq.gz").path, igh.appendingPathComponent("P001_FU1_L002_R1.fastq.gz").path,
+                                "--clones", trg.appendingPathComponent("dx/TRG_DX.clones.tsv").path, "--sample", "NO_TRG",
+                                "--spike-ins", igh.appendingPathComponent("spikes.tsv").path, "--cells", "100000", "-o", out.appendingPathComponent("NO_TRG").path])
+        #expect(track.status == 0, "\(track.stderr)")
+        let silent = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("NO_TRG/NO_TRG.call.json"))) as! [String: Any]
+        #expect(silent["qc_flags"] as? [String] == ["spike_in_locus_fallback", "marker_loci_not_amplified"], "\(silent["qc_flags"]!)")
+        #expect(silent["qc_pass"] as? Bool == false)
+        #expect(silent["call"] as? String == "indeterminate" && silent["call_detail"] as? String == "qc_fail", "\(silent["reason"]!)")
+        #expect((silent["reason"] as! String).contains("its PCR failed or was not run"))
+        // The untouched follow-up: neither flag.
+        let whole = try call(committedRun.appendingPathComponent("P001_FU3_R1.fastq.gz"), "WHOLE")
+        #expect(!(whole["qc_flags"] as! [String]).contains { $0.hasPrefix("marker_loc") })
+        #expect(whole["call"] as? String == "negative")
+    }
 }

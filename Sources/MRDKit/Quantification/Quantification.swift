@@ -277,6 +277,16 @@ public enum Quantifier {
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
+        // A tracked locus with no read at all, neither of its rearrangements nor of its own
+        // spike-ins: its PCR failed or was not run, and an undetected marker there says nothing
+        // (B-cell aplasia after anti-CD19 therapy leaves IGH without normal reads, but its spike-ins
+        // still show that the PCR worked).
+        let trackedLoci = Set(counts.clones.map(\.clone.locus))
+        let silentLoci = trackedLoci.filter { locus in
+            (counts.readsPerLocus[locus] ?? 0) == 0
+                && !zip(spikeLoci, counts.spikeInReads).contains { $0.0 == locus && $0.1 > 0 }
+        }
+        if !silentLoci.isEmpty { flags.append(silentLoci.count == trackedLoci.count ? "marker_loci_not_amplified" : "marker_locus_not_amplified") }
         let qcPass = !flags.contains { QCCode.failing.contains($0) }
 
         // The sample's marker: the highest detected clone, else the clone with most reads (for the
