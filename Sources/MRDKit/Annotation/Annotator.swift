@@ -19,8 +19,6 @@ struct GermlineElement: Sendable {
     var isFivePrime: Bool { role == .v || role == .dUpstream || role == .intron }
 }
 
-/// One read's rearrangement as found: locus, kind, segment calls, and the junction within the read
-/// turned to the V-to-J direction.
 /// The calls of a read whose elements were placed but whose junction it does not hold whole.
 public struct UncoveredCalls: Sendable, Equatable {
     public var locus: Locus
@@ -28,6 +26,8 @@ public struct UncoveredCalls: Sendable, Equatable {
     public var vCall = "", dCall = "", jCall = ""
 }
 
+/// One read's rearrangement as found: locus, kind, segment calls, and the junction within the read
+/// turned to the V-to-J direction.
 public struct ReadAnnotation: Sendable, Equatable {
     public var locus: Locus
     public var kind: RearrangementKind

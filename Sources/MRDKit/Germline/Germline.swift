@@ -205,9 +205,9 @@ public struct GermlineReference: Sendable {
     /// TRBV7-5's Cys two codons early and TRBV5-2's out of frame, and found none in TRGV6/TRGV7, which
     /// then were no V element at all: a TRGV6 read was called TRGV2, a TRGV7 read not annotated.)
     /// Files without gapped alleles (OGRDB's) keep the reading-frame Cys; an allele of theirs with
-    /// none in frame (a frameshift: IGKV2-29*01, IGLV3-2*03) is placed the same way against the
-    /// alleles of its gene and locus that have one. (It was no V element at all: its rearrangements,
-    /// productive or not, went unannotated.)
+    /// none in frame (a frameshift: IGKV2-29*01, which was no V element, its reads called
+    /// IGKV2-29*02) is placed the same way against the alleles of its gene and locus that have one.
+    /// (IGLV3-2*03 stays unplaced: 13 of the 21 bases round any IGLV Cys at best.)
     static func placeUngappedCysteines(_ segments: inout [GermlineSegment], ungapped: Set<Int>) {
         var gappedByGene: [String: [Int]] = [:], gappedByLocus: [Locus: [Int]] = [:]
         for (i, segment) in segments.enumerated() where segment.kind == .V && !ungapped.contains(i) && segment.anchor != nil {
@@ -241,7 +241,8 @@ public struct GermlineReference: Sendable {
 
     /// The Cys of `segment` from reference alleles (with their Cys): where the 21 nt around a
     /// sibling's occur once (with up to `siblingMismatches` differences: IGKV2-29*01 reads TGA for
-    /// its siblings' Cys codon, and IMGT's gapped alleles start junctions there whatever the codon); else the TGY codon of its last 45 nt most like the locus references'.
+    /// its siblings' Cys codon, and IMGT's gapped alleles start junctions there whatever the
+    /// codon); else the TGY codon of its last 45 nt most like the locus references'.
     private static func cysteine(of segment: GermlineSegment, byGene: [String: [Int]], byLocus: [Locus: [Int]],
                                  siblingMismatches: Int = 0, _ segments: [GermlineSegment]) -> Int? {
         for sibling in byGene[segment.gene] ?? [] {
