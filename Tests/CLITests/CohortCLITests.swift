@@ -45,5 +45,15 @@ struct CohortCLITests {
         let bad2 = try runMRD(["cohort", "--calls", "calls.tsv", "--clinical", "bad2.csv", "-o", "bad"], directory: out)
         #expect(bad2.status == 65 && bad2.stderr.contains("bad2.csv:2: rfs_event 'yes'"), "\(bad2.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("bad/rfs.tsv").path))
+
+        // Not one patient in common (ids lower-cased): refused, not six empty tables and exit 0.
+        let lowered = try String(contentsOf: out.appendingPathComponent("clinical.csv"), encoding: .utf8)
+            .replacingOccurrences(of: "\nC", with: "\nc")
+        try lowered.write(to: out.appendingPathComponent("lowered.csv"), atomically: true, encoding: .utf8)
+        let disjoint = try runMRD(["cohort", "--calls", "calls.tsv", "--clinical", "lowered.csv", "-o", "disjoint"], directory: out)
+        #expect(disjoint.status == 65)
+        #expect(disjoint.stderr.contains("lowered.csv: no patient_id of the file is in calls.tsv (calls.tsv has C001, C002, C003, clinical.csv c001, c002, c003)")
+                && disjoint.stderr.contains("differ only in upper/lower case"), "\(disjoint.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("disjoint").path))
     }
 }
