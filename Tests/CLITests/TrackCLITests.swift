@@ -138,4 +138,25 @@ struct TrackCLITests {
         let tsv = try String(contentsOf: out.appendingPathComponent("P003_FU1.mrd.tsv"), encoding: .utf8)
         #expect(tsv.split(separator: "\n").count == 1)  // the header only
     }
+
+    @Test("a whole repertoire given as index clones (a foreign AIRR TSV of 101 rows): refused, exit 65, no output")
+    func repertoireAsIndexClones() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // The AIRR Community example: 101 IGH rearrangements of one person, every row to be tracked.
+        let airr = out.appendingPathComponent("repertoire.tsv")
+        try gunzipText(packageRoot.appendingPathComponent("TestReads/real/airr-standards/rearrangement-example.tsv.gz"))
+            .replacingOccurrences(of: "\"", with: "").write(to: airr, atomically: true, encoding: .utf8)
+        let reads = packageRoot.appendingPathComponent("TestReads/run/P001_FU1_L001_R1.fastq.gz").path
+        let result = try runMRD(["track", reads, "--clones", airr.path, "--sample", "FU", "--dna-ng", "975", "-o", out.appendingPathComponent("fu").path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("repertoire.tsv: 101 rows to track as index clones: expected the leukemia's few index clones (at most 100)"),
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("fu").path))
+        // The same file cut to its first 5 rows: five index clones, tracked.
+        let five = try String(contentsOf: airr, encoding: .utf8).split(separator: "\n").prefix(6).joined(separator: "\n") + "\n"
+        try five.write(to: airr, atomically: true, encoding: .utf8)
+        let tracked = try runMRD(["track", reads, "--clones", airr.path, "--sample", "FU", "--dna-ng", "975", "-o", out.appendingPathComponent("fu").path])
+        #expect(tracked.status == 0, "\(tracked.stderr)")
+    }
 }

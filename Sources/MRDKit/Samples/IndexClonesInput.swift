@@ -37,11 +37,28 @@ public enum IndexClonesInput {
     }
 
     public static func load(path: String, annotator: Annotator, options: BaselineOptions = BaselineOptions()) throws -> [BaselineClone] {
+        let clones: [BaselineClone]
         switch try sniff(path: path) {
         case .clonesTable: return try ClonesFile.read(path: path)
-        case .airr: return try airr(path: path, options: options)
-        case .fasta: return try fasta(path: path, annotator: annotator, options: options)
+        case .airr: clones = try airr(path: path, options: options)
+        case .fasta: clones = try fasta(path: path, annotator: annotator, options: options)
         }
+        try rejectRepertoire(clones, path: path)
+        return clones
+    }
+
+    /// Index clones given from elsewhere are every row of their file (mrd's own airr.tsv excepted:
+    /// its `mrd_trackable` says which): a leukemia has a handful of markers. More rows than this to
+    /// track is a whole repertoire export (every normal clone of the diagnosis would be counted as
+    /// leukemic in follow-ups, a false positive) or several patients' clones in one file.
+    static let maximumForeignIndexClones = 100
+
+    static func rejectRepertoire(_ clones: [BaselineClone], path: String) throws {
+        let tracked = clones.filter(\.trackable).count
+        guard tracked > maximumForeignIndexClones else { return }
+        throw ReadError(.malformedRecord, file: path,
+                        "\(tracked) rows to track as index clones: expected the leukemia's few index clones (at most \(maximumForeignIndexClones)), "
+                        + "not a whole repertoire or several patients' clones; select the index clones, or give mrd baseline's clones.tsv")
     }
 
     /// The baseline's checks of an index clone given from elsewhere; nil when it passes.
