@@ -500,4 +500,27 @@ struct SlipTests {
         #expect(!(whole["qc_flags"] as! [String]).contains { $0.hasPrefix("marker_loc") })
         #expect(whole["call"] as? String == "negative")
     }
+
+    @Test("DNA input typed in the wrong unit (0.5 for 500 ng): a level above 100% is flagged level_exceeds_cells, qc_pass F")
+    func levelAboveOne() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                   "--spike-ins", spikes, "-o", out.appendingPathComponent("dx").path])
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        func call(_ dna: String) throws -> [String: Any] {
+            let sample = "FU_" + dna.replacingOccurrences(of: ".", with: "_")
+            let result = try runMRD(["track", committedRun.appendingPathComponent("P001_FU2_R1.fastq.gz").path,
+                                     "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
+                                     "--spike-ins", spikes, "--dna-ng", dna, "-o", out.appendingPathComponent(sample).path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
+        }
+        let wrongUnit = try call("0.5"), right = try call("975")
+        #expect((wrongUnit["mrd_level"] as! Double) > 1)
+        #expect((wrongUnit["qc_flags"] as! [String]).contains("level_exceeds_cells") && wrongUnit["qc_pass"] as? Bool == false, "\(wrongUnit["qc_flags"]!)")
+        #expect(wrongUnit["call"] as? String == "positive", "detected all the same: \(wrongUnit["reason"]!)")
+        #expect((right["mrd_level"] as! Double) < 0.01 && !(right["qc_flags"] as! [String]).contains("level_exceeds_cells") && right["qc_pass"] as? Bool == true)
+    }
 }

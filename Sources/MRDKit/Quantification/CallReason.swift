@@ -15,6 +15,7 @@ public enum QCCode {
         ("umi_not_random", true, "the UMI bases of read 1 are not random: these reads carry no UMIs (run without --umi) or the UMI length is wrong; the sample was not quantified from them"),
         ("shared_index_clone", false, "an index clone of this patient is also in another patient's diagnostic sample (a spike-in, a contamination or a public clonotype) and is not tracked"),
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
+        ("level_exceeds_cells", true, "more leukemic templates than cells assessed (a level above 100%): the DNA input or cell count is wrong (its units?), or the spike-in copies are; the level is no measurement"),
         ("marker_loci_not_amplified", true, "no tracked marker's locus has a read, of its rearrangements or of its own spike-ins: its PCR failed or was not run, so an undetected marker says nothing (re-run that locus's assay)"),
         ("marker_locus_not_amplified", false, "a tracked marker's locus has no read, of its rearrangements or of its own spike-ins (its PCR failed or was not run); the call rests on the other markers"),
     ]

@@ -353,9 +353,16 @@ public enum Quantifier {
         } else if detected && options.levelBasis == .reads {
             result.quantifiable = true  // a locus fraction, exact for what was sequenced
         }
+        // More leukemic templates than cells assessed (a level above 100%): each leukemic cell
+        // carries one template of a marker, so the cell count or DNA input is wrong (units: 0.5
+        // for 500 ng?), or the spike-in copies are. The level is no measurement then.
+        if options.levelBasis == .cells, detected, let level = result.mrdLevel, level > 1 {
+            result.qcFlags.append("level_exceeds_cells")
+            result.qcPass = false
+        }
 
         (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
-            CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: qcPass,
+            CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: result.qcPass,
                               cellCountKnown: cells != nil || options.levelBasis == .reads))
         result.reason = CallReason.sentence(result, options: options)
         return result
