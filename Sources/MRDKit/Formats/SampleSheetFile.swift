@@ -59,10 +59,7 @@ public struct SampleSheet: Sendable {
         // sample and line that named them first: two samples on one file is a sheet slip that
         // would give one sample another's reads (a month-3 call made on the induction sample).
         var fileOwners: [String: (sample: String, line: Int)] = [:]
-        func identity(_ file: String) -> String {
-            var status = stat()
-            return stat(file, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : (file as NSString).standardizingPath
-        }
+        func identity(_ file: String) -> String { SampleReader.fileIdentity(file) ?? (file as NSString).standardizingPath }
 
         let table = DelimitedTable(bytes: bytes, path: path, dialect: .csv)
         guard !table.header.isEmpty else { throw SheetError(problems: ["\(path):1: expected a header line: " + Self.requiredColumns.joined(separator: ",")]) }

@@ -106,15 +106,20 @@ public final class SampleReader {
         let roles = input.read1.enumerated().map { ($0.element, "read-1 file \($0.offset + 1)") }
             + input.read2.enumerated().map { ($0.element, "read-2 file \($0.offset + 1)") }
         for (path, role) in roles {
-            var status = stat()
-            let identity: String
-            if path == "-" { identity = "-" } else if stat(path, &status) == 0 { identity = "\(status.st_dev):\(status.st_ino)" } else { continue }
+            guard let identity = path == "-" ? "-" : fileIdentity(path) else { continue }
             if let earlier = seen[identity] {
                 throw ReadError(.repeatedInput, file: path,
                                 "given as \(earlier) and again as \(role); expected each file once (a lane given twice counts its reads twice)")
             }
             seen[identity] = role
         }
+    }
+
+    /// A file's identity, device and inode: the same whatever the path's spelling or links; nil
+    /// when it cannot be read.
+    static func fileIdentity(_ path: String) -> String? {
+        var status = stat()
+        return stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : nil
     }
 
     /// Quality characters of a file's first records that all lie in Phred+64's range and reach past
