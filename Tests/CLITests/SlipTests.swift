@@ -523,4 +523,48 @@ struct SlipTests {
         #expect(wrongUnit["call"] as? String == "positive", "detected all the same: \(wrongUnit["reason"]!)")
         #expect((right["mrd_level"] as! Double) < 0.01 && !(right["qc_flags"] as! [String]).contains("level_exceeds_cells") && right["qc_pass"] as? Bool == true)
     }
+
+    @Test("two follow-ups' read files swapped on the sheet: the one carrying another patient's leukemia is not called negative; run and aggregate agree")
+    func swappedFollowUps() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // P001_FU3 (truth 0) and P002_FU1 (truth 0.01) trade read files.
+        let sheet = out.appendingPathComponent("sheet.csv")
+        var lines: [String] = []
+        for line in try read(committedRun.appendingPathComponent("sheet.csv")).split(separator: "\n") {
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if fields[1] == "P001_FU3" { fields[5] = "P002_FU1_R1.fastq.gz" } else if fields[1] == "P002_FU1" { fields[5] = "P001_FU3_R1.fastq.gz" }
+            // Paths relative to the committed run.
+            if fields[0] != "patient_id" {
+                for f in [5, 6] {
+                    fields[f] = fields[f].split(separator: ";").map { committedRun.appendingPathComponent(String($0)).path }.joined(separator: ";")
+                }
+            }
+            lines.append(fields.joined(separator: ","))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: sheet, atomically: true, encoding: .utf8)
+        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+        let straight = try runCalls(["--spike-ins", spikes], in: out.appendingPathComponent("straight"))
+        let swapped = try runCalls(["--spike-ins", spikes], sheet: sheet, in: out.appendingPathComponent("swapped"))
+        #expect(swapped.count == 9)
+        let foreign = swapped.first { $0["sample_id"] == "P001_FU3" }!
+        #expect(foreign["call"] == "indeterminate" && foreign["call_detail"] == "qc_fail" && foreign["qc_pass"] == "F", "\(foreign)")
+        #expect(foreign["qc_flags"]!.split(separator: ";").contains("other_patient_clone"))
+        #expect(foreign["reason"]!.contains("P002's P002_DX_IGH_1 (IGH)"), "\(foreign["reason"]!)")
+        // Nothing else is flagged (index hopping between the run's samples stays below the rule),
+        // and every other call is as in the straight run.
+        for row in swapped where row["sample_id"] != "P001_FU3" {
+            #expect(!row["qc_flags"]!.contains("other_patient_clone"), "\(row["sample_id"]!)")
+            if row["sample_id"] != "P002_FU1" {
+                let before = straight.first { $0["sample_id"] == row["sample_id"] }!
+                #expect(row["call"] == before["call"] && row["mrd_level"] == before["mrd_level"] && row["qc_flags"] == before["qc_flags"], "\(row["sample_id"]!)")
+            }
+        }
+        #expect(straight.allSatisfy { !$0["qc_flags"]!.contains("other_patient_clone") })
+        // mrd aggregate over the same per-sample outputs writes the same calls.tsv.
+        let runTable = try read(out.appendingPathComponent("swapped/calls.tsv"))
+        let aggregate = try runMRD(["aggregate", sheet.path, "-o", out.appendingPathComponent("swapped").path, "--spike-ins", spikes, "--quiet"], directory: out)
+        #expect(aggregate.status == 0, "\(aggregate.stderr)")
+        #expect(try read(out.appendingPathComponent("swapped/calls.tsv")) == runTable)
+    }
 }

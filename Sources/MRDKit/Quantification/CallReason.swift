@@ -17,6 +17,7 @@ public enum QCCode {
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
         ("level_exceeds_cells", true, "more leukemic templates than cells assessed (a level above 100%): the DNA input or cell count is wrong (its units?), or the spike-in copies are; the level is no measurement"),
         ("marker_loci_not_amplified", true, "no tracked marker's locus has a read, of its rearrangements or of its own spike-ins: its PCR failed or was not run, so an undetected marker says nothing (re-run that locus's assay)"),
+        ("other_patient_clone", true, "(mrd run/aggregate) the sample carries another patient's index clone at a rate index hopping cannot explain (at least 5% of that clone's rate in its own diagnosis): a swapped tube or sheet line, or a mixed sample; its call says nothing of this patient until its identity is checked"),
         ("marker_locus_not_amplified", false, "a tracked marker's locus has no read, of its rearrangements or of its own spike-ins (its PCR failed or was not run); the call rests on the other markers"),
     ]
     public static let failing: Set<String> = Set(meanings.filter(\.failing).map(\.code))

@@ -241,6 +241,7 @@ public struct RunAnalysis: Sendable {
         }
         if result.controls.contains(where: \.contaminated) { result.qcFlags.append("control_contamination") }
         Self.flagContamination(&result)
+        try scanForForeignClones(&result, clonesByPatient: clonesByPatient, tracker: controlTracker, owners: allClones.map(\.0))
         if result.outcomes.contains(where: { $0.sample.role == .control && !$0.ok }) { result.qcFlags.append("control_failed") }
         result.calls = result.outcomes.compactMap(\.callsRow).sorted(by: CallsRow.order)
         result.clonesByPatient = clonesByPatient
@@ -249,6 +250,36 @@ public struct RunAnalysis: Sendable {
             if let rows = try? MRDTable.read(path: path) { result.detectedClones[outcome.sample.sampleID] = Set(rows.filter(\.detected).map(\.cloneID)) }
         }
         try RunReports.write(result, sheet: sheet, options: options)
+    }
+
+    /// Each follow-up's first reads scanned for the other patients' index clones (`ForeignClones`):
+    /// in `finish`, so that `mrd run` and `mrd aggregate` write the same calls.tsv. A follow-up
+    /// whose reads cannot be read here keeps its call, and the log says the check was not made.
+    func scanForForeignClones(_ result: inout RunResult, clonesByPatient: [String: [BaselineClone]], tracker: FollowUpTracker,
+                              owners allOwners: [String]) throws {
+        let patientsWithMarkers = Set(tracker.tracked.map { allOwners[$0] })
+        guard clonesByPatient.count > 1, !patientsWithMarkers.isEmpty else { return }
+        let owners = tracker.tracked.map { allOwners[$0] }
+        var flagged: [String] = []
+        for o in result.outcomes.indices where result.outcomes[o].sample.role == .followup {
+            guard var row = result.outcomes[o].callsRow, row.callDetail != CallDetail.failed.rawValue else { continue }
+            let sample = result.outcomes[o].sample
+            // Only clones of other patients can be found: skip a patient who is the only one with markers.
+            guard patientsWithMarkers.contains(where: { $0 != sample.patientID }) else { continue }
+            let counts: FollowUpCounts
+            do {
+                counts = try tracker.run(sample.input(options.decoding), sampleID: sample.sampleID, recordLimit: ForeignClones.scannedReads)
+            } catch {
+                result.qcFlags.append("other_patient_check_failed")
+                continue
+            }
+            let hits = ForeignClones.hits(sampleID: sample.sampleID, patientID: sample.patientID, counts: counts, owners: owners)
+            guard !hits.isEmpty else { continue }
+            ForeignClones.flag(&row, hits: hits)
+            result.outcomes[o].callsRow = row
+            flagged.append(sample.sampleID)
+        }
+        if !flagged.isEmpty { result.qcFlags.append("other_patient_clone") }
     }
 
     /// Follow-ups of a patient whose index clone a control carries get `control_contamination`.
