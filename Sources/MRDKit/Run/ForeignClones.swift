@@ -9,7 +9,7 @@ public enum ForeignClones {
     /// The first this many reads (pairs) of each follow-up are scanned: a rate test needs no more
     /// (the rule's least rate, a few percent of a locus's reads, is then hundreds of reads), and a
     /// run's follow-ups are not read twice in full.
-    public static let scannedReads = 100_000
+    public static let scannedReads = 50_000
     /// Another patient's clone counts when it has this many reads in the scanned part and this
     /// share of its own diagnosis's rate per locus read: reads hopped between samples of a run
     /// (0.1-2% of a sample's reads, spread over the others) stay below, a swapped or mixed sample
