@@ -524,6 +524,29 @@ struct SlipTests {
         #expect((right["mrd_level"] as! Double) < 0.01 && !(right["qc_flags"] as! [String]).contains("level_exceeds_cells") && right["qc_pass"] as? Bool == true)
     }
 
+    @Test("DNA input typed in pg (975000 for 975 ng): input_implausible, no negative with a tiny LoD; 13 ug is no slip")
+    func implausibleInput() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                   "--spike-ins", spikes, "-o", out.appendingPathComponent("dx").path])
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        func call(_ dna: String) throws -> [String: Any] {
+            let sample = "FU_" + dna
+            let result = try runMRD(["track", committedRun.appendingPathComponent("P001_FU3_R1.fastq.gz").path,
+                                     "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
+                                     "--spike-ins", spikes, "--dna-ng", dna, "-o", out.appendingPathComponent(sample).path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
+        }
+        let picograms = try call("975000"), large = try call("13000")
+        #expect((picograms["qc_flags"] as! [String]).contains("input_implausible") && picograms["qc_pass"] as? Bool == false)
+        #expect(picograms["call"] as? String == "indeterminate" && picograms["call_detail"] as? String == "qc_fail", "\(picograms["reason"]!)")
+        #expect((picograms["reason"] as! String).contains("unit slip"))
+        #expect(!(large["qc_flags"] as! [String]).contains("input_implausible") && large["call"] as? String == "negative", "\(large["reason"]!)")
+    }
+
     @Test("two follow-ups' read files swapped on the sheet: the one carrying another patient's leukemia is not called negative; run and aggregate agree")
     func swappedFollowUps() throws {
         let out = try temporaryDirectory()

@@ -16,6 +16,7 @@ public enum QCCode {
         ("shared_index_clone", false, "an index clone of this patient is also in another patient's diagnostic sample (a spike-in, a contamination or a public clonotype) and is not tracked"),
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
         ("level_exceeds_cells", true, "more leukemic templates than cells assessed (a level above 100%): the DNA input or cell count is wrong (its units?), or the spike-in copies are; the level is no measurement"),
+        ("input_implausible", true, "the DNA input or cell count is more than any amplicon assay takes (over 100 ug, 15.4 million cells): a unit slip (pg for ng, cells for ng?); the LoD it would give is no measurement"),
         ("marker_loci_not_amplified", true, "no tracked marker's locus has a read, of its rearrangements or of its own spike-ins: its PCR failed or was not run, so an undetected marker says nothing (re-run that locus's assay)"),
         ("other_patient_clone", true, "(mrd run/aggregate) the sample carries another patient's index clone at a rate index hopping cannot explain (at least 5% of that clone's rate in its own diagnosis): a swapped tube or sheet line, or a mixed sample; its call says nothing of this patient until its identity is checked"),
         ("marker_locus_not_amplified", false, "a tracked marker's locus has no read, of its rearrangements or of its own spike-ins (its PCR failed or was not run); the call rests on the other markers"),

@@ -209,6 +209,9 @@ public struct MRDCall: Sendable {
 /// contract defines them (README, "How a follow-up is called").
 public enum Quantifier {
     public static let picogramsPerCell = 6.5
+    /// 100 ug of DNA (15.4 million cells): more than any amplicon MRD assay takes (the most
+    /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
+    public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
     public static func call(_ counts: FollowUpCounts, spikes: [SpikeInCalibrator], spikeLoci: [Locus?], options: CallOptions) -> MRDCall {
         var flags: [String] = []
@@ -358,6 +361,12 @@ public enum Quantifier {
         // for 500 ng?), or the spike-in copies are. The level is no measurement then.
         if options.levelBasis == .cells, detected, let level = result.mrdLevel, level > 1 {
             result.qcFlags.append("level_exceeds_cells")
+            result.qcPass = false
+        }
+        // More DNA than any amplicon assay takes (a unit slip: 975000 for 975 ng, or pg for ng):
+        // the cell count would make a tiny LoD, and a negative look far more sensitive than it is.
+        if let cells, cells > Self.maximumPlausibleCells {
+            result.qcFlags.append("input_implausible")
             result.qcPass = false
         }
 
