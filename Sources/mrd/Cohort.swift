@@ -50,6 +50,7 @@ struct Cohort: ParsableCommand {
                 printNote("cohort", "\(result.missingClinical.count) patient(s) in calls but not in clinical, left out: "
                           + result.missingClinical.prefix(10).joined(separator: ", "))
             }
+            if let note = result.censoredBeforeSamplesNote { printNote("cohort", note) }
             if result.cir == nil {
                 printNote("cohort", "clinical.csv has no event_type column: cir.tsv and cif.tsv (relapse with death in remission competing) not written")
             }

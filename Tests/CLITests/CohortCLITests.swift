@@ -55,5 +55,22 @@ struct CohortCLITests {
         #expect(disjoint.stderr.contains("lowered.csv: no patient_id of the file is in calls.tsv (calls.tsv has C001, C002, C003, clinical.csv c001, c002, c003)")
                 && disjoint.stderr.contains("differ only in upper/lower case"), "\(disjoint.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("disjoint").path))
+
+        // rfs_days given in months: censored patients end before their own MRD samples; said on
+        // stderr and in cohort.html (the days themselves were not).
+        #expect(!result.stderr.contains("censored before their last MRD sample"), "\(result.stderr)")
+        var months: [String] = []
+        for (i, line) in try String(contentsOf: out.appendingPathComponent("clinical.csv"), encoding: .utf8).split(separator: "\n").enumerated() {
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if i > 0 { fields[1] = String(Int((Double(fields[1])! / 30.44).rounded())) }
+            months.append(fields.joined(separator: ","))
+        }
+        try (months.joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("months.csv"), atomically: true, encoding: .utf8)
+        let inMonths = try runMRD(["cohort", "--calls", "calls.tsv", "--clinical", "months.csv", "-o", "months"], directory: out)
+        #expect(inMonths.status == 0)
+        #expect(inMonths.stderr.contains("patient(s) censored before their last MRD sample (C0") && inMonths.stderr.contains("months or weeks"),
+                "\(inMonths.stderr)")
+        let monthsHTML = try String(contentsOf: out.appendingPathComponent("months/cohort.html"), encoding: .utf8)
+        #expect(monthsHTML.contains("censored before their last MRD sample"))
     }
 }

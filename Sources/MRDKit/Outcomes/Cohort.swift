@@ -30,6 +30,9 @@ public struct CohortResult: Sendable {
     /// Patients in calls.tsv but not in clinical.csv, and the reverse.
     public var missingClinical: [String] = []
     public var missingCalls: [String] = []
+    /// Patients censored (no event) before the day of their last MRD sample: followed at least to
+    /// that day, so rfs_days is stale or in another unit (months or weeks for days).
+    public var censoredBeforeSamples: [(patient: String, rfsDays: Double, lastSampleDay: Int)] = []
     /// Cumulative incidence of relapse (nil without clinical.csv's event_type).
     public var cir: [CIRRow]?
     public var incidenceCurves: [(landmark: String, status: String, curve: CumulativeIncidence)] = []
@@ -37,6 +40,17 @@ public struct CohortResult: Sendable {
     /// Overall survival (nil without os_days/os_event).
     public var os: [RFSRow]?
     public var osCurves: [(landmark: String, status: String, curve: KaplanMeier)] = []
+}
+
+extension CohortResult {
+    /// Words for `censoredBeforeSamples`, on stderr and in cohort.html (nil when there are none).
+    public var censoredBeforeSamplesNote: String? {
+        guard !censoredBeforeSamples.isEmpty else { return nil }
+        let examples = censoredBeforeSamples.prefix(3).map { "\($0.patient) censored at day \(TableNumber.g6($0.rfsDays)) with an MRD sample at day \($0.lastSampleDay)" }
+        return "\(censoredBeforeSamples.count) patient(s) censored before their last MRD sample (" + examples.joined(separator: "; ")
+            + (censoredBeforeSamples.count > 3 ? "; ..." : "") + "): rfs_days must be days from diagnosis to relapse, death or last contact; "
+            + "months or weeks, or clinical data older than the samples, shorten their follow-up and the survival estimates"
+    }
 }
 
 /// `mrd cohort`: MRD-negativity rates at landmarks and relapse-free survival by MRD status.
@@ -65,6 +79,12 @@ public enum CohortAnalysis {
         let callPatients = Set(calls.map(\.patientID))
         result.missingClinical = callPatients.subtracting(clinicalByID.keys).sorted()
         result.missingCalls = Set(clinicalByID.keys).subtracting(callPatients).sorted()
+        var lastSampleDay: [String: Int] = [:]
+        for call in calls { if let day = call.day { lastSampleDay[call.patientID] = max(lastSampleDay[call.patientID] ?? day, day) } }
+        for patient in lastSampleDay.keys.sorted() {
+            guard let clinical = clinicalByID[patient], !clinical.event, clinical.rfsDays < Double(lastSampleDay[patient]!) else { continue }
+            result.censoredBeforeSamples.append((patient, clinical.rfsDays, lastSampleDay[patient]!))
+        }
         // Landmarks: given, or every timepoint label with the median day of its calls, in day order.
         if let given = options.landmarks {
             result.landmarks = given

@@ -61,6 +61,9 @@ public enum CohortReports {
         if !result.missingClinical.isEmpty || !result.missingCalls.isEmpty {
             body += "<p class=\"warn\">In calls but not in clinical: \(result.missingClinical.count); in clinical but without calls: \(result.missingCalls.count).</p>\n"
         }
+        if let note = result.censoredBeforeSamplesNote {
+            body += "<p class=\"warn\">\(htmlEscape(note))</p>\n"
+        }
         body += "<h2>Relapse-free survival by MRD status (Kaplan-Meier)</h2>\n<div class=\"plots\">\n"
         for landmark in result.landmarks {
             body += kmSVG(landmark: landmark, curves: result.curves.filter { $0.landmark == landmark.label }, horizon: options.horizonDays,
