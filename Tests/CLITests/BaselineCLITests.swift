@@ -133,4 +133,24 @@ struct BaselineCLITests {
         #expect(germline.status == 66)
         #expect(germline.stderr.hasPrefix("mrd: error: /nonexistent/germline/human/"), "\(germline.stderr)")
     }
+
+    @Test("1x100 reads of FR3 amplicons: reads_short_of_junction in baseline.json and on stderr even with --quiet; 150-nt reads do not")
+    func readsShortOfJunction() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var flags: [Int: [String]] = [:]
+        for length in [100, 150] {
+            let sim = out.appendingPathComponent("sim\(length)")
+            let made = try runMRD(["simulate", "--out", sim.path, "--seed", "112", "--patients", "1", "--levels", "0", "--reads", "6000",
+                                   "--read-length", "\(length)", "--no-controls", "--paired-samples", "", "-t", "2"], directory: out)
+            #expect(made.status == 0, "\(made.stderr)")
+            let result = try runMRD(["baseline", sim.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                                     "--spike-ins", sim.appendingPathComponent("spikes.tsv").path, "-o", out.appendingPathComponent("dx\(length)").path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("dx\(length)/P001_DX.baseline.json"))) as! [String: Any]
+            flags[length] = summary["qc_flags"] as? [String] ?? []
+            #expect(result.stderr.contains("reads_short_of_junction") == (length == 100), "\(length): \(result.stderr)")
+        }
+        #expect(flags[100]!.contains("reads_short_of_junction") && !flags[150]!.contains("reads_short_of_junction"), "\(flags)")
+    }
 }

@@ -373,6 +373,11 @@ struct SlipTests {
             let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run/samples/\(row["sample_id"]!)/\(row["sample_id"]!).call.json"))) as! [String: Any]
             let check = call["umi_check"] as! [String: Any]
             #expect(check["random"] as? Bool == true && (check["top_ten_share"] as! Double) < 0.05, "\(check)")
+            // 8-nt UMIs tell about 2,600 one-mismatch neighbourhoods apart: a clone with more than 5%
+            // of that many UMIs is umi_saturated (its level a lower bound).
+            let mrd = parseTSV(try read(out.appendingPathComponent("run/samples/\(row["sample_id"]!)/\(row["sample_id"]!).mrd.tsv")))
+            let most = mrd.compactMap { Int($0["umis"] ?? "") }.max() ?? 0
+            #expect(row["qc_flags"]!.contains("umi_saturated") == (most > 131), "\(row["sample_id"]!): \(most) UMIs, \(row["qc_flags"]!)")
         }
     }
 

@@ -76,7 +76,11 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
 
     /// QC codes that say the library may not be what mrd reads: the summary line goes to stderr
     /// even with `--quiet`, and `mrd run` logs it.
-    public static let warningCodes = ["low_assignment", "low_v_identity", "group_limit"]
+    public static let warningCodes = ["low_assignment", "low_v_identity", "group_limit", "reads_short_of_junction"]
+    /// From this share of the reads holding a V but no J, a J but no V, or both without the whole
+    /// junction between them: `reads_short_of_junction` (simulated 150-nt FR3 runs 0-17%, 1x100 on
+    /// them 22-53%).
+    public static let maxPartialShare = 0.25
     public var warns: Bool { qcFlags.contains { Self.warningCodes.contains($0) } }
 
     /// One line for stderr: how many reads were assigned, and the commonest reasons the others were not.
@@ -94,6 +98,13 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
         }
         if qcFlags.contains("low_v_identity"), let median = medianVIdentity {
             line += ". low_v_identity: the V genes of the assigned reads are a median \(String(format: "%.0f", 100 * median))% identical to the human germline (hypermutated human repertoires: about 90%); not a human library, a wrong --germline, or an exceptionally hypermutated clone: follow-up calls from these clones are not reported as negative"
+        }
+        if qcFlags.contains("reads_short_of_junction") {
+            let partial = ["no_v_or_5prime_element", "no_j_or_3prime_element", "junction_not_covered"].reduce(0) { $0 + (unassignedReads[$1] ?? 0) }
+            line += ". reads_short_of_junction: \(String(format: "%.0f", 100 * Double(partial) / Double(max(totalReads, 1))))% of the reads hold one side "
+                + "of a rearrangement but end before the other (reads shorter than the amplicon, or single-end reads of the V side of long "
+                + "amplicons): index clones are chosen among the rest, and a clone whose junction the reads rarely span (a long one) may be "
+                + "missed or undercounted; longer or paired-end reads span it"
         }
         if qcFlags.contains("group_limit"), let groups = groupLimitGroups, let reads = groupLimitReads, let notKept = readsNotKept {
             line += ". group_limit: \(groups) distinct junctions after \(reads) reads; later reads of a new junction one difference from a clone of 200+ reads (two from one of 5,000+) were added to it, as the fold would, the \(notKept) others are counted in their locus but in no clonotype: clonotypes first met after that are missing (--max-groups raises the limit)"

@@ -13,6 +13,7 @@ public enum QCCode {
         ("low_assignment", true, "under 10% of the reads were assigned to an immune-receptor locus (not a human IG/TR library, or mostly primer dimers or off-target product)"),
         ("low_v_identity", true, "the V genes of the tracked index clones, or of this sample's own reads (1 in 512 annotated), are a median under 85% identical to the human germline: a library of another species, a wrong germline set, or a clone hypermutated beyond human repertoires; review before reporting"),
         ("umi_not_random", true, "the UMI bases of read 1 are not random: these reads carry no UMIs (run without --umi) or the UMI length is wrong; the sample was not quantified from them"),
+        ("umi_saturated", false, "a clone has more distinct UMIs than its UMI length tells apart (over 5% of the one-mismatch neighbourhoods of its bases, e.g. 131 for 8 nt): molecules sharing a UMI are counted once, so its templates and level are a lower bound (use longer UMIs)"),
         ("shared_index_clone", false, "an index clone of this patient is also in another patient's diagnostic sample (a spike-in, a contamination or a public clonotype) and is not tracked"),
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
         ("level_exceeds_cells", true, "more leukemic templates than cells assessed (a level above 100%): the DNA input or cell count is wrong (its units?), or the spike-in copies are; the level is no measurement"),

@@ -213,6 +213,12 @@ public enum Quantifier {
     /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
     public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
+    /// Distinct UMIs of one clone above which its UMIs undercount its molecules by a few percent
+    /// or more: 5% of the one-mismatch neighbourhoods of L-base UMIs (22,600 for 12 bases, 131 for 8).
+    public static func umiSaturation(length: Int) -> Double {
+        0.05 * pow(4, Double(length)) / Double(3 * length + 1)
+    }
+
     public static func call(_ counts: FollowUpCounts, spikes: [SpikeInCalibrator], spikeLoci: [Locus?], options: CallOptions) -> MRDCall {
         var flags: [String] = []
         // UMIs that are not random (a --umi on reads without them) do not count molecules.
@@ -280,6 +286,13 @@ public enum Quantifier {
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
+        // UMIs too short for the molecules they count: past a few percent of what L random bases
+        // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
+        // molecules often share a UMI or fall one mismatch apart and are counted once.
+        if templateMethod == .umi, let length = counts.umiProfile?.length,
+           let most = counts.clones.map(\.umis).max(), Double(most) > Self.umiSaturation(length: length) {
+            flags.append("umi_saturated")
+        }
         // A tracked locus with no read at all, neither of its rearrangements nor of its own
         // spike-ins: its PCR failed or was not run, and an undetected marker there says nothing
         // (B-cell aplasia after anti-CD19 therapy leaves IGH without normal reads, but its spike-ins
