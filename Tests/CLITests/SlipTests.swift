@@ -356,28 +356,65 @@ struct SlipTests {
         }
     }
 
-    @Test("real UMIs pass the UMI check and are what the templates count")
+    @Test("real UMIs pass the UMI check and are what the templates count, when they recover the spike-ins' copies; too few reads for them: spike-ins quantify")
     func randomUMIs() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let sim = out.appendingPathComponent("sim")
-        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "8", "--patients", "2", "--levels", "1e-2,0", "--umi", "8",
-                               "--reads", "4000", "--no-controls", "-t", "2"], directory: out)
-        #expect(made.status == 0, "\(made.stderr)")
-        let calls = try runCalls(["--umi", "N8", "--spike-ins", sim.appendingPathComponent("spikes.tsv").path],
-                                 sheet: sim.appendingPathComponent("sheet.csv"), in: out.appendingPathComponent("run"))
-        #expect(calls.count == 4)
-        for row in calls {
-            #expect(!row["qc_flags"]!.contains("umi_not_random"), "\(row["sample_id"]!)")
-            #expect(row["normalization"] == "umi+dna_input", "\(row["sample_id"]!)")
-            let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run/samples/\(row["sample_id"]!)/\(row["sample_id"]!).call.json"))) as! [String: Any]
-            let check = call["umi_check"] as! [String: Any]
+        func run(_ name: String, _ extra: [String]) throws -> (calls: [[String: String]], truth: [String: Double]) {
+            let sim = out.appendingPathComponent(name)
+            let made = try runMRD(["simulate", "--out", sim.path, "--seed", "8", "--patients", "2", "--levels", "1e-2,0", "--umi", "8",
+                                   "--no-controls", "-t", "2"] + extra, directory: out)
+            #expect(made.status == 0, "\(made.stderr)")
+            let calls = try runCalls(["--umi", "N8", "--spike-ins", sim.appendingPathComponent("spikes.tsv").path],
+                                     sheet: sim.appendingPathComponent("sheet.csv"), in: out.appendingPathComponent(name + "-run"))
+            var truth: [String: Double] = [:]
+            for row in parseTSV(try read(sim.appendingPathComponent("truth.tsv"))) { truth[row["sample_id"]!] = Double(row["true_mrd_level"]!) }
+            return (calls, truth)
+        }
+        func umiCheck(_ name: String, _ sample: String) throws -> [String: Any] {
+            let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(name)-run/samples/\(sample)/\(sample).call.json"))) as! [String: Any]
+            return call["umi_check"] as! [String: Any]
+        }
+        // Reads enough for the library (5,000 cells, 20,000 reads): UMIs count the templates.
+        let deep = try run("deep", ["--reads", "20000", "--cells", "5000", "--spike-copies", "5,20,50"])
+        #expect(deep.calls.count == 4)
+        for row in deep.calls {
+            let sample = row["sample_id"]!
+            #expect(!row["qc_flags"]!.contains("umi_not_random") && !row["qc_flags"]!.contains("umi_capture_low"), "\(sample)")
+            #expect(row["normalization"] == "umi+dna_input", "\(sample)")
+            let check = try umiCheck("deep", sample)
             #expect(check["random"] as? Bool == true && (check["top_ten_share"] as! Double) < 0.05, "\(check)")
+            #expect((check["spike_in_capture"] as! Double) > 0.8, "\(check)")
             // 8-nt UMIs tell about 2,600 one-mismatch neighbourhoods apart: a clone with more than 5%
             // of that many UMIs is umi_saturated (its level a lower bound).
-            let mrd = parseTSV(try read(out.appendingPathComponent("run/samples/\(row["sample_id"]!)/\(row["sample_id"]!).mrd.tsv")))
+            let mrd = parseTSV(try read(out.appendingPathComponent("deep-run/samples/\(sample)/\(sample).mrd.tsv")))
             let most = mrd.compactMap { Int($0["umis"] ?? "") }.max() ?? 0
-            #expect(row["qc_flags"]!.contains("umi_saturated") == (most > 131), "\(row["sample_id"]!): \(most) UMIs, \(row["qc_flags"]!)")
+            #expect(row["qc_flags"]!.contains("umi_saturated") == (most > 131), "\(sample): \(most) UMIs, \(row["qc_flags"]!)")
+            if sample.hasSuffix("FU1") {
+                let level = Double(row["mrd_level"]!)!
+                #expect(abs(level / deep.truth[sample]! - 1) < 0.3, "\(sample): \(level)")
+            }
+        }
+        // 4,000 reads for 50,000 cells: most molecules are never read, the spike-ins' UMIs recover a
+        // few percent of their copies, and UMIs would undercount the clone about tenfold.
+        let shallow = try run("shallow", ["--reads", "4000"])
+        for row in shallow.calls {
+            let sample = row["sample_id"]!
+            #expect(row["qc_flags"]!.contains("umi_capture_low") && row["normalization"] == "spike_in+dna_input", "\(sample): \(row["qc_flags"]!)")
+            #expect((try umiCheck("shallow", sample)["spike_in_capture"] as! Double) < 0.2)
+            if sample.hasSuffix("FU1") {
+                let level = Double(row["mrd_level"]!)!, truth = shallow.truth[sample]!
+                #expect(level > truth / 3 && level < truth * 3, "\(sample): \(level) for \(truth)")
+                let mrd = parseTSV(try read(out.appendingPathComponent("shallow-run/samples/\(sample)/\(sample).mrd.tsv")))
+                let umis = mrd.compactMap { Int($0["umis"] ?? "") }.max() ?? 0
+                #expect(Double(umis) / 50000 < truth / 3, "what the UMIs alone said: \(umis) UMIs")
+            }
+        }
+        // The same without spike-ins: nothing tells how many molecules were missed but the clone's
+        // own families (about one read per UMI): umi_undersampled, QC fails.
+        let alone = try runCalls(["--umi", "N8"], sheet: out.appendingPathComponent("shallow/sheet.csv"), in: out.appendingPathComponent("alone-run"))
+        for row in alone where row["sample_id"]!.hasSuffix("FU1") {
+            #expect(row["qc_flags"]!.contains("umi_undersampled") && row["qc_pass"] == "F" && row["normalization"] == "umi+dna_input", "\(row)")
         }
     }
 

@@ -78,10 +78,14 @@ public struct CallRecord: Codable, Sendable, Equatable {
         public var topTenShare: Double
         public var meanTopBaseShare: Double
         public var random: Bool
+        /// The spike-ins' distinct UMIs over their known copies (with spike-ins).
+        public var spikeInCapture: Double?
         enum CodingKeys: String, CodingKey {
             case length, reads, topTenShare = "top_ten_share", meanTopBaseShare = "mean_top_base_share", random
+            case spikeInCapture = "spike_in_capture"
         }
-        public init(length: Int, reads: Int, topTenShare: Double, meanTopBaseShare: Double, random: Bool) {
+        public init(length: Int, reads: Int, topTenShare: Double, meanTopBaseShare: Double, random: Bool, spikeInCapture: Double? = nil) {
+            self.spikeInCapture = spikeInCapture
             self.length = length
             self.reads = reads
             self.topTenShare = topTenShare

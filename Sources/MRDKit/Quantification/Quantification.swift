@@ -199,6 +199,8 @@ public struct MRDCall: Sendable {
     /// The LoD in leukemic templates (what the input must hold for the LoD to reach a level).
     public var lodTemplates: Double?
     public var umiProfile: UMIProfile?
+    /// With UMIs and spike-ins: the spike-ins' distinct UMIs over their copies.
+    public var umiCapture: Double?
     /// Ids of the tracked clones.
     public var markers: [String]
     /// One sentence: why this call, and for an indeterminate one what would resolve it.
@@ -213,6 +215,20 @@ public enum Quantifier {
     /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
     public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
+    /// Under this share of the spike-ins' copies recovered as distinct UMIs, UMIs do not quantify.
+    public static let minimumUMICapture = 0.5
+    /// Under this many reads per UMI, a detected clone's molecules were mostly read once, and many
+    /// not at all (without spike-ins to say how many): `umi_undersampled`.
+    public static let minimumReadsPerUMI = 2.0
+
+    /// The spike-ins' distinct UMIs over their known copies (nil without spike-ins or their UMIs).
+    public static func umiCapture(spikes: [SpikeInCalibrator], umis: [Int]?) -> Double? {
+        guard let umis, umis.count == spikes.count, !spikes.isEmpty else { return nil }
+        let copies = spikes.reduce(0.0) { $0 + $1.copies }
+        guard copies > 0 else { return nil }
+        return Double(umis.reduce(0, +)) / copies
+    }
+
     /// Distinct UMIs of one clone above which its UMIs undercount its molecules by a few percent
     /// or more: 5% of the one-mismatch neighbourhoods of L-base UMIs (22,600 for 12 bases, 131 for 8).
     public static func umiSaturation(length: Int) -> Double {
@@ -222,8 +238,17 @@ public enum Quantifier {
     public static func call(_ counts: FollowUpCounts, spikes: [SpikeInCalibrator], spikeLoci: [Locus?], options: CallOptions) -> MRDCall {
         var flags: [String] = []
         // UMIs that are not random (a --umi on reads without them) do not count molecules.
-        let umisUsable = options.useUMIs && (counts.umiProfile?.looksRandom ?? true)
+        var umisUsable = options.useUMIs && (counts.umiProfile?.looksRandom ?? true)
         if options.useUMIs && !umisUsable { flags.append("umi_not_random") }
+        // UMIs count the molecules that were read, not those in the tube: when the spike-ins' UMIs
+        // recover under half of their known copies (too few reads for the library, or poor
+        // tagging), the clone's UMIs undercount its templates as much, and the LoD taken from them
+        // claims a sensitivity the library never had. The spike-ins' reads per copy then quantify.
+        let umiCapture = umisUsable ? Self.umiCapture(spikes: spikes, umis: counts.spikeInUMIs) : nil
+        if let umiCapture, umiCapture < Self.minimumUMICapture {
+            flags.append("umi_capture_low")
+            umisUsable = false
+        }
         let templateMethod: TemplateMethod = umisUsable ? .umi : (spikes.isEmpty ? .reads : .spikeIn)
         var fit: SpikeInFit?
         if !spikes.isEmpty {
@@ -289,6 +314,13 @@ public enum Quantifier {
         // UMIs too short for the molecules they count: past a few percent of what L random bases
         // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
         // molecules often share a UMI or fall one mismatch apart and are counted once.
+        // Without spike-ins, the detected clones' own families: under 2 reads per UMI most of
+        // their molecules were read once and many never, so templates and level are a lower bound.
+        if templateMethod == .umi, umiCapture == nil {
+            let detected = levels.filter(\.detected)
+            let reads = detected.reduce(0) { $0 + $1.leukemicReads }, umis = detected.reduce(0) { $0 + $1.count.umis }
+            if umis > 0 && Double(reads) < Self.minimumReadsPerUMI * Double(umis) { flags.append("umi_undersampled") }
+        }
         if templateMethod == .umi, let length = counts.umiProfile?.length,
            let most = counts.clones.map(\.umis).max(), Double(most) > Self.umiSaturation(length: length) {
             flags.append("umi_saturated")
@@ -332,7 +364,8 @@ public enum Quantifier {
                              evolvedReads: top?.count.evolvedReads ?? 0, umiProfile: counts.umiProfile,
                              markers: counts.clones.map(\.clone.cloneID))
         guard let top else {  // no marker: indeterminate, no_marker
-            result.reason = CallReason.sentence(result, options: options)
+            result.umiCapture = umiCapture
+        result.reason = CallReason.sentence(result, options: options)
             return result
         }
         let perTemplate = top.readsPerTemplate
@@ -386,6 +419,7 @@ public enum Quantifier {
         (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
             CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: result.qcPass,
                               cellCountKnown: cells != nil || options.levelBasis == .reads))
+        result.umiCapture = umiCapture
         result.reason = CallReason.sentence(result, options: options)
         return result
     }

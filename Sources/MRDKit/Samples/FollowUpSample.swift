@@ -103,6 +103,7 @@ public struct FollowUpSample: Sendable {
                           readsPerCopy: perCopy, spikeInOutliers: call.fit?.outliers, readFraction: call.readFraction,
                           levelBasis: call.levelBasis.rawValue, reason: call.reason, markers: call.markers,
                           umiCheck: call.umiProfile.map { .init(length: $0.length, reads: $0.reads, topTenShare: $0.topTenShare,
-                                                                meanTopBaseShare: $0.meanTopBaseShare, random: $0.looksRandom) })
+                                                                meanTopBaseShare: $0.meanTopBaseShare, random: $0.looksRandom,
+                                                                spikeInCapture: call.umiCapture) })
     }
 }

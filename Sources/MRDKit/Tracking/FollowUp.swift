@@ -46,6 +46,8 @@ public struct FollowUpCounts: Sendable {
     /// Paired-end input: pairs read and merged (nil for single-end).
     public var pairs: PairCounts?
     public var spikeInReads: [Int] = []
+    /// With UMIs: each spike-in's distinct UMIs after error correction (nil without UMIs).
+    public var spikeInUMIs: [Int]?
     public var readsPerLocus: [Locus: Int] = [:]
     /// Reads with no J-side germline k-mer (primer dimers, off-target).
     public var readsWithoutLocus = 0
@@ -205,6 +207,8 @@ struct TrackTally {
     }
     var total = 0
     var spikes: [Int]
+    /// With UMIs: each spike-in's UMIs and their reads (how many of its known copies the UMIs recover).
+    var spikeUMIs: [[Bases: Int]] = []
     /// Spike-in reads on the spike's own strand: the sample's forward share, from molecules every
     /// read spans.
     var spikeForward = 0
@@ -223,6 +227,7 @@ struct TrackTally {
 
     init(index: TargetIndex, memoCapacity: Int = 0, umiLength: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
+        if umiLength > 0 { spikeUMIs = [[Bases: Int]](repeating: [:], count: index.spikes.count) }
         if umiLength > 0 { umiProfile = UMIProfile(length: umiLength) }
         scratch = TargetIndex.Scratch(index: index)
         memo = SequenceMemo(capacity: memoCapacity)
@@ -234,6 +239,9 @@ struct TrackTally {
         spikeForward += other.spikeForward
         if let theirs = other.umiProfile { umiProfile?.merge(theirs) }
         for i in spikes.indices { spikes[i] += other.spikes[i] }
+        for i in spikeUMIs.indices where i < other.spikeUMIs.count {
+            for (umi, n) in other.spikeUMIs[i] { spikeUMIs[i][umi, default: 0] += n }
+        }
         for i in loci.indices { loci[i] += other.loci[i] }
         vIdentity.merge(other.vIdentity)
         for (key, tally) in other.windows {
@@ -419,6 +427,7 @@ public struct FollowUpTracker: Sendable {
                 switch verdict {
                 case .spikeIn(let s, let reversed):
                     tally.spikes[s] += 1
+                    if let umi, s < tally.spikeUMIs.count { tally.spikeUMIs[s][umi, default: 0] += 1 }
                     if !reversed { tally.spikeForward += 1 }
                     continue
                 case .matched(_, _, let window, let qualities, let reversed):
@@ -453,6 +462,7 @@ public struct FollowUpTracker: Sendable {
         counts.totalReads = tally.total
         if tally.pairs.readPairs > 0 { counts.pairs = tally.pairs }
         counts.spikeInReads = tally.spikes
+        if !tally.spikeUMIs.isEmpty { counts.spikeInUMIs = tally.spikeUMIs.map(Self.distinctUMIs) }
         for (l, locus) in Locus.allCases.enumerated() where tally.loci[l] > 0 { counts.readsPerLocus[locus] = tally.loci[l] }
         counts.readsWithoutLocus = tally.loci[Locus.allCases.count]
         counts.umiProfile = tally.umiProfile
@@ -675,16 +685,24 @@ public struct FollowUpTracker: Sendable {
     /// UMI with at least 2n - 1 reads is that UMI read with an error.
     static func distinctUMIs(_ umis: [Bases: Int]) -> Int {
         let sorted = umis.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
-        var parents: [(bytes: [UInt8], count: Int)] = []
-        outer: for (umi, count) in sorted {
-            for parent in parents where parent.count >= 2 * count - 1 {
-                var differences = 0
-                if parent.bytes.count == umi.bytes.count {
-                    for (a, b) in zip(parent.bytes, umi.bytes) where a != b { differences += 1; if differences > 1 { break } }
-                    if differences == 1 { continue outer }
+        // The UMIs kept so far, looked up by their one-mismatch variants over the bytes the UMIs use
+        // (a spike-in's tens of thousands of UMIs: a scan of every kept one per UMI was quadratic).
+        var alphabet = Set<UInt8>()
+        for umi in umis.keys { alphabet.formUnion(umi.bytes) }
+        let letters = alphabet.sorted()
+        var parents: [[UInt8]: Int] = [:]
+        for (umi, count) in sorted {
+            var variant = umi.bytes
+            var absorbed = false
+            search: for p in variant.indices {
+                let original = variant[p]
+                for letter in letters where letter != original {
+                    variant[p] = letter
+                    if let parentCount = parents[variant], parentCount >= 2 * count - 1 { absorbed = true; break search }
                 }
+                variant[p] = original
             }
-            parents.append((umi.bytes, count))
+            if !absorbed { parents[umi.bytes] = count }
         }
         return parents.count
     }

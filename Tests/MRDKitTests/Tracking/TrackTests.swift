@@ -382,3 +382,43 @@ struct TrackUMITests {
         }
     }
 }
+
+@Suite("mrd track: UMI error correction")
+struct UMICorrectionTests {
+    /// The directional rule as first written: every kept UMI scanned for each UMI.
+    static func scanned(_ umis: [Bases: Int]) -> Int {
+        let sorted = umis.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
+        var parents: [(bytes: [UInt8], count: Int)] = []
+        outer: for (umi, count) in sorted {
+            for parent in parents where parent.count >= 2 * count - 1 && parent.bytes.count == umi.bytes.count {
+                if zip(parent.bytes, umi.bytes).filter({ $0 != $1 }).count == 1 { continue outer }
+            }
+            parents.append((umi.bytes, count))
+        }
+        return parents.count
+    }
+
+    @Test("the neighbour lookup counts what a scan of every kept UMI counts: families with errors, N bases, collisions")
+    func lookupMatchesScan() {
+        var generator = SeededRandom(seed: 5)
+        for round in 0..<40 {
+            let length = [6, 8, 12][round % 3]
+            var umis: [Bases: Int] = [:]
+            let molecules = 1 + Int(generator.next() % 300)
+            for _ in 0..<molecules {
+                var umi = (0..<length).map { _ in Array("ACGT".utf8)[Int(generator.next() % 4)] }
+                let reads = 1 + Int(generator.next() % 12)
+                umis[Bases(umi), default: 0] += reads
+                // Sequencing errors: one-mismatch copies with a read or two, now and then an N.
+                for _ in 0..<Int(generator.next() % 3) {
+                    let p = Int(generator.next() % UInt64(length))
+                    umi[p] = generator.next() % 5 == 0 ? UInt8(ascii: "N") : Array("ACGT".utf8)[Int(generator.next() % 4)]
+                    umis[Bases(umi), default: 0] += 1 + Int(generator.next() % 2)
+                }
+            }
+            let fast = FollowUpTracker.distinctUMIs(umis)
+            #expect(fast == Self.scanned(umis), "round \(round)")
+            #expect(fast <= umis.count && fast >= 1)
+        }
+    }
+}
