@@ -215,6 +215,8 @@ public enum Quantifier {
     /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
     public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
+    /// From this many reads per molecule (the spike-ins' UMI families), a clone read once per UMI is strays.
+    public static let familyReadsForStrays = 3.0
     /// Under this share of the spike-ins' copies recovered as distinct UMIs, UMIs do not quantify.
     public static let minimumUMICapture = 0.5
     /// Under this many reads per UMI, a detected clone's molecules were mostly read once, and many
@@ -250,6 +252,14 @@ public enum Quantifier {
             umisUsable = false
         }
         let templateMethod: TemplateMethod = umisUsable ? .umi : (spikes.isEmpty ? .reads : .spikeIn)
+        // The sample's reads per molecule, from the spike-ins' UMI families. When molecules were
+        // read 3 times or more on average, a clone whose every UMI was read once is no molecule of
+        // this sample: stray reads (hopped from another sample of the run, carry-over), each of
+        // which UMIs would otherwise count as a template (two hopped reads: 4e-4 of 5,000 cells).
+        var readsPerMolecule: Double?
+        if templateMethod == .umi, let umis = counts.spikeInUMIs, umis.reduce(0, +) > 0 {
+            readsPerMolecule = Double(counts.spikeInReads.reduce(0, +)) / Double(umis.reduce(0, +))
+        }
         var fit: SpikeInFit?
         if !spikes.isEmpty {
             let f = SpikeInFit.fit(spikes: spikes, loci: spikeLoci, reads: counts.spikeInReads)
@@ -306,7 +316,9 @@ public enum Quantifier {
             levels.append(CloneLevel(count: count, leukemicReads: leukemicReads, templates: templates, level: level,
                                      readFraction: readFraction,
                                      detected: options.detection.detects(reads: leukemicReads, readsPerTemplate: perTemplate,
-                                                                         expectedBleed: count.expectedBleedReads),
+                                                                         expectedBleed: count.expectedBleedReads)
+                                         && !(templateMethod == .umi && (readsPerMolecule ?? 0) >= Self.familyReadsForStrays
+                                              && count.largestUMIFamily < 2),
                                      ownCalibration: ownCalibration, readsPerTemplate: perTemplate,
                                      calibrationLogSE: logSE))
         }

@@ -34,6 +34,8 @@ public struct TrackedCloneCount: Sendable, Equatable {
     /// Error-corrected distinct UMIs of the counted reads (evolved included when counted).
     public var umis = 0
     public var evolvedUMIs = 0
+    /// Reads of the clone's most-read UMI (its own or, when counted, its evolved reads').
+    public var largestUMIFamily = 0
     /// Reads expected to be counted although they came from an abundant neighbour: its reads
     /// misread, at the one base where it differs from the target, into the target's base.
     public var expectedBleedReads = 0.0
@@ -477,11 +479,15 @@ public struct FollowUpTracker: Sendable {
             if target.evolved {
                 counts.clones[target.clone].evolvedReads += reads
                 counts.clones[target.clone].evolvedUMIs = Self.distinctUMIs(umis)
+                if options.countEvolved {
+                    counts.clones[target.clone].largestUMIFamily = max(counts.clones[target.clone].largestUMIFamily, umis.values.max() ?? 0)
+                }
             } else {
                 counts.clones[target.clone].reads += reads
                 counts.clones[target.clone].forwardReads += forward
                 counts.clones[target.clone].exactReads += exact
                 counts.clones[target.clone].umis = Self.distinctUMIs(umis)
+                counts.clones[target.clone].largestUMIFamily = max(counts.clones[target.clone].largestUMIFamily, umis.values.max() ?? 0)
                 counts.clones[target.clone].expectedBleedReads = bleed
             }
             counts.clones[target.clone].rejectedReads += rejected

@@ -422,3 +422,47 @@ struct UMICorrectionTests {
         }
     }
 }
+
+@Suite("Calls from UMIs")
+struct UMICallTests {
+    /// A follow-up of 5,000 cells with 8-nt UMIs and spike-ins whose UMI families average 5 reads,
+    /// and a clone with these reads, UMIs and most-read UMI.
+    func call(reads: Int, umis: Int, largestFamily: Int, spikeUMIs: [Int] = [20, 60], readsPerSpikeUMI: Int = 5) -> MRDCall {
+        let clone = BaselineClone(cloneID: "P1_DX_IGH_1", sampleID: "P1_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+                                  junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
+                                  target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
+        var counts = FollowUpCounts(sampleID: "P1_FU")
+        counts.totalReads = 20_000
+        counts.readsPerLocus = [.IGH: 15_000]
+        counts.spikeInReads = spikeUMIs.map { $0 * readsPerSpikeUMI }
+        counts.spikeInUMIs = spikeUMIs
+        var count = TrackedCloneCount(clone: clone)
+        count.reads = reads
+        count.umis = umis
+        count.largestUMIFamily = largestFamily
+        counts.clones = [count]
+        let spikes = [SpikeInCalibrator(id: "S1", sequence: Array("ACGT".utf8), copies: 20), SpikeInCalibrator(id: "S2", sequence: Array("ACGT".utf8), copies: 60)]
+        var options = CallOptions()
+        options.cells = 5_000
+        options.useUMIs = true
+        return Quantifier.call(counts, spikes: spikes, spikeLoci: [.IGH, .IGH], options: options)
+    }
+
+    @Test("molecules read 5 times on average: a clone whose every UMI was read once is strays, not detected; one family of several reads is")
+    func straySingletons() {
+        let strays = call(reads: 2, umis: 2, largestFamily: 1)
+        #expect(strays.templateMethod == .umi && !strays.detected && strays.call != .positive, "\(strays.reason)")
+        let molecule = call(reads: 6, umis: 1, largestFamily: 6)
+        #expect(molecule.detected && molecule.call == .positive && molecule.mrdLevel == 1.0 / 5_000)
+        // Families too thin to tell strays (spike-ins read about once per molecule): counted as before.
+        let thin = call(reads: 2, umis: 2, largestFamily: 1, readsPerSpikeUMI: 2)
+        #expect(thin.detected, "\(thin.reason)")
+    }
+
+    @Test("UMIs recovering a tenth of the spike-ins' copies: umi_capture_low, the spike-ins' reads per copy quantify")
+    func lowCapture() {
+        let shallow = call(reads: 6, umis: 6, largestFamily: 1, spikeUMIs: [2, 6])
+        #expect(shallow.qcFlags.contains("umi_capture_low") && shallow.templateMethod == .spikeIn && shallow.qcPass)
+        #expect(abs(Quantifier.umiCapture(spikes: [SpikeInCalibrator(id: "S", sequence: [], copies: 80)], umis: [8])! - 0.1) < 1e-12)
+    }
+}
