@@ -55,9 +55,11 @@ public final class FastxReader {
 
     deinit { carry.deallocate() }
 
-    /// Refills `batch` with the next records: as many as fit in its buffer, at most `maxRecords`.
+    /// Refills `batch` with the next records: as many as fit in its buffer, at most `maxRecords`;
+    /// with `all`, exactly `maxRecords` unless the file ends first, the buffer grown as needed (a
+    /// read-2 batch must hold the mates of a read-1 batch, whose records may be shorter).
     /// Returns false (and leaves the batch empty) at the end of the file.
-    public func fill(_ batch: RecordBatch, maxRecords: Int = .max) throws -> Bool {
+    public func fill(_ batch: RecordBatch, maxRecords: Int = .max, all: Bool = false) throws -> Bool {
         batch.reset()
         batch.file = file
         batch.firstRecordOrdinal = recordsRead
@@ -93,9 +95,10 @@ public final class FastxReader {
             batch.format = parser.format!
             parsed = try parser.parse(batch, from: parsed, to: filled, maxRecords: maxRecords)
             if batch.count >= maxRecords || parser.sourceEnded { break }
-            if batch.count > 0 { break }
-            // Not one whole record fits: a very long read or header. Grow and read on, up to a
-            // cap: record offsets are 32-bit, and a file with no line ends must not take all memory.
+            if batch.count > 0 && !all { break }
+            // Not one whole record fits (a very long read or header), or, with `all`, not all of
+            // them: grow and read on, up to a cap: record offsets are 32-bit, and a file with no
+            // line ends must not take all memory.
             guard batch.capacity < maximumRecordBytes else {
                 throw ReadError(.malformedRecord, file: file, line: parser.line,
                                 "a record longer than \(maximumRecordBytes >= 1 << 20 ? "\(maximumRecordBytes >> 20) MiB" : "\(maximumRecordBytes) bytes"); "

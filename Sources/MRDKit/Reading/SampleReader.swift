@@ -176,7 +176,7 @@ public final class SampleReader {
     }
 
     private func fillMates(_ mates: RecordBatch, from reader: FastxReader, for firsts: RecordBatch) throws {
-        _ = try reader.fill(mates, maxRecords: firsts.count)
+        _ = try reader.fill(mates, maxRecords: firsts.count, all: true)
         if mates.count < firsts.count {
             let orphan = firsts[mates.count]
             throw ReadError(.mateMismatch, file: reader.file, recordID: orphan.idString,

@@ -94,6 +94,35 @@ struct ReaderTests {
         #expect(reader.summaries.map(\.compression) == [.gzip, .gzip, .bzip2, .bzip2])
     }
 
+    @Test("read 2 longer than read 1 (trimmed differently): a read-2 batch holds every mate of a read-1 batch, however many bytes they take")
+    func longerMates() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrd-mates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var one = "", two = ""
+        for i in 0..<3_000 {
+            let short = String(repeating: "ACGT", count: 10), long = String(repeating: "TTGCA", count: 30)
+            one += "@pair\(i) 1:N:0:1\n\(short)\n+\n\(String(repeating: "I", count: short.count))\n"
+            two += "@pair\(i) 2:N:0:1\n\(long)\n+\n\(String(repeating: "F", count: long.count))\n"
+        }
+        let r1 = directory.appendingPathComponent("R1.fastq"), r2 = directory.appendingPathComponent("R2.fastq")
+        try one.write(to: r1, atomically: true, encoding: .utf8)
+        try two.write(to: r2, atomically: true, encoding: .utf8)
+        let reader = try SampleReader(SampleInput(read1: [r1.path], read2: [r2.path]))
+        // Read-1 batches of 16 KiB hold about 150 records, whose mates take three times the bytes.
+        let batch = ReadBatch(paired: true, capacity: 16 << 10)
+        var pairs = 0, batches = 0
+        while try reader.next(into: batch) {
+            let mates = try #require(batch.read2)
+            #expect(mates.count == batch.read1.count)
+            for i in 0..<batch.count { #expect(batch.read1[i].idString == mates[i].idString) }
+            #expect(mates[batch.count - 1].sequence.count == 150)
+            pairs += batch.count
+            batches += 1
+        }
+        #expect(pairs == 3_000 && batches > 10, "\(pairs) pairs in \(batches) batches")
+    }
+
     @Test("a record limit reads exactly the first N pairs, across lanes")
     func recordLimit() throws {
         let lanes = SampleInput(
