@@ -99,11 +99,27 @@ struct IndexCloneSelection {
         // 1M-read noisy diagnosis ran for over ten minutes here).
         let candidates = clonotypes.indices.filter { clonotypes[$0].fraction >= options.minFraction && clonotypes[$0].count >= options.minReads }
         // Ties: IG first, then clone order.
-        let leading = candidates.max { a, b in
-            if clonotypes[a].fraction != clonotypes[b].fraction { return clonotypes[a].fraction < clonotypes[b].fraction }
-            if Self.isB(clonotypes[a].locus) != Self.isB(clonotypes[b].locus) { return Self.isB(clonotypes[b].locus) }
-            return a > b
-        }.map { clonotypes[$0] }
+        func largestShare(_ pool: [Int]) -> Int? {
+            pool.max { a, b in
+                if clonotypes[a].fraction != clonotypes[b].fraction { return clonotypes[a].fraction < clonotypes[b].fraction }
+                if Self.isB(clonotypes[a].locus) != Self.isB(clonotypes[b].locus) { return Self.isB(clonotypes[b].locus) }
+                return a > b
+            }
+        }
+        func mostTemplates(_ b: Bool) -> Int? {
+            candidates.filter { Self.isB(clonotypes[$0].locus) == b && clonotypes[$0].templatesCalibrated }
+                .max { clonotypes[$0].templates < clonotypes[$1].templates }
+        }
+        var leading = largestShare(candidates).map { clonotypes[$0] }
+        // Both lineages' largest clones calibrated by spike-ins of their own loci: their templates
+        // count cells, and the lineage with more is the leukemia's. The largest share alone can
+        // pick the other lineage when a cross-lineage marker (TRG in a B-ALL, half of them) takes
+        // a larger share of its locus than the main IG marker of its own, and a normal T-cell clone
+        // at 8% of TRB reads (15% of the IGH marker's templates) then passed unchecked.
+        if let lead = leading, let own = mostTemplates(Self.isB(lead.locus)), let other = mostTemplates(!Self.isB(lead.locus)),
+           clonotypes[other].templates > clonotypes[own].templates {
+            leading = largestShare(candidates.filter { Self.isB(clonotypes[$0].locus) != Self.isB(lead.locus) }).map { clonotypes[$0] }
+        }
         // The leading lineage's calibrated clone with most templates (the first of equals), which a
         // calibrated clone of the other lineage is measured against.
         let calibratedReference = leading.flatMap { lead in

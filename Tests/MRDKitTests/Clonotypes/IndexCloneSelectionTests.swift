@@ -65,6 +65,21 @@ struct IndexCloneSelectionTests {
         #expect(result["IGH_1"]?.hasPrefix("IGH clone at 4% of the TRG clone TRG_1's templates") == true, "\(result)")
     }
 
+    @Test("a B-ALL's cross-lineage TRG marker with the largest share but fewer templates than its IGH marker: the lineage is B, the normal TRB clone is held to the rule")
+    func crossLineageLeadsByShare() {
+        // Simulated (mrd simulate --seed 120): the leukemia's TRG clone 49.0% of TRG reads, its IGH
+        // clone 47.8% of IGH; a normal T-cell clone 8.4% of TRB, 15% of the IGH clone's templates.
+        let clones = [clone("TRG_1", .TRG, fraction: 0.49, templates: 2_270, calibrated: true, junction: 1),
+                      clone("IGH_2", .IGH, fraction: 0.478, templates: 2_490, calibrated: true, junction: 2),
+                      clone("TRB_3", .TRB, fraction: 0.084, templates: 365, calibrated: true, junction: 3)]
+        let result = select(clones)
+        #expect(result["IGH_2"] == "trackable" && result["TRG_1"] == "trackable")
+        #expect(result["TRB_3"]?.hasPrefix("TRB clone at 15% of the IGH clone IGH_2's templates") == true, "\(result)")
+        // Without spike-ins of each locus, shares decide as before: TRG leads, TRB is of its lineage.
+        let shares = select(clones.map { var c = $0; c.templatesCalibrated = false; return c })
+        #expect(shares["TRB_3"] == "trackable")
+    }
+
     @Test("no spike-ins: locus fractions compared")
     func noCalibration() {
         let result = select([clone("IGH_1", .IGH, fraction: 0.45, templates: 4_500, calibrated: false, junction: 1),
