@@ -215,6 +215,28 @@ public enum Quantifier {
     /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
     public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
+    /// Detected templates of the other lineage's markers from which a 20-fold shortfall of the
+    /// leukemia's own lineage cannot be chance: each blast carries both.
+    public static let discordantTemplates = 50.0
+    public static let discordantRatio = 0.05
+
+    /// A marker of the other lineage than the leukemia's detected with at least
+    /// `discordantTemplates`, while every marker of its lineage (that of the clone with the largest
+    /// share at diagnosis) has under 5% of that (reads hopped from other samples at most): a normal
+    /// T-cell clone kept through therapy in a B-ALL (a B-cell clone in a T-ALL) reads as MRD at its
+    /// own steady level, or the leukemia evolved past its main marker; neither is a level to report
+    /// unconfirmed. Markers of one leukemia differ a few-fold (both alleles, subclones), not 20-fold.
+    static func markersDiscordant(_ levels: [CloneLevel]) -> Bool {
+        let isB = { (level: CloneLevel) in level.count.clone.locus.rawValue.hasPrefix("IG") }
+        guard let lead = levels.filter({ $0.count.clone.fraction > 0 }).max(by: { a, b in
+            (a.count.clone.fraction, b.count.clone.cloneID) < (b.count.clone.fraction, a.count.clone.cloneID)
+        }) else { return false }
+        let own = levels.filter { isB($0) == isB(lead) }
+        guard let other = levels.filter({ isB($0) != isB(lead) && $0.detected }).map(\.templates).max(),
+              other >= discordantTemplates else { return false }
+        return own.allSatisfy { $0.templates < discordantRatio * other }
+    }
+
     /// From this many reads per molecule (the spike-ins' UMI families), a clone read once per UMI is strays.
     public static let familyReadsForStrays = 3.0
     /// Under this share of the spike-ins' copies recovered as distinct UMIs, UMIs do not quantify.
@@ -323,6 +345,7 @@ public enum Quantifier {
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
+        if Self.markersDiscordant(levels) { flags.append("discordant_markers") }
         // UMIs too short for the molecules they count: past a few percent of what L random bases
         // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
         // molecules often share a UMI or fall one mismatch apart and are counted once.

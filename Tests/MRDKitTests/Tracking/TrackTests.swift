@@ -466,3 +466,45 @@ struct UMICallTests {
         #expect(abs(Quantifier.umiCapture(spikes: [SpikeInCalibrator(id: "S", sequence: [], copies: 80)], umis: [8])! - 0.1) < 1e-12)
     }
 }
+
+@Suite("Markers of two lineages in a follow-up")
+struct DiscordantMarkerTests {
+    /// A B-ALL's IGH marker (74% of IGH at diagnosis) and a TRB clone (20% of TRB) with these reads,
+    /// spike-ins of both loci at one read per copy, 200,000 cells.
+    func call(igh: Int, trb: Int) -> MRDCall {
+        func clone(_ id: String, _ locus: Locus, fraction: Double, junction: String) -> BaselineClone {
+            var c = BaselineClone(cloneID: id, sampleID: "P3_DX", locus: locus, kind: .VDJ, vCall: "\(locus)V1", jCall: "\(locus)J1",
+                                  junction: Array(junction.utf8), count: Int(fraction * 5_000), trackable: true,
+                                  target: Array(("AAAAAAAAAA" + junction + "CCCCCCCCCC").utf8))
+            c.fraction = fraction
+            c.locusReads = 5_000
+            return c
+        }
+        var counts = FollowUpCounts(sampleID: "P3_FU")
+        counts.totalReads = 60_000
+        counts.readsPerLocus = [.IGH: 20_000, .TRB: 20_000]
+        counts.spikeInReads = [500, 500]
+        var ighCount = TrackedCloneCount(clone: clone("P3_DX_IGH_2", .IGH, fraction: 0.74, junction: "TGTGCCAGAGATATTATGATTACGTTTGG"))
+        ighCount.reads = igh
+        var trbCount = TrackedCloneCount(clone: clone("P3_DX_TRB_3", .TRB, fraction: 0.2, junction: "TGTGCCAGCAGCGTCGACCGGCACTTC"))
+        trbCount.reads = trb
+        counts.clones = [ighCount, trbCount]
+        let spikes = [SpikeInCalibrator(id: "SPK_IGH", sequence: [], copies: 500), SpikeInCalibrator(id: "SPK_TRB", sequence: [], copies: 500)]
+        var options = CallOptions()
+        options.cells = 200_000
+        return Quantifier.call(counts, spikes: spikes, spikeLoci: [.IGH, .TRB], options: options)
+    }
+
+    @Test("a TRB clone at 6.7% with the B-ALL's IGH marker at a few hopped reads: discordant_markers, no confident positive; both markers alike: none")
+    func normalTCellClone() {
+        let steady = call(igh: 7, trb: 13_480)
+        #expect(steady.qcFlags.contains("discordant_markers") && !steady.qcPass, "\(steady.qcFlags)")
+        #expect(steady.reason.contains("discordant_markers"))
+        // One leukemia: IGH at 2,000 templates, TRB at 6,000 (a few-fold apart) is no discordance.
+        let leukemia = call(igh: 2_000, trb: 6_000)
+        #expect(!leukemia.qcFlags.contains("discordant_markers") && leukemia.qcPass && leukemia.call == .positive)
+        // Near the LoD one marker may be missed by chance: 20 TRB templates and no IGH read is not flagged.
+        let low = call(igh: 0, trb: 20)
+        #expect(!low.qcFlags.contains("discordant_markers"), "\(low.qcFlags)")
+    }
+}
