@@ -226,12 +226,14 @@ public enum Quantifier {
     /// T-cell clone kept through therapy in a B-ALL (a B-cell clone in a T-ALL) reads as MRD at its
     /// own steady level, or the leukemia evolved past its main marker; neither is a level to report
     /// unconfirmed. Markers of one leukemia differ a few-fold (both alleles, subclones), not 20-fold.
-    static func markersDiscordant(_ levels: [CloneLevel]) -> Bool {
+    /// (A marker whose locus has no read at all is `marker_locus_not_amplified`'s, not this.)
+    static func markersDiscordant(_ levels: [CloneLevel], readsPerLocus: [Locus: Int]) -> Bool {
         let isB = { (level: CloneLevel) in level.count.clone.locus.rawValue.hasPrefix("IG") }
         guard let lead = levels.filter({ $0.count.clone.fraction > 0 }).max(by: { a, b in
             (a.count.clone.fraction, b.count.clone.cloneID) < (b.count.clone.fraction, a.count.clone.cloneID)
         }) else { return false }
-        let own = levels.filter { isB($0) == isB(lead) }
+        let own = levels.filter { isB($0) == isB(lead) && (readsPerLocus[$0.count.clone.locus] ?? 0) > 0 }
+        guard !own.isEmpty else { return false }
         guard let other = levels.filter({ isB($0) != isB(lead) && $0.detected }).map(\.templates).max(),
               other >= discordantTemplates else { return false }
         return own.allSatisfy { $0.templates < discordantRatio * other }
@@ -345,7 +347,7 @@ public enum Quantifier {
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
-        if Self.markersDiscordant(levels) { flags.append("discordant_markers") }
+        if Self.markersDiscordant(levels, readsPerLocus: counts.readsPerLocus) { flags.append("discordant_markers") }
         // UMIs too short for the molecules they count: past a few percent of what L random bases
         // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
         // molecules often share a UMI or fall one mismatch apart and are counted once.
