@@ -60,24 +60,28 @@ struct IndexCloneSelection {
 
     static func isB(_ locus: Locus) -> Bool { locus.rawValue.hasPrefix("IG") }
 
-    /// Why clone `c` of the other lineage than the leading clone is not kept, if it is not.
+    /// Why clone `c` is not kept as too small beside the leukemia's largest clone, if it is not.
     ///
     /// The leading clone is the one with the largest share of its own locus reads (a share needs no
-    /// calibration, so it is comparable across loci): its lineage is the leukemia's, and it and the
-    /// other clones of that lineage are never held to this rule (the main IG marker of a B-ALL, the
-    /// main TR marker of a T-ALL). A clone of the other lineage must reach `minDominance` of the
-    /// largest templates of the leading lineage when both loci are calibrated by spike-ins of their
-    /// own (templates then count molecules, which every leukemic cell carries once per marker);
-    /// otherwise templates are not comparable (another locus's spike-ins, or reads, measure another
-    /// PCR) and the clone must reach `minDominance` of the leading clone's locus fraction instead.
-    func crossLineageReason(_ c: Clonotype, leading: Clonotype, calibratedReference reference: Clonotype?) -> String? {
-        guard Self.isB(c.locus) != Self.isB(leading.locus) else { return nil }
+    /// calibration, so it is comparable across loci), or of the two lineages' largest calibrated
+    /// clones the one with more templates: its lineage is the leukemia's. When a clone and the
+    /// leading lineage's largest clone are both calibrated by spike-ins of their own loci, templates
+    /// count cells (corrected for the reads that cover the junction), and every leukemic cell
+    /// carries each marker: any clone, of either lineage, must reach `minDominance` of those
+    /// templates (a normal B-cell clone at 5.5% of IGH reads beside a B-ALL whose markers are IGK and
+    /// TRG held 10% of the IGK marker's templates, and was tracked as the leukemia). Otherwise
+    /// templates are not comparable (another locus's spike-ins, or reads, measure another PCR) and
+    /// only a clone of the other lineage is held to the rule, by `minDominance` of the leading
+    /// clone's locus fraction: within the leading lineage, long junctions that short reads rarely
+    /// cover look small by their reads alone.
+    func dominanceReason(_ c: Clonotype, leading: Clonotype, calibratedReference reference: Clonotype?) -> String? {
         if c.templatesCalibrated, let reference, reference.templates > 0 {
             guard c.templates < options.minDominance * reference.templates else { return nil }
             return String(format: "%@ clone at %.0f%% of the %@ clone %@'s templates (< %.0f%%, both calibrated by their own locus's spike-ins): a normal expanded clone or a minor subclone",
                           c.locus.rawValue, 100 * c.templates / reference.templates, reference.locus.rawValue, reference.cloneID,
                           100 * options.minDominance)
         }
+        guard Self.isB(c.locus) != Self.isB(leading.locus) else { return nil }
         guard c.fraction < options.minDominance * leading.fraction else { return nil }
         return String(format: "%@ clone at %.1f%% of its locus reads, under %.0f%% of the leading %@ clone %@'s %.1f%% (templates of the two loci are not comparable without spike-ins of each): a normal expanded clone or a minor subclone",
                       c.locus.rawValue, 100 * c.fraction, 100 * options.minDominance, leading.locus.rawValue, leading.cloneID,
@@ -135,7 +139,7 @@ struct IndexCloneSelection {
             // for each of a noisy diagnosis's 10^5 clonotypes.
             guard clonotypes[i].fraction >= options.minFraction else { continue }
             let c = clonotypes[i]
-            if let leading, let reason = crossLineageReason(c, leading: leading, calibratedReference: calibratedReference) {
+            if let leading, let reason = dominanceReason(c, leading: leading, calibratedReference: calibratedReference) {
                 clonotypes[i].notTrackableReason = reason
                 continue
             }
