@@ -31,6 +31,10 @@ struct DesignSweepTests {
         // A paired diagnosis whose read 2 ran longer than read 1 over a batch (the sample failed).
         Design(name: "TRB first, paired diagnosis", arguments: ["--seed", "104", "--loci", "TRB,IGH", "--locus-efficiency", "TRB=3"]),
         Design(name: "FR2 2x250", arguments: ["--seed", "106", "--amplicon", "fr2", "--read-length", "250", "--paired", "--loci", "IGH,TRB"]),
+        // A normal IGK clone (15% of IGK, 40% of the IGH marker's templates) beside a B-ALL; FR1 2x300, SHM.
+        Design(name: "FR1 2x300 with SHM, normal IGK clone",
+               arguments: ["--seed", "402", "--amplicon", "fr1", "--read-length", "300", "--paired", "--shm", "0.9", "--loci", "IGH,IGK,TRG"],
+               knownLevelOff: ["P002_FU2": "the normal IGK clone outreads the leukemia's 1e-3; the call (positive) is right"]),
     ]
 
     @Test("every follow-up against the truth", arguments: designs)

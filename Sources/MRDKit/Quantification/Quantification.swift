@@ -215,28 +215,25 @@ public enum Quantifier {
     /// sensitive ones put up to 20 ug, 3 million cells, into several reactions).
     public static let maximumPlausibleCells = 100_000 * 1000 / picogramsPerCell
 
-    /// Detected templates of the other lineage's markers from which a 20-fold shortfall of the
-    /// leukemia's own lineage cannot be chance: each blast carries both.
+    /// Detected templates of a marker from which a 20-fold shortfall of the leukemia's main marker
+    /// cannot be chance: each blast carries both.
     public static let discordantTemplates = 50.0
     public static let discordantRatio = 0.05
 
-    /// A marker of the other lineage than the leukemia's detected with at least
-    /// `discordantTemplates`, while every marker of its lineage (that of the clone with the largest
-    /// share at diagnosis) has under 5% of that (reads hopped from other samples at most): a normal
-    /// T-cell clone kept through therapy in a B-ALL (a B-cell clone in a T-ALL) reads as MRD at its
-    /// own steady level, or the leukemia evolved past its main marker; neither is a level to report
-    /// unconfirmed. Markers of one leukemia differ a few-fold (both alleles, subclones), not 20-fold.
-    /// (A marker whose locus has no read at all is `marker_locus_not_amplified`'s, not this.)
+    /// A marker detected with at least `discordantTemplates` while the leukemia's main marker (the
+    /// tracked clone with the largest share at diagnosis, its locus read) has under 5% of that
+    /// (reads hopped from other samples at most): a normal clone kept through therapy (a T-cell
+    /// clone in a B-ALL, a B-cell clone beside it) reads as MRD at its own steady level, or the
+    /// leukemia evolved past its main marker; neither is a level to report unconfirmed. Markers of
+    /// one leukemia differ a few-fold (both alleles, subclones), not 20-fold. (A main marker whose
+    /// locus has no read at all is `marker_locus_not_amplified`'s, not this.)
     static func markersDiscordant(_ levels: [CloneLevel], readsPerLocus: [Locus: Int]) -> Bool {
-        let isB = { (level: CloneLevel) in level.count.clone.locus.rawValue.hasPrefix("IG") }
-        guard let lead = levels.filter({ $0.count.clone.fraction > 0 }).max(by: { a, b in
-            (a.count.clone.fraction, b.count.clone.cloneID) < (b.count.clone.fraction, a.count.clone.cloneID)
-        }) else { return false }
-        let own = levels.filter { isB($0) == isB(lead) && (readsPerLocus[$0.count.clone.locus] ?? 0) > 0 }
-        guard !own.isEmpty else { return false }
-        guard let other = levels.filter({ isB($0) != isB(lead) && $0.detected }).map(\.templates).max(),
+        guard let lead = levels.indices.filter({ levels[$0].count.clone.fraction > 0 }).max(by: { a, b in
+            (levels[a].count.clone.fraction, levels[b].count.clone.cloneID) < (levels[b].count.clone.fraction, levels[a].count.clone.cloneID)
+        }), (readsPerLocus[levels[lead].count.clone.locus] ?? 0) > 0 else { return false }
+        guard let other = levels.indices.filter({ $0 != lead && levels[$0].detected }).map({ levels[$0].templates }).max(),
               other >= discordantTemplates else { return false }
-        return own.allSatisfy { $0.templates < discordantRatio * other }
+        return levels[lead].templates < discordantRatio * other
     }
 
     /// From this many reads per molecule (the spike-ins' UMI families), a clone read once per UMI is strays.

@@ -506,5 +506,9 @@ struct DiscordantMarkerTests {
         // Near the LoD one marker may be missed by chance: 20 TRB templates and no IGH read is not flagged.
         let low = call(igh: 0, trb: 20)
         #expect(!low.qcFlags.contains("discordant_markers"), "\(low.qcFlags)")
+        // The main marker is the clone with the largest share at diagnosis, of either lineage: the
+        // IGH marker high and the TRB clone (20% of TRB) at a few reads is no discordance of this kind.
+        let mainHigh = call(igh: 6_000, trb: 3)
+        #expect(!mainHigh.qcFlags.contains("discordant_markers") && mainHigh.qcPass)
     }
 }
