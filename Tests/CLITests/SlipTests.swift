@@ -21,6 +21,23 @@ private func runCalls(_ arguments: [String], sheet: URL = committedRun.appending
     return parseTSV(try read(out.appendingPathComponent("calls.tsv")))
 }
 
+/// `mrd baseline` of the committed P001 diagnosis into `out/dx`; returns a function that tracks one
+/// of the committed follow-ups (file name) against it with a DNA input (ng, as typed) and gives its call.json.
+private func committedFollowUps(in out: URL) throws -> (String, String) throws -> [String: Any] {
+    let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+    let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
+                               "--spike-ins", spikes, "-o", out.appendingPathComponent("dx").path])
+    #expect(baseline.status == 0, "\(baseline.stderr)")
+    return { file, dna in
+        let sample = "FU_" + file.prefix(8) + "_" + dna.replacingOccurrences(of: ".", with: "_")
+        let result = try runMRD(["track", committedRun.appendingPathComponent(file).path,
+                                 "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
+                                 "--spike-ins", spikes, "--dna-ng", dna, "-o", out.appendingPathComponent(sample).path])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
+    }
+}
+
 /// The ordinary slips of issue 16 on a real run (spike-ins in every reaction, IGH and TRB markers):
 /// none may give a confident wrong answer.
 @Suite("Slips: no --spike-ins, no cell count, --umi on reads without UMIs")
@@ -547,18 +564,8 @@ struct SlipTests {
     func levelAboveOne() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
-        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
-                                   "--spike-ins", spikes, "-o", out.appendingPathComponent("dx").path])
-        #expect(baseline.status == 0, "\(baseline.stderr)")
-        func call(_ dna: String) throws -> [String: Any] {
-            let sample = "FU_" + dna.replacingOccurrences(of: ".", with: "_")
-            let result = try runMRD(["track", committedRun.appendingPathComponent("P001_FU2_R1.fastq.gz").path,
-                                     "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
-                                     "--spike-ins", spikes, "--dna-ng", dna, "-o", out.appendingPathComponent(sample).path])
-            #expect(result.status == 0, "\(result.stderr)")
-            return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
-        }
+        let track = try committedFollowUps(in: out)
+        func call(_ dna: String) throws -> [String: Any] { try track("P001_FU2_R1.fastq.gz", dna) }
         let wrongUnit = try call("0.5"), right = try call("975")
         #expect((wrongUnit["mrd_level"] as! Double) > 1)
         #expect((wrongUnit["qc_flags"] as! [String]).contains("level_exceeds_cells") && wrongUnit["qc_pass"] as? Bool == false, "\(wrongUnit["qc_flags"]!)")
@@ -570,18 +577,8 @@ struct SlipTests {
     func implausibleInput() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
-        let baseline = try runMRD(["baseline", committedRun.appendingPathComponent("P001_DX_R1.fastq.gz").path, "--sample", "P001_DX",
-                                   "--spike-ins", spikes, "-o", out.appendingPathComponent("dx").path])
-        #expect(baseline.status == 0, "\(baseline.stderr)")
-        func call(_ dna: String) throws -> [String: Any] {
-            let sample = "FU_" + dna
-            let result = try runMRD(["track", committedRun.appendingPathComponent("P001_FU3_R1.fastq.gz").path,
-                                     "--clones", out.appendingPathComponent("dx/P001_DX.clones.tsv").path, "--sample", sample,
-                                     "--spike-ins", spikes, "--dna-ng", dna, "-o", out.appendingPathComponent(sample).path])
-            #expect(result.status == 0, "\(result.stderr)")
-            return try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(sample)/\(sample).call.json"))) as! [String: Any]
-        }
+        let track = try committedFollowUps(in: out)
+        func call(_ dna: String) throws -> [String: Any] { try track("P001_FU3_R1.fastq.gz", dna) }
         let picograms = try call("975000"), large = try call("13000")
         #expect((picograms["qc_flags"] as! [String]).contains("input_implausible") && picograms["qc_pass"] as? Bool == false)
         #expect(picograms["call"] as? String == "indeterminate" && picograms["call_detail"] as? String == "qc_fail", "\(picograms["reason"]!)")
