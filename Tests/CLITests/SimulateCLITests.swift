@@ -92,4 +92,26 @@ struct SimulateCLITests {
         #expect(result.status == 74)
         #expect(result.stderr.hasPrefix("mrd: error: \(blocker.path)/sub: cannot create the output folder"), "\(result.stderr)")
     }
+
+    @Test("a normal near-neighbour always differs from its index clone (two substitutions at one position once restored it)")
+    func neighboursDiffer() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        for seed in [502, 503, 504] {
+            let sim = out.appendingPathComponent("sim\(seed)")
+            let made = try runMRD(["simulate", "--out", sim.path, "--seed", "\(seed)", "--patients", "4", "--levels", "1e-2,1e-3,1e-4,0",
+                                   "--reads", "500", "--cells", "200000", "--locus-efficiency", "IGH=0.3,TRB=3", "--spike-loci", "IGH,TRB",
+                                   "--no-controls", "-t", "2"], directory: out)
+            #expect(made.status == 0, "\(made.stderr)")
+            let clones = parseTSV(try String(contentsOf: sim.appendingPathComponent("truth_clones.tsv"), encoding: .utf8))
+            var amplicons: [String: String] = [:]
+            for row in clones where row["leukemic"] == "T" { amplicons[row["clone_id"]!] = row["amplicon"]! }
+            let neighbours = clones.filter { $0["clone_id"]!.contains("_nn") }
+            #expect(neighbours.count == 2 * amplicons.count)
+            for row in neighbours {
+                let parent = String(row["clone_id"]!.split(separator: "_").prefix(3).joined(separator: "_"))
+                #expect(row["amplicon"] != amplicons[parent], "seed \(seed): \(row["clone_id"]!) is \(parent)")
+            }
+        }
+    }
 }

@@ -157,9 +157,15 @@ public struct RunSimulator: Sendable {
             for k in 0..<config.nearNeighbours {
                 var neighbour = clone.rearrangement
                 let changes = 1 + random.below(3)
+                // Distinct positions: a second substitution at a position already changed could
+                // restore the clone's own base, and a "normal neighbour" identical to the leukemia
+                // made the truth call its reads normal (a 25-nt IGK junction, seed 502).
+                var changed: Set<Int> = []
+                let span = neighbour.junctionEnd - neighbour.junctionStart
                 for _ in 0..<changes {
-                    let span = neighbour.junctionEnd - neighbour.junctionStart
                     let position = neighbour.junctionStart + 3 + random.below(max(1, span - 6))
+                    if changed.contains(position) { continue }
+                    changed.insert(position)
                     let bases: [UInt8] = Array("ACGT".utf8).filter { $0 != neighbour.sequence[position] }
                     neighbour.sequence[position] = bases[random.below(3)]
                 }
