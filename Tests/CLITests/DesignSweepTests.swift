@@ -31,6 +31,9 @@ struct DesignSweepTests {
         // A paired diagnosis whose read 2 ran longer than read 1 over a batch (the sample failed).
         Design(name: "TRB first, paired diagnosis", arguments: ["--seed", "104", "--loci", "TRB,IGH", "--locus-efficiency", "TRB=3"]),
         Design(name: "FR2 2x250", arguments: ["--seed", "106", "--amplicon", "fr2", "--read-length", "250", "--paired", "--loci", "IGH,TRB"]),
+        // 30,000 cells and 12,000 reads (half a read per template): two reads hopped from the
+        // patient's own samples were a positive at 1.3e-4 with qc_pass T, truth 0.
+        Design(name: "low input, shallow", arguments: ["--seed", "603", "--cells", "30000", "--reads", "12000"]),
         // A normal IGK clone (15% of IGK, 40% of the IGH marker's templates) beside a B-ALL; FR1 2x300, SHM.
         Design(name: "FR1 2x300 with SHM, normal IGK clone",
                arguments: ["--seed", "402", "--amplicon", "fr1", "--read-length", "300", "--paired", "--shm", "0.9", "--loci", "IGH,IGK,TRG"],
@@ -44,6 +47,7 @@ struct DesignSweepTests {
         let sim = out.appendingPathComponent("sim")
         let made = try runMRD(["simulate", "--out", sim.path, "--patients", "4", "--levels", "1e-2,1e-3,1e-4,0", "--reads", "20000",
                                "--cells", "200000", "-t", "2"] + design.arguments, directory: out)
+        // (A later --cells or --reads in the design's arguments wins.)
         #expect(made.status == 0, "\(made.stderr)")
         let run = try runMRD(["run", sim.appendingPathComponent("sheet.csv").path, "-o", out.appendingPathComponent("run").path,
                               "--spike-ins", sim.appendingPathComponent("spikes.tsv").path, "-t", "2", "--quiet"], directory: out)

@@ -261,6 +261,9 @@ public struct RunAnalysis: Sendable {
         guard clonesByPatient.count > 1, !patientsWithMarkers.isEmpty else { return }
         let owners = tracker.tracked.map { allOwners[$0] }
         var flagged: [String] = []
+        // Each clone's reads per read scanned in other patients' follow-ups: what index hopping and
+        // carry-over put into any sample of the run (`RunBackground`).
+        var background = RunBackground(clones: tracker.tracked.count)
         for o in result.outcomes.indices where result.outcomes[o].sample.role == .followup {
             guard var row = result.outcomes[o].callsRow, row.callDetail != CallDetail.failed.rawValue else { continue }
             let sample = result.outcomes[o].sample
@@ -274,12 +277,32 @@ public struct RunAnalysis: Sendable {
                 continue
             }
             let hits = ForeignClones.hits(sampleID: sample.sampleID, patientID: sample.patientID, counts: counts, owners: owners)
-            guard !hits.isEmpty else { continue }
+            guard !hits.isEmpty else {
+                background.add(counts, patientID: sample.patientID, owners: owners)
+                continue
+            }
             ForeignClones.flag(&row, hits: hits)
             result.outcomes[o].callsRow = row
             flagged.append(sample.sampleID)
         }
         if !flagged.isEmpty { result.qcFlags.append("other_patient_clone") }
+        // Positives that the run's background of their marker explains.
+        var explained: [String] = []
+        for o in result.outcomes.indices where result.outcomes[o].sample.role == .followup {
+            guard var row = result.outcomes[o].callsRow, let call = result.outcomes[o].call, row.call == MRDCallKind.positive.rawValue,
+                  let top = call.topClone,
+                  let t = tracker.tracked.indices.first(where: { owners[$0] == row.patientID && tracker.clones[tracker.tracked[$0]].cloneID == top }),
+                  let rate = background.rate(t), rate > 0 else { continue }
+            let expected = rate * Double(call.totalReads)
+            guard Statistics.regularizedGammaP(Double(max(call.leukemicReads, 1)), expected) >= 0.001 else { continue }
+            row.qcFlags.append("run_background")
+            row.qcPass = false
+            row.reason += String(format: " Other patients' follow-ups of the run carry %@'s reads at a rate that predicts %.1f of this sample's %d reads of it (index hopping, carry-over): the positive may be that background (qc_pass F).",
+                                 top, expected, call.leukemicReads)
+            result.outcomes[o].callsRow = row
+            explained.append(row.sampleID)
+        }
+        if !explained.isEmpty { result.qcFlags.append("run_background") }
     }
 
     /// Follow-ups of a patient whose index clone a control carries get `control_contamination`.
@@ -470,4 +493,30 @@ struct RunProgress {
         }
         log(line)
     }
+}
+
+/// Each tracked clone's reads per read scanned, pooled over the follow-ups of patients other than
+/// its own: those reads can only be index hopping or carry-over, which reach the clone's own
+/// patient's samples at the same rate. (Pooled, not the highest: one hopped read among 50,000
+/// scanned would otherwise predict 20 in a sample of a million.) A follow-up that carries another
+/// patient's clone at that patient's own rate (`other_patient_clone`) is no background.
+struct RunBackground {
+    var reads: [Int]
+    var scanned: [Int]
+
+    init(clones: Int) {
+        reads = [Int](repeating: 0, count: clones)
+        scanned = [Int](repeating: 0, count: clones)
+    }
+
+    mutating func add(_ counts: FollowUpCounts, patientID: String, owners: [String]) {
+        guard counts.totalReads > 0 else { return }
+        for (t, count) in counts.clones.enumerated() where owners[t] != patientID {
+            reads[t] += count.reads + count.evolvedReads
+            scanned[t] += counts.totalReads
+        }
+    }
+
+    /// Nil when no other patient's follow-up was scanned.
+    func rate(_ t: Int) -> Double? { scanned[t] > 0 ? Double(reads[t]) / Double(scanned[t]) : nil }
 }
