@@ -24,6 +24,9 @@ public enum QCCode {
         ("input_implausible", true, "the DNA input or cell count is more than any amplicon assay takes (over 100 ug, 15.4 million cells): a unit slip (pg for ng, cells for ng?); the LoD it would give is no measurement"),
         ("marker_loci_not_amplified", true, "no tracked marker's locus has a read, of its rearrangements or of its own spike-ins: its PCR failed or was not run, so an undetected marker says nothing (re-run that locus's assay)"),
         ("other_patient_clone", true, "(mrd run/aggregate) the sample carries another patient's index clone at a rate index hopping cannot explain (at least 5% of that clone's rate in its own diagnosis): a swapped tube or sheet line, or a mixed sample; its call says nothing of this patient until its identity is checked"),
+        // Run-level codes (run.json, report.html): not a follow-up's own.
+        ("control_failed", false, "(run) a control sample could not be read: the run's contamination was not checked against it"),
+        ("other_patient_check_failed", false, "(run) a follow-up's reads could not be read again for the check against other patients' clones: that check and the run's background were not made for it"),
         ("marker_locus_not_amplified", false, "a tracked marker's locus has no read, of its rearrangements or of its own spike-ins (its PCR failed or was not run); the call rests on the other markers"),
     ]
     public static let failing: Set<String> = Set(meanings.filter(\.failing).map(\.code))

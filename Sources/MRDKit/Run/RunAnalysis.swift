@@ -254,7 +254,9 @@ public struct RunAnalysis: Sendable {
 
     /// Each follow-up's first reads scanned for the other patients' index clones (`ForeignClones`):
     /// in `finish`, so that `mrd run` and `mrd aggregate` write the same calls.tsv. A follow-up
-    /// whose reads cannot be read here keeps its call, and the log says the check was not made.
+    /// whose reads cannot be read here keeps its call, and the run's QC flags say the check was not
+    /// made (`other_patient_check_failed`). The same scan measures the run's background of each
+    /// clone (`RunBackground`), against which positives are then held (`run_background`).
     func scanForForeignClones(_ result: inout RunResult, clonesByPatient: [String: [BaselineClone]], tracker: FollowUpTracker,
                               owners allOwners: [String]) throws {
         let patientsWithMarkers = Set(tracker.tracked.map { allOwners[$0] })
