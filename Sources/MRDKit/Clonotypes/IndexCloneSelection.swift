@@ -126,11 +126,7 @@ struct IndexCloneSelection {
         }
         // The leading lineage's calibrated clone with most templates (the first of equals), which a
         // calibrated clone of the other lineage is measured against.
-        let calibratedReference = leading.flatMap { lead in
-            candidates.filter { Self.isB(clonotypes[$0].locus) == Self.isB(lead.locus) && clonotypes[$0].templatesCalibrated }
-                .max { clonotypes[$0].templates < clonotypes[$1].templates }
-                .map { clonotypes[$0] }
-        }
+        let calibratedReference = leading.flatMap { mostTemplates(Self.isB($0.locus)) }.map { clonotypes[$0] }
         // The checks of a clone alone first; then the nearest clonotype of each clone that passed
         // them, in parallel (with `--min-fraction 0` that is every clonotype); then the verdicts.
         var searched: [Int] = []

@@ -81,6 +81,10 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     /// junction between them: `reads_short_of_junction` (simulated 150-nt FR3 runs 0-17%, 1x100 on
     /// them 22-53%).
     public static let maxPartialShare = 0.25
+    /// The reads that hold one side of a rearrangement but end before the other.
+    public var partialReads: Int {
+        [UnassignedReason.noFivePrime, .noThreePrime, .junctionNotCovered].reduce(0) { $0 + (unassignedReads[$1.rawValue] ?? 0) }
+    }
     public var warns: Bool { qcFlags.contains { Self.warningCodes.contains($0) } }
 
     /// One line for stderr: how many reads were assigned, and the commonest reasons the others were not.
@@ -100,8 +104,7 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
             line += ". low_v_identity: the V genes of the assigned reads are a median \(String(format: "%.0f", 100 * median))% identical to the human germline (hypermutated human repertoires: about 90%); not a human library, a wrong --germline, or an exceptionally hypermutated clone: follow-up calls from these clones are not reported as negative"
         }
         if qcFlags.contains("reads_short_of_junction") {
-            let partial = ["no_v_or_5prime_element", "no_j_or_3prime_element", "junction_not_covered"].reduce(0) { $0 + (unassignedReads[$1] ?? 0) }
-            line += ". reads_short_of_junction: \(String(format: "%.0f", 100 * Double(partial) / Double(max(totalReads, 1))))% of the reads hold one side "
+            line += ". reads_short_of_junction: \(String(format: "%.0f", 100 * Double(partialReads) / Double(max(totalReads, 1))))% of the reads hold one side "
                 + "of a rearrangement but end before the other (reads shorter than the amplicon, or single-end reads of the V side of long "
                 + "amplicons): index clones are chosen among the rest, and a clone whose junction the reads rarely span (a long one) may be "
                 + "missed or undercounted; longer or paired-end reads span it"

@@ -278,8 +278,8 @@ public enum Quantifier {
         // this sample: stray reads (hopped from another sample of the run, carry-over), each of
         // which UMIs would otherwise count as a template (two hopped reads: 4e-4 of 5,000 cells).
         var readsPerMolecule: Double?
-        if templateMethod == .umi, let umis = counts.spikeInUMIs, umis.reduce(0, +) > 0 {
-            readsPerMolecule = Double(counts.spikeInReads.reduce(0, +)) / Double(umis.reduce(0, +))
+        if templateMethod == .umi, let molecules = counts.spikeInUMIs?.reduce(0, +), molecules > 0 {
+            readsPerMolecule = Double(counts.spikeInReads.reduce(0, +)) / Double(molecules)
         }
         var fit: SpikeInFit?
         if !spikes.isEmpty {
@@ -345,9 +345,6 @@ public enum Quantifier {
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
         if Self.markersDiscordant(levels, readsPerLocus: counts.readsPerLocus) { flags.append("discordant_markers") }
-        // UMIs too short for the molecules they count: past a few percent of what L random bases
-        // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
-        // molecules often share a UMI or fall one mismatch apart and are counted once.
         // Without spike-ins, the detected clones' own families: under 2 reads per UMI most of
         // their molecules were read once and many never, so templates and level are a lower bound.
         if templateMethod == .umi, umiCapture == nil {
@@ -355,6 +352,9 @@ public enum Quantifier {
             let reads = detected.reduce(0) { $0 + $1.leukemicReads }, umis = detected.reduce(0) { $0 + $1.count.umis }
             if umis > 0 && Double(reads) < Self.minimumReadsPerUMI * Double(umis) { flags.append("umi_undersampled") }
         }
+        // UMIs too short for the molecules they count: past a few percent of what L random bases
+        // tell apart after one-mismatch error correction (4^L / (3L + 1) neighbourhoods), two
+        // molecules often share a UMI or fall one mismatch apart and are counted once.
         if templateMethod == .umi, let length = counts.umiProfile?.length,
            let most = counts.clones.map(\.umis).max(), Double(most) > Self.umiSaturation(length: length) {
             flags.append("umi_saturated")
@@ -397,9 +397,9 @@ public enum Quantifier {
                              qcPass: qcPass, qcFlags: flags, clones: levels, fit: fit, topClone: top?.count.clone.cloneID,
                              evolvedReads: top?.count.evolvedReads ?? 0, umiProfile: counts.umiProfile,
                              markers: counts.clones.map(\.clone.cloneID))
+        result.umiCapture = umiCapture
         guard let top else {  // no marker: indeterminate, no_marker
-            result.umiCapture = umiCapture
-        result.reason = CallReason.sentence(result, options: options)
+            result.reason = CallReason.sentence(result, options: options)
             return result
         }
         let perTemplate = top.readsPerTemplate
@@ -453,7 +453,6 @@ public enum Quantifier {
         (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
             CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: result.qcPass,
                               cellCountKnown: cells != nil || options.levelBasis == .reads))
-        result.umiCapture = umiCapture
         result.reason = CallReason.sentence(result, options: options)
         return result
     }

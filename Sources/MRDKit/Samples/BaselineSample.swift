@@ -294,9 +294,8 @@ public struct BaselineSample: Sendable {
         // Reads that hold one side of a rearrangement and end before the other: reads shorter than
         // the amplicon (1x100 on FR3 amplicons with long junctions), or single-end reads of the
         // V side of long ones. A clone whose junction the reads rarely span is then missed.
-        let partial = [UnassignedReason.noFivePrime, .noThreePrime, .junctionNotCovered].reduce(0) { $0 + (result.unassigned[$1] ?? 0) }
         if !summary.qcFlags.contains("low_assignment"), result.totalReads > 0,
-           Double(partial) >= BaselineSummary.maxPartialShare * Double(result.totalReads) {
+           Double(summary.partialReads) >= BaselineSummary.maxPartialShare * Double(result.totalReads) {
             summary.qcFlags.append("reads_short_of_junction")
         }
         if let reached = result.groupLimitReached {

@@ -229,8 +229,10 @@ struct TrackTally {
 
     init(index: TargetIndex, memoCapacity: Int = 0, umiLength: Int = 0) {
         spikes = [Int](repeating: 0, count: index.spikes.count)
-        if umiLength > 0 { spikeUMIs = [[Bases: Int]](repeating: [:], count: index.spikes.count) }
-        if umiLength > 0 { umiProfile = UMIProfile(length: umiLength) }
+        if umiLength > 0 {
+            umiProfile = UMIProfile(length: umiLength)
+            spikeUMIs = [[Bases: Int]](repeating: [:], count: index.spikes.count)
+        }
         scratch = TargetIndex.Scratch(index: index)
         memo = SequenceMemo(capacity: memoCapacity)
     }
