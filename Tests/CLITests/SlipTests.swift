@@ -629,4 +629,59 @@ struct SlipTests {
         #expect(aggregate.status == 0, "\(aggregate.stderr)")
         #expect(try read(out.appendingPathComponent("swapped/calls.tsv")) == runTable)
     }
+
+    /// The sheet and tables as a spreadsheet or Windows editor saves them: a UTF-8 byte order mark
+    /// and CRLF line ends read as the plain files; a sheet saved with semicolons (decimal-comma
+    /// locales) or a spike-in table saved comma-separated is refused, the message saying so.
+    @Test("a byte order mark and CRLF read as plain text; a semicolon sheet is refused with the reason")
+    func spreadsheetSavedFiles() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let bom = "\u{FEFF}"
+        func windows(_ text: String) -> String { bom + text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n") }
+        var rows: [[String]] = []
+        for line in try read(committedRun.appendingPathComponent("sheet.csv")).split(separator: "\n") {
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if fields[0] != "patient_id" {
+                for f in [5, 6] {
+                    fields[f] = fields[f].split(separator: ";").map { committedRun.appendingPathComponent(String($0)).path }.joined(separator: ";")
+                }
+            }
+            rows.append(fields)
+        }
+        let sheet = out.appendingPathComponent("sheet.csv"), spikes = out.appendingPathComponent("spikes.tsv")
+        try windows(rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n").write(to: sheet, atomically: true, encoding: .utf8)
+        let spikeTable = try read(committedRun.appendingPathComponent("spikes.tsv"))
+        try windows(spikeTable).write(to: spikes, atomically: true, encoding: .utf8)
+        #expect(try Data(contentsOf: sheet).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
+        let plain = try runCalls(["--spike-ins", committedRun.appendingPathComponent("spikes.tsv").path], in: out.appendingPathComponent("plain"))
+        _ = try runCalls(["--spike-ins", spikes.path], sheet: sheet, in: out.appendingPathComponent("windows"))
+        #expect(plain.count == 9)
+        #expect(try read(out.appendingPathComponent("windows/calls.tsv")) == read(out.appendingPathComponent("plain/calls.tsv")))
+        // clinical.csv likewise, through mrd cohort.
+        let clinical = out.appendingPathComponent("clinical.csv")
+        try windows(try read(committedRun.appendingPathComponent("clinical.csv"))).write(to: clinical, atomically: true, encoding: .utf8)
+        for (name, file) in [("plain", committedRun.appendingPathComponent("clinical.csv")), ("windows", clinical)] {
+            let cohort = try runMRD(["cohort", "--calls", out.appendingPathComponent("plain/calls.tsv").path, "--clinical", file.path,
+                                     "-o", out.appendingPathComponent("cohort-\(name)").path], directory: out)
+            #expect(cohort.status == 0, "\(cohort.stderr)")
+        }
+        #expect(try read(out.appendingPathComponent("cohort-windows/negativity.tsv")) == read(out.appendingPathComponent("cohort-plain/negativity.tsv")))
+        #expect(try read(out.appendingPathComponent("cohort-windows/rfs.tsv")) == read(out.appendingPathComponent("cohort-plain/rfs.tsv")))
+
+        // Semicolons and decimal commas: refused before any sample is read, nothing written.
+        let semicolons = out.appendingPathComponent("sheet-semicolons.csv")
+        try windows(rows.map { $0.map { $0.replacingOccurrences(of: ".5", with: ",5") }.joined(separator: ";") }.joined(separator: "\n"))
+            .write(to: semicolons, atomically: true, encoding: .utf8)
+        let refused = try runMRD(["run", semicolons.path, "-o", out.appendingPathComponent("refused").path, "--spike-ins", spikes.path], directory: out)
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("sheet-semicolons.csv:1: missing columns patient_id") && refused.stderr.contains("semicolon-separated"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("refused/calls.tsv").path))
+        // A spike-in table saved comma-separated.
+        let commaSpikes = out.appendingPathComponent("spikes-commas.tsv")
+        try spikeTable.replacingOccurrences(of: "\t", with: ",").write(to: commaSpikes, atomically: true, encoding: .utf8)
+        let commas = try runMRD(["run", sheet.path, "-o", out.appendingPathComponent("commas").path, "--spike-ins", commaSpikes.path], directory: out)
+        #expect(commas.status == 65)
+        #expect(commas.stderr.contains("comma-separated: save it tab-separated"), "\(commas.stderr)")
+    }
 }

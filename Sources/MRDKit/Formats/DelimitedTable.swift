@@ -30,6 +30,9 @@ public struct DelimitedTable: Sendable {
     /// Parses `bytes` (UTF-8 text); `path` names the table in messages.
     public init(bytes: [UInt8], path: String, dialect: Dialect) {
         self.path = path
+        // A UTF-8 byte order mark, as spreadsheets save "CSV UTF-8" and Windows editors save text:
+        // not part of the first column's name.
+        let bytes = bytes.starts(with: Self.byteOrderMark) ? Array(bytes.dropFirst(Self.byteOrderMark.count)) : bytes
         var table = Parsed()
         switch dialect {
         case .tsv: table.parseTSV(bytes)
@@ -55,7 +58,30 @@ public struct DelimitedTable: Sendable {
         }
         columnIndex = index
         repeatedColumns = repeated
+        // A header that is one field holding another table's separator: the file was saved with
+        // the wrong one (spreadsheets save "CSV" with semicolons where the decimal mark is a comma).
+        var hint: String?
+        if header.count == 1, let only = header.first {
+            switch dialect {
+            case .csv where only.contains(";"):
+                hint = "the file is semicolon-separated (as spreadsheets save CSV where the decimal mark is a comma): save it comma-separated, with decimal points"
+            case .csv where only.contains("\t"):
+                hint = "the file is tab-separated: save it comma-separated"
+            case .tsv where only.contains(","):
+                hint = "the file is comma-separated: save it tab-separated"
+            case .tsv where only.contains(";"):
+                hint = "the file is semicolon-separated: save it tab-separated"
+            default: break
+            }
+        }
+        separatorHint = hint
     }
+
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Why the header did not split into columns, when it holds another separator than the
+    /// dialect's; for the missing-columns message.
+    public let separatorHint: String?
 
     /// Reads a table file, with the contract's errors: missing (66), unreadable (66), not UTF-8
     /// text or without a header line (65). `what` names the file in messages ("clones file").
@@ -110,7 +136,8 @@ public struct DelimitedTable: Sendable {
     public func requireColumns(_ names: [String]) throws {
         let missing = missingColumns(names)
         guard missing.isEmpty else {
-            throw ReadError(.malformedRecord, file: path, line: 1, "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+            throw ReadError(.malformedRecord, file: path, line: 1,
+                            "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))" + (separatorHint.map { ": \($0)" } ?? ""))
         }
     }
 
