@@ -76,26 +76,37 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
     long touched_n = 0;
     if (total <= hit_capacity) {
         // Each hit's slot and diagonal recorded as it is counted: the second pass then reads this
-        // list instead of looking every seed's hits up again.
+        // list instead of looking every seed's hits up again. Restrict-qualified copies and
+        // per-seed constants keep the loop in registers (with the outputs possibly aliasing the
+        // inputs, it reloaded and spilled: 35 instructions a hit).
         const int32_t last_start = (int32_t)(n - k);
+        const mrd_element_hit *restrict hits = index->hits;
+        const int32_t *restrict near = near_from;
+        int32_t *restrict slots_out = hit_slots;
+        int32_t *restrict values_out = hit_values;
+        int32_t *restrict tally = counts;
+        int32_t *restrict touched_out = touched;
+        const int32_t reverse_base = (int32_t)element_count;
         long h = 0;
         for (long s = 0; s < seeds; s++) {
-            const mrd_element_hit *hit = index->hits + found[s].start;
-            const mrd_element_hit *stop = index->hits + found[s].end;
-            const int forward_seed = found[s].forward;
-            const int32_t position = found[s].position, reverse_position = last_start - position;
-            for (; hit < stop; hit++) {
-                const long element = hit->packed >> 1;
-                const int on_forward = (hit->packed & 1) == forward_seed;
-                const long slot = (on_forward ? 0 : element_count) + element;
-                const int32_t offset = hit->offset;
-                const int32_t diagonal = (on_forward ? position : reverse_position) - offset;
-                hit_slots[h] = (int32_t)slot;
-                hit_values[h] = (int32_t)((uint32_t)diagonal << 1) | (offset >= near_from[element]);
+            const int32_t start = found[s].start, end = found[s].end;
+            // A hit is on the read's reverse strand when its canonical flag differs from the seed's.
+            const uint32_t seed_flag = (uint32_t)found[s].forward;
+            const int32_t position = found[s].position, reverse_shift = last_start - 2 * position;
+            for (int32_t i = start; i < end; i++) {
+                const uint32_t packed = hits[i].packed;
+                const int32_t offset = hits[i].offset;
+                const int32_t element = (int32_t)(packed >> 1);
+                const int32_t on_reverse = -(int32_t)((packed & 1) ^ seed_flag);  // 0 or -1
+                const int32_t slot = element + (reverse_base & on_reverse);
+                const int32_t diagonal = position + (reverse_shift & on_reverse) - offset;
+                slots_out[h] = slot;
+                values_out[h] = (int32_t)((uint32_t)diagonal << 1) | (offset >= near[element]);
                 h++;
-                touched[touched_n] = (int32_t)slot;
-                touched_n += counts[slot] == 0;
-                counts[slot] += 1;
+                const int32_t before = tally[slot];
+                touched_out[touched_n] = slot;
+                touched_n += before == 0;
+                tally[slot] = before + 1;
             }
         }
         *hit_count = h;
@@ -121,23 +132,27 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
 
 void mrd_seed_bucket(const int32_t *hit_slots, const int32_t *hit_values, long hit_count, int strand, long element_count,
                      int32_t spare, int32_t *cursor, int32_t *diagonals, uint8_t *near) {
-    const long base = strand == 0 ? 0 : element_count;
+    const int32_t base = strand == 0 ? 0 : (int32_t)element_count;
+    const uint32_t elements = (uint32_t)element_count;
+    const int32_t *restrict slots = hit_slots;
+    const int32_t *restrict values = hit_values;
+    int32_t *restrict cursors = cursor;
     int32_t *restrict out_diagonals = diagonals;
     uint8_t *restrict out_near = near;
     for (long h = 0; h < hit_count; h++) {
         // Branch-free (a branch on `take` is mispredicted for a large share of the hits): hits of the other strand or of elements not selected go to the spare entry.
-        const long relative = hit_slots[h] - base;
-        const int32_t inside = (unsigned long)relative < (unsigned long)element_count;
-        const long element = relative & -(long)inside;
-        const int32_t c = cursor[element];
-        int32_t take = inside & (int32_t)((uint32_t)~c >> 31);
+        const uint32_t relative = (uint32_t)(slots[h] - base);
+        const int32_t inside = -(int32_t)(relative < elements);  // 0 or -1
+        const int32_t element = (int32_t)relative & inside;
+        const int32_t c = cursors[element];
+        int32_t take = inside & ~(c >> 31);  // -1 when inside and selected (c >= 0)
         // An empty asm hides `take` from the optimiser, which would otherwise branch on it.
         __asm__("" : "+r"(take));
-        const int32_t at = spare + ((c - spare) & -take);
-        const int32_t value = hit_values[h];
+        const int32_t at = spare + ((c - spare) & take);
+        const int32_t value = values[h];
         out_diagonals[at] = value >> 1;
         out_near[at] = (uint8_t)(value & 1);
-        cursor[element] = c + take;
+        cursors[element] = c - take;
     }
 }
 
