@@ -43,6 +43,29 @@ public enum ReadCoverage {
         return min(1, 1 / max(forwardRatio, reverseRatio))
     }
 
+    /// The coverage a follow-up's own reads of a clone show, against the forward share of the
+    /// same sample's spike-in reads; nil when its reads cannot tell. The diagnosis measured coverage
+    /// with its own read layout: a follow-up read otherwise (single-end after a merged-pair or
+    /// longer-read diagnosis, or the reverse) spans a long junction from other ends. With
+    /// `minReads` or more, the diagnosis's rule; with fewer (a clone near the LoD), only the clear
+    /// cases: every read in one orientation where chance would make that under 0.1% likely (coverage
+    /// = that orientation's share), or both orientations read twice or more (spanned from both
+    /// ends: 1).
+    public static func sampleCoverage(forward: Int, count: Int, forwardShare share: Double) -> Double? {
+        guard share > 0.05, share < 0.95, count >= minSampleReads else { return nil }
+        if count >= minReads { return coverage(forward: forward, count: count, forwardShare: share) }
+        if forward == 0 && pow(1 - share, Double(count)) < 0.001 { return 1 - share }
+        if forward == count && pow(share, Double(count)) < 0.001 { return share }
+        if forward >= 2 && count - forward >= 2 { return 1 }
+        return nil
+    }
+
+    /// Fewest reads of a clone in a follow-up to judge its orientations there.
+    static let minSampleReads = 6
+    /// How far (as a factor) a follow-up's own coverage must differ from its diagnosis's to be used
+    /// instead: within it, the diagnosis's (measured on many more reads) stands.
+    public static let sampleCoverageFactor = 1.5
+
     /// Sets `coverage` of every clonotype, locus by locus.
     static func assign(_ clonotypes: inout [Clonotype]) {
         var byLocus: [Locus: [Int]] = [:]

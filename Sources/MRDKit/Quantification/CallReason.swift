@@ -8,6 +8,7 @@ public enum QCCode {
         ("spike_in_missing", true, "no spike-in read was found, so reads could not be turned into templates"),
         ("spike_in_outlier", false, "a spike-in's reads per copy is more than 3x off the fit (spike_in_outliers in call.json)"),
         ("spike_in_locus_fallback", false, "a tracked locus has no spike-ins of its own and was calibrated by the other loci's"),
+        ("coverage_from_sample", false, "a tracked clone's reads in this sample span its junction from other ends than at diagnosis (a different read layout: single-end after merged pairs or longer reads, or the reverse), so its templates were corrected by this sample's own orientation shares, not the diagnosis's coverage"),
         ("templates_from_reads", true, "neither spike-ins nor UMIs: reads were taken as templates, which overstates the level and understates the LoD (give --spike-ins or --umi)"),
         ("low_reads", true, "fewer than 1,000 reads"),
         ("low_assignment", true, "under 10% of the reads were assigned to an immune-receptor locus (not a human IG/TR library, or mostly primer dimers or off-target product)"),

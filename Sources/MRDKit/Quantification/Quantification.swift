@@ -307,7 +307,11 @@ public enum Quantifier {
         if counts.vIdentity.isLow && !flags.contains("low_v_identity") { flags.append("low_v_identity") }
 
         var levels: [CloneLevel] = []
-        var fallbackLoci = false
+        var fallbackLoci = false, coverageFromSample = false
+        // The sample's own orientation share, from its spike-ins (short: every read spans them).
+        let spikeReadTotal = counts.spikeInReads.reduce(0, +)
+        let spikeForwardShare = spikeReadTotal >= ReadCoverage.minSpikeReads
+            ? Double(counts.spikeInForwardReads) / Double(spikeReadTotal) : nil
         for count in counts.clones {
             let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
             // Reads an abundant neighbour's misreads explain are not leukemic molecules.
@@ -321,7 +325,14 @@ public enum Quantifier {
                     ownCalibration = calibration.ownLocus
                     // Reads per template that can be counted: a clone read fully from one end only
                     // yields its coverage share of a spike-in's reads per copy.
-                    perTemplate = calibration.readsPerCopy * count.clone.coverage
+                    var coverage = count.clone.coverage
+                    if let share = spikeForwardShare,
+                       let own = ReadCoverage.sampleCoverage(forward: count.forwardReads, count: count.reads, forwardShare: share),
+                       max(own / coverage, coverage / own) > ReadCoverage.sampleCoverageFactor {
+                        coverage = own
+                        coverageFromSample = true
+                    }
+                    perTemplate = calibration.readsPerCopy * coverage
                     logSE = calibration.logSE
                     templates = netReads / perTemplate
                 }
@@ -344,6 +355,7 @@ public enum Quantifier {
                                      calibrationLogSE: logSE))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
+        if coverageFromSample { flags.append("coverage_from_sample") }
         if Self.markersDiscordant(levels, readsPerLocus: counts.readsPerLocus) { flags.append("discordant_markers") }
         // Without spike-ins, the detected clones' own families: under 2 reads per UMI most of
         // their molecules were read once and many never, so templates and level are a lower bound.

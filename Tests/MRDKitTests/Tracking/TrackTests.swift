@@ -512,3 +512,57 @@ struct DiscordantMarkerTests {
         #expect(!mainHigh.qcFlags.contains("discordant_markers") && mainHigh.qcPass)
     }
 }
+
+@Suite("Coverage measured in the follow-up")
+struct SampleCoverageTests {
+    /// A follow-up of 100,000 cells with 1,000 spike-in reads for 500 copies (half of them forward)
+    /// and an IGH clone whose diagnosis measured `coverage`, read `reads` times here, `forward` of
+    /// them on its own strand.
+    func call(coverage: Double, reads: Int, forward: Int) -> MRDCall {
+        var clone = BaselineClone(cloneID: "P1_DX_IGH_1", sampleID: "P1_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+                                  junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
+                                  target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
+        clone.coverage = coverage
+        var counts = FollowUpCounts(sampleID: "P1_FU")
+        counts.totalReads = 40_000
+        counts.readsPerLocus = [.IGH: 30_000]
+        counts.spikeInReads = [1_000]
+        counts.spikeInForwardReads = 500
+        var count = TrackedCloneCount(clone: clone)
+        count.reads = reads
+        count.forwardReads = forward
+        counts.clones = [count]
+        var options = CallOptions()
+        options.cells = 100_000
+        return Quantifier.call(counts, spikes: [SpikeInCalibrator(id: "S1", sequence: [], copies: 500)], spikeLoci: [.IGH], options: options)
+    }
+
+    @Test("a diagnosis of merged pairs (coverage 1), a single-end follow-up spanning the junction from one end: templates by the follow-up's own shares")
+    func singleEndAfterPairs() {
+        // 200 reads, none forward, where half the spike-in reads are: only one end spans the junction.
+        let oneEnd = call(coverage: 1, reads: 200, forward: 0)
+        #expect(oneEnd.qcFlags.contains("coverage_from_sample") && oneEnd.qcPass, "\(oneEnd.qcFlags)")
+        #expect(abs(oneEnd.mrdLevel! - 200.0 / 2 / 0.5 / 100_000) < 1e-12, "\(oneEnd.mrdLevel!)")
+        #expect(oneEnd.reason.contains("coverage_from_sample"))
+        // Near the LoD: 12 reads all reverse (0.5^12 < 0.001) are judged the same way; 6 are not.
+        let few = call(coverage: 1, reads: 12, forward: 0)
+        #expect(few.qcFlags.contains("coverage_from_sample") && abs(few.mrdLevel! - 12.0 / 2 / 0.5 / 100_000) < 1e-12)
+        let tooFew = call(coverage: 1, reads: 6, forward: 0)
+        #expect(!tooFew.qcFlags.contains("coverage_from_sample") && abs(tooFew.mrdLevel! - 6.0 / 2 / 100_000) < 1e-12)
+        // Both ends read as at diagnosis: the diagnosis's coverage stands, no flag.
+        let both = call(coverage: 1, reads: 200, forward: 96)
+        #expect(!both.qcFlags.contains("coverage_from_sample") && abs(both.mrdLevel! - 200.0 / 2 / 100_000) < 1e-12)
+    }
+
+    @Test("a single-end diagnosis (coverage 0.5), a follow-up of merged pairs read from both ends: coverage 1 there, not the diagnosis's")
+    func pairsAfterSingleEnd() {
+        let merged = call(coverage: 0.5, reads: 100, forward: 47)
+        #expect(merged.qcFlags.contains("coverage_from_sample") && abs(merged.mrdLevel! - 100.0 / 2 / 100_000) < 1e-12, "\(merged.qcFlags)")
+        // Few reads, both orientations seen twice or more: spanned from both ends.
+        let few = call(coverage: 0.5, reads: 8, forward: 3)
+        #expect(few.qcFlags.contains("coverage_from_sample") && abs(few.mrdLevel! - 8.0 / 2 / 100_000) < 1e-12)
+        // As at diagnosis (one end only): unchanged.
+        let same = call(coverage: 0.5, reads: 100, forward: 0)
+        #expect(!same.qcFlags.contains("coverage_from_sample") && abs(same.mrdLevel! - 100.0 / 2 / 0.5 / 100_000) < 1e-12)
+    }
+}
