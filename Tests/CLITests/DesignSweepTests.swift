@@ -76,4 +76,41 @@ struct DesignSweepTests {
         // leave a patient without one: its leukemic junctions nearly germline).
         #expect(positives >= 4, "\(positives) positives")
     }
+
+    /// P002's diagnosis is read as merged 2x150 pairs (the simulator's default paired sample) and
+    /// its follow-ups single-end: its IGH marker's 85-nt junction is spanned whole at diagnosis
+    /// (coverage 1) but only from the J end in the follow-ups, which read 2x low (0.0046 for 0.0098,
+    /// qc_pass T) until the follow-up checked coverage with its own reads.
+    @Test("a diagnosis of merged pairs, single-end follow-ups, a long IGH junction: levels by the follow-up's own coverage")
+    func singleEndAfterPairs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let sim = out.appendingPathComponent("sim")
+        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "1007", "--patients", "2", "--levels", "1e-2,1e-3", "--reads", "40000",
+                               "--cells", "100000", "--index-hopping", "0", "-t", "2"], directory: out)
+        #expect(made.status == 0, "\(made.stderr)")
+        let run = try runMRD(["run", sim.appendingPathComponent("sheet.csv").path, "-o", out.appendingPathComponent("run").path,
+                              "--spike-ins", sim.appendingPathComponent("spikes.tsv").path, "-t", "2", "--quiet"], directory: out)
+        #expect(run.status == 0, "\(run.stderr)")
+        let clones = parseTSV(try String(contentsOf: out.appendingPathComponent("run/samples/P002_DX/P002_DX.clones.tsv"), encoding: .utf8))
+        let marker = try #require(clones.first { $0["trackable"] == "T" && $0["locus"] == "IGH" })
+        #expect(marker["junction"]!.count == 85 && marker["coverage"] == "1", "\(marker)")
+        var truth: [String: Double] = [:]
+        for row in parseTSV(try String(contentsOf: sim.appendingPathComponent("truth.tsv"), encoding: .utf8)) where row["role"] == "followup" {
+            truth[row["sample_id"]!] = Double(row["leukemic_cells"]!)! / Double(row["cells"]!)!
+        }
+        let calls = parseTSV(try String(contentsOf: out.appendingPathComponent("run/calls.tsv"), encoding: .utf8))
+        #expect(calls.count == 4)
+        for call in calls {
+            let sample = call["sample_id"]!, level = Double(call["mrd_level"]!)!, flagged = call["qc_flags"]!.contains("coverage_from_sample")
+            #expect(call["call"] == "positive" && call["qc_pass"] == "T", "\(sample): \(call)")
+            // P002's follow-ups are corrected (the induction sample within 1.5x of its true level);
+            // P001's diagnosis and follow-ups agree, and are left alone.
+            #expect(flagged == sample.hasPrefix("P002"), "\(sample): \(call["qc_flags"]!)")
+            if call["call_detail"] == "quantifiable" {
+                #expect(level / truth[sample]! < 1.5 && level / truth[sample]! > 1 / 1.5, "\(sample): \(level) for \(truth[sample]!)")
+            }
+        }
+        #expect(calls.first { $0["sample_id"] == "P002_FU1" }?["call_detail"] == "quantifiable")
+    }
 }
