@@ -236,6 +236,29 @@ public enum Quantifier {
         return levels[lead].templates < discordantRatio * other
     }
 
+    /// Two markers whose reads here moved `discordantChange`-fold apart from their ratio at
+    /// diagnosis: the one with `discordantTemplates` or more predicts, at that ratio, at least
+    /// `discordantExpectedReads` of the other, which has under a tenth of them. Every blast carries
+    /// all its markers, so their reads keep the diagnosis's ratio in a follow-up of the same assay
+    /// (within Poisson noise and a few-fold of subclones and read layout); a normal clone tracked as
+    /// a marker holds its own steady level while the leukemia falls (a normal TRD clone at 4.9% beside
+    /// a T-ALL's TRB marker at 1.1%, 12-fold from their diagnosis ratio, set the level 4.8x high).
+    /// Reads, not templates: both samples' locus efficiencies cancel in the ratio.
+    /// (A marker whose locus has no read here is `marker_locus_not_amplified`'s, not this.)
+    static func markersMovedApart(_ levels: [CloneLevel], readsPerLocus: [Locus: Int]) -> Bool {
+        for high in levels where high.templates >= discordantTemplates && high.count.clone.count > 0 {
+            for low in levels where low.count.clone.cloneID != high.count.clone.cloneID && low.count.clone.count > 0
+                && (readsPerLocus[low.count.clone.locus] ?? 0) > 0 {
+                let expected = Double(high.leukemicReads) * Double(low.count.clone.count) / Double(high.count.clone.count)
+                if expected >= discordantExpectedReads && Double(low.leukemicReads) * discordantChange < expected { return true }
+            }
+        }
+        return false
+    }
+
+    public static let discordantChange = 10.0
+    public static let discordantExpectedReads = 20.0
+
     /// From this many reads per molecule (the spike-ins' UMI families), a clone read once per UMI is strays.
     public static let familyReadsForStrays = 3.0
     /// Under this share of the spike-ins' copies recovered as distinct UMIs, UMIs do not quantify.
@@ -356,7 +379,9 @@ public enum Quantifier {
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
         if coverageFromSample { flags.append("coverage_from_sample") }
-        if Self.markersDiscordant(levels, readsPerLocus: counts.readsPerLocus) { flags.append("discordant_markers") }
+        if Self.markersDiscordant(levels, readsPerLocus: counts.readsPerLocus) || Self.markersMovedApart(levels, readsPerLocus: counts.readsPerLocus) {
+            flags.append("discordant_markers")
+        }
         // Without spike-ins, the detected clones' own families: under 2 reads per UMI most of
         // their molecules were read once and many never, so templates and level are a lower bound.
         if templateMethod == .umi, umiCapture == nil {
