@@ -38,6 +38,12 @@ struct DesignSweepTests {
         Design(name: "FR1 2x300 with SHM, normal IGK clone",
                arguments: ["--seed", "402", "--amplicon", "fr1", "--read-length", "300", "--paired", "--shm", "0.9", "--loci", "IGH,IGK,TRG"],
                knownLevelOff: ["P002_FU2": "the normal IGK clone outreads the leukemia's 1e-3; the call (positive) is right"]),
+        // A normal TRD clone (TRAV23/DV6-TRDJ4, 18% of TRD) beside a T-ALL's TRB marker: at 4.9% it
+        // set the induction level 4.8x high (the TRB marker at 1.1%, 12-fold from their diagnosis
+        // ratio); FR1 2x300.
+        Design(name: "T-ALL, FR1 2x300, normal TRD clone",
+               arguments: ["--seed", "1022", "--reads", "40000", "--cells", "300000", "--amplicon", "fr1", "--read-length", "300",
+                           "--loci", "TRB,TRG,TRD", "--index-hopping", "0.001", "--paired"]),
     ]
 
     @Test("every follow-up against the truth", arguments: designs)

@@ -228,9 +228,7 @@ public enum Quantifier {
     /// one leukemia differ a few-fold (both alleles, subclones), not 20-fold. (A main marker whose
     /// locus has no read at all is `marker_locus_not_amplified`'s, not this.)
     static func markersDiscordant(_ levels: [CloneLevel], readsPerLocus: [Locus: Int]) -> Bool {
-        guard let lead = levels.indices.filter({ levels[$0].count.clone.fraction > 0 }).max(by: { a, b in
-            (levels[a].count.clone.fraction, levels[b].count.clone.cloneID) < (levels[b].count.clone.fraction, levels[a].count.clone.cloneID)
-        }), (readsPerLocus[levels[lead].count.clone.locus] ?? 0) > 0 else { return false }
+        guard let lead = mainMarker(levels), (readsPerLocus[levels[lead].count.clone.locus] ?? 0) > 0 else { return false }
         guard let other = levels.indices.filter({ $0 != lead && levels[$0].detected }).map({ levels[$0].templates }).max(),
               other >= discordantTemplates else { return false }
         return levels[lead].templates < discordantRatio * other
@@ -244,9 +242,12 @@ public enum Quantifier {
     /// a marker holds its own steady level while the leukemia falls (a normal TRD clone at 4.9% beside
     /// a T-ALL's TRB marker at 1.1%, 12-fold from their diagnosis ratio, set the level 4.8x high).
     /// Reads, not templates: both samples' locus efficiencies cancel in the ratio.
-    /// (A marker whose locus has no read here is `marker_locus_not_amplified`'s, not this.)
+    /// The main marker itself reading high is no such sign (the reported level is the highest
+    /// marker's, and the main marker is the leukemia's by its share at diagnosis); a marker whose
+    /// locus has no read here is `marker_locus_not_amplified`'s, not this.
     static func markersMovedApart(_ levels: [CloneLevel], readsPerLocus: [Locus: Int]) -> Bool {
-        for high in levels where high.templates >= discordantTemplates && high.count.clone.count > 0 {
+        let lead = mainMarker(levels)
+        for (h, high) in levels.enumerated() where h != lead && high.templates >= discordantTemplates && high.count.clone.count > 0 {
             for low in levels where low.count.clone.cloneID != high.count.clone.cloneID && low.count.clone.count > 0
                 && (readsPerLocus[low.count.clone.locus] ?? 0) > 0 {
                 let expected = Double(high.leukemicReads) * Double(low.count.clone.count) / Double(high.count.clone.count)
@@ -254,6 +255,14 @@ public enum Quantifier {
             }
         }
         return false
+    }
+
+    /// The leukemia's main marker: the tracked clone with the largest share of its locus at
+    /// diagnosis (ties by clone id).
+    static func mainMarker(_ levels: [CloneLevel]) -> Int? {
+        levels.indices.filter { levels[$0].count.clone.fraction > 0 }.max { a, b in
+            (levels[a].count.clone.fraction, levels[b].count.clone.cloneID) < (levels[b].count.clone.fraction, levels[a].count.clone.cloneID)
+        }
     }
 
     public static let discordantChange = 10.0

@@ -500,9 +500,24 @@ struct DiscordantMarkerTests {
         let steady = call(igh: 7, trb: 13_480)
         #expect(steady.qcFlags.contains("discordant_markers") && !steady.qcPass, "\(steady.qcFlags)")
         #expect(steady.reason.contains("discordant_markers"))
-        // One leukemia: IGH at 2,000 templates, TRB at 6,000 (a few-fold apart) is no discordance.
-        let leukemia = call(igh: 2_000, trb: 6_000)
+        // One leukemia: IGH at 2,000 templates, TRB at 1,500 (their diagnosis reads 3,700 and 1,000:
+        // the ratio moved 2.8-fold) is no discordance.
+        let leukemia = call(igh: 2_000, trb: 1_500)
         #expect(!leukemia.qcFlags.contains("discordant_markers") && leukemia.qcPass && leukemia.call == .positive)
+        // The same TRB at 6,000 is 11-fold from the diagnosis ratio (each blast carries both
+        // markers) and above the main marker: discordant, though neither is under 5% of the other.
+        let movedApart = call(igh: 2_000, trb: 6_000)
+        #expect(movedApart.qcFlags.contains("discordant_markers") && !movedApart.qcPass, "\(movedApart.qcFlags)")
+        // The IGH marker falling 12-fold faster than a steady TRB clone (a normal T-cell clone).
+        let falling = call(igh: 300, trb: 1_000)
+        #expect(falling.qcFlags.contains("discordant_markers"))
+        // Too few reads to tell: TRB at 60 predicts 222 IGH reads, 15 seen (14.8-fold) is flagged;
+        // TRB at 5 (under 50 templates) predicts nothing.
+        #expect(call(igh: 15, trb: 60).qcFlags.contains("discordant_markers"))
+        #expect(!call(igh: 0, trb: 5).qcFlags.contains("discordant_markers"))
+        // The main marker reading high and the other marker low (12-fold from their ratio): the
+        // level reported is the main marker's, no sign of a normal clone set as the level.
+        #expect(!call(igh: 6_000, trb: 140).qcFlags.contains("discordant_markers"))
         // Near the LoD one marker may be missed by chance: 20 TRB templates and no IGH read is not flagged.
         let low = call(igh: 0, trb: 20)
         #expect(!low.qcFlags.contains("discordant_markers"), "\(low.qcFlags)")
