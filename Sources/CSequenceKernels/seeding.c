@@ -77,8 +77,8 @@ long mrd_seed_count(const uint8_t *read, long n, int k, long step, const mrd_kme
     if (total <= hit_capacity) {
         // Each hit's slot and diagonal recorded as it is counted: the second pass then reads this
         // list instead of looking every seed's hits up again. Restrict-qualified copies and
-        // per-seed constants keep the loop in registers (with the outputs possibly aliasing the
-        // inputs, it reloaded and spilled: 35 instructions a hit).
+        // per-seed constants (the hit's strand as a 0/-1 mask) spare the compiler reloads and
+        // branches: about 35 instructions a hit, 2% fewer than before (cachegrind).
         const int32_t last_start = (int32_t)(n - k);
         const mrd_element_hit *restrict hits = index->hits;
         const int32_t *restrict near = near_from;
