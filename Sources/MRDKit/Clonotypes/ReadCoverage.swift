@@ -43,6 +43,13 @@ public enum ReadCoverage {
         return min(1, 1 / max(forwardRatio, reverseRatio))
     }
 
+    /// The forward share of a tracked sample's spike-in reads (short: every read spans them), when
+    /// it has `minSpikeReads` of them: what a clone spanned from both ends would show.
+    static func spikeInForwardShare(_ counts: FollowUpCounts) -> Double? {
+        let reads = counts.spikeInReads.reduce(0, +)
+        return reads >= minSpikeReads ? Double(counts.spikeInForwardReads) / Double(reads) : nil
+    }
+
     /// The coverage a follow-up's own reads of a clone show, against the forward share of the
     /// same sample's spike-in reads; nil when its reads cannot tell. The diagnosis measured coverage
     /// with its own read layout: a follow-up read otherwise (single-end after a merged-pair or

@@ -136,9 +136,18 @@ public struct DelimitedTable: Sendable {
     public func requireColumns(_ names: [String]) throws {
         let missing = missingColumns(names)
         guard missing.isEmpty else {
-            throw ReadError(.malformedRecord, file: path, line: 1,
-                            "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))" + (separatorHint.map { ": \($0)" } ?? ""))
+            throw ReadError(.malformedRecord, file: path, line: 1, missingColumnsMessage(missing))
         }
+    }
+
+    /// "missing column(s) a, b", with the separator hint when the header did not split.
+    public func missingColumnsMessage(_ missing: [String]) -> String {
+        withSeparatorHint("missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+    }
+
+    /// A message about the header, with `separatorHint` after it when there is one.
+    public func withSeparatorHint(_ message: String) -> String {
+        message + (separatorHint.map { ": \($0)" } ?? "")
     }
 
     /// The splitter's output.

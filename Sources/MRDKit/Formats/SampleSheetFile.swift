@@ -66,9 +66,7 @@ public struct SampleSheet: Sendable {
         let header = table.header
         for name in table.repeatedColumns { problem(1, "column '\(name)' appears twice") }
         let missing = table.missingColumns(Self.requiredColumns)
-        if !missing.isEmpty {
-            problem(1, "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))" + (table.separatorHint.map { ": \($0)" } ?? ""))
-        }
+        if !missing.isEmpty { problem(1, table.missingColumnsMessage(missing)) }
         guard missing.isEmpty else { throw SheetError(problems: problems) }
         var column: [String: Int] = [:]
         for name in header where column[name] == nil { column[name] = table.column(name) }

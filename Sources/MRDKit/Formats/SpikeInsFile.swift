@@ -29,7 +29,7 @@ public enum SpikeInsFile {
     public static func parse(bytes: [UInt8], path: String) throws -> [SpikeInCalibrator] {
         let table = DelimitedTable(bytes: bytes, path: path, dialect: .tsv)
         guard table.header.filter({ !$0.isEmpty }).prefix(3).elementsEqual(columns) else {
-            throw ReadError(.malformedRecord, file: path, line: 1, "expected the header 'spike_id<TAB>sequence<TAB>copies'" + (table.separatorHint.map { ": \($0)" } ?? ""))
+            throw ReadError(.malformedRecord, file: path, line: 1, table.withSeparatorHint("expected the header 'spike_id<TAB>sequence<TAB>copies'"))
         }
         var spikes: [SpikeInCalibrator] = []
         for r in 0..<table.rowCount {

@@ -309,9 +309,10 @@ public enum Quantifier {
         // read 3 times or more on average, a clone whose every UMI was read once is no molecule of
         // this sample: stray reads (hopped from another sample of the run, carry-over), each of
         // which UMIs would otherwise count as a template (two hopped reads: 4e-4 of 5,000 cells).
+        let spikeReadTotal = counts.spikeInReads.reduce(0, +)
         var readsPerMolecule: Double?
         if templateMethod == .umi, let molecules = counts.spikeInUMIs?.reduce(0, +), molecules > 0 {
-            readsPerMolecule = Double(counts.spikeInReads.reduce(0, +)) / Double(molecules)
+            readsPerMolecule = Double(spikeReadTotal) / Double(molecules)
         }
         var fit: SpikeInFit?
         if !spikes.isEmpty {
@@ -332,7 +333,7 @@ public enum Quantifier {
             cellsMethod = .none
         }
         if counts.totalReads < options.minTotalReads { flags.append("low_reads") }
-        let assigned = counts.readsPerLocus.values.reduce(0, +) + counts.spikeInReads.reduce(0, +)
+        let assigned = counts.readsPerLocus.values.reduce(0, +) + spikeReadTotal
         if counts.totalReads > 0 && Double(assigned) < 0.1 * Double(counts.totalReads) { flags.append("low_assignment") }
         for flag in options.inheritedFlags where !flags.contains(flag) { flags.append(flag) }
         // The sample's own reads: a library of another species (its J genes read as human ones).
@@ -340,10 +341,8 @@ public enum Quantifier {
 
         var levels: [CloneLevel] = []
         var fallbackLoci = false, coverageFromSample = false
-        // The sample's own orientation share, from its spike-ins (short: every read spans them).
-        let spikeReadTotal = counts.spikeInReads.reduce(0, +)
-        let spikeForwardShare = spikeReadTotal >= ReadCoverage.minSpikeReads
-            ? Double(counts.spikeInForwardReads) / Double(spikeReadTotal) : nil
+        // The sample's own orientation share, for the clones' coverage in its read layout.
+        let spikeForwardShare = ReadCoverage.spikeInForwardShare(counts)
         for count in counts.clones {
             let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
             // Reads an abundant neighbour's misreads explain are not leukemic molecules.
@@ -430,9 +429,8 @@ public enum Quantifier {
             return a.count.clone.cloneID > b.count.clone.cloneID
         }
         let detected = !detectedLevels.isEmpty
-        let spikeTotal = counts.spikeInReads.reduce(0, +)
         var result = MRDCall(sampleID: counts.sampleID, totalReads: counts.totalReads, readsPerLocus: counts.readsPerLocus,
-                             readsWithoutLocus: counts.readsWithoutLocus, spikeInReads: spikeTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
+                             readsWithoutLocus: counts.readsWithoutLocus, spikeInReads: spikeReadTotal, templateMethod: templateMethod, cellsMethod: cellsMethod, cellsAssessed: cells,
                              clonesTracked: counts.clones.count, clonesDetected: detectedLevels.count,
                              leukemicReads: detected ? top!.leukemicReads : 0, leukemicTemplates: detected ? top!.templates : 0,
                              // 0 when nothing was detected; nil without a marker or a cell count.

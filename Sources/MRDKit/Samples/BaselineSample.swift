@@ -141,11 +141,10 @@ public struct BaselineSample: Sendable {
         // The sample's forward share: from its spike-ins (short: every read spans them) when it has
         // enough of them, else from its clonotypes (most of which are spanned from both ends).
         var shares: [Locus: Double] = [:]
-        let spikeReads = counts.spikeInReads.reduce(0, +)
+        let spikeShare = ReadCoverage.spikeInForwardShare(counts)
         for locus in Set(tracked.map { clones[$0].locus }) {
-            shares[locus] = spikeReads >= ReadCoverage.minSpikeReads
-                ? Double(counts.spikeInForwardReads) / Double(spikeReads)
-                : ReadCoverage.forwardShare(clonotypes, members: clonotypes.indices.filter { clonotypes[$0].locus == locus })
+            shares[locus] = spikeShare
+                ?? ReadCoverage.forwardShare(clonotypes, members: clonotypes.indices.filter { clonotypes[$0].locus == locus })
         }
         var coverage: [(Int, Double)] = []
         for (t, c) in tracked.enumerated() {
