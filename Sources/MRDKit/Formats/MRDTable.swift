@@ -21,11 +21,15 @@ public struct MRDRow: Sendable, Equatable {
     public var expectedBleedReads: Double
     /// Net reads / reads of the clone's locus (contract v3).
     public var readFraction: Double?
+    /// UMIs with spike-ins: the share of the clone's molecules expected to have yielded a counted
+    /// UMI (templates = UMIs / it); nil otherwise.
+    public var umiRecovery: Double?
 
     public init(sampleID: String, cloneID: String, locus: String, junction: String, reads: Int, evolvedReads: Int, templates: Double,
                 mrdLevel: Double?, detected: Bool, exactReads: Int, rejectedReads: Int, umis: Int?, readsPerTemplate: Double,
-                expectedBleedReads: Double, readFraction: Double? = nil) {
+                expectedBleedReads: Double, readFraction: Double? = nil, umiRecovery: Double? = nil) {
         self.readFraction = readFraction
+        self.umiRecovery = umiRecovery
         self.sampleID = sampleID
         self.cloneID = cloneID
         self.locus = locus
@@ -48,7 +52,7 @@ public enum MRDTable {
     public static let columns = ["sample_id", "clone_id", "locus", "junction", "reads", "evolved_reads", "templates", "mrd_level",
                                  // Extensions (appended, as the contract allows).
                                  "detected", "exact_reads", "rejected_reads", "umis", "reads_per_template",
-                                 "expected_bleed_reads", "read_fraction"]
+                                 "expected_bleed_reads", "read_fraction", "umi_recovery"]
 
     public static func text(_ rows: [MRDRow]) -> String {
         var tsv = TableWriter()
@@ -57,7 +61,7 @@ public enum MRDTable {
             tsv.row([r.sampleID, r.cloneID, r.locus, r.junction, String(r.reads), String(r.evolvedReads), TableNumber.g6(r.templates),
                      TableNumber.g6(r.mrdLevel), TableNumber.flag(r.detected), String(r.exactReads), String(r.rejectedReads),
                      r.umis.map(String.init) ?? "", TableNumber.g6(r.readsPerTemplate), TableNumber.g6(r.expectedBleedReads),
-                     TableNumber.g6(r.readFraction)])
+                     TableNumber.g6(r.readFraction), TableNumber.g6(r.umiRecovery)])
         }
         return tsv.text
     }
@@ -79,7 +83,8 @@ public enum MRDTable {
                                rejectedReads: try fields.optionalCount("rejected_reads") ?? 0, umis: try fields.optionalCount("umis"),
                                readsPerTemplate: try fields.optionalNumber("reads_per_template") ?? 1,
                                expectedBleedReads: try fields.optionalNumber("expected_bleed_reads") ?? 0,
-                               readFraction: try fields.optionalNumber("read_fraction")))
+                               readFraction: try fields.optionalNumber("read_fraction"),
+                               umiRecovery: try fields.optionalNumber("umi_recovery")))
         }
         return rows
     }

@@ -161,6 +161,8 @@ public struct CloneLevel: Sendable {
     public var ownCalibration: Bool
     public var readsPerTemplate: Double
     public var calibrationLogSE: Double
+    /// UMIs: the expected share of the clone's molecules that yielded a counted UMI (1 otherwise).
+    public var umiRecovery = 1.0
 }
 
 /// Everything call.json says.
@@ -284,6 +286,30 @@ public enum Quantifier {
         return Double(umis.reduce(0, +)) / copies
     }
 
+    /// The same for one locus's own spike-ins (nil when it has none with copies).
+    public static func umiCapture(spikes: [SpikeInCalibrator], loci: [Locus?], umis: [Int]?, locus: Locus) -> Double? {
+        guard let umis, umis.count == spikes.count, loci.count == spikes.count else { return nil }
+        let own = spikes.indices.filter { loci[$0] == locus }
+        let copies = own.reduce(0.0) { $0 + spikes[$1].copies }
+        guard copies > 0 else { return nil }
+        return Double(own.reduce(0) { $0 + umis[$1] }) / copies
+    }
+
+    /// The share of a clone's molecules that yield at least one counted UMI, from the share of the
+    /// spike-ins' copies whose UMIs were read (`capture`: molecules with no read at all are lost)
+    /// and the share of the clone's reads that span its target (`coverage`: a molecule whose every
+    /// read stopped short is lost too). Reads per molecule are negative binomial with the PCR
+    /// size the LoD assumes: P(no read) = (1 + m/size)^-size = 1 - capture gives the mean m, and a
+    /// molecule's spanning reads have mean m x coverage. Capture 1 (or more: UMI errors) and
+    /// coverage 1 recover every molecule.
+    public static func umiRecovery(capture: Double, coverage: Double, pcrSize: Double) -> Double {
+        if capture >= 1 { return 1 }
+        let c = max(capture, 0.01), spanning = min(max(coverage, 0.01), 1)
+        if spanning >= 1 { return c }
+        let mean = pcrSize * (pow(1 - c, -1 / pcrSize) - 1)
+        return 1 - pow(1 + mean * spanning / pcrSize, -pcrSize)
+    }
+
     /// Distinct UMIs of one clone above which its UMIs undercount its molecules by a few percent
     /// or more: 5% of the one-mismatch neighbourhoods of L-base UMIs (22,600 for 12 bases, 131 for 8).
     public static func umiSaturation(length: Int) -> Double {
@@ -347,29 +373,38 @@ public enum Quantifier {
             let leukemicReads = count.reads + (options.countEvolved ? count.evolvedReads : 0)
             // Reads an abundant neighbour's misreads explain are not leukemic molecules.
             let netReads = max(0, Double(leukemicReads) - count.expectedBleedReads)
-            var templates = netReads, perTemplate = 1.0, logSE = 0.0, ownCalibration = false
+            var templates = netReads, perTemplate = 1.0, logSE = 0.0, ownCalibration = false, recovery = 1.0
+            // The share of the clone's reads that span its target: a clone read fully from one end
+            // only yields that share of a spike-in's reads per copy (or of its molecules' UMIs).
+            var coverage = count.clone.coverage
+            let coverageUsed = templateMethod == .umi ? umiCapture != nil : templateMethod == .spikeIn && (fit?.overallReadsPerCopy ?? 0) > 0
+            if coverageUsed, let share = spikeForwardShare,
+               let own = ReadCoverage.sampleCoverage(forward: count.forwardReads, count: count.reads, forwardShare: share),
+               max(own / coverage, coverage / own) > ReadCoverage.sampleCoverageFactor {
+                coverage = own
+                coverageFromSample = true
+            }
             switch templateMethod {
             case .spikeIn:
                 if let fit, fit.overallReadsPerCopy > 0 {
                     let calibration = fit.forLocus(count.clone.locus)
                     if !calibration.ownLocus { fallbackLoci = true }
                     ownCalibration = calibration.ownLocus
-                    // Reads per template that can be counted: a clone read fully from one end only
-                    // yields its coverage share of a spike-in's reads per copy.
-                    var coverage = count.clone.coverage
-                    if let share = spikeForwardShare,
-                       let own = ReadCoverage.sampleCoverage(forward: count.forwardReads, count: count.reads, forwardShare: share),
-                       max(own / coverage, coverage / own) > ReadCoverage.sampleCoverageFactor {
-                        coverage = own
-                        coverageFromSample = true
-                    }
                     perTemplate = calibration.readsPerCopy * coverage
                     logSE = calibration.logSE
                     templates = netReads / perTemplate
                 }
             case .umi:
-                templates = Double(count.umis)
-                perTemplate = count.umis > 0 ? Double(leukemicReads) / Double(count.umis) : 1
+                // UMIs count the molecules that were read across the target; with spike-ins the
+                // share of molecules that were is known (their copies against their UMIs, the
+                // locus's own where it has them), and the count is scaled up by it: at 79% capture
+                // and half the reads spanning a long junction, 54 UMIs were 130 molecules.
+                if let overall = umiCapture {
+                    let capture = Self.umiCapture(spikes: spikes, loci: spikeLoci, umis: counts.spikeInUMIs, locus: count.clone.locus) ?? overall
+                    recovery = Self.umiRecovery(capture: capture, coverage: coverage, pcrSize: options.pcrSize)
+                }
+                templates = Double(count.umis) / recovery
+                perTemplate = count.umis > 0 ? Double(leukemicReads) / templates : 1
                 ownCalibration = true
             case .reads: break
             }
@@ -383,7 +418,7 @@ public enum Quantifier {
                                          && !(templateMethod == .umi && (readsPerMolecule ?? 0) >= Self.familyReadsForStrays
                                               && count.largestUMIFamily < 2),
                                      ownCalibration: ownCalibration, readsPerTemplate: perTemplate,
-                                     calibrationLogSE: logSE))
+                                     calibrationLogSE: logSE, umiRecovery: recovery))
         }
         if fallbackLoci { flags.append("spike_in_locus_fallback") }
         if coverageFromSample { flags.append("coverage_from_sample") }
@@ -450,8 +485,9 @@ public enum Quantifier {
         let logSE = top.calibrationLogSE
         let templates = detected ? top.templates : 0
         // Variance of the template estimate per template: cells (Poisson), reads of a template
-        // (1/r), PCR over-dispersion (1/size); UMIs count molecules, so only the first remains.
-        let dispersion = templateMethod == .umi ? 1 : 1 + 1 / max(perTemplate, 1e-9) + 1 / options.pcrSize
+        // (1/r), PCR over-dispersion (1/size); UMIs count molecules, so only the first remains,
+        // with the binomial thinning of the molecules whose UMIs were not read (1 / recovery).
+        let dispersion = templateMethod == .umi ? 1 / top.umiRecovery : 1 + 1 / max(perTemplate, 1e-9) + 1 / options.pcrSize
         if let cells, options.levelBasis == .cells {
             let effective = templates / dispersion
             let (low, high) = Statistics.poissonInterval(effective)

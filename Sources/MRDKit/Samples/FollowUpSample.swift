@@ -75,7 +75,8 @@ public struct FollowUpSample: Sendable {
                           reads: c.reads, evolvedReads: c.evolvedReads, templates: level.templates, mrdLevel: level.level,
                           detected: level.detected, exactReads: c.exactReads, rejectedReads: c.rejectedReads,
                           umis: call.templateMethod == .umi ? c.umis : nil, readsPerTemplate: level.readsPerTemplate,
-                          expectedBleedReads: c.expectedBleedReads, readFraction: level.readFraction)
+                          expectedBleedReads: c.expectedBleedReads, readFraction: level.readFraction,
+                          umiRecovery: call.templateMethod == .umi && call.umiCapture != nil ? level.umiRecovery : nil)
         }
     }
 

@@ -427,17 +427,21 @@ struct UMICorrectionTests {
 struct UMICallTests {
     /// A follow-up of 5,000 cells with 8-nt UMIs and spike-ins whose UMI families average 5 reads,
     /// and a clone with these reads, UMIs and most-read UMI.
-    func call(reads: Int, umis: Int, largestFamily: Int, spikeUMIs: [Int] = [20, 60], readsPerSpikeUMI: Int = 5) -> MRDCall {
-        let clone = BaselineClone(cloneID: "P1_DX_IGH_1", sampleID: "P1_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+    func call(reads: Int, umis: Int, largestFamily: Int, spikeUMIs: [Int] = [20, 60], readsPerSpikeUMI: Int = 5, coverage: Double = 1) -> MRDCall {
+        var clone = BaselineClone(cloneID: "P1_DX_IGH_1", sampleID: "P1_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
                                   junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
                                   target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
+        clone.coverage = coverage
         var counts = FollowUpCounts(sampleID: "P1_FU")
         counts.totalReads = 20_000
         counts.readsPerLocus = [.IGH: 15_000]
         counts.spikeInReads = spikeUMIs.map { $0 * readsPerSpikeUMI }
         counts.spikeInUMIs = spikeUMIs
+        // Spike-ins read from both ends alike; the clone from both, or (partly covered) from one.
+        counts.spikeInForwardReads = counts.spikeInReads.reduce(0, +) / 2
         var count = TrackedCloneCount(clone: clone)
         count.reads = reads
+        count.forwardReads = coverage < 1 ? 0 : reads / 2
         count.umis = umis
         count.largestUMIFamily = largestFamily
         counts.clones = [count]
@@ -457,6 +461,32 @@ struct UMICallTests {
         // Families too thin to tell strays (spike-ins read about once per molecule): counted as before.
         let thin = call(reads: 2, umis: 2, largestFamily: 1, readsPerSpikeUMI: 2)
         #expect(thin.detected, "\(thin.reason)")
+    }
+
+    @Test("UMIs scaled up by the molecules not read across the target: capture from the spike-ins, thinned by the clone's coverage")
+    func partialRecovery() {
+        // Hand-computed: capture 0.8 with PCR size 3 is a mean of 3 x (0.2^(-1/3) - 1) = 2.130 reads
+        // per molecule; half of them spanning leaves 1 - (1 + 1.065 / 3)^-3 = 0.598 of molecules.
+        #expect(abs(Quantifier.umiRecovery(capture: 0.8, coverage: 0.5, pcrSize: 3) - 0.598) < 0.001)
+        #expect(Quantifier.umiRecovery(capture: 0.8, coverage: 1, pcrSize: 3) == 0.8)
+        #expect(Quantifier.umiRecovery(capture: 1.05, coverage: 0.3, pcrSize: 3) == 1)
+        #expect(Quantifier.umiRecovery(capture: 0.95, coverage: 0.5, pcrSize: 3) > Quantifier.umiRecovery(capture: 0.8, coverage: 0.5, pcrSize: 3))
+        // 64 of the spike-ins' 80 copies read: 30 UMIs of a fully covered clone were 37.5 molecules.
+        let full = call(reads: 60, umis: 30, largestFamily: 4, spikeUMIs: [16, 48])
+        #expect(full.templateMethod == .umi && abs(full.leukemicTemplates - 37.5) < 1e-9 && full.qcPass, "\(full.reason)")
+        #expect(abs(full.mrdLevel! - 37.5 / 5_000) < 1e-12)
+        #expect(abs(full.clones[0].umiRecovery - 0.8) < 1e-12)
+        // Half of the clone's reads span its target (a long junction read from one end): 30 / 0.598.
+        let half = call(reads: 60, umis: 30, largestFamily: 4, spikeUMIs: [16, 48], coverage: 0.5)
+        #expect(abs(half.leukemicTemplates - 30 / 0.598) < 0.1, "\(half.leukemicTemplates)")
+        // Every copy read: the UMIs are the molecules.
+        let saturated = call(reads: 60, umis: 30, largestFamily: 4, spikeUMIs: [20, 60], coverage: 0.5)
+        #expect(saturated.leukemicTemplates == 30)
+        // The interval is as wide, relative to the level, as the 30 UMIs counted make it, not as
+        // narrow as 50 counted molecules would.
+        let fifty = call(reads: 100, umis: 50, largestFamily: 4, spikeUMIs: [20, 60], coverage: 0.5)
+        #expect(abs(half.ciHigh! / half.mrdLevel! - saturated.ciHigh! / saturated.mrdLevel!) < 1e-9)
+        #expect(half.ciHigh! / half.mrdLevel! > fifty.ciHigh! / fifty.mrdLevel! + 0.05)
     }
 
     @Test("UMIs recovering a tenth of the spike-ins' copies: umi_capture_low, the spike-ins' reads per copy quantify")
