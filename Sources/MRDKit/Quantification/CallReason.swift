@@ -96,6 +96,9 @@ public enum CallReason {
                 text += ", below the LoQ \(level(loq)): positive, not quantifiable"
             } else if let loq = call.loq {
                 text += ", quantifiable (LoQ \(level(loq)))"
+            } else if call.callDetail == .notQuantifiable {
+                text += ", not quantifiable: the calibration's own uncertainty exceeds the LoQ's 30% CV"
+                    + (call.qcFlags.contains("spike_in_locus_fallback") ? " (spike-ins of another locus)" : "")
             }
             text += failing.isEmpty ? "." : "; reported with qc_pass F."
         case .detectedBelowThreshold:

@@ -89,10 +89,24 @@ public struct SpikeInFit: Sendable {
     public var outliers: [String] = []
     public var flags: [String] = []
 
-    /// Calibration for a locus: its own spikes, else all spikes (flagged by the caller).
+    /// How far one locus's reads per copy may lie from another's, as a log standard error: 95% of
+    /// loci within 3x (primer efficiencies of one multiplex differ so; simulated 0.2-5x).
+    public static let betweenLociLogSE = log(3.0) / 1.959963984540054
+
+    /// Calibration for a locus: its own spikes, else all spikes (flagged by the caller). Another
+    /// locus's spike-ins measure another PCR: their fit's error plus the spread between loci (the
+    /// larger of the loci's own spread, where two or more have spike-ins, and 3x at 95%), which
+    /// leaves no LoQ, so a level from them is never `quantifiable` (a TRG-calibrated IGH marker at
+    /// 3x TRG's efficiency read 3.4x high with qc_pass T).
     func forLocus(_ locus: Locus) -> (readsPerCopy: Double, logSE: Double, ownLocus: Bool) {
         if let own = readsPerCopy[locus], own > 0 { return (own, logStandardError[locus] ?? 0, true) }
-        return (overallReadsPerCopy, overallLogStandardError, false)
+        let logs = readsPerCopy.values.filter { $0 > 0 }.map { log($0) }
+        var spread = Self.betweenLociLogSE
+        if logs.count >= 2 {
+            let mean = logs.reduce(0, +) / Double(logs.count)
+            spread = max(spread, sqrt(logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(logs.count - 1)))
+        }
+        return (overallReadsPerCopy, sqrt(overallLogStandardError * overallLogStandardError + spread * spread), false)
     }
 
     /// Fits reads = readsPerCopy x copies (Poisson maximum likelihood: total reads / total copies),

@@ -497,6 +497,42 @@ struct UMICallTests {
     }
 }
 
+@Suite("A marker calibrated by another locus's spike-ins")
+struct LocusFallbackTests {
+    /// An IGH marker read 400 times in 200,000 cells; spike-ins of the given loci at one read per copy.
+    func call(spikeLoci: [Locus]) -> MRDCall {
+        var clone = BaselineClone(cloneID: "P5_DX_IGH_1", sampleID: "P5_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+                                  junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
+                                  target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
+        clone.fraction = 0.8
+        var counts = FollowUpCounts(sampleID: "P5_FU")
+        counts.totalReads = 60_000
+        counts.readsPerLocus = [.IGH: 20_000, .TRB: 20_000, .TRG: 10_000]
+        counts.spikeInReads = spikeLoci.map { _ in 500 }
+        var count = TrackedCloneCount(clone: clone)
+        count.reads = 400
+        counts.clones = [count]
+        let spikes = spikeLoci.map { SpikeInCalibrator(id: "SPK_\($0)", sequence: [], copies: 500) }
+        var options = CallOptions()
+        options.cells = 200_000
+        return Quantifier.call(counts, spikes: spikes, spikeLoci: spikeLoci, options: options)
+    }
+
+    @Test("spike-ins of the marker's own locus: quantifiable; of other loci only: the same level, a 3x-wide interval, not quantifiable, and the reason says why")
+    func otherLocusNotQuantifiable() {
+        let own = call(spikeLoci: [.IGH, .TRB])
+        #expect(own.quantifiable && own.callDetail == .quantifiable && own.loq != nil && !own.qcFlags.contains("spike_in_locus_fallback"))
+        let other = call(spikeLoci: [.TRB, .TRG])
+        #expect(other.qcFlags.contains("spike_in_locus_fallback") && other.qcPass)
+        #expect(abs(other.mrdLevel! - 400.0 / 200_000) < 1e-12 && other.call == .positive && other.callDetail == .notQuantifiable)
+        #expect(!other.quantifiable && other.loq == nil)
+        // 400 templates alone give about +-10%; the spread between loci makes it 3x or more.
+        #expect(other.ciHigh! / other.mrdLevel! > 2.9 && other.mrdLevel! / other.ciLow! > 2.9, "\(other.ciLow!) \(other.ciHigh!)")
+        #expect(own.ciHigh! / own.mrdLevel! < 1.3)
+        #expect(other.reason.contains("not quantifiable") && other.reason.contains("spike-ins of another locus"), "\(other.reason)")
+    }
+}
+
 @Suite("Markers of two lineages in a follow-up")
 struct DiscordantMarkerTests {
     /// A B-ALL's IGH marker (74% of IGH at diagnosis) and a TRB clone (20% of TRB) with these reads,
