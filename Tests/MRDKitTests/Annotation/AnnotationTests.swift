@@ -565,3 +565,40 @@ struct ScoringKernelTests {
         #expect(differing.isEmpty, "\(differing.prefix(5))")
     }
 }
+
+@Suite("D-J calls need the D's upstream flank")
+struct DFlankTests {
+    /// J-side reads of V-D-J rearrangements whose V lies beyond the read: the read starts a few
+    /// bases before a 5'-trimmed D (V end and N bases there, no D flank). Before, these were called
+    /// D-J (a 99-nt IGH junction on 2x150 FR2 pairs became a "DJ" index clone and lost its VH
+    /// replacement reads). D-J reads holding the flank stay D-J.
+    @Test("reads starting just before a trimmed D: not D-J; reads holding 20+ nt of the D's flank: D-J")
+    func flankDecidesDJ() throws {
+        var random = SeededRandom(seed: 77, stream: "dflank")
+        let ds = germline.segments(.IGH, .D).filter { !$0.upstream.isEmpty && $0.sequence.count >= 23 }
+        let js = germline.segments(.IGH, .J).filter { $0.anchor != nil && $0.downstream.count >= 20 }
+        try #require(ds.count >= 10 && !js.isEmpty)
+        func randomBases(_ n: Int) -> [UInt8] { (0..<n).map { _ in Array("ACGT".utf8)[random.below(4)] } }
+        var falseDJ = 0, trueDJ = 0, cases = 0
+        for i in 0..<200 {
+            let d = ds[i % ds.count], j = js[i % js.count]
+            let dTrimmed = Array(d.sequence.dropFirst(1 + random.below(3)).dropLast(random.below(3)))
+            let jPart = Array(j.sequence.dropFirst(random.below(4))) + j.downstream.prefix(20)
+            let middle = dTrimmed + randomBases(8 + random.below(20)) + jPart
+            // The V-D-J read: 2-7 bases of V end / N before the D, nothing of the D's flank.
+            let vdj = randomBases(2 + random.below(6)) + middle
+            // The D-J read: 20-40 nt of the D's germline flank, then the (untrimmed) D.
+            let flank = Array(d.upstream.suffix(20 + random.below(21)))
+            let dj = flank + d.sequence + randomBases(8 + random.below(20)) + jPart
+            for (read, isDJ) in [(vdj, false), (dj, true)] {
+                let bases = i % 2 == 0 ? read : reverseComplement(read)
+                if case .success(let a) = annotator.annotate(bases), a.kind == .DJ {
+                    if isDJ { trueDJ += 1 } else { falseDJ += 1 }
+                }
+            }
+            cases += 1
+        }
+        #expect(falseDJ == 0, "\(falseDJ) of \(cases) V-D-J reads without a D flank called D-J")
+        #expect(trueDJ >= cases * 95 / 100, "\(trueDJ) of \(cases) D-J reads called D-J")
+    }
+}
