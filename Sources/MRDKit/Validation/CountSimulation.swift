@@ -12,6 +12,9 @@ public struct CountSimulation: Sendable {
         case umi
         /// Templates = reads (no calibration).
         case reads
+        /// Templates from UMIs scaled by the share of molecules read, which spike-ins with UMIs
+        /// measure (each copy one UMI, seen when it yields at least one read).
+        case umiSpikeIn = "umi_spike_in"
     }
 
     public var mode: Mode
@@ -52,13 +55,14 @@ public struct CountSimulation: Sendable {
             let clone = BaselineClone(cloneID: "V_\(locus.rawValue)_\(m + 1)", sampleID: "V", locus: locus, kind: .VDJ, vCall: "", jCall: "",
                                       junction: [], count: 0, trackable: true, target: [])
             var count = TrackedCloneCount(clone: clone)
-            var umis = 0, reads = 0
-            if mode == .umi {
+            var umis = 0, reads = 0, largestFamily = 0
+            if mode == .umi || mode == .umiSpikeIn {
                 // Each template is one UMI, seen when it yields at least one read.
                 for _ in 0..<leukemic {
                     let n = yield(1)
                     reads += n
                     if n > 0 { umis += 1 }
+                    largestFamily = max(largestFamily, n)
                 }
             } else {
                 reads = yield(leukemic)
@@ -69,22 +73,36 @@ public struct CountSimulation: Sendable {
             count.reads = reads
             count.exactReads = reads
             count.umis = umis
+            count.largestUMIFamily = max(largestFamily, stray > 0 ? 1 : 0)
             clones.append(count)
         }
         var spikes: [SpikeInCalibrator] = []
         var spikeReads: [Int] = []
         var spikeLoci: [Locus?] = []
-        if mode == .spikeIn {
+        var spikeUMIs: [Int] = []
+        if mode == .spikeIn || mode == .umiSpikeIn {
             for m in 0..<markers {
                 let locus = loci[m % loci.count]
                 for (s, copies) in spikeCopies.enumerated() {
                     spikes.append(SpikeInCalibrator(id: "S\(m)_\(s)", sequence: [], copies: copies))
-                    spikeReads.append(yield(random.poisson(copies)))
                     spikeLoci.append(locus)
+                    if mode == .umiSpikeIn {
+                        var reads = 0, umis = 0
+                        for _ in 0..<random.poisson(copies) {
+                            let n = yield(1)
+                            reads += n
+                            if n > 0 { umis += 1 }
+                        }
+                        spikeReads.append(reads)
+                        spikeUMIs.append(umis)
+                    } else {
+                        spikeReads.append(yield(random.poisson(copies)))
+                    }
                 }
             }
         }
         var counts = FollowUpCounts(sampleID: "V")
+        if mode == .umiSpikeIn { counts.spikeInUMIs = spikeUMIs }
         counts.clones = clones
         counts.spikeInReads = spikeReads
         // Lymphoid background: about 10% of the cells carry a rearrangement of a tracked locus.
@@ -94,7 +112,7 @@ public struct CountSimulation: Sendable {
         var options = CallOptions()
         options.threshold = threshold
         options.dnaNanograms = cells * Quantifier.picogramsPerCell / 1000
-        options.useUMIs = mode == .umi
+        options.useUMIs = mode == .umi || mode == .umiSpikeIn
         options.pcrSize = pcrSize
         let call = Quantifier.call(counts, spikes: spikes, spikeLoci: spikeLoci, options: options)
         return Replicate(leukemicCells: leukemic, call: call)
