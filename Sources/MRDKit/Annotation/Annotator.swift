@@ -518,7 +518,14 @@ public final class Annotator: Sendable {
             // starts at the D or holds other bases there is a V-D-J read whose V lies beyond its
             // start (the J-side mate of a long amplicon with a long junction), not a D-J.
             let held = reversed ? scratch.reverse.withUnsafeBufferPointer { dFlankHeld($0, five) } : dFlankHeld(bases, five)
-            guard held else { return .failure(.junctionNotCovered) }
+            guard held else {
+                // Its locus, D and J still stand (`mrd annotate` reports them, as for a short read).
+                if let kind {
+                    scratch.uncovered = Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
+                                                 five: five, three: three)
+                }
+                return .failure(.junctionNotCovered)
+            }
         }
         guard start >= 0, end <= n, end - start >= 3 else {
             if let kind {
