@@ -513,21 +513,12 @@ public final class Annotator: Sendable {
         let start = elementAnchor[fiveElement] + Int(five.diagonal)
         let end = elementAnchor[threeElement] + Int(three.diagonal)
         let kind = Self.kind(elementRole[fiveElement], elementRole[threeElement], locus)
-        if elementRole[fiveElement] == .dUpstream {
-            // A D-J (or Dd2-Dd3) read holds the D's germline upstream flank before it; one that
-            // starts at the D or holds other bases there is a V-D-J read whose V lies beyond its
-            // start (the J-side mate of a long amplicon with a long junction), not a D-J.
-            let held = reversed ? scratch.reverse.withUnsafeBufferPointer { dFlankHeld($0, five) } : dFlankHeld(bases, five)
-            guard held else {
-                // Its locus, D and J still stand (`mrd annotate` reports them, as for a short read).
-                if let kind {
-                    scratch.uncovered = Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
-                                                 five: five, three: three)
-                }
-                return .failure(.junctionNotCovered)
-            }
-        }
-        guard start >= 0, end <= n, end - start >= 3 else {
+        // A D-J (or Dd2-Dd3) read holds the D's germline upstream flank before it; one that starts
+        // at the D or holds other bases there is a V-D-J read whose V lies beyond its start (the
+        // J-side mate of a long amplicon with a long junction): not covered, as a short read is.
+        let fiveHeld = elementRole[fiveElement] != .dUpstream
+            || (reversed ? scratch.reverse.withUnsafeBufferPointer { dFlankHeld($0, five) } : dFlankHeld(bases, five))
+        guard fiveHeld, start >= 0, end <= n, end - start >= 3 else {
             if let kind {
                 scratch.uncovered = Location(locus: locus, kind: kind, reversed: reversed, junctionStart: start, junctionEnd: end,
                                              five: five, three: three)
@@ -548,12 +539,10 @@ public final class Annotator: Sendable {
         let e = Int(p.element), diagonal = Int(p.diagonal), anchor = elementAnchor[e]
         let first = anchor - Self.minimumDFlank
         guard first >= 0, first + diagonal >= 0, anchor + diagonal <= read.count else { return false }
-        return elementBases.withUnsafeBufferPointer { arena in
-            let element = arena.baseAddress! + elementStart[e]
-            var mismatches = 0
-            for i in first..<anchor where read[i + diagonal] != element[i] { mismatches += 1 }
-            return mismatches <= 2
+        let matches = elementBases.withUnsafeBufferPointer { arena in
+            mrd_count_matches(read.baseAddress! + first + diagonal, arena.baseAddress! + elementStart[e] + first, Self.minimumDFlank)
         }
+        return Self.minimumDFlank - matches <= 2
     }
 
     /// The rearrangement a 5' and a 3' element make, if they make one.

@@ -294,19 +294,20 @@ public enum Quantifier {
 
     /// The spike-ins' distinct UMIs over their known copies (nil without spike-ins or their UMIs).
     public static func umiCapture(spikes: [SpikeInCalibrator], umis: [Int]?) -> Double? {
-        guard let umis, umis.count == spikes.count, !spikes.isEmpty else { return nil }
-        let copies = spikes.reduce(0.0) { $0 + $1.copies }
-        guard copies > 0 else { return nil }
-        return Double(umis.reduce(0, +)) / copies
+        umiCapture(spikes: spikes, umis: umis, of: Array(spikes.indices))
     }
 
     /// The same for one locus's own spike-ins (nil when it has none with copies).
     public static func umiCapture(spikes: [SpikeInCalibrator], loci: [Locus?], umis: [Int]?, locus: Locus) -> Double? {
-        guard let umis, umis.count == spikes.count, loci.count == spikes.count else { return nil }
-        let own = spikes.indices.filter { loci[$0] == locus }
-        let copies = own.reduce(0.0) { $0 + spikes[$1].copies }
+        guard loci.count == spikes.count else { return nil }
+        return umiCapture(spikes: spikes, umis: umis, of: spikes.indices.filter { loci[$0] == locus })
+    }
+
+    private static func umiCapture(spikes: [SpikeInCalibrator], umis: [Int]?, of members: [Int]) -> Double? {
+        guard let umis, umis.count == spikes.count else { return nil }
+        let copies = members.reduce(0.0) { $0 + spikes[$1].copies }
         guard copies > 0 else { return nil }
-        return Double(own.reduce(0) { $0 + umis[$1] }) / copies
+        return Double(members.reduce(0) { $0 + umis[$1] }) / copies
     }
 
     /// The share of a clone's molecules that yield at least one counted UMI, from the share of the

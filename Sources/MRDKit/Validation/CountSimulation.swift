@@ -48,6 +48,17 @@ public struct CountSimulation: Sendable {
         func yield(_ templates: Int) -> Int {
             templates > 0 ? random.negativeBinomial(mean: Double(templates) * r, size: Double(templates) * k) : 0
         }
+        // Each template is one UMI, seen when it yields at least one read.
+        func families(_ templates: Int) -> (reads: Int, umis: Int, largest: Int) {
+            var reads = 0, umis = 0, largest = 0
+            for _ in 0..<templates {
+                let n = yield(1)
+                reads += n
+                if n > 0 { umis += 1 }
+                largest = max(largest, n)
+            }
+            return (reads, umis, largest)
+        }
         let loci: [Locus] = [.IGH, .IGK, .TRB, .TRG]
         var clones: [TrackedCloneCount] = []
         for m in 0..<markers {
@@ -57,13 +68,7 @@ public struct CountSimulation: Sendable {
             var count = TrackedCloneCount(clone: clone)
             var umis = 0, reads = 0, largestFamily = 0
             if mode == .umi || mode == .umiSpikeIn {
-                // Each template is one UMI, seen when it yields at least one read.
-                for _ in 0..<leukemic {
-                    let n = yield(1)
-                    reads += n
-                    if n > 0 { umis += 1 }
-                    largestFamily = max(largestFamily, n)
-                }
+                (reads, umis, largestFamily) = families(leukemic)
             } else {
                 reads = yield(leukemic)
             }
@@ -87,14 +92,9 @@ public struct CountSimulation: Sendable {
                     spikes.append(SpikeInCalibrator(id: "S\(m)_\(s)", sequence: [], copies: copies))
                     spikeLoci.append(locus)
                     if mode == .umiSpikeIn {
-                        var reads = 0, umis = 0
-                        for _ in 0..<random.poisson(copies) {
-                            let n = yield(1)
-                            reads += n
-                            if n > 0 { umis += 1 }
-                        }
-                        spikeReads.append(reads)
-                        spikeUMIs.append(umis)
+                        let spike = families(random.poisson(copies))
+                        spikeReads.append(spike.reads)
+                        spikeUMIs.append(spike.umis)
                     } else {
                         spikeReads.append(yield(random.poisson(copies)))
                     }
