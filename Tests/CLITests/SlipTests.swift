@@ -684,4 +684,51 @@ struct SlipTests {
         #expect(commas.status == 65)
         #expect(commas.stderr.contains("comma-separated: save it tab-separated"), "\(commas.stderr)")
     }
+
+    @Test("pairs given as one interleaved file: read as the pairs they are, the same clones and calls as from mate files")
+    func interleavedPairs() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r1 = committedRun.appendingPathComponent("P002_DX_R1.fastq.gz").path, r2 = committedRun.appendingPathComponent("P002_DX_R2.fastq.gz").path
+        let gzip = URL(fileURLWithPath: "/bin/gzip")
+        func lines(_ path: String) throws -> [Substring] {
+            try runProgram(gzip, ["-dc", path], directory: out).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        let (first, second) = (try lines(r1), try lines(r2))
+        #expect(first.count == second.count && first.count > 4_000)
+        var interleaved: [Substring] = []
+        for record in stride(from: 0, to: first.count - 1, by: 4) {
+            interleaved += first[record..<record + 4] + second[record..<record + 4]
+        }
+        let plain = out.appendingPathComponent("P002_DX_interleaved.fastq")
+        try Data((interleaved.joined(separator: "\n") + "\n").utf8).write(to: plain)
+        #expect(try runProgram(gzip, [plain.path], directory: out).status == 0)
+        let packed = plain.path + ".gz"
+        let spikes = committedRun.appendingPathComponent("spikes.tsv").path
+        let mates = try runMRD(["baseline", r1, "--r2", r2, "--sample", "DX", "--spike-ins", spikes, "-o", out.appendingPathComponent("mates").path])
+        let single = try runMRD(["baseline", packed, "--sample", "DX", "--spike-ins", spikes, "-o", out.appendingPathComponent("interleaved").path])
+        #expect(mates.status == 0 && single.status == 0, "\(single.stderr)")
+        for file in ["DX.clones.tsv", "DX.airr.tsv"] {
+            let a = try Data(contentsOf: out.appendingPathComponent("mates/\(file)")), b = try Data(contentsOf: out.appendingPathComponent("interleaved/\(file)"))
+            #expect(a == b, "\(file)")
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("interleaved/DX.baseline.json"))) as! [String: Any]
+        let mateSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("mates/DX.baseline.json"))) as! [String: Any]
+        #expect(summary["interleaved"] as? Bool == true && mateSummary["interleaved"] as? Bool == false)
+        #expect(summary["read_pairs"] as? Int == first.count / 4 && summary["read_pairs"] as? Int == mateSummary["read_pairs"] as? Int)
+        #expect(summary["merged_pairs"] as? Int == mateSummary["merged_pairs"] as? Int)
+        #expect(single.stderr.contains("read as \(first.count / 4) pairs (one interleaved file per lane"), "\(single.stderr)")
+        // The same file as a follow-up: the same counts as its mate files.
+        let clones = out.appendingPathComponent("mates/DX.clones.tsv").path
+        for (name, files) in [("FU_mates", [r1, "--r2", r2]), ("FU_interleaved", [packed])] {
+            let track = try runMRD(["track"] + files + ["--clones", clones, "--sample", name, "--spike-ins", spikes, "--dna-ng", "500",
+                                                        "-o", out.appendingPathComponent(name).path])
+            #expect(track.status == 0, "\(track.stderr)")
+        }
+        let a = try String(contentsOf: out.appendingPathComponent("FU_mates/FU_mates.mrd.tsv"), encoding: .utf8)
+        let b = try String(contentsOf: out.appendingPathComponent("FU_interleaved/FU_interleaved.mrd.tsv"), encoding: .utf8)
+        #expect(a.replacingOccurrences(of: "FU_mates", with: "FU") == b.replacingOccurrences(of: "FU_interleaved", with: "FU"))
+        let call = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("FU_interleaved/FU_interleaved.call.json"))) as! [String: Any]
+        #expect(call["interleaved"] as? Bool == true && call["read_pairs"] as? Int == first.count / 4)
+    }
 }

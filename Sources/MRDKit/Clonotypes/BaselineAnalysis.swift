@@ -103,6 +103,7 @@ public struct BaselineAnalysis: Sendable {
         timer.mark("merge")
         timer.note("groups", merged.groups.count)
         var result = finish(consume merged, sampleID: sampleID)
+        result.pairs?.interleaved = reader.interleaved
         if let frozen = limit.frozen { result.groupLimitReached = (frozen.count, frozen.readsBefore) }
         timer.mark("clonotypes (all)")
         return result

@@ -24,6 +24,9 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
     @Nullable public var readPairs: Int?
     @Nullable public var mergedPairs: Int?
     @Nullable public var unmergedPairs: Int?
+    /// Paired-end input read from one interleaved file per lane (read 1 and read 2 alternately)
+    /// rather than mate files; null for single-end.
+    @Nullable public var interleaved: Bool?
     /// Median V identity to the germline over the reads with a V (`low_v_identity` under 0.85).
     @Nullable public var medianVIdentity: Double?
     /// The group limit (`group_limit`, see `GroupLimit`): distinct junctions held when it was
@@ -41,6 +44,7 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
         case readPairs = "read_pairs", mergedPairs = "merged_pairs", unmergedPairs = "unmerged_pairs"
         case medianVIdentity = "median_v_identity"
         case groupLimitGroups = "group_limit_groups", groupLimitReads = "group_limit_reads", readsNotKept = "reads_not_kept"
+        case interleaved
     }
 
     public init(sampleID: String, version: String, commandLine: [String], inputs: [String], totalReads: Int, assignedReads: Int,
@@ -92,6 +96,9 @@ public struct BaselineSummary: Codable, Sendable, Equatable {
         let assigned = assignedReads + spikeInReads
         let share = totalReads > 0 ? Double(assigned) / Double(totalReads) : 0
         var line = "\(sampleID): \(assigned) of \(totalReads) reads assigned (\(String(format: "%.1f", 100 * share))%: \(assignedReads) to a rearrangement, \(spikeInReads) spike-in)"
+        if interleaved == true, let pairs = readPairs {
+            line += "; read as \(pairs) pairs (one interleaved file per lane: read 1 and read 2 alternately)"
+        }
         let unassigned = totalReads - assigned
         if unassigned > 0 {
             let top = unassignedReads.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)

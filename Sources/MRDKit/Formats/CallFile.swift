@@ -71,6 +71,8 @@ public struct CallRecord: Codable, Sendable, Equatable {
     @Nullable public var readPairs: Int? = nil
     @Nullable public var mergedPairs: Int? = nil
     @Nullable public var unmergedPairs: Int? = nil
+    /// Paired-end input read from one interleaved file per lane rather than mate files; null for single-end.
+    @Nullable public var interleaved: Bool? = nil
 
     public struct UMICheckRecord: Codable, Sendable, Equatable {
         public var length: Int
@@ -105,6 +107,7 @@ public struct CallRecord: Codable, Sendable, Equatable {
         case spikeInReadsByID = "spike_in_reads_by_id", readsPerCopy = "reads_per_copy", spikeInOutliers = "spike_in_outliers"
         case readFraction = "read_fraction", levelBasis = "level_basis", reason, markers, umiCheck = "umi_check"
         case readPairs = "read_pairs", mergedPairs = "merged_pairs", unmergedPairs = "unmerged_pairs"
+        case interleaved
     }
 
     public var text: String { JSONFile.text(self) }

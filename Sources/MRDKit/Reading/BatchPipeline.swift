@@ -81,7 +81,7 @@ public enum BatchPipeline {
         let poolSize = workerCount * batchesPerWorker + 1
         let free = BlockingQueue<ReadBatch>(capacity: poolSize)
         let queues = (0..<(broadcast ? workerCount : 1)).map { _ in BlockingQueue<ReadBatch>(capacity: poolSize) }
-        for _ in 0..<poolSize { free.push(ReadBatch(paired: reader.input.isPaired, capacity: batchCapacity)) }
+        for _ in 0..<poolSize { free.push(ReadBatch(paired: reader.isPaired, capacity: batchCapacity)) }
         let failure = FirstError()
         let pending = broadcast ? PendingWorkers() : nil
 

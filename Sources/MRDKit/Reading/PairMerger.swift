@@ -258,6 +258,8 @@ public struct PairCounts: Sendable, Equatable {
     public var readPairs = 0
     public var mergedPairs = 0
     public var unmergedPairs: Int { readPairs - mergedPairs }
+    /// The mates came interleaved in one file per lane (`SampleReader.interleaved`), not as mate files.
+    public var interleaved = false
 
     public init(readPairs: Int = 0, mergedPairs: Int = 0) {
         self.readPairs = readPairs
@@ -267,5 +269,6 @@ public struct PairCounts: Sendable, Equatable {
     public mutating func add(_ other: PairCounts) {
         readPairs += other.readPairs
         mergedPairs += other.mergedPairs
+        interleaved = interleaved || other.interleaved
     }
 }

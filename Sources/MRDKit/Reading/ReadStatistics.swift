@@ -95,7 +95,8 @@ public struct FileStatistics: Sendable, Equatable {
     /// (paired input only) a third row describes the merged reads (overlapping pairs merged by
     /// `PairMerger`; unmerged pairs are not in it), and every row carries the pair counts.
     public static func compute(_ input: SampleInput, threads: Int, merge: Bool = false) throws -> [FileStatistics] {
-        let reader = try SampleReader(input)
+        // A file is described as it is, interleaved or not.
+        let reader = try SampleReader(input, detectingInterleaved: false)
         // Statistics describe any FASTQ, old Phred+64 ones included (their mean quality tells).
         reader.checksQualityEncoding = false
         let merging = merge && input.isPaired

@@ -93,6 +93,28 @@ public final class RecordBatch: @unchecked Sendable {
         count = 0
     }
 
+    /// Appends a copy of `record` (header, sequence, qualities and line), growing the buffer as
+    /// needed: for splitting an interleaved file's batch into its read-1 and read-2 batches.
+    func append(_ record: FastxRecord) {
+        let needed = record.header.count + record.sequence.count + record.quality.count
+        if used + needed > bytes.count { grow(toAtLeast: used + needed, keeping: used) }
+        if count == spanCapacity { growSpans() }
+        let base = bytes.baseAddress!
+        func copy(_ part: UnsafeBufferPointer<UInt8>) -> Int32 {
+            let start = used
+            if let source = part.baseAddress, part.count > 0 { (base + used).copyMemory(from: source, byteCount: part.count) }
+            used += part.count
+            return Int32(start)
+        }
+        let headerStart = copy(record.header)
+        let sequenceStart = copy(record.sequence)
+        let qualityStart = record.hasQuality ? copy(record.quality) : -1
+        spanStorage[count] = RecordSpan(headerStart: headerStart, headerLength: Int32(record.header.count),
+                                        sequenceStart: sequenceStart, sequenceLength: Int32(record.sequence.count),
+                                        qualityStart: qualityStart, line: Int64(record.line))
+        count += 1
+    }
+
     /// Doubles the span storage, keeping the first `count` spans.
     func growSpans() {
         let larger = UnsafeMutablePointer<RecordSpan>.allocate(capacity: spanCapacity * 2)

@@ -75,10 +75,22 @@ public final class SampleReader {
     /// Whether each file's first batch is checked for Phred+64 qualities (an error: every quality
     /// rule would read them 31 too high). `mrd stats` describes any FASTQ and turns it off.
     public var checksQualityEncoding = true
+    /// The read-1 files hold both mates, read 1 and read 2 alternately (one interleaved file per
+    /// lane, as `fastq-dump --split-spot`, `bwa mem -p` or `fastp --interleaved_in` take them):
+    /// decided from each file's first records before anything is read (`holdsInterleavedPairs`).
+    public private(set) var interleaved = false
+    /// Paired-end: mate files, or interleaved ones.
+    public var isPaired: Bool { input.isPaired || interleaved }
+    /// An interleaved file's records are read here, then split into a batch's two halves.
+    private var interleavedRecords: RecordBatch?
+    /// Read 1 of a pair whose read 2 starts the next fill of an interleaved file (at most one record).
+    private var heldFirstMate: RecordBatch?
 
     /// Checks that every file exists and is readable before anything is read, so that a missing
     /// lane fails the sample at once rather than after the first lanes were processed.
-    public init(_ input: SampleInput) throws {
+    /// With `detectingInterleaved` (the default; `mrd stats` describes files as they are), a
+    /// single-end input whose files hold mates alternately is read as pairs.
+    public init(_ input: SampleInput, detectingInterleaved: Bool = true) throws {
         guard !input.read1.isEmpty else {
             throw ReadError(.missingInput, file: "-", "no read files given")
         }
@@ -96,6 +108,37 @@ public final class SampleReader {
         }
         try Self.rejectRepeatedFiles(input)
         self.input = input
+        if detectingInterleaved && !input.isPaired {
+            interleaved = try Self.interleavedLanes(input)
+        }
+    }
+
+    /// Whether the lane files are interleaved: all of them or none (standard input is not looked
+    /// at ahead and is taken as single-end).
+    static func interleavedLanes(_ input: SampleInput) throws -> Bool {
+        let verdicts = input.read1.filter { $0 != "-" }.map { ($0, holdsInterleavedPairs(path: $0, decoding: input.decoding)) }
+        guard let interleaved = verdicts.first(where: { $0.1 }), let single = verdicts.first(where: { !$0.1 }) else {
+            return verdicts.first?.1 ?? false
+        }
+        throw ReadError(.mateMismatch, file: single.0,
+                        "holds single reads, but lane file \(interleaved.0) holds interleaved pairs (read 1 and read 2 alternately, "
+                        + "each two records sharing a name); expected the lanes of one sample in one layout")
+    }
+
+    /// Records that come in twos of one name (up to `/1` `/2`), each two unlike the next, over a
+    /// file's first 2,000 records (at least 2): read 1 and read 2 alternately. Single-end reads
+    /// as two lines of one file would be counted twice, their pair never merged, and every
+    /// Poisson bound drawn from twice the molecules. A file that cannot be read is left to the
+    /// reading itself, which reports it where it fails.
+    static func holdsInterleavedPairs(path: String, decoding: DecoderSettings) -> Bool {
+        guard let reader = try? FastxReader(path: path, decoding: decoding, threadedDecompression: false) else { return false }
+        let batch = RecordBatch(capacity: 1 << 20)
+        guard (try? reader.fill(batch, maxRecords: 2_000)) == true, batch.count >= 2 else { return false }
+        let pairs = batch.count / 2
+        for p in 0..<pairs where !mateNamesMatch(batch[2 * p].id, batch[2 * p + 1].id) { return false }
+        if pairs == 1 { return true }
+        // Every record named alike (a simulator's fixed name) is no pairing.
+        return (0..<(pairs - 1)).contains { !mateNamesMatch(batch[2 * $0 + 1].id, batch[2 * $0 + 2].id) }
     }
 
     /// The same file (same device and inode, whatever the path's spelling or links) given twice: as
@@ -149,7 +192,8 @@ public final class SampleReader {
 
     /// Refills `batch` with the next records; false at the end of the sample.
     public func next(into batch: ReadBatch) throws -> Bool {
-        precondition((batch.read2 != nil) == input.isPaired, "batch layout does not match the input")
+        precondition((batch.read2 != nil) == isPaired, "batch layout does not match the input")
+        if interleaved { return try nextInterleaved(into: batch) }
         while lane < input.read1.count && delivered < recordLimit {
             if reader1 == nil {
                 reader1 = try FastxReader(path: input.read1[lane], decoding: input.decoding)
@@ -173,6 +217,70 @@ public final class SampleReader {
             try finishLane()
         }
         return false
+    }
+
+    /// The next pairs of an interleaved file: its records read, then copied into the batch's
+    /// read-1 and read-2 halves, each two checked to be mates.
+    private func nextInterleaved(into batch: ReadBatch) throws -> Bool {
+        let firsts = batch.read1, seconds = batch.read2!
+        let records = interleavedRecords ?? RecordBatch(capacity: firsts.capacity)
+        interleavedRecords = records
+        let held = heldFirstMate ?? RecordBatch(capacity: 1 << 12)
+        heldFirstMate = held
+        while lane < input.read1.count && delivered < recordLimit {
+            if reader1 == nil { reader1 = try FastxReader(path: input.read1[lane], decoding: input.decoding) }
+            let reader = reader1!
+            let firstOfLane = reader.recordsRead == 0
+            let wanted = recordLimit - delivered
+            let maxRecords = wanted >= Int.max / 2 ? Int.max : 2 * wanted - held.count
+            if try reader.fill(records, maxRecords: maxRecords) {
+                if checksQualityEncoding && firstOfLane { try Self.rejectPhred64(records) }
+                firsts.reset()
+                seconds.reset()
+                for half in [firsts, seconds] {
+                    half.file = records.file
+                    half.format = records.format
+                    half.firstRecordOrdinal = delivered
+                }
+                var next = 0
+                if held.count == 1 {
+                    try appendPair(held[0], records[0], to: batch)
+                    held.reset()
+                    next = 1
+                }
+                while next + 1 < records.count {
+                    try appendPair(records[next], records[next + 1], to: batch)
+                    next += 2
+                }
+                if next < records.count { held.append(records[next]) }
+                guard firsts.count > 0 else { continue }
+                delivered += firsts.count
+                batch.sequenceNumber = batchesRead
+                firsts.sequenceNumber = batchesRead
+                seconds.sequenceNumber = batchesRead
+                batchesRead += 1
+                return true
+            }
+            if held.count == 1 {
+                let orphan = held[0]
+                throw ReadError(.mateMismatch, file: reader.file, line: orphan.line, recordID: orphan.idString,
+                                "an interleaved file (read 1 and read 2 alternately) ends on record '\(orphan.idString)' at line \(orphan.line), "
+                                + "which has no mate; expected an even number of records")
+            }
+            try finishLane()
+        }
+        return false
+    }
+
+    private func appendPair(_ first: FastxRecord, _ second: FastxRecord, to batch: ReadBatch) throws {
+        guard Self.mateNamesMatch(first.id, second.id) else {
+            throw ReadError(.mateMismatch, file: batch.read1.file, line: second.line, recordID: second.idString,
+                            "record '\(second.idString)' follows '\(first.idString)' (line \(first.line)) in an interleaved file "
+                            + "(read 1 and read 2 alternately: its first records come in twos of one name); expected the mate of "
+                            + "'\(first.idString)', of the same name")
+        }
+        batch.read1.append(first)
+        batch.read2!.append(second)
     }
 
     private func fillMates(_ mates: RecordBatch, from reader: FastxReader, for firsts: RecordBatch) throws {

@@ -286,6 +286,7 @@ public struct BaselineSample: Sendable {
                                       noTrackableReason: result.noTrackableReason, notTrackable: notTrackable)
         if let pairs = result.pairs {
             (summary.readPairs, summary.mergedPairs, summary.unmergedPairs) = (pairs.readPairs, pairs.mergedPairs, pairs.unmergedPairs)
+            summary.interleaved = pairs.interleaved
         }
         if result.totalReads > 0 && Double(result.assignedReads + result.spikeInReads) < BaselineSummary.minAssignedShare * Double(result.totalReads) {
             summary.qcFlags.append("low_assignment")

@@ -42,6 +42,7 @@ public struct FollowUpSample: Sendable {
                                  inputs: input.allFiles, commandLine: commandLine)
         if let pairs = counts.pairs {
             (record.readPairs, record.mergedPairs, record.unmergedPairs) = (pairs.readPairs, pairs.mergedPairs, pairs.unmergedPairs)
+            record.interleaved = pairs.interleaved
         }
         try createOutputFolder(directory)
         let paths = Self.outputPaths(in: directory, sampleID: sampleID)

@@ -447,7 +447,9 @@ public struct FollowUpTracker: Sendable {
         }
         var merged = TrackTally(index: index, umiLength: umiLength)
         for tally in tallies { merged.merge(tally) }
-        return finish(merged, sampleID: sampleID)
+        var counts = finish(merged, sampleID: sampleID)
+        counts.pairs?.interleaved = reader.interleaved
+        return counts
     }
 
     /// Whether `other` (the mate's verdict) is a match whose window was read at the better quality

@@ -301,3 +301,96 @@ func recordSizeCap() throws {
     #expect(failure?.description == "big.fastq:5: a record longer than 4096 bytes; expected sequencing reads (is this a FASTQ/FASTA file?)",
             "\(String(describing: failure))")
 }
+
+/// Interleaved files (read 1 and read 2 alternately in one file): read as pairs, whatever the
+/// batch boundaries; a broken or odd pairing is an error naming the record; other layouts stay
+/// single-end.
+@Suite("Reader: interleaved pairs")
+struct InterleavedReaderTests {
+    /// `pairs` pairs of varied lengths (a batch boundary falls between mates and within pairs), as
+    /// one interleaved text and as the mate files' two texts.
+    static func pairsText(_ pairs: Int, names: (Int) -> (String, String) = { ("@p\($0) 1:N:0:1", "@p\($0) 2:N:0:1") }) -> String {
+        var text = ""
+        for i in 0..<pairs {
+            let (first, second) = names(i)
+            let one = String(repeating: "ACGT", count: 5 + i % 7), two = String(repeating: "TTGCA", count: 3 + i % 11)
+            text += "\(first)\n\(one)\n+\n\(String(repeating: "I", count: one.count))\n"
+            text += "\(second)\n\(two)\n+\n\(String(repeating: "F", count: two.count))\n"
+        }
+        return text
+    }
+
+    func write(_ text: String, _ name: String, in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("pairs split across batches come out as mates, in order; the record limit counts pairs")
+    func split() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try write(Self.pairsText(3_001), "inter.fastq", in: folder)
+        for (capacity, limit) in [(1 << 10, Int.max), (16 << 10, Int.max), (4 << 20, Int.max), (1 << 10, 777)] {
+            let reader = try SampleReader(SampleInput(read1: [path]))
+            reader.recordLimit = limit
+            #expect(reader.interleaved && reader.isPaired)
+            let batch = ReadBatch(paired: true, capacity: capacity)
+            var pairs = 0
+            while try reader.next(into: batch) {
+                let mates = try #require(batch.read2)
+                #expect(mates.count == batch.read1.count)
+                for i in 0..<batch.count {
+                    let n = pairs + i
+                    #expect(batch.read1[i].idString == "p\(n)" && mates[i].idString == "p\(n)")
+                    #expect(batch.read1[i].sequence.count == 4 * (5 + n % 7) && mates[i].sequence.count == 5 * (3 + n % 11))
+                    #expect(batch.read1[i].qualityString.allSatisfy { $0 == "I" } && mates[i].line == 8 * n + 5)
+                }
+                pairs += batch.count
+            }
+            #expect(pairs == min(3_001, limit), "capacity \(capacity)")
+            #expect(reader.summaries.map(\.records) == (limit == Int.max ? [6_002] : []))
+        }
+    }
+
+    @Test("an odd record count, a broken pair, or lanes of two layouts: exit-65 errors naming the record")
+    func errors() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func failure(_ files: [String]) -> ReadError? {
+            do {
+                let reader = try SampleReader(SampleInput(read1: files))
+                let batch = ReadBatch(paired: reader.isPaired, capacity: 1 << 10)
+                while try reader.next(into: batch) {}
+            } catch let error as ReadError { return error } catch { return nil }
+            return nil
+        }
+        let whole = Self.pairsText(500)
+        let odd = try write(whole + "@p500 1:N:0:1\nACGT\n+\nIIII\n", "odd.fastq", in: folder)
+        let oddError = failure([odd])
+        #expect(oddError?.kind == .mateMismatch && oddError?.exitCode == 65 && oddError?.line == 4_001)
+        #expect(oddError?.description.contains("ends on record 'p500' at line 4001, which has no mate") == true, "\(String(describing: oddError))")
+        // Pair 300's read 2 renamed: past the first 2,000 records it is not part of the detection.
+        let broken = try write(Self.pairsText(1_200, names: { ($0 == 1_100 ? ("@p1100", "@q1100") : ("@p\($0)", "@p\($0)")) }), "broken.fastq", in: folder)
+        let brokenError = failure([broken])
+        #expect(brokenError?.kind == .mateMismatch && brokenError?.line == 8 * 1_100 + 5)
+        #expect(brokenError?.description.contains("record 'q1100' follows 'p1100' (line 8801) in an interleaved file") == true, "\(String(describing: brokenError))")
+        let single = try write(Self.pairsText(100, names: { ("@a\($0)", "@b\($0)") }), "single.fastq", in: folder)
+        let mixed = failure([broken, single])
+        #expect(mixed?.kind == .mateMismatch && mixed?.file.hasSuffix("single.fastq") == true)
+    }
+
+    @Test("single-end files, a fixed read name, and standard input stay single-end; /1 /2 names pair")
+    func layouts() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let single = try write(Self.pairsText(100, names: { ("@a\($0)", "@b\($0)") }), "single.fastq", in: folder)
+        let fixed = try write(Self.pairsText(100, names: { _ in ("@read", "@read") }), "fixed.fastq", in: folder)
+        let slashes = try write(Self.pairsText(100, names: { ("@x\($0)/1", "@x\($0)/2") }), "slashes.fastq", in: folder)
+        #expect(try !SampleReader(SampleInput(read1: [single])).interleaved)
+        #expect(try !SampleReader(SampleInput(read1: [fixed])).interleaved)
+        #expect(try SampleReader(SampleInput(read1: [slashes])).interleaved)
+        #expect(try !SampleReader(SampleInput(read1: [slashes]), detectingInterleaved: false).interleaved)
+        #expect(try !SampleReader(SampleInput(read1: ["-"])).interleaved)
+    }
+}
