@@ -113,16 +113,22 @@ public final class SampleReader {
         }
     }
 
-    /// Whether the lane files are interleaved: all of them or none (standard input is not looked
-    /// at ahead and is taken as single-end).
+    /// Whether the lane files are interleaved: all of them or none. Only regular files are looked
+    /// at ahead: standard input, a pipe or a process substitution (`<(zcat ...)`) would lose the
+    /// records read, so they are taken as single-end.
     static func interleavedLanes(_ input: SampleInput) throws -> Bool {
-        let verdicts = input.read1.filter { $0 != "-" }.map { ($0, holdsInterleavedPairs(path: $0, decoding: input.decoding)) }
+        let verdicts = input.read1.filter(isRegularFile).map { ($0, holdsInterleavedPairs(path: $0, decoding: input.decoding)) }
         guard let interleaved = verdicts.first(where: { $0.1 }), let single = verdicts.first(where: { !$0.1 }) else {
             return verdicts.first?.1 ?? false
         }
         throw ReadError(.mateMismatch, file: single.0,
                         "holds single reads, but lane file \(interleaved.0) holds interleaved pairs (read 1 and read 2 alternately, "
                         + "each two records sharing a name); expected the lanes of one sample in one layout")
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return path != "-" && stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Records that come in twos of one name (up to `/1` `/2`), each two unlike the next, over a

@@ -392,5 +392,16 @@ struct InterleavedReaderTests {
         #expect(try SampleReader(SampleInput(read1: [slashes])).interleaved)
         #expect(try !SampleReader(SampleInput(read1: [slashes]), detectingInterleaved: false).interleaved)
         #expect(try !SampleReader(SampleInput(read1: ["-"])).interleaved)
+        // A pipe is not read ahead (its records would be lost): single-end, every record kept.
+        let fifo = folder.appendingPathComponent("pipe.fastq").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread { try? Data(Self.pairsText(100, names: { ("@x\($0)/1", "@x\($0)/2") }).utf8).write(to: URL(fileURLWithPath: fifo)) }
+        writer.start()
+        let piped = try SampleReader(SampleInput(read1: [fifo]))
+        #expect(!piped.interleaved)
+        let batch = ReadBatch(paired: false)
+        var records = 0
+        while try piped.next(into: batch) { records += batch.count }
+        #expect(records == 200)
     }
 }
