@@ -140,6 +140,8 @@ public struct AnnotationScratch: Sendable {
     /// The last read located when it failed only because it does not hold its whole junction
     /// (`junctionNotCovered`): its 5' and 3' placements, for `Annotator.uncoveredCalls`.
     var uncovered: Annotator.Location?
+    /// The last read located held 5' candidates but no 3' element (`noThreePrime`): `fives` are its V.
+    var fivePrimeOnly = false
     /// Spike-specific k-mer hits per spike-in.
     var spikeHits: [Int32] = []
     var touchedSpikes: [Int32] = []
@@ -402,10 +404,21 @@ public final class Annotator: Sendable {
         return Set(candidates.flatMap { elements[Int($0)].alleles }).sorted().joined(separator: ",")
     }
 
+    /// The V alleles (ties) of a read that holds a V and no J: the V-side mate of a pair whose
+    /// other mate holds the junction (a long amplicon read 2x150). Nil when the read has a J, no
+    /// V, or a 5' element that is not a V.
+    public func vOnlyCalls(_ bases: [UInt8], scratch: inout AnnotationScratch) -> (locus: Locus, alleles: Set<String>)? {
+        let result = bases.withUnsafeBufferPointer { locate($0, &scratch) }
+        guard case .failure(.noThreePrime) = result, scratch.fivePrimeOnly, let first = scratch.fives.first,
+              elementRole[Int(first.element)] == .v else { return nil }
+        return (elementLocus[Int(first.element)], Set(scratch.fives.flatMap { elements[Int($0.element)].alleles }))
+    }
+
     /// Finds the rearrangement of one read: orientation, locus, kind, junction and candidates.
     func locate(_ bases: UnsafeBufferPointer<UInt8>, _ scratch: inout AnnotationScratch) -> Result<Location, UnassignedReason> {
         let n = bases.count
         scratch.uncovered = nil
+        scratch.fivePrimeOnly = false
         let elementCount = elements.count
         // First pass: k-mer hits per element and strand, at every other read position (12-mers
         // overlapping by 10 still seed every element that shares 13 nt with the read).
@@ -497,7 +510,10 @@ public final class Annotator: Sendable {
             // alleles of the V's locus are compared base by base downstream of the V instead.
             let found = reversed ? scratch.reverse.withUnsafeBufferPointer { rescueThreePrime($0, &scratch) }
                                  : rescueThreePrime(bases, &scratch)
-            guard found else { return .failure(.noThreePrime) }
+            guard found else {
+                scratch.fivePrimeOnly = candidates.0
+                return .failure(.noThreePrime)
+            }
         }
         if elementLocus[Int(scratch.fives[0].element)] != elementLocus[Int(scratch.threes[0].element)] {
             // Seeds put a 5' and a 3' element of different loci (a short read whose few V k-mers

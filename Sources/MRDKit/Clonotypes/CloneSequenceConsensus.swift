@@ -78,9 +78,22 @@ public enum CloneSequenceConsensus {
         static let letters: [UInt8] = Array("ACGT".utf8)
     }
 
+    /// The other mate of an unmerged pair one of whose mates holds a clone's junction: for a long
+    /// amplicon read 2x150, the V-side read, whose V decides among V alleles that the junction-side
+    /// read's few V bases leave tied. `order` is its pair's place in the sample (batch, record).
+    struct Mate: Sendable {
+        var order: (batch: Int, record: Int)
+        var bases: [UInt8]
+    }
+    /// V-side mates kept per clone: the first ones in sample order (the same whatever the threads).
+    static let maxMates = 40
+    /// Fewest V-side mates with a V call of the clone's locus for their vote to narrow its V call.
+    static let minMateVotes = 5
+
     struct Tally {
         var profiles: [Profile]
         var starts: [Int]
+        var mates: [[Mate]] = []
         let merger = PairMerger()
         var pairs = PairCounts()
     }
@@ -157,50 +170,99 @@ public enum CloneSequenceConsensus {
         }
     }
 
-    /// Adds the read's bases to every profile whose junction it holds (V-to-J, else reverse-complemented).
-    static func add(_ read: UnsafeBufferPointer<UInt8>, finder: JunctionFinder, starts: inout [Int], to profiles: inout [Profile]) {
-        guard read.count >= Self.minJunctionLength else { return }
+    /// Adds the read's bases to every profile whose junction it holds (V-to-J, else
+    /// reverse-complemented); returns the first such clone (-1: none).
+    @discardableResult
+    static func add(_ read: UnsafeBufferPointer<UInt8>, finder: JunctionFinder, starts: inout [Int], to profiles: inout [Profile]) -> Int {
+        guard read.count >= Self.minJunctionLength else { return -1 }
+        var first = -1
         finder.find(read, starts: &starts)
         let n = read.count
         for k in profiles.indices {
             let length = finder.needles[2 * k].count
             if starts[2 * k] >= 0 {
                 let p = starts[2 * k]
+                if first < 0 { first = k }
                 profiles[k].reads += 1
                 for d in 0..<p { profiles[k].add(read[p - 1 - d], at: d, upstream: true) }
                 for d in 0..<(n - p - length) { profiles[k].add(read[p + length + d], at: d, upstream: false) }
             } else if starts[2 * k + 1] >= 0 {
                 // Reverse-complemented: V-to-J upstream is past the junction in the read.
                 let p = starts[2 * k + 1]
+                if first < 0 { first = k }
                 profiles[k].reads += 1
                 for d in 0..<(n - p - length) { profiles[k].add(complementTable[Int(read[p + length + d])], at: d, upstream: true) }
                 for d in 0..<p { profiles[k].add(complementTable[Int(read[p - 1 - d])], at: d, upstream: false) }
             }
         }
+        return first
     }
 
     /// The profiles of `chosen` clonotypes over the sample's first `reads` reads (pairs merged as
     /// everywhere; an unmerged pair's two mates each add what they hold).
-    static func profiles(_ clonotypes: [Clonotype], chosen: [Int], input: SampleInput, threads: Int) throws -> [Profile] {
+    /// With them, each clone's V-side mates (`Mate`), the first `maxMates` in sample order.
+    static func profiles(_ clonotypes: [Clonotype], chosen: [Int], input: SampleInput, threads: Int) throws -> (profiles: [Profile], mates: [[[UInt8]]]) {
         let junctions = chosen.map { clonotypes[$0].junction }
         let finder = JunctionFinder(junctions: junctions)
         let reader = try SampleReader(input.readingAhead(chunks: 2, of: 1 << 20))
         reader.recordLimit = reads
         let tallies = try BatchPipeline.run(reader, workers: max(1, threads), batchCapacity: 1 << 20,
                                             makeTally: { Tally(profiles: Array(repeating: Profile(), count: junctions.count),
-                                                               starts: Array(repeating: -1, count: 2 * junctions.count)) }) { batch, tally in
+                                                               starts: Array(repeating: -1, count: 2 * junctions.count),
+                                                               mates: Array(repeating: [], count: junctions.count)) }) { batch, tally in
             for i in 0..<batch.count {
                 if let merged = tally.merger.merged(batch, i, counts: &tally.pairs) {
                     add(merged.sequence, finder: finder, starts: &tally.starts, to: &tally.profiles)
                     continue
                 }
-                add(batch.read1[i].sequence, finder: finder, starts: &tally.starts, to: &tally.profiles)
-                if let mates = batch.read2 { add(mates[i].sequence, finder: finder, starts: &tally.starts, to: &tally.profiles) }
+                let first = batch.read1[i].sequence
+                let one = add(first, finder: finder, starts: &tally.starts, to: &tally.profiles)
+                guard let mates = batch.read2 else { continue }
+                let two = add(mates[i].sequence, finder: finder, starts: &tally.starts, to: &tally.profiles)
+                // One mate holds a junction, the other none: the other is its V side (or J side).
+                // Each worker sees its batches in sample order, so its first ones are its earliest.
+                if (one < 0) != (two < 0) {
+                    let k = max(one, two)
+                    if tally.mates[k].count < maxMates {
+                        tally.mates[k].append(Mate(order: (batch.sequenceNumber, i), bases: Array(one < 0 ? first : mates[i].sequence)))
+                    }
+                }
             }
         }
         var profiles = Array(repeating: Profile(), count: junctions.count)
         for tally in tallies { for k in profiles.indices { profiles[k].merge(tally.profiles[k]) } }
-        return profiles
+        let mates = junctions.indices.map { k in
+            Array(tallies.flatMap { $0.mates[k] }.sorted { $0.order < $1.order }.prefix(maxMates).map(\.bases))
+        }
+        return (profiles, mates)
+    }
+
+    /// A clone's V call narrowed by its V-side mates: of its tied alleles, those that most mates
+    /// with a V of the clone's locus call (each mate's own tied alleles), when at least
+    /// `minMateVotes` such mates exist and those alleles are called by more than half of them.
+    /// Never an allele outside the tie: the mates only decide what the junction side could not
+    /// (60 nt of FR3 leave IGHV4-30-2, 4-30-4, 4-39, 4-4 and 4-59 alleles tied; read 1's FR1-CDR2
+    /// tells them apart). The representative's V alignments follow the new first allele.
+    static func narrowV(_ clone: inout Clonotype, mates: [[UInt8]], annotator: Annotator, scratch: inout AnnotationScratch) {
+        let tied = clone.vCall.split(separator: ",").map(String.init)
+        guard tied.count > 1, mates.count >= minMateVotes else { return }
+        var votes: [String: Int] = [:], voters = 0
+        for mate in mates {
+            guard let calls = annotator.vOnlyCalls(mate, scratch: &scratch), calls.locus == clone.locus else { continue }
+            voters += 1
+            for allele in tied where calls.alleles.contains(allele) { votes[allele, default: 0] += 1 }
+        }
+        guard voters >= minMateVotes, let top = votes.values.max(), 2 * top > voters else { return }
+        let narrowed = tied.filter { votes[$0] == top }
+        guard narrowed.count < tied.count else { return }
+        clone.vCall = narrowed.joined(separator: ",")
+        if narrowed[0] != tied[0], let v = clone.vAlignment {
+            if let (gapped, germline) = annotator.gappedV(read: clone.representative, junctionStart: clone.representativeJunctionStart,
+                                                         ungapped: v, allele: narrowed[0]) {
+                clone.vGapped = gapped
+                clone.vGermline = germline
+            }
+        }
     }
 
     /// Replaces the representative of each chosen clonotype by its reads' consensus where one can
@@ -209,9 +271,12 @@ public enum CloneSequenceConsensus {
     public static func refine(_ clonotypes: inout [Clonotype], input: SampleInput, annotator: Annotator, threads: Int) throws -> Int {
         let chosen = Self.chosen(clonotypes)
         guard !chosen.isEmpty else { return 0 }
-        let profiles = try Self.profiles(clonotypes, chosen: chosen, input: input, threads: threads)
+        let (profiles, mates) = try Self.profiles(clonotypes, chosen: chosen, input: input, threads: threads)
         var scratch = AnnotationScratch(annotator)
         var replaced = 0
+        for (k, c) in chosen.enumerated() {
+            narrowV(&clonotypes[c], mates: mates[k], annotator: annotator, scratch: &scratch)
+        }
         for (k, c) in chosen.enumerated() where profiles[k].reads >= minReads {
             let clone = clonotypes[c]
             let upstream = Profile.consensus(profiles[k].upstream)
