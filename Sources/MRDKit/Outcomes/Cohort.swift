@@ -59,8 +59,13 @@ public enum CohortAnalysis {
     /// detection, level and LoD (the contract's rule) when a threshold is given.
     static func status(_ call: CallsRow, threshold: Double?) -> String? {
         guard let threshold else { return call.call == MRDCallKind.indeterminate.rawValue ? nil : call.call }
+        // `below_threshold_above_lod` depends on the threshold: at another one it is re-derived.
+        let thresholdFlag = "below_threshold_above_lod"
+        let otherFailing = call.qcFlags.contains { $0 != thresholdFlag && QCCode.failing.contains($0) }
+        let qcPass = (call.qcFlags.contains(thresholdFlag) ? !otherFailing : call.qcPass)
+            && !CallRule.belowThresholdAboveLoD(detected: call.detected, level: call.mrdLevel, lod: call.lod, threshold: threshold)
         let evidence = CallRule.Evidence(hasMarker: call.callDetail != CallDetail.noMarker.rawValue, detected: call.detected,
-                                         level: call.mrdLevel, lod: call.lod, quantifiable: call.quantifiable, qcPass: call.qcPass,
+                                         level: call.mrdLevel, lod: call.lod, quantifiable: call.quantifiable, qcPass: qcPass,
                                          cellCountKnown: call.callDetail != CallDetail.noCellCount.rawValue && call.callDetail != CallDetail.failed.rawValue)
         let decision = CallRule(threshold: threshold).decide(evidence)
         return decision.call == .indeterminate ? nil : decision.call.rawValue

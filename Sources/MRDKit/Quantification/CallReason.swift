@@ -23,6 +23,7 @@ public enum QCCode {
         ("control_contamination", true, "this patient's index clone was seen in a control of the run"),
         ("level_exceeds_cells", true, "more leukemic templates than cells assessed (a level above 100%): the DNA input or cell count is wrong (its units?), or the spike-in copies are; the level is no measurement"),
         ("input_implausible", true, "the DNA input or cell count is more than any amplicon assay takes (over 100 ug, 15.4 million cells): a unit slip (pg for ng, cells for ng?); the LoD it would give is no measurement"),
+        ("below_threshold_above_lod", true, "a marker was detected below the threshold, but the sample's LoD is above the threshold: too few cells to tell a level under the threshold from one at it (with nothing detected the call would be indeterminate insufficient_input); more DNA would resolve it"),
         ("marker_loci_not_amplified", true, "no tracked marker's locus has a read, of its rearrangements or of its own spike-ins: its PCR failed or was not run, so an undetected marker says nothing (re-run that locus's assay)"),
         ("other_patient_clone", true, "(mrd run/aggregate) the sample carries another patient's index clone at a rate index hopping cannot explain (at least 5% of that clone's rate in its own diagnosis): a swapped tube or sheet line, or a mixed sample; its call says nothing of this patient until its identity is checked"),
         // Run-level codes (run.json, report.html): not a follow-up's own.
@@ -119,6 +120,15 @@ public enum CallReason {
             } else {
                 text = "Nothing detected at or above the \(threshold) threshold, and without a cell count no LoD can be stated: give dna_ng or cells."
             }
+        case .qcFail where failing == ["below_threshold_above_lod"]:
+            text = "\(marker) detected at \(level(call.mrdLevel ?? 0))"
+            if let low = call.ciLow, let high = call.ciHigh { text += " (95% CI \(level(low))-\(level(high)))" }
+            text += ", below the \(threshold) threshold, but the LoD \(level(call.lod ?? 0)) is above it: too few cells to call negative"
+            if let lodTemplates = call.lodTemplates {
+                let needed = lodTemplates / call.threshold
+                text += "; \(dna(cells: needed)) DNA (\(grouped(needed)) cells) or more is needed"
+            }
+            text += "."
         case .qcFail:
             text = "QC failed (\(failing.joined(separator: ", "))) and nothing was detected at or above the \(threshold) threshold, "
                 + "so negativity cannot be claimed; resolve the QC problem and re-run."

@@ -64,6 +64,14 @@ public struct CallRule: Sendable, Equatable {
         }
     }
 
+    /// Detected below `threshold` while the LoD is above it (QC code `below_threshold_above_lod`,
+    /// which fails the sample): the evidence of a sample that could not have called negative had
+    /// nothing been detected.
+    public static func belowThresholdAboveLoD(detected: Bool, level: Double?, lod: Double?, threshold: Double) -> Bool {
+        guard detected, let level, level < threshold, let lod else { return false }
+        return lod > threshold
+    }
+
     /// - indeterminate `no_cell_count` without a cell count (and no read-fraction basis asked for);
     /// - positive when detected at or above the threshold (even when QC failed: `qc_pass` says so);
     /// - else indeterminate `qc_fail` when QC failed;

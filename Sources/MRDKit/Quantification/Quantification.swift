@@ -545,6 +545,13 @@ public enum Quantifier {
             result.qcPass = false
         }
 
+        // Detected under the threshold by a sample whose LoD is above it: nothing detected there
+        // would be indeterminate (too few cells), so a few reads cannot make it negative (3 reads,
+        // 8.6e-5, interval to 3.2e-4, LoD 1.6e-4, in a follow-up whose truth was 2.1e-4).
+        if CallRule.belowThresholdAboveLoD(detected: detected, level: result.mrdLevel, lod: result.lod, threshold: options.threshold) {
+            result.qcFlags.append("below_threshold_above_lod")
+            result.qcPass = false
+        }
         (result.call, result.callDetail) = CallRule(threshold: options.threshold).decide(
             CallRule.Evidence(detected: detected, level: result.mrdLevel, lod: result.lod, quantifiable: result.quantifiable, qcPass: result.qcPass,
                               cellCountKnown: cells != nil || options.levelBasis == .reads))

@@ -417,14 +417,20 @@ public struct FollowUpTracker: Sendable {
                 let readOneHalo = index.isHalo(verdict)
                 let readOneInexact: Bool
                 if case .matched(_, let cost, _, _, _) = verdict, cost > 0, !readOneHalo { readOneInexact = true } else { readOneInexact = false }
+                // The orientation counted is the pair's, read 1's: a match on read 2 is on the other
+                // strand. (Counted as the mate's own, every pair of a long junction read from the J
+                // side looked like one orientation: coverage 0.5 and twice the templates, where
+                // every pair has a mate across the junction.)
+                var onMate = false
                 if verdict == .unmatched || readOneHalo || readOneInexact, !merged, let mates = batch.read2 {
                     var mateLocus: Int?
                     let mate = mates[i]
                     let other = index.classify(mate.sequence, quality: mate.quality, scratch: &tally.scratch, memo: &tally.memo, locus: &mateLocus)
                     if readOneInexact {
-                        if Self.windowReadBetter(other, than: verdict) { verdict = other }
+                        if Self.windowReadBetter(other, than: verdict) { verdict = other; onMate = true }
                     } else if readOneHalo ? (other != .unmatched && !index.isHalo(other)) : other != .unmatched {
                         verdict = other
+                        onMate = true
                     }
                     if locus == nil { locus = mateLocus }
                 }
@@ -432,13 +438,13 @@ public struct FollowUpTracker: Sendable {
                 case .spikeIn(let s, let reversed):
                     tally.spikes[s] += 1
                     if let umi, s < tally.spikeUMIs.count { tally.spikeUMIs[s][umi, default: 0] += 1 }
-                    if !reversed { tally.spikeForward += 1 }
+                    if reversed == onMate { tally.spikeForward += 1 }
                     continue
                 case .matched(_, _, let window, let qualities, let reversed):
                     let length = window.bases.bytes.count
                     // Changed in place (a copy taken out and put back copied its arrays each read).
                     tally.windows[window, default: TrackTally.WindowTally()].add(qualities: qualities, length: length)
-                    if !reversed { tally.windows[window]!.forward += 1 }
+                    if reversed == onMate { tally.windows[window]!.forward += 1 }
                     if let umi { tally.windows[window]!.umis[umi, default: 0] += 1 }
                 case .unmatched: break
                 }
