@@ -90,3 +90,12 @@ func temporaryDirectory() throws -> URL {
 func projectTool(_ name: String) -> URL {
     packageRoot.appendingPathComponent(".venv/bin/\(name)")
 }
+
+/// A trackable IGH index clone (900 reads, 80% of its locus at diagnosis) for quantification tests.
+func ighMarker() -> BaselineClone {
+    var clone = BaselineClone(cloneID: "P5_DX_IGH_1", sampleID: "P5_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
+                              junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
+                              target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
+    clone.fraction = 0.8
+    return clone
+}

@@ -65,10 +65,7 @@ struct CallRuleTests {
         #expect(!CallRule.belowThresholdAboveLoD(detected: false, level: 0, lod: 1.6e-4, threshold: 1e-4))
         #expect(!CallRule.belowThresholdAboveLoD(detected: true, level: 8.6e-5, lod: nil, threshold: 1e-4))
         // Through the quantifier: 3 reads of an IGH marker in 100,000 cells, spike-ins read at 0.35 per copy.
-        var clone = BaselineClone(cloneID: "P5_DX_IGH_1", sampleID: "P5_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
-                                  junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
-                                  target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
-        clone.fraction = 0.8
+        let clone = ighMarker()
         var counts = FollowUpCounts(sampleID: "P5_FU")
         counts.totalReads = 8_000
         counts.readsPerLocus = [.IGH: 4_000]

@@ -501,10 +501,7 @@ struct UMICallTests {
 struct LocusFallbackTests {
     /// An IGH marker read 400 times in 200,000 cells; spike-ins of the given loci at one read per copy.
     func call(spikeLoci: [Locus]) -> MRDCall {
-        var clone = BaselineClone(cloneID: "P5_DX_IGH_1", sampleID: "P5_DX", locus: .IGH, kind: .VDJ, vCall: "IGHV3-23*01", jCall: "IGHJ4*02",
-                                  junction: Array("TGTGCGAGAGATCGGGGTTACTGG".utf8), count: 900, trackable: true,
-                                  target: Array("AAAAAAAAAATGTGCGAGAGATCGGGGTTACTGGCCCCCCCCCC".utf8))
-        clone.fraction = 0.8
+        let clone = ighMarker()
         var counts = FollowUpCounts(sampleID: "P5_FU")
         counts.totalReads = 60_000
         counts.readsPerLocus = [.IGH: 20_000, .TRB: 20_000, .TRG: 10_000]
