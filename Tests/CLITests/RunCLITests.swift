@@ -35,11 +35,16 @@ struct RunCLITests {
                 #expect(row["call"] == "positive", "\(row["sample_id"]!): \(level) -> \(row["call"]!) \(row["call_detail"]!)")
             } else if level <= 5e-5 {
                 // Negative, unless the sample's own LoD is above the threshold (then indeterminate,
-                // with the input that would resolve it): never a positive.
+                // with the input that would resolve it; a detection under the threshold there is
+                // `below_threshold_above_lod`): never a positive.
                 let lod = Double(row["lod"]!)!
-                let expected = lod <= 1e-4 || row["detected"] == "T" ? "negative" : "indeterminate"
+                let expected = lod <= 1e-4 ? "negative" : "indeterminate"
                 #expect(row["call"] == expected, "\(row["sample_id"]!): \(level) -> \(row["call"]!) \(row["call_detail"]!) lod \(row["lod"]!)")
-                if expected == "indeterminate" { #expect(row["call_detail"] == "insufficient_input" && lod < 2e-4) }
+                if expected == "indeterminate" {
+                    let detected = row["detected"] == "T"
+                    #expect(row["call_detail"] == (detected ? "qc_fail" : "insufficient_input") && lod < 2e-4)
+                    #expect(!detected || row["qc_flags"]!.split(separator: ";").contains("below_threshold_above_lod"), "\(row["qc_flags"]!)")
+                }
             } else { continue }
             checked += 1
         }
