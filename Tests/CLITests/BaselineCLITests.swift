@@ -158,11 +158,8 @@ struct BaselineCLITests {
     func vCalledFromMates() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let sim = out.appendingPathComponent("sim")
-        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "77", "--patients", "6", "--levels", "1e-2", "--amplicon", "fr1",
-                               "--read-length", "150", "--paired", "--loci", "IGH,IGK,TRB,TRG", "--reads", "6000", "--bzip2-samples", ""],
-                              directory: out)
-        #expect(made.status == 0, "\(made.stderr)")
+        let sim = try simulatedRun(["--seed", "77", "--patients", "6", "--levels", "1e-2", "--amplicon", "fr1", "--read-length", "150",
+                                    "--paired", "--loci", "IGH,IGK,TRB,TRG", "--reads", "6000", "--bzip2-samples", ""], in: out)
         let truth = parseTSV(try String(contentsOf: sim.appendingPathComponent("truth_clones.tsv"), encoding: .utf8))
             .filter { $0["leukemic"] == "T" && !$0["v_call"]!.isEmpty }
         var exact = 0, found = 0

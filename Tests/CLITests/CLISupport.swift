@@ -81,6 +81,14 @@ func temporaryDirectory() throws -> URL {
     return url
 }
 
+/// `mrd simulate` into `out/sim` with `arguments` (the run's folder); its exit checked.
+func simulatedRun(_ arguments: [String], in out: URL) throws -> URL {
+    let sim = out.appendingPathComponent("sim")
+    let made = try runMRD(["simulate", "--out", sim.path] + arguments, directory: out)
+    #expect(made.status == 0, "\(made.stderr)")
+    return sim
+}
+
 /// A tool of the project's Python environment (.venv, made by Scripts/setup).
 func projectTool(_ name: String) -> URL {
     packageRoot.appendingPathComponent(".venv/bin/\(name)")

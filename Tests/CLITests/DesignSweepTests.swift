@@ -91,10 +91,8 @@ struct DesignSweepTests {
     func singleEndAfterPairs() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let sim = out.appendingPathComponent("sim")
-        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "1007", "--patients", "2", "--levels", "1e-2,1e-3", "--reads", "40000",
-                               "--cells", "100000", "--index-hopping", "0", "-t", "2"], directory: out)
-        #expect(made.status == 0, "\(made.stderr)")
+        let sim = try simulatedRun(["--seed", "1007", "--patients", "2", "--levels", "1e-2,1e-3", "--reads", "40000", "--cells", "100000",
+                                    "--index-hopping", "0", "-t", "2"], in: out)
         let run = try runMRD(["run", sim.appendingPathComponent("sheet.csv").path, "-o", out.appendingPathComponent("run").path,
                               "--spike-ins", sim.appendingPathComponent("spikes.tsv").path, "-t", "2", "--quiet"], directory: out)
         #expect(run.status == 0, "\(run.stderr)")
@@ -129,11 +127,9 @@ struct DesignSweepTests {
     func mateOrientation() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let sim = out.appendingPathComponent("sim")
-        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "3018", "--patients", "4", "--levels", "1e-2,1e-3,1e-4,0", "--cells", "20000",
-                               "--reads", "4000", "--read-length", "150", "--amplicon", "fr2", "--loci", "IGH,TRB", "--paired",
-                               "--paired-samples", "", "--bzip2-samples", "", "-t", "2"], directory: out)
-        #expect(made.status == 0, "\(made.stderr)")
+        let sim = try simulatedRun(["--seed", "3018", "--patients", "4", "--levels", "1e-2,1e-3,1e-4,0", "--cells", "20000", "--reads", "4000",
+                                    "--read-length", "150", "--amplicon", "fr2", "--loci", "IGH,TRB", "--paired", "--paired-samples", "",
+                                    "--bzip2-samples", "", "-t", "2"], in: out)
         func path(_ name: String) -> String { sim.appendingPathComponent(name).path }
         let baseline = try runMRD(["baseline", path("P002_DX_R1.fastq.gz"), "--r2", path("P002_DX_R2.fastq.gz"), "--sample", "P002_DX",
                                    "--spike-ins", path("spikes.tsv"), "-o", out.appendingPathComponent("dx").path, "--quiet"], directory: out)

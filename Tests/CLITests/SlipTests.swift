@@ -94,10 +94,8 @@ struct SlipTests {
     func sharedSpikeIns() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let sim = out.appendingPathComponent("sim")
-        let made = try runMRD(["simulate", "--out", sim.path, "--seed", "21", "--patients", "3", "--loci", "IGH", "--levels", "1e-3,0",
-                               "--reads", "4000", "--no-controls", "-t", "2"], directory: out)
-        #expect(made.status == 0, "\(made.stderr)")
+        let sim = try simulatedRun(["--seed", "21", "--patients", "3", "--loci", "IGH", "--levels", "1e-3,0", "--reads", "4000",
+                                    "--no-controls", "-t", "2"], in: out)
         let calls = try runCalls([], sheet: sim.appendingPathComponent("sheet.csv"), in: out.appendingPathComponent("run"))
         #expect(calls.count == 6)
         let spikes = parseTSV(try read(sim.appendingPathComponent("spikes.tsv"))).map { $0["sequence"]! }

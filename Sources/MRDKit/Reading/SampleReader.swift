@@ -84,7 +84,7 @@ public final class SampleReader {
     /// An interleaved file's records are read here, then split into a batch's two halves.
     private var interleavedRecords: RecordBatch?
     /// Read 1 of a pair whose read 2 starts the next fill of an interleaved file (at most one record).
-    private var heldFirstMate: RecordBatch?
+    private lazy var heldFirstMate = RecordBatch(capacity: 1 << 12)
 
     /// Checks that every file exists and is readable before anything is read, so that a missing
     /// lane fails the sample at once rather than after the first lanes were processed.
@@ -214,15 +214,20 @@ public final class SampleReader {
                     try fillMates(mates, from: second, for: batch.read1)
                     if checksQualityEncoding && firstOfLane { try Self.rejectPhred64(mates) }
                 }
-                batch.sequenceNumber = batchesRead
-                batch.read1.sequenceNumber = batchesRead
-                batch.read2?.sequenceNumber = batchesRead
-                batchesRead += 1
-                return true
+                return numbered(batch)
             }
             try finishLane()
         }
         return false
+    }
+
+    /// Stamps a filled batch with its place in the sample (for merging results in input order).
+    private func numbered(_ batch: ReadBatch) -> Bool {
+        batch.sequenceNumber = batchesRead
+        batch.read1.sequenceNumber = batchesRead
+        batch.read2?.sequenceNumber = batchesRead
+        batchesRead += 1
+        return true
     }
 
     /// The next pairs of an interleaved file: its records read, then copied into the batch's
@@ -231,8 +236,7 @@ public final class SampleReader {
         let firsts = batch.read1, seconds = batch.read2!
         let records = interleavedRecords ?? RecordBatch(capacity: firsts.capacity)
         interleavedRecords = records
-        let held = heldFirstMate ?? RecordBatch(capacity: 1 << 12)
-        heldFirstMate = held
+        let held = heldFirstMate
         while lane < input.read1.count && delivered < recordLimit {
             if reader1 == nil { reader1 = try FastxReader(path: input.read1[lane], decoding: input.decoding) }
             let reader = reader1!
@@ -261,11 +265,7 @@ public final class SampleReader {
                 if next < records.count { held.append(records[next]) }
                 guard firsts.count > 0 else { continue }
                 delivered += firsts.count
-                batch.sequenceNumber = batchesRead
-                firsts.sequenceNumber = batchesRead
-                seconds.sequenceNumber = batchesRead
-                batchesRead += 1
-                return true
+                return numbered(batch)
             }
             if held.count == 1 {
                 let orphan = held[0]
